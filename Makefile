@@ -1,0 +1,92 @@
+# twkit — plain GNU Makefile.
+#   make            build build/twkit
+#   make run        install missing packages, build, run `twkit doctor` on this host
+#   make check      install missing packages, build, run every test (ends "N passed, N failed")
+#   make san        the same suite under ASan+UBSan (build-san/)
+#   make deps       install the Debian packages twkit needs (root), or print the command
+#   make fuzz       bounded libFuzzer runs of the parsers (clang)
+#   make lint       cppcheck + clang-tidy;  make format  clang-format in place
+#   make install PREFIX=/usr/local
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+CC      ?= cc
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+           -Wpointer-arith -Wvla -Wundef -Wcast-align -Wwrite-strings -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -D_GNU_SOURCE \
+              -DTWKIT_VERSION=\"$(VERSION)\" -Isrc -MMD -MP
+LDLIBS  := -lmnl -linih -lm
+LDFLAGS += $(EXTRA_LDFLAGS)
+
+LIB_SRC  := $(sort $(shell find src -name '*.c' ! -path src/main.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
+HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
+
+.PHONY: all run check check-only san deps fuzz lint format install clean tests
+all: $(BUILD)/twkit
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libtwkit.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/twkit: $(BUILD)/src/main.o $(BUILD)/libtwkit.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtwkit.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-write-strings -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libtwkit.a $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/helpers/%: tests/helpers/%.c $(BUILD)/libtwkit.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libtwkit.a $(LDLIBS)
+
+tests: $(BUILD)/twkit $(UNIT_BIN) $(HELPER_BIN)
+
+deps:
+	@scripts/deps
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(BUILD)/twkit doctor
+
+check: deps
+	@$(MAKE) --no-print-directory check-only
+
+check-only: tests
+	@tests/run $(BUILD)
+
+san: deps
+	@$(MAKE) --no-print-directory BUILD=build-san \
+		EXTRA_CFLAGS="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" check-only
+
+fuzz:
+	@tests/fuzz/run $(BUILD)-fuzz
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--suppress=missingIncludeSystem -Isrc src
+	clang-tidy --quiet $(LIB_SRC) src/main.c -- $(ALL_CFLAGS)
+
+format:
+	clang-format -i $$(find src tests -name '*.[ch]')
+
+install: $(BUILD)/twkit
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BUILD)/twkit $(DESTDIR)$(PREFIX)/bin/twkit
+	install -m 0644 docs/twkit.1 $(DESTDIR)$(PREFIX)/share/man/man1/twkit.1
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d

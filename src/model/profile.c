@@ -1,0 +1,134 @@
+/*
+ * profile — the built-in kernel eras (see profile.h). Each field cites the spec section that
+ * defines the behaviour; versions marked [M] in the spec are taken as the spec states them.
+ */
+#include "model/profile.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define P(name_, a, b, c) .name = name_, .ver = TW_KVER3(a, b, c)
+
+static const struct tw_profile profiles[] = {
+	{ P("2.6.32", 2, 6, 32), .has_tw_recycle = true, .reuse_default = 0,
+	  .reuse_rule = TW_REUSE_SEC_GT1, .port_alg = TW_PORT_ALG_HINT_SEQ, .port_lo = 32768,
+	  .port_hi = 61000, .ts_offset = TW_TS_OFF_NONE, .syn_sched = TW_SYN_INIT3S,
+	  .timer_wheel = true },
+	{ P("3.10", 3, 10, 0), .has_tw_recycle = true, .reuse_rule = TW_REUSE_SEC_GT1,
+	  .port_alg = TW_PORT_ALG_HINT_SEQ, .port_lo = 32768, .port_hi = 61000,
+	  .ts_offset = TW_TS_OFF_NONE, .syn_sched = TW_SYN_INIT1S, .timer_wheel = true },
+	{ P("4.4", 4, 4, 0), .has_tw_recycle = true, .reuse_rule = TW_REUSE_SEC_GT1,
+	  .port_alg = TW_PORT_ALG_HINT_EVEN, .has_bind_no_port = true, .port_lo = 32768,
+	  .port_hi = 60999, .ts_offset = TW_TS_OFF_NONE, .syn_sched = TW_SYN_INIT1S,
+	  .recycle_syn_without_ts_dropped = true },
+	{ P("4.10", 4, 10, 0), .has_tw_recycle = true, .reuse_rule = TW_REUSE_SEC_GT1,
+	  .port_alg = TW_PORT_ALG_HINT_PARITY, .has_bind_no_port = true, .port_lo = 32768,
+	  .port_hi = 60999, .ts_offset = TW_TS_OFF_PER_CONN, .syn_sched = TW_SYN_INIT1S,
+	  .recycle_syn_without_ts_dropped = true },
+	{ P("4.11", 4, 11, 0), .has_tw_recycle = true, .reuse_rule = TW_REUSE_SEC_GT1,
+	  .port_alg = TW_PORT_ALG_HINT_PARITY, .has_bind_no_port = true, .port_lo = 32768,
+	  .port_hi = 60999, .ts_offset = TW_TS_OFF_PER_HOSTS, .syn_sched = TW_SYN_INIT1S,
+	  .recycle_syn_without_ts_dropped = true },
+	{ P("4.19", 4, 19, 0), .reuse_default = 2, .reuse_loopback_mode = true,
+	  .reuse_rule = TW_REUSE_SEC_GT0, .port_alg = TW_PORT_ALG_HINT_PARITY,
+	  .has_bind_no_port = true, .port_lo = 32768, .port_hi = 60999,
+	  .ts_offset = TW_TS_OFF_PER_HOSTS, .ts_fixed_1khz = true, .syn_sched = TW_SYN_INIT1S },
+	{ P("5.4", 5, 4, 0), .reuse_default = 2, .reuse_loopback_mode = true,
+	  .reuse_rule = TW_REUSE_SEC_GT0, .port_alg = TW_PORT_ALG_HINT_PARITY,
+	  .has_bind_no_port = true, .port_lo = 32768, .port_hi = 60999,
+	  .ts_offset = TW_TS_OFF_PER_HOSTS, .ts_fixed_1khz = true, .syn_sched = TW_SYN_INIT1S },
+	{ P("5.15", 5, 15, 0), .reuse_default = 2, .reuse_loopback_mode = true,
+	  .reuse_rule = TW_REUSE_SEC_GT0, .port_alg = TW_PORT_ALG_PERTURB_64K,
+	  .has_bind_no_port = true, .port_lo = 32768, .port_hi = 60999,
+	  .ts_offset = TW_TS_OFF_PER_HOSTS, .ts_fixed_1khz = true, .syn_sched = TW_SYN_INIT1S },
+	{ P("6.1", 6, 1, 0), .reuse_default = 2, .reuse_loopback_mode = true,
+	  .reuse_rule = TW_REUSE_SEC_GT0, .port_alg = TW_PORT_ALG_PERTURB_64K,
+	  .has_bind_no_port = true, .port_lo = 32768, .port_hi = 60999,
+	  .ts_offset = TW_TS_OFF_PER_HOSTS, .ts_fixed_1khz = true, .syn_sched = TW_SYN_INIT1S,
+	  .tw_kill_via_diag = true },
+	{ P("6.12", 6, 12, 0), .reuse_default = 2, .reuse_loopback_mode = true,
+	  .reuse_rule = TW_REUSE_SEC_GT0, .reuse_no_fin_wait2 = true,
+	  .port_alg = TW_PORT_ALG_PERTURB_64K, .has_local_port_range_opt = true,
+	  .has_bind_no_port = true, .port_lo = 32768, .port_hi = 60999,
+	  .ts_offset = TW_TS_OFF_PER_HOSTS, .ts_fixed_1khz = true, .syn_sched = TW_SYN_LINEAR4,
+	  .tw_kill_via_diag = true },
+	{ P("6.14", 6, 14, 0), .reuse_default = 2, .reuse_loopback_mode = true,
+	  .reuse_rule = TW_REUSE_MS_DELAY, .reuse_no_fin_wait2 = true,
+	  .has_reuse_delay_sysctl = true, .port_alg = TW_PORT_ALG_PERTURB_64K,
+	  .has_local_port_range_opt = true, .has_bind_no_port = true, .port_lo = 32768,
+	  .port_hi = 60999, .ts_offset = TW_TS_OFF_PER_HOSTS, .ts_fixed_1khz = true,
+	  .syn_sched = TW_SYN_LINEAR4, .tw_kill_via_diag = true },
+	/* 6.18.y carries the 2026 per-4-tuple TS offset backport (§4.5, S3) and PAWSTimewait */
+	{ P("6.18", 6, 18, 0), .reuse_default = 2, .reuse_loopback_mode = true,
+	  .reuse_rule = TW_REUSE_MS_DELAY, .reuse_no_fin_wait2 = true,
+	  .has_reuse_delay_sysctl = true, .port_alg = TW_PORT_ALG_PERTURB_64K,
+	  .has_local_port_range_opt = true, .has_bind_no_port = true, .port_lo = 32768,
+	  .port_hi = 60999, .ts_offset = TW_TS_OFF_PER_4TUPLE, .ts_fixed_1khz = true,
+	  .syn_sched = TW_SYN_LINEAR4, .tw_kill_via_diag = true, .paws_timewait_counter = true },
+};
+
+#define NPROFILES ((int)(sizeof(profiles) / sizeof(profiles[0])))
+
+int tw_profile_count(void)
+{
+	return NPROFILES;
+}
+
+const struct tw_profile *tw_profile_at(int i)
+{
+	return i >= 0 && i < NPROFILES ? &profiles[i] : NULL;
+}
+
+const struct tw_profile *tw_profile_for(uint32_t ver)
+{
+	const struct tw_profile *best = &profiles[0];
+	for (int i = 0; i < NPROFILES; i++)
+		if (profiles[i].ver <= ver)
+			best = &profiles[i];
+	return best;
+}
+
+int tw_kernel_version_parse(const char *release, uint32_t *ver)
+{
+	long part[3] = { 0, 0, 0 };
+	const char *p = release;
+	char *e;
+	int n = 0;
+
+	if (!release)
+		return -EINVAL;
+	while (n < 3) {
+		if (*p < '0' || *p > '9')
+			break;
+		errno = 0;
+		part[n] = strtol(p, &e, 10);
+		if (errno || part[n] > 999)
+			return -EINVAL;
+		n++;
+		p = e;
+		if (*p != '.')
+			break;
+		p++;
+	}
+	if (n < 2 || part[0] < 2 || part[0] > 99)
+		return -EINVAL;
+	*ver = TW_KVER3(part[0], part[1], part[0] == 2 ? part[2] : 0);
+	return 0;
+}
+
+const struct tw_profile *tw_profile_by_name(const char *name, const char *host_release)
+{
+	uint32_t v;
+	if (!name)
+		return NULL;
+	if (strcmp(name, "host") == 0)
+		return tw_kernel_version_parse(host_release, &v) == 0 ? tw_profile_for(v) : NULL;
+	for (int i = 0; i < NPROFILES; i++)
+		if (strcmp(profiles[i].name, name) == 0)
+			return &profiles[i];
+	/* "6.x"-style or any real version: the profile in force for it */
+	if (tw_kernel_version_parse(name, &v) == 0)
+		return tw_profile_for(v);
+	return NULL;
+}

@@ -1,0 +1,165 @@
+/* Unit tests: common/units, common/opt, common/hist, common/jsonw. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/hist.h"
+#include "common/jsonw.h"
+#include "common/opt.h"
+#include "common/units.h"
+
+static void test_duration(void **st)
+{
+	int64_t ns;
+	assert_int_equal(units_parse_duration("90s", &ns), 0);
+	assert_true(ns == 90 * NS_PER_SEC);
+	assert_int_equal(units_parse_duration("2m", &ns), 0);
+	assert_true(ns == 120 * NS_PER_SEC);
+	assert_int_equal(units_parse_duration("500ms", &ns), 0);
+	assert_true(ns == 500 * NS_PER_MS);
+	assert_int_equal(units_parse_duration("1.5", &ns), 0);
+	assert_true(ns == 1500 * NS_PER_MS);
+	assert_int_equal(units_parse_duration("", &ns), -22);
+	assert_int_equal(units_parse_duration("-1s", &ns), -22);
+	assert_int_equal(units_parse_duration("10x", &ns), -22);
+	assert_int_equal(units_parse_duration("0x10", &ns), -22);
+	assert_int_equal(units_parse_duration("1e3", &ns), -22);
+	assert_int_equal(units_parse_duration("inf", &ns), -22);
+}
+
+static void test_rate_count_size_range(void **st)
+{
+	double r;
+	uint64_t n;
+	long a, b;
+	assert_int_equal(units_parse_rate("5k/s", &r), 0);
+	assert_true(r == 5000);
+	assert_int_equal(units_parse_rate("250", &r), 0);
+	assert_true(r == 250);
+	assert_int_equal(units_parse_rate("5k/m", &r), -22);
+	assert_int_equal(units_parse_count("10k", &n), 0);
+	assert_true(n == 10000);
+	assert_int_equal(units_parse_count("1.5", &n), -22);
+	assert_int_equal(units_parse_size("64MiB", &n), 0);
+	assert_true(n == 64ull << 20);
+	assert_int_equal(units_parse_range("32768-60999", 1, 65535, &a, &b), 0);
+	assert_true(a == 32768 && b == 60999);
+	assert_int_equal(units_parse_range("9-8", 1, 65535, &a, &b), -22);
+	assert_int_equal(units_parse_range("0-8", 1, 65535, &a, &b), -22);
+	assert_int_equal(units_parse_range("80", 1, 65535, &a, &b), 0);
+	assert_true(a == 80 && b == 80);
+}
+
+static void test_format(void **st)
+{
+	char buf[32];
+	assert_string_equal(units_fmt_count(buf, sizeof(buf), 28232), "28,232");
+	assert_string_equal(units_fmt_count(buf, sizeof(buf), 999), "999");
+	assert_string_equal(units_fmt_count(buf, sizeof(buf), 1000000), "1,000,000");
+	assert_string_equal(units_fmt_bytes(buf, sizeof(buf), 1536), "1.5 KiB");
+	assert_string_equal(units_fmt_duration(buf, sizeof(buf), 125 * NS_PER_SEC), "2m05s");
+	assert_string_equal(units_fmt_rate(buf, sizeof(buf), 4700), "4.7k/s");
+}
+
+static const struct opt_spec specs[] = {
+	{ "json", 'j', OPT_FLAG, NULL, NULL, "json" },
+	{ "top", 0, OPT_VALUE, "N", "10", "top" },
+	{ "set", 0, OPT_MULTI, "K=V", NULL, "set" },
+};
+
+static void test_opt(void **st)
+{
+	struct opt_result r;
+	char err[128];
+	char *argv[] = { "x", "--json", "--top=5", "pos", "--set", "a=1", "--set", "b=2", "--",
+			 "--notopt" };
+	assert_int_equal(opt_parse(specs, 3, 10, argv, 1, &r, err, sizeof(err)), 0);
+	assert_true(opt_has(specs, 3, &r, "json"));
+	assert_string_equal(opt_get(specs, 3, &r, "top"), "5");
+	assert_string_equal(opt_get(specs, 3, &r, "set"), "a=1\nb=2");
+	assert_int_equal(r.npos, 2);
+	assert_string_equal(r.pos[1], "--notopt");
+	opt_result_fini(&r);
+
+	char *bad[] = { "x", "--nope" };
+	assert_int_equal(opt_parse(specs, 3, 2, bad, 1, &r, err, sizeof(err)), -22);
+	assert_non_null(strstr(err, "--nope"));
+	opt_result_fini(&r);
+	char *missing[] = { "x", "--top" };
+	assert_int_equal(opt_parse(specs, 3, 2, missing, 1, &r, err, sizeof(err)), -22);
+	assert_non_null(strstr(err, "needs a value"));
+	opt_result_fini(&r);
+	char *defaults[] = { "x" };
+	assert_int_equal(opt_parse(specs, 3, 1, defaults, 1, &r, err, sizeof(err)), 0);
+	assert_string_equal(opt_get(specs, 3, &r, "top"), "10");
+	assert_false(opt_has(specs, 3, &r, "top"));
+	opt_result_fini(&r);
+}
+
+/* Randomized check of the histogram against a sorted reference: percentiles within 1/16. */
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void test_hist_vs_reference(void **st)
+{
+	static struct hist h;
+	enum { N = 20000 };
+	uint64_t *v = malloc(N * sizeof(*v));
+	unsigned seed = 12345;
+	hist_init(&h);
+	for (int i = 0; i < N; i++) {
+		seed = seed * 1103515245u + 12345u;
+		v[i] = (uint64_t)(seed >> 8) % 5000000 + (uint64_t)(i % 7) * 1000000000ull;
+		hist_record(&h, v[i]);
+	}
+	qsort(v, N, sizeof(*v), cmp_u64);
+	assert_true(h.count == N && h.min == v[0] && h.max == v[N - 1]);
+	for (double p = 1; p < 100; p += 7.3) {
+		uint64_t ref = v[(size_t)((p / 100.0) * N + 0.999999) - 1];
+		uint64_t got = hist_percentile(&h, p);
+		assert_true(got >= ref);
+		assert_true((double)got <= (double)ref * (1.0 + 1.0 / 16) + 1);
+	}
+	assert_true(hist_percentile(&h, 100) == v[N - 1]);
+	free(v);
+}
+
+static void test_jsonw(void **st)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct jw w;
+	jw_init(&w, f, false);
+	jw_obj_begin(&w, NULL);
+	jw_str(&w, "s", "a\"b\n");
+	jw_double(&w, "d", 1.50, 3);
+	jw_double(&w, "nan", 0.0 / 0.0, 3);
+	jw_arr_begin(&w, "a");
+	jw_int(&w, NULL, -3);
+	jw_uint(&w, NULL, 7);
+	jw_arr_end(&w);
+	jw_obj_begin(&w, "empty");
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	fclose(f);
+	assert_string_equal(buf, "{\"s\":\"a\\\"b\\n\",\"d\":1.5,\"nan\":null,\"a\":[-3,7],\"empty\":{}}");
+	free(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_duration),	  cmocka_unit_test(test_rate_count_size_range),
+		cmocka_unit_test(test_format),	  cmocka_unit_test(test_opt),
+		cmocka_unit_test(test_hist_vs_reference), cmocka_unit_test(test_jsonw),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

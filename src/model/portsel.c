@@ -1,0 +1,140 @@
+/*
+ * portsel — connect()'s ephemeral port search (see portsel.h), §3.2 A-F.
+ */
+#include "model/portsel.h"
+
+#include <errno.h>
+
+uint32_t tw_portsel_table_size(const struct tw_profile *p)
+{
+	switch (p->port_alg) {
+	case TW_PORT_ALG_PERTURB_256:
+		return TW_PERTURB_256;
+	case TW_PORT_ALG_PERTURB_64K:
+		return TW_PERTURB_64K;
+	default:
+		return 0;
+	}
+}
+
+static int try_port(const struct tw_portsel_req *r, uint32_t port)
+{
+	if (r->excluded && tw_portset_has(r->excluded, (uint16_t)port))
+		return 0; /* reserved, or a bind()-owned bucket (fastreuse >= 0): never chosen */
+	return r->ok(r->arg, (uint16_t)port);
+}
+
+/* §3.2 A (and F): step 1 from offset over `remaining` ports. */
+static int walk_step1(const struct tw_portsel_req *r, uint32_t remaining, uint32_t offset,
+		      uint32_t *port, uint32_t *i_out, uint32_t *probes)
+{
+	for (uint32_t i = 1; i <= remaining; i++) {
+		uint32_t p = r->lo + (i + offset) % remaining;
+		(*probes)++;
+		if (try_port(r, p)) {
+			*port = p;
+			*i_out = i;
+			return 0;
+		}
+	}
+	return -EADDRNOTAVAIL;
+}
+
+/* §3.2 C-E: even-relative pass from offset (low bit cleared), then the odd pass. */
+static int walk_parity(const struct tw_portsel_req *r, uint32_t remaining, uint32_t offset,
+		       uint32_t *port, uint32_t *i_out, uint32_t *probes)
+{
+	offset &= ~1u;
+	for (int pass = 0; pass < 2; pass++) {
+		uint32_t p = r->lo + offset + (uint32_t)pass;
+		for (uint32_t i = 0; i < remaining; i += 2) {
+			if (p >= (uint32_t)r->lo + remaining)
+				p -= remaining;
+			(*probes)++;
+			if (try_port(r, p)) {
+				*port = p;
+				*i_out = i;
+				return 0;
+			}
+			p += 2;
+		}
+	}
+	return -EADDRNOTAVAIL;
+}
+
+int tw_port_select(const struct tw_profile *p, struct tw_portsel *st,
+		   const struct tw_portsel_req *r, uint16_t *port, uint32_t *probes)
+{
+	uint32_t remaining, offset, got = 0, i = 0, n = 0, idx = 0;
+	int rc;
+
+	if (r->lo > r->hi || r->lo == 0)
+		return -EADDRNOTAVAIL;
+	remaining = (uint32_t)r->hi + 1 - r->lo;
+	if (r->socket_range && p->has_local_port_range_opt) {
+		/* §3.2 F: IP_LOCAL_PORT_RANGE: step 1, no parity split or rounding */
+		offset = (uint32_t)(r->port_offset % remaining);
+		rc = walk_step1(r, remaining, offset, &got, &i, &n);
+		goto out;
+	}
+	switch (p->port_alg) {
+	case TW_PORT_ALG_HINT_SEQ: /* A: one global hint, step 1 */
+		offset = (uint32_t)((st->hint + r->port_offset) % remaining);
+		rc = walk_step1(r, remaining, offset, &got, &i, &n);
+		if (!rc)
+			st->hint += i;
+		break;
+	case TW_PORT_ALG_HINT_EVEN: /* B: even start, sequential, hint moves by an even step */
+		offset = (uint32_t)((st->hint + r->port_offset) % remaining) & ~1u;
+		rc = walk_step1(r, remaining, offset, &got, &i, &n);
+		if (!rc)
+			st->hint += (i + 2) & ~1u;
+		break;
+	case TW_PORT_ALG_HINT_PARITY: /* C: rounded to even, even pass then odd pass */
+		if (remaining > 1)
+			remaining &= ~1u;
+		offset = (uint32_t)((st->hint + r->port_offset) % remaining);
+		rc = walk_parity(r, remaining, offset, &got, &i, &n);
+		if (!rc)
+			st->hint += i + 2;
+		break;
+	case TW_PORT_ALG_PERTURB_256: /* D: RFC 6056 algorithm 4, 256 perturbations */
+		if (remaining > 1)
+			remaining &= ~1u;
+		idx = (uint32_t)((r->port_offset * 0x9e3779b97f4a7c15ULL) >> 56); /* hash_32(.., 8) */
+		offset = (uint32_t)((st->perturb[idx] + r->port_offset) % remaining);
+		rc = walk_parity(r, remaining, offset, &got, &i, &n);
+		if (!rc)
+			st->perturb[idx] += i + 2;
+		break;
+	case TW_PORT_ALG_PERTURB_64K: /* E: 2^16 perturbations and a small random jump */
+	default:
+		if (remaining > 1)
+			remaining &= ~1u;
+		idx = (uint32_t)(r->port_offset & (TW_PERTURB_64K - 1));
+		offset = (uint32_t)((st->perturb[idx] + (r->port_offset >> 32)) % remaining);
+		rc = walk_parity(r, remaining, offset, &got, &i, &n);
+		if (!rc) {
+			uint32_t jump = 2 * (r->rnd % 8);
+			if (i < jump)
+				i = jump;
+			st->perturb[idx] += i + 2;
+		}
+		break;
+	}
+out:
+	if (probes)
+		*probes = n;
+	if (!rc)
+		*port = (uint16_t)got;
+	return rc;
+}
+
+bool tw_ports_per_destination(const struct tw_profile *p, bool bind_before_connect,
+			      bool bind_address_no_port)
+{
+	if (!bind_before_connect)
+		return true;
+	/* §3.3: IP_BIND_ADDRESS_NO_PORT (4.2+) defers the port choice to connect() */
+	return bind_address_no_port && p->has_bind_no_port;
+}

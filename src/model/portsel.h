@@ -1,0 +1,58 @@
+/*
+ * portsel — connect()'s ephemeral port search per era (§3.2): where the walk starts (global
+ * hint, 256- or 65536-entry perturb table), how it steps (1, or even pass then odd pass), how
+ * the start moves after a success, and EADDRNOTAVAIL only when every candidate failed.
+ * The caller decides per candidate (free 4-tuple, or a TIME-WAIT tcp_twsk_unique lets go).
+ * No allocation: the perturb table is caller-owned.
+ */
+#ifndef TWKIT_MODEL_PORTSEL_H
+#define TWKIT_MODEL_PORTSEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "model/ports.h"
+#include "model/profile.h"
+
+#define TW_PERTURB_256 256u
+#define TW_PERTURB_64K 65536u
+
+/* Per-host search state. perturb must have tw_portsel_table_size() entries (or be NULL when
+ * that is 0). */
+struct tw_portsel {
+	uint32_t hint;      /* §3.2 A-C: the global hint */
+	uint32_t *perturb;  /* §3.2 D-E: table_perturb */
+};
+
+/* Entries the era's table_perturb needs (0, 256 or 65536). */
+uint32_t tw_portsel_table_size(const struct tw_profile *p);
+
+/* Returns 1 when connect() can use `port` (free 4-tuple or TIME-WAIT takeover), 0 if not. */
+typedef int (*tw_port_ok_fn)(void *arg, uint16_t port);
+
+struct tw_portsel_req {
+	uint16_t lo, hi;          /* ip_local_port_range (or IP_LOCAL_PORT_RANGE) */
+	bool socket_range;        /* §3.2 F (6.8+): IP_LOCAL_PORT_RANGE set: step 1, no parity */
+	uint64_t port_offset;     /* secret hash of (saddr, daddr, dport) */
+	uint32_t rnd;             /* random draw for the 2022 jump (§3.2 E) */
+	const struct tw_portset *excluded; /* reserved or bind()-owned ports; may be NULL */
+	tw_port_ok_fn ok;
+	void *arg;
+};
+
+/*
+ * Run the search. Returns 0 with *port set, or -EADDRNOTAVAIL after every candidate of both
+ * passes failed. *probes (may be NULL) receives how many candidates were tested.
+ */
+int tw_port_select(const struct tw_profile *p, struct tw_portsel *st,
+		   const struct tw_portsel_req *r, uint16_t *port, uint32_t *probes);
+
+/*
+ * §3.3: whether the budget is per destination (connect() picks the port, or bind(addr, 0)
+ * with IP_BIND_ADDRESS_NO_PORT on 4.2+) or host-wide (bind() before connect() picks a port
+ * unique across all destinations).
+ */
+bool tw_ports_per_destination(const struct tw_profile *p, bool bind_before_connect,
+			      bool bind_address_no_port);
+
+#endif

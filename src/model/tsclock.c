@@ -1,0 +1,54 @@
+/*
+ * tsclock — TSval per era (see tsclock.h): §5, §6, §4.5.
+ */
+#include "model/tsclock.h"
+
+uint64_t tw_hash64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+uint32_t tw_ts_rate(const struct tw_profile *p, const struct tw_ts_host *h)
+{
+	/* §5: jiffies-based before ~4.13, a fixed 1 kHz after */
+	if (p->ts_fixed_1khz || h->hz == 0)
+		return 1000;
+	return h->hz;
+}
+
+uint32_t tw_ts_offset(const struct tw_profile *p, const struct tw_ts_host *h, uint32_t saddr,
+		      uint16_t sport, uint32_t daddr, uint16_t dport)
+{
+	uint64_t k;
+	/* §6: the offset is 0 unless tcp_timestamps == 1 */
+	if (h->timestamps != 1)
+		return 0;
+	switch (p->ts_offset) {
+	case TW_TS_OFF_NONE:
+		return 0;
+	case TW_TS_OFF_PER_HOSTS: /* 4.11: siphash(saddr, daddr) */
+		k = ((uint64_t)saddr << 32) | daddr;
+		return (uint32_t)tw_hash64(k ^ h->secret);
+	case TW_TS_OFF_PER_CONN:   /* 4.10: hashed over the 4-tuple */
+	case TW_TS_OFF_PER_4TUPLE: /* 2026: upper half of the ISN siphash */
+	default:
+		k = ((uint64_t)saddr << 32) | daddr;
+		k = tw_hash64(k ^ h->secret) ^ (((uint64_t)sport << 16) | dport);
+		return (uint32_t)(tw_hash64(k) >> 32);
+	}
+}
+
+uint32_t tw_ts_value(const struct tw_profile *p, const struct tw_ts_host *h, int64_t now_ns,
+		     uint32_t offset)
+{
+	uint64_t ticks = (uint64_t)now_ns / (1000000000ULL / tw_ts_rate(p, h));
+	return h->boot + (uint32_t)ticks + offset; /* wraps like the kernel's u32 */
+}
+
+bool tw_ts_negotiated(int local_timestamps, int peer_timestamps, bool stripped)
+{
+	return local_timestamps != 0 && peer_timestamps != 0 && !stripped;
+}

@@ -1,0 +1,36 @@
+/*
+ * tsclock — the TCP timestamp a host puts in TSval, era by era (§5, §6, §4.5): a per-host
+ * clock ticking at HZ (or a fixed 1 kHz since ~4.13) plus an offset that is none (< 4.10),
+ * per connection (4.10), per host pair (4.11 - early 2026) or per 4-tuple (2026+), and only
+ * when tcp_timestamps = 1. Pure; hashing uses a caller-provided secret.
+ */
+#ifndef TWKIT_MODEL_TSCLOCK_H
+#define TWKIT_MODEL_TSCLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "model/profile.h"
+
+struct tw_ts_host {
+	uint32_t hz;       /* CONFIG_HZ (100, 250, 1000); ignored on fixed-1 kHz eras */
+	uint32_t boot;     /* the clock's value at simulated time 0 (jiffies since boot) */
+	int timestamps;    /* net.ipv4.tcp_timestamps 0/1/2 */
+	uint64_t secret;   /* ts_secret for the offset hash */
+};
+
+/* Ticks per second of the TS clock for this era and host. */
+uint32_t tw_ts_rate(const struct tw_profile *p, const struct tw_ts_host *h);
+/* The offset added to TSvals of the connection (saddr:sport -> daddr:dport); 0 when
+ * tcp_timestamps != 1 or the era has none. */
+uint32_t tw_ts_offset(const struct tw_profile *p, const struct tw_ts_host *h, uint32_t saddr,
+		      uint16_t sport, uint32_t daddr, uint16_t dport);
+/* TSval sent at now_ns (offset included). */
+uint32_t tw_ts_value(const struct tw_profile *p, const struct tw_ts_host *h, int64_t now_ns,
+		     uint32_t offset);
+/* §6: timestamps are negotiated only if both ends enable them and nothing strips them. */
+bool tw_ts_negotiated(int local_timestamps, int peer_timestamps, bool stripped);
+/* A 64-bit mixing hash (splitmix64 finalizer) used for offsets, ISNs and port offsets. */
+uint64_t tw_hash64(uint64_t x);
+
+#endif

@@ -1,0 +1,366 @@
+/* Unit tests: model/ rules per era, pinned to the numbers of kernel-tw-spec.md. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <cmocka.h>
+
+#include "model/portsel.h"
+#include "model/ports.h"
+#include "model/profile.h"
+#include "model/recycle.h"
+#include "model/reuse.h"
+#include "model/syn.h"
+#include "model/timewait.h"
+#include "model/tsclock.h"
+
+#define S 1000000000LL
+#define MS 1000000LL
+
+static const struct tw_profile *prof(const char *n)
+{
+	const struct tw_profile *p = tw_profile_by_name(n, NULL);
+	assert_non_null(p);
+	return p;
+}
+
+static void test_profiles(void **st)
+{
+	const char *need[] = { "2.6.32", "3.10", "4.4", "4.10", "4.11", "4.19", "5.4",
+			       "5.15", "6.1", "6.12", "6.14" };
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		assert_non_null(tw_profile_by_name(need[i], NULL));
+	assert_string_equal(tw_profile_by_name("host", "6.18.44-fc")->name, "6.18");
+	assert_string_equal(tw_profile_by_name("host", "3.10.0-1160.el7.x86_64")->name, "3.10");
+	assert_string_equal(tw_profile_by_name("5.10", NULL)->name, "5.4");
+	assert_null(tw_profile_by_name("banana", NULL));
+	/* §4.5: recycle exists only before 4.12 */
+	assert_true(tw_recycle_available(prof("4.11")));
+	assert_false(tw_recycle_available(prof("4.19")));
+}
+
+static void test_enter_timewait(void **st)
+{
+	struct tw_enter_in in = { .ts_negotiated = true, .rto_ns = 200 * MS,
+				  .max_tw_buckets = 10 };
+	struct tw_enter_out out;
+	/* §1.2: 60 s by default */
+	tw_timewait_enter(prof("5.4"), &in, &out);
+	assert_int_equal(out.what, TW_ENTER_TIMEWAIT);
+	assert_true(out.timeout_ns == 60 * S);
+	assert_false(out.counts_killed);
+	/* §1.2 <= 4.11 with recycle + TS: 3.5 x RTO = 700 ms, counted TWKilled (<= 4 s) */
+	in.tw_recycle = 1;
+	in.recycle_ok = true;
+	tw_timewait_enter(prof("3.10"), &in, &out);
+	assert_true(out.timeout_ns == 700 * MS);
+	assert_true(out.recycled && out.counts_killed);
+	/* without timestamps recycle does not apply (§6) */
+	in.ts_negotiated = false;
+	tw_timewait_enter(prof("3.10"), &in, &out);
+	assert_true(out.timeout_ns == 60 * S);
+	/* recycle sysctl set on a 4.12+ era has no effect */
+	in.ts_negotiated = true;
+	tw_timewait_enter(prof("4.19"), &in, &out);
+	assert_true(out.timeout_ns == 60 * S);
+	/* §1.4: at the limit, no TIME-WAIT */
+	in.tw_count = 10;
+	tw_timewait_enter(prof("4.19"), &in, &out);
+	assert_int_equal(out.what, TW_ENTER_OVERFLOW);
+	in.tw_count = 9;
+	tw_timewait_enter(prof("4.19"), &in, &out);
+	assert_int_equal(out.what, TW_ENTER_TIMEWAIT);
+	/* §7: SO_LINGER 0 */
+	in.linger0 = true;
+	tw_timewait_enter(prof("4.19"), &in, &out);
+	assert_int_equal(out.what, TW_ENTER_RESET);
+	assert_true(tw_rto_35(201 * MS) == 4 * 201 * MS - 201 * MS / 2);
+}
+
+static void test_fin_wait2(void **st)
+{
+	int64_t tmo;
+	/* §1.1: default fin_timeout 60 s -> FIN_WAIT2 substate TW of 60 s */
+	assert_int_equal(tw_fin_wait2_orphan(0, 60 * S, 200 * MS, &tmo), TW_FW2_SUBSTATE);
+	assert_true(tmo == 60 * S);
+	/* fin_timeout below 3.5 x RTO is raised to it */
+	assert_int_equal(tw_fin_wait2_orphan(0, 100 * MS, 200 * MS, &tmo), TW_FW2_SUBSTATE);
+	assert_true(tmo == 700 * MS);
+	/* TCP_LINGER2 of 90 s: full socket for 30 s first */
+	assert_int_equal(tw_fin_wait2_orphan(90 * S, 60 * S, 200 * MS, &tmo), TW_FW2_FULL_SOCKET);
+	assert_true(tmo == 30 * S);
+	assert_int_equal(tw_fin_wait2_orphan(-1, 60 * S, 200 * MS, &tmo), TW_FW2_CLOSE);
+	/* FIN arrives 10 s in: re-armed to 60 s, total 70 s */
+	assert_true(tw_fin_wait2_lifetime(30 * S, 10 * S) == 70 * S);
+	assert_true(tw_fin_wait2_lifetime(30 * S, -1) == 30 * S);
+}
+
+static void test_timer_wheel(void **st)
+{
+	/* §1.3: <= 4.0 slow wheel: 52.5-60 s; later exact */
+	assert_true(tw_timer_lifetime(prof("3.10"), 60 * S, 0) == 60 * S);
+	assert_true(tw_timer_lifetime(prof("3.10"), 60 * S, 7499 * MS) == 52501 * MS);
+	assert_true(tw_timer_lifetime(prof("4.19"), 60 * S, 7499 * MS) == 60 * S);
+	assert_true(tw_timewait_mem_bytes(1000) == 1000 * (264 + 64));
+}
+
+static void test_reuse_eras(void **st)
+{
+	struct tw_reuse_tw tw = { .ts_recent_stamp_s = 100, .entry_ms = 100000, .snd_nxt = 7 };
+	struct tw_reuse_req rq = { .reuse = 1, .delay_ms = 1000 };
+	uint32_t isn = 0;
+	/* §2.2 <= 4.17: now_s - stamp > 1 */
+	rq.now_ms = 101999;
+	assert_false(tw_reuse_unique(prof("3.10"), &tw, &rq, NULL));
+	rq.now_ms = 102000;
+	assert_true(tw_reuse_unique(prof("3.10"), &tw, &rq, &isn));
+	assert_true(isn == 7 + 65535 + 2);
+	/* 4.19 - 6.13: now_s > stamp */
+	rq.now_ms = 100999;
+	assert_false(tw_reuse_unique(prof("5.4"), &tw, &rq, NULL));
+	rq.now_ms = 101000;
+	assert_true(tw_reuse_unique(prof("5.4"), &tw, &rq, NULL));
+	/* 6.14+: ms delay after entry */
+	rq.now_ms = 101000;
+	assert_false(tw_reuse_unique(prof("6.14"), &tw, &rq, NULL));
+	rq.now_ms = 101001;
+	assert_true(tw_reuse_unique(prof("6.14"), &tw, &rq, NULL));
+	rq.delay_ms = 5;
+	rq.now_ms = 100006;
+	assert_true(tw_reuse_unique(prof("6.14"), &tw, &rq, NULL));
+	/* reuse=2 only loopback on 4.19+, any non-zero is "on" before */
+	rq.reuse = 2;
+	rq.now_ms = 200000;
+	assert_false(tw_reuse_unique(prof("5.4"), &tw, &rq, NULL));
+	assert_true(tw_reuse_unique(prof("3.10"), &tw, &rq, NULL));
+	tw.loopback = true;
+	assert_true(tw_reuse_unique(prof("5.4"), &tw, &rq, NULL));
+	/* 6.12+: FIN_WAIT2 substate never reused via the sysctl; bound port still bypasses */
+	tw.fin_wait2_substate = true;
+	assert_false(tw_reuse_unique(prof("6.12"), &tw, &rq, NULL));
+	assert_true(tw_reuse_unique(prof("6.1"), &tw, &rq, NULL));
+	rq.port_bound = true;
+	assert_true(tw_reuse_unique(prof("6.12"), &tw, &rq, NULL));
+	/* timestamps required, even for the bypass */
+	tw.ts_recent_stamp_s = 0;
+	assert_false(tw_reuse_unique(prof("6.12"), &tw, &rq, NULL));
+	/* reuse 0 + not bound */
+	tw.ts_recent_stamp_s = 100;
+	rq.port_bound = false;
+	rq.reuse = 0;
+	assert_false(tw_reuse_unique(prof("3.10"), &tw, &rq, NULL));
+	assert_true(tw_reuse_isn(0xffffffffu - 65536u) == 1);
+}
+
+static void test_recycle(void **st)
+{
+	struct tw_peer_ts e = { 0 };
+	const struct tw_profile *p310 = prof("3.10"), *p44 = prof("4.4");
+	/* no entry: never drops */
+	assert_false(tw_recycle_syn_drop(p310, &e, true, 5, 10));
+	tw_recycle_remember(&e, 1000, 10, 10);
+	assert_true(e.valid && e.ts == 1000);
+	/* §4.3: cached - tsval > 1 -> drop; within the window of 1 -> accept */
+	assert_true(tw_recycle_syn_drop(p310, &e, true, 998, 20));
+	assert_false(tw_recycle_syn_drop(p310, &e, true, 999, 20));
+	assert_false(tw_recycle_syn_drop(p310, &e, true, 5000, 20));
+	/* entry older than 60 s: accept */
+	assert_false(tw_recycle_syn_drop(p310, &e, true, 998, 70));
+	assert_true(tw_recycle_syn_drop(p310, &e, true, 998, 69));
+	/* SYN without TS: 3.10 accepts, ~3.18-4.11 drops */
+	assert_false(tw_recycle_syn_drop(p310, &e, false, 0, 20));
+	assert_true(tw_recycle_syn_drop(p44, &e, false, 0, 20));
+	/* 4.12+ has no recycle */
+	assert_false(tw_recycle_syn_drop(prof("4.19"), &e, true, 1, 20));
+	/* §4.1 update: older value does not overwrite a fresh entry, does after 60 s */
+	tw_recycle_remember(&e, 900, 15, 15);
+	assert_true(e.ts == 1000);
+	tw_recycle_remember(&e, 900, 75, 75);
+	assert_true(e.ts == 900);
+	/* §5 paws_check */
+	assert_true(tw_paws_check(100, 1, 100, 0, 2));
+	assert_false(tw_paws_check(100, 1, 99, 0, 2));
+	assert_true(tw_paws_check(100, 1, 99, 0, 1 + 24 * 86400));
+}
+
+static void test_syn_schedule(void **st)
+{
+	int64_t at[TW_SYN_MAX_TRIES], fail;
+	int n;
+	/* §10 3.7-6.4: 1, 3, 7, 15, 31, 63; fail 127 */
+	n = tw_syn_schedule(prof("4.19"), -1, at, &fail);
+	assert_int_equal(n, 6);
+	assert_true(at[0] == 1 * S && at[1] == 3 * S && at[2] == 7 * S && at[5] == 63 * S);
+	assert_true(fail == 127 * S);
+	/* < 3.1: 3, 9, 21, 45, 93; fail 189 */
+	n = tw_syn_schedule(prof("2.6.32"), -1, at, &fail);
+	assert_int_equal(n, 5);
+	assert_true(at[0] == 3 * S && at[1] == 9 * S && at[4] == 93 * S && fail == 189 * S);
+	/* 6.5+: 1, 2, 3, 4, 5, 7, 11, 19, 35, 67; fail 131 */
+	n = tw_syn_schedule(prof("6.12"), -1, at, &fail);
+	assert_int_equal(n, 10);
+	assert_true(at[3] == 4 * S && at[4] == 5 * S && at[5] == 7 * S && at[9] == 67 * S);
+	assert_true(fail == 131 * S);
+	n = tw_syn_schedule(prof("4.19"), 2, at, &fail);
+	assert_int_equal(n, 2);
+	assert_true(fail == 7 * S);
+}
+
+static void test_syn_in_timewait(void **st)
+{
+	struct tw_tw_seg tw = { .rcv_nxt = 1000, .ts_recent = 500, .ts_recent_stamp_s = 10 };
+	/* §5.1: newer TS accepted, older TS PAWS-rejected, equal TS and old seq: ACK */
+	assert_int_equal(tw_timewait_syn(&tw, true, 501, 10, 20), TW_SYN_ACCEPT);
+	assert_int_equal(tw_timewait_syn(&tw, true, 499, 5000, 20), TW_SYN_ACK_PAWS);
+	assert_int_equal(tw_timewait_syn(&tw, true, 500, 10, 20), TW_SYN_ACK);
+	/* no TS on the TW: sequence only */
+	tw.ts_recent_stamp_s = 0;
+	assert_int_equal(tw_timewait_syn(&tw, false, 0, 1001, 20), TW_SYN_ACCEPT);
+	assert_int_equal(tw_timewait_syn(&tw, false, 0, 999, 20), TW_SYN_ACK);
+	assert_int_equal(tw_timewait_syn(&tw, true, 1, 999, 20), TW_SYN_ACK);
+	assert_true(tw_timewait_rst_kills(0));
+	assert_false(tw_timewait_rst_kills(1));
+}
+
+static void test_tsclock(void **st)
+{
+	struct tw_ts_host h = { .hz = 250, .boot = 1000, .timestamps = 1, .secret = 42 };
+	/* tick rate: HZ on old eras, 1 kHz fixed after */
+	assert_int_equal(tw_ts_rate(prof("3.10"), &h), 250);
+	assert_int_equal(tw_ts_rate(prof("4.19"), &h), 1000);
+	assert_int_equal(tw_ts_value(prof("3.10"), &h, 2 * S, 0), 1500);
+	/* offsets: none < 4.10; per 4-tuple on 4.10; per host pair on 4.11 */
+	assert_int_equal(tw_ts_offset(prof("3.10"), &h, 1, 40000, 2, 80), 0);
+	assert_int_not_equal(tw_ts_offset(prof("4.10"), &h, 1, 40000, 2, 80),
+			     tw_ts_offset(prof("4.10"), &h, 1, 40002, 2, 80));
+	assert_int_equal(tw_ts_offset(prof("4.11"), &h, 1, 40000, 2, 80),
+			 tw_ts_offset(prof("4.11"), &h, 1, 40002, 2, 80));
+	assert_int_not_equal(tw_ts_offset(prof("4.11"), &h, 1, 40000, 2, 80),
+			     tw_ts_offset(prof("4.11"), &h, 1, 40000, 3, 80));
+	assert_int_not_equal(tw_ts_offset(prof("6.18"), &h, 1, 40000, 2, 80),
+			     tw_ts_offset(prof("6.18"), &h, 1, 40002, 2, 80));
+	/* tcp_timestamps=2: no offset */
+	h.timestamps = 2;
+	assert_int_equal(tw_ts_offset(prof("4.10"), &h, 1, 40000, 2, 80), 0);
+	assert_true(tw_ts_negotiated(1, 2, false));
+	assert_false(tw_ts_negotiated(1, 1, true));
+	assert_false(tw_ts_negotiated(0, 1, false));
+}
+
+struct busy {
+	struct tw_portset used;
+	int calls;
+};
+
+static int busy_ok(void *arg, uint16_t port)
+{
+	struct busy *b = arg;
+	b->calls++;
+	if (tw_portset_has(&b->used, port))
+		return 0;
+	tw_portset_add(&b->used, port);
+	return 1;
+}
+
+static void test_portsel(void **st)
+{
+	static uint32_t table[TW_PERTURB_64K];
+	static struct busy b;
+	const char *eras[] = { "3.10", "4.4", "4.19", "6.1" };
+	for (size_t e = 0; e < 4; e++) {
+		const struct tw_profile *p = prof(eras[e]);
+		struct tw_portsel ps = { .hint = 0, .perturb = table };
+		struct tw_portsel_req r = { .lo = 1000, .hi = 1009, .port_offset = 12345,
+					    .ok = busy_ok, .arg = &b };
+		uint16_t port, first = 0;
+		uint32_t probes;
+		int got = 0, even = 0;
+		memset(table, 0, sizeof(table));
+		tw_portset_clear(&b.used);
+		while (tw_port_select(p, &ps, &r, &port, &probes) == 0) {
+			assert_true(port >= 1000 && port <= 1009);
+			if (got == 0)
+				first = port;
+			if (got < 5 && (port & 1) == 0)
+				even++;
+			got++;
+			r.rnd = (uint32_t)got * 7;
+		}
+		/* EADDRNOTAVAIL only after every port was handed out; the range 1000-1009 has
+		 * 10 ports, an even count, so every era uses all of them */
+		assert_int_equal(got, 10);
+		assert_int_equal(probes, 10);
+		if (p->port_alg >= TW_PORT_ALG_HINT_PARITY) {
+			/* §3.2 C-E: the even pass comes first */
+			assert_int_equal(even, 5);
+			assert_true((first & 1) == 0);
+		}
+	}
+	/* odd-sized range 1000-1010: from 4.6 on the top port is never used (§10 parity) */
+	{
+		const struct tw_profile *p = prof("5.4");
+		struct tw_portsel ps = { 0 };
+		struct tw_portsel_req r = { .lo = 1000, .hi = 1010, .ok = busy_ok, .arg = &b };
+		uint16_t port;
+		int got = 0;
+		tw_portset_clear(&b.used);
+		while (tw_port_select(p, &ps, &r, &port, NULL) == 0)
+			got++;
+		assert_int_equal(got, 10);
+		assert_false(tw_portset_has(&b.used, 1010));
+		assert_int_equal(got, (int)tw_ports_usable(p, 1000, 1010, NULL));
+		/* §3.2 F: IP_LOCAL_PORT_RANGE on 6.12: step 1, all 11 */
+		tw_portset_clear(&b.used);
+		r.socket_range = true;
+		got = 0;
+		while (tw_port_select(prof("6.12"), &ps, &r, &port, NULL) == 0)
+			got++;
+		assert_int_equal(got, 11);
+	}
+	/* reserved ports are skipped */
+	{
+		struct tw_portset ex;
+		struct tw_portsel ps = { 0 };
+		struct tw_portsel_req r = { .lo = 1000, .hi = 1009, .ok = busy_ok, .arg = &b,
+					    .excluded = &ex };
+		uint16_t port;
+		int got = 0;
+		tw_portset_clear(&ex);
+		assert_int_equal(tw_portset_parse_list(&ex, "1002-1004"), 0);
+		tw_portset_clear(&b.used);
+		while (tw_port_select(prof("4.19"), &ps, &r, &port, NULL) == 0) {
+			assert_true(port < 1002 || port > 1004);
+			got++;
+		}
+		assert_int_equal(got, 7);
+	}
+	/* consecutive connects to one destination climb by about 2 (§3.3) */
+	{
+		struct tw_portsel ps = { 0 };
+		struct tw_portsel_req r = { .lo = 32768, .hi = 60999, .port_offset = 99,
+					    .ok = busy_ok, .arg = &b };
+		uint16_t a, c;
+		tw_portset_clear(&b.used);
+		assert_int_equal(tw_port_select(prof("4.19"), &ps, &r, &a, NULL), 0);
+		assert_int_equal(tw_port_select(prof("4.19"), &ps, &r, &c, NULL), 0);
+		assert_int_equal(c - a, 2);
+	}
+	assert_true(tw_ports_per_destination(prof("4.19"), true, true));
+	assert_false(tw_ports_per_destination(prof("3.10"), true, true));
+	assert_false(tw_ports_per_destination(prof("4.19"), true, false));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_profiles),      cmocka_unit_test(test_enter_timewait),
+		cmocka_unit_test(test_fin_wait2),     cmocka_unit_test(test_timer_wheel),
+		cmocka_unit_test(test_reuse_eras),    cmocka_unit_test(test_recycle),
+		cmocka_unit_test(test_syn_schedule),  cmocka_unit_test(test_syn_in_timewait),
+		cmocka_unit_test(test_tsclock),       cmocka_unit_test(test_portsel),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,88 @@
+/*
+ * lab_scen — the lab's catalogue and its plan. A lab scenario *is* a sim scenario (struct
+ * sim_scenario, the same one `twkit sim` plays): the catalogue holds the shortest form of each
+ * sim scenario the running kernel can show (narrow port ranges instead of long waits), and
+ * `--compare` hands that very struct to sim_run(), so both sides play the same thing.
+ * lab_plan_from_sim() turns a scenario into what the lab builds: one client namespace, at most
+ * one middlebox (NAT, L4 or L7 balancer) and one server, each with its sysctls, and the bench
+ * workload. Pure functions, no I/O.
+ */
+#ifndef TWKIT_LAB_LAB_SCEN_H
+#define TWKIT_LAB_LAB_SCEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/sim.h"
+
+/* §Issue: a lab scenario takes at most 90 s */
+#define LAB_MAX_DURATION_NS (90LL * 1000000000LL)
+#define LAB_MAX_SYSCTL 8
+#define LAB_MAX_HOSTS 3
+#define LAB_MAX_IPS 16
+#define LAB_MAX_PORTS 64
+#define LAB_SERVER_PORT 8000 /* first listening port of the server */
+
+enum LAB_ROLE { LAB_ROLE_CLIENT, LAB_ROLE_MIDDLE, LAB_ROLE_SERVER };
+
+struct lab_sysctl {
+	char name[48];
+	char value[32];
+};
+
+/* One namespace of the topology. */
+struct lab_host {
+	char node[SIM_NAME_LEN];   /* the sim node it plays */
+	enum SIM_NODE_KIND kind;
+	enum LAB_ROLE role;
+	int nsysctl;
+	struct lab_sysctl sysctl[LAB_MAX_SYSCTL];
+};
+
+struct lab_plan {
+	int nhosts;                      /* 2 (client, server) or 3 (client, middle, server) */
+	struct lab_host hosts[LAB_MAX_HOSTS];
+	int middle;                      /* index of the middlebox host, -1 if none */
+	enum SIM_NODE_KIND middle_kind;  /* SIM_NODE_NAT, _L4LB or _L7LB when middle >= 0 */
+	bool strip_timestamps;           /* L4 balancer removes the TCP timestamp option */
+	uint32_t client_ips;             /* source addresses of the client */
+	uint32_t middle_ips;             /* L7 balancer's addresses toward the server */
+	uint32_t server_ports;           /* listening ports, from LAB_SERVER_PORT */
+	double rate;                     /* new connections per second (open loop) */
+	uint32_t requests;               /* requests per connection */
+	enum SIM_CLOSER closes;
+	bool linger0;
+	int64_t duration_ns;
+};
+
+/* A catalogue entry: a lab name, the sim scenario it is the shortest form of, and why. */
+struct lab_entry {
+	const char *name;
+	const char *sim_name;   /* the sim built-in it stands for */
+	const char *summary;    /* what it shows, one line */
+	const char *unsupported;/* NULL, or why the running kernel cannot show it (points to sim) */
+};
+
+int lab_catalog_count(void);
+const struct lab_entry *lab_catalog_at(int i);
+/* The entry named `name`, or NULL. */
+const struct lab_entry *lab_catalog_find(const char *name);
+/*
+ * Fill *sc with the lab form of entry `name` (kernel "host"). Returns 0, -ENOENT (unknown
+ * name) or -EOPNOTSUPP (the kernel cannot show it: see entry->unsupported).
+ */
+int lab_catalog_scenario(const char *name, struct sim_scenario *sc);
+
+/* A node with the neutral defaults the catalogue starts from (era defaults, one request). */
+void lab_node_init(struct sim_node *n, enum SIM_NODE_KIND kind, const char *name);
+
+/*
+ * What the lab builds for scenario sc. Returns 0, or -EOPNOTSUPP with a reason in err when
+ * the scenario needs more than the lab builds (several client groups or hosts, a chain longer
+ * than client -> middlebox -> server, tcp_tw_recycle, a duration over 90 s, too many IPs).
+ */
+int lab_plan_from_sim(const struct sim_scenario *sc, struct lab_plan *plan, char *err,
+		      size_t errlen);
+
+#endif

@@ -1,14 +1,313 @@
 /*
- * doctor — verb entry point (work in progress: the verb is being built).
+ * doctor — the verb: options, then collect -> analyse -> findings -> render, once or every
+ * --watch seconds. The only place in doctor that prints errors and picks exit codes.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "common/opt.h"
+#include "common/units.h"
+#include "doctor/analyse.h"
+#include "doctor/findings.h"
+#include "doctor/render.h"
+#include "kernel/capture.h"
+#include "kernel/netns.h"
+#include "kernel/snapshot.h"
 #include "verbs.h"
+
+static const struct opt_spec specs[] = {
+	{ "json", 0, OPT_FLAG, NULL, NULL, "machine-readable report, schema twkit.doctor/1" },
+	{ "prom", 0, OPT_FLAG, NULL, NULL, "Prometheus text exposition (textfile collector)" },
+	{ "top", 0, OPT_VALUE, "N", "20", "groups to show; 0 = all (bounds --prom cardinality)" },
+	{ "fail-on", 0, OPT_VALUE, "SEVERITY", NULL,
+	  "exit 1 when a finding is at least warning|critical" },
+	{ "watch", 0, OPT_VALUE, "SECONDS", NULL, "repeat every SECONDS until Ctrl-C" },
+	{ "count", 0, OPT_VALUE, "N", NULL, "with --watch: stop after N reports" },
+	{ "netns", 0, OPT_VALUE, "NAME", NULL, "look inside network namespace NAME (root)" },
+	{ "record", 0, OPT_VALUE, "FILE", NULL, "also save everything collected to FILE" },
+	{ "replay", 0, OPT_VALUE, "FILE", NULL, "analyse a capture made with --record" },
+	{ "color", 0, OPT_FLAG, NULL, NULL, "colour severities in the text report" },
+	{ "help", 'h', OPT_FLAG, NULL, NULL, "this help" },
+};
+#define NSPECS ((int)(sizeof(specs) / sizeof(specs[0])))
+
+struct doctor_cfg {
+	enum { OUT_TEXT, OUT_JSON, OUT_PROM } out;
+	int top;
+	int fail_on; /* -1 none */
+	int64_t watch_ns; /* 0 = once */
+	long count;       /* 0 = unbounded */
+	const char *netns, *record, *replay;
+	bool color;
+};
+
+static void help(FILE *f)
+{
+	fputs("usage: twkit doctor [OPTIONS]\n\n"
+	      "Is TIME-WAIT this host's problem, why, and which fix is safe here?\n\n"
+	      "doctor reads, without changing anything: every TCP socket of this network\n"
+	      "namespace (netlink sock_diag, like ss), the TIME-WAIT sysctls, the kernel\n"
+	      "counters (/proc/net/netstat, snmp, sockstat), the TIME-WAIT slab and the limits.\n"
+	      "It needs no privilege (root only for --netns and for the slab size).\n\n"
+	      "How it reasons:\n"
+	      "  * A socket is incoming when its local port listens here (or, the listener\n"
+	      "    gone, the local port is outside the ephemeral range and the remote inside);\n"
+	      "    otherwise outgoing.\n"
+	      "  * Outgoing sockets are grouped by (local IP, remote IP, remote port): that is\n"
+	      "    the budget that runs out, because a local port can be reused toward another\n"
+	      "    destination. Incoming ones by (local IP, local port, remote IP): the same\n"
+	      "    budget seen from a server behind one balancer address.\n"
+	      "  * TIME-WAIT lasts 60 s, so one with E ms left was created 60000-E ms ago: that\n"
+	      "    gives the creation rate over the last 10 s and 60 s, and a forecast of when\n"
+	      "    a group runs out of ports (eta).\n"
+	      "  * Findings: port-exhaustion, tw-reuse-ineffective, tw-recycle-enabled,\n"
+	      "    tw-bucket-overflow, narrow-port-range, fd-limit, server-time-wait (harmless:\n"
+	      "    nothing to do), lb-quadruplet-budget. Each gives its evidence and advice\n"
+	      "    ranked for this kernel, with the price of each fix.\n\n"
+	      "Report columns: tw = TIME-WAIT; ports used/usable = the group's budget; util =\n"
+	      "used/usable; tw/s = TIME-WAIT created per second; eta = time left until no port\n"
+	      "is free at that rate ('-' = the rate fits); ts = peer negotiates TCP timestamps\n"
+	      "(from established connections; tcp_tw_reuse needs them).\n\n"
+	      "options:\n",
+	      f);
+	opt_print_help(f, specs, NSPECS);
+	fputs("\nexamples:\n"
+	      "  twkit doctor                           # this host, human report\n"
+	      "  twkit doctor --json | jq .findings     # for scripts\n"
+	      "  twkit doctor --prom --top 10 > /var/lib/node_exporter/twkit.prom\n"
+	      "  twkit doctor --record prod.twcap       # capture on production...\n"
+	      "  twkit doctor --replay prod.twcap       # ...analyse it anywhere\n"
+	      "  twkit doctor --watch 5 --fail-on critical\n\n"
+	      "exit codes: 0 ok, 1 a finding at or above --fail-on, 2 usage error,\n"
+	      "3 runtime error (capture unreadable, namespace not found, netlink refused).\n",
+	      f);
+}
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static int usage_err(const char *msg)
+{
+	fprintf(stderr, "twkit doctor: %s\n(see 'twkit doctor --help')\n", msg);
+	return TWKIT_EXIT_USAGE;
+}
+
+static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err, size_t el)
+{
+	long v;
+	const char *s;
+	memset(c, 0, sizeof(*c));
+	c->fail_on = -1;
+	if (opt_has(specs, NSPECS, r, "json") && opt_has(specs, NSPECS, r, "prom")) {
+		snprintf(err, el, "--json and --prom exclude each other");
+		return -EINVAL;
+	}
+	c->out = opt_has(specs, NSPECS, r, "json")   ? OUT_JSON
+		 : opt_has(specs, NSPECS, r, "prom") ? OUT_PROM
+						     : OUT_TEXT;
+	if (units_parse_long(opt_get(specs, NSPECS, r, "top"), 0, 1000000, &v) < 0) {
+		snprintf(err, el, "--top wants a whole number >= 0, got '%s'",
+			 opt_get(specs, NSPECS, r, "top"));
+		return -EINVAL;
+	}
+	c->top = (int)v;
+	if ((s = opt_get(specs, NSPECS, r, "fail-on"))) {
+		c->fail_on = doc_sev_parse(s);
+		if (c->fail_on < 0 || c->fail_on == DOC_INFO) {
+			snprintf(err, el, "--fail-on wants warning or critical, got '%s'", s);
+			return -EINVAL;
+		}
+	}
+	if ((s = opt_get(specs, NSPECS, r, "watch"))) {
+		if (units_parse_duration(s, &c->watch_ns) < 0 || c->watch_ns < NS_PER_SEC / 10) {
+			snprintf(err, el, "--watch wants a duration of at least 0.1 s, got '%s'", s);
+			return -EINVAL;
+		}
+	}
+	if ((s = opt_get(specs, NSPECS, r, "count"))) {
+		if (units_parse_long(s, 1, 1000000000, &c->count) < 0) {
+			snprintf(err, el, "--count wants a whole number >= 1, got '%s'", s);
+			return -EINVAL;
+		}
+		if (!c->watch_ns) {
+			snprintf(err, el, "--count goes with --watch");
+			return -EINVAL;
+		}
+	}
+	c->netns = opt_get(specs, NSPECS, r, "netns");
+	c->record = opt_get(specs, NSPECS, r, "record");
+	c->replay = opt_get(specs, NSPECS, r, "replay");
+	c->color = opt_has(specs, NSPECS, r, "color");
+	if (c->netns && !kns_name_ok(c->netns)) {
+		snprintf(err, el, "--netns: '%s' is not a namespace name", c->netns);
+		return -EINVAL;
+	}
+	if (c->replay && (c->record || c->netns || c->watch_ns)) {
+		snprintf(err, el, "--replay analyses a capture: it excludes --record, --netns and "
+				  "--watch");
+		return -EINVAL;
+	}
+	if (c->record && c->watch_ns) {
+		snprintf(err, el, "--record takes one capture: it excludes --watch");
+		return -EINVAL;
+	}
+	if (r->npos > 0) {
+		snprintf(err, el, "unexpected argument '%s'", r->pos[0]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* One report. Returns the highest finding severity (-1 none) or -(exit code) on error. */
+static int doctor_once(const struct doctor_cfg *c, struct doc_prev *prev)
+{
+	struct snapshot s;
+	struct doc_analysis a;
+	struct doc_findings *fs = NULL;
+	struct cap_reader rd;
+	struct cap_writer wr;
+	char err[256] = "";
+	int rc, ret;
+
+	snapshot_init(&s);
+	memset(&a, 0, sizeof(a));
+	if (c->replay) {
+		rc = cap_reader_open(&rd, c->replay, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "twkit doctor: %s: %s\n", c->replay, err);
+			ret = -TWKIT_EXIT_RUNTIME;
+			goto out;
+		}
+		rc = snapshot_from_capture(&s, &rd, err, sizeof(err));
+		cap_reader_fini(&rd);
+		if (rc < 0) {
+			fprintf(stderr, "twkit doctor: %s: %s\n", c->replay, err);
+			ret = -TWKIT_EXIT_RUNTIME;
+			goto out;
+		}
+	} else {
+		if (c->record && (rc = cap_writer_open(&wr, c->record)) < 0) {
+			fprintf(stderr, "twkit doctor: cannot write %s: %s\n", c->record,
+				strerror(-rc));
+			ret = -TWKIT_EXIT_RUNTIME;
+			goto out;
+		}
+		rc = snapshot_collect(&s, c->record ? &wr : NULL, err, sizeof(err));
+		if (c->record) {
+			int wrc = cap_writer_close(&wr);
+			if (wrc < 0 && rc == 0) {
+				fprintf(stderr, "twkit doctor: writing %s failed: %s\n", c->record,
+					strerror(-wrc));
+				ret = -TWKIT_EXIT_RUNTIME;
+				goto out;
+			}
+		}
+		if (rc < 0) {
+			fprintf(stderr, "twkit doctor: %s\n", err);
+			ret = -TWKIT_EXIT_RUNTIME;
+			goto out;
+		}
+	}
+	if (doc_analyse(&s, &a) < 0) {
+		fprintf(stderr, "twkit doctor: out of memory\n");
+		ret = -TWKIT_EXIT_RUNTIME;
+		goto out;
+	}
+	fs = malloc(sizeof(*fs));
+	if (!fs) {
+		fprintf(stderr, "twkit doctor: out of memory\n");
+		ret = -TWKIT_EXIT_RUNTIME;
+		goto out;
+	}
+	doc_findings_run(&s, &a, prev, fs);
+	struct doc_render_opts ro = { .top = c->top, .replay = c->replay != NULL,
+				      .netns = c->netns, .color = c->color };
+	if (c->out == OUT_JSON)
+		doc_render_json(stdout, &s, &a, fs, &ro);
+	else if (c->out == OUT_PROM)
+		doc_render_prom(stdout, &s, &a, fs, &ro);
+	else
+		doc_render_text(stdout, &s, &a, fs, &ro);
+	fflush(stdout);
+	ret = doc_findings_max_sev(fs);
+	prev->have = true;
+	prev->tw_overflow = 0;
+	prev->paws_passive = 0;
+	kcounters_get(&s.counters, "TcpExt.TCPTimeWaitOverflow", &prev->tw_overflow);
+	kcounters_get(&s.counters, "TcpExt.PAWSPassive", &prev->paws_passive);
+out:
+	free(fs);
+	doc_analysis_fini(&a);
+	snapshot_fini(&s);
+	return ret;
+}
 
 int doctor_main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "twkit doctor: not available in this build yet\n");
-	return TWKIT_EXIT_RUNTIME;
+	struct opt_result r;
+	struct doctor_cfg cfg;
+	struct doc_prev prev = { 0 };
+	char err[256];
+	int saved_ns = -1, rc, worst = -1, code = TWKIT_EXIT_OK;
+
+	if (opt_parse(specs, NSPECS, argc, argv, 1, &r, err, sizeof(err)) < 0) {
+		opt_result_fini(&r);
+		return usage_err(err);
+	}
+	if (opt_has(specs, NSPECS, &r, "help")) {
+		help(stdout);
+		opt_result_fini(&r);
+		return TWKIT_EXIT_OK;
+	}
+	rc = parse_cfg(&r, &cfg, err, sizeof(err));
+	if (rc < 0) {
+		opt_result_fini(&r);
+		return usage_err(err);
+	}
+	if (cfg.netns) {
+		rc = kns_enter(cfg.netns, &saved_ns);
+		if (rc < 0) {
+			fprintf(stderr, "twkit doctor: cannot enter network namespace '%s': %s%s\n",
+				cfg.netns, strerror(-rc),
+				rc == -EPERM ? " (needs root)"
+				: rc == -ENOENT ? " (see 'ip netns list')" : "");
+			opt_result_fini(&r);
+			return TWKIT_EXIT_RUNTIME;
+		}
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	for (long n = 0; !stop_flag; n++) {
+		if (n > 0 && cfg.out == OUT_TEXT)
+			printf("\n");
+		rc = doctor_once(&cfg, &prev);
+		if (rc < -1) {
+			code = -rc;
+			break;
+		}
+		if (rc > worst)
+			worst = rc;
+		if (!cfg.watch_ns || (cfg.count && n + 1 >= cfg.count))
+			break;
+		struct timespec ts = { (time_t)(cfg.watch_ns / NS_PER_SEC),
+				       (long)(cfg.watch_ns % NS_PER_SEC) };
+		while (!stop_flag && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+	if (code == TWKIT_EXIT_OK && cfg.fail_on >= 0 && worst >= cfg.fail_on)
+		code = TWKIT_EXIT_FINDINGS;
+	if (saved_ns >= 0)
+		kns_leave(saved_ns);
+	opt_result_fini(&r);
+	return code;
 }

@@ -1,0 +1,351 @@
+/*
+ * analyse — grouping, budgets and rates (see analyse.h).
+ * Grouping uses an open-addressing hash keyed by (dir, laddr, raddr, port); one pass over the
+ * sockets, no allocation per socket. Rate: a TIME-WAIT with E ms left on its 60 s timer
+ * (TCP_TIMEWAIT_LEN, §1.2) was created 60000 - E ms ago.
+ */
+#include "doctor/analyse.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel/sockdiag.h"
+
+/* Linux default ephemeral range a remote Linux client uses: 32768-60999 (§3.1) */
+#define PEER_DEFAULT_PORTS (60999u - 32768u + 1u)
+
+struct key {
+	uint8_t dir;
+	uint16_t port;
+	uint8_t laddr[16], raddr[16];
+};
+
+static uint64_t hash_key(const struct key *k)
+{
+	/* FNV-1a over the key bytes, then a final mix: cheap and good enough for a table */
+	uint64_t h = 1469598103934665603ULL;
+	const uint8_t *p = (const uint8_t *)k;
+	for (size_t i = 0; i < sizeof(*k); i++) {
+		h ^= p[i];
+		h *= 1099511628211ULL;
+	}
+	h ^= h >> 29;
+	return h;
+}
+
+struct table {
+	uint32_t *slot; /* group index + 1; 0 = empty */
+	size_t mask;
+};
+
+static int table_grow(struct table *t, const struct doc_analysis *a, size_t want)
+{
+	size_t cap = 1024;
+	while (cap < want * 2)
+		cap <<= 1;
+	uint32_t *ns = calloc(cap, sizeof(*ns));
+	if (!ns)
+		return -ENOMEM;
+	for (size_t g = 0; g < a->ngroups; g++) {
+		struct key k;
+		memset(&k, 0, sizeof(k));
+		k.dir = a->groups[g].dir;
+		k.port = a->groups[g].port;
+		memcpy(k.laddr, a->groups[g].laddr, 16);
+		memcpy(k.raddr, a->groups[g].raddr, 16);
+		size_t i = hash_key(&k) & (cap - 1);
+		while (ns[i])
+			i = (i + 1) & (cap - 1);
+		ns[i] = (uint32_t)g + 1;
+	}
+	free(t->slot);
+	t->slot = ns;
+	t->mask = cap - 1;
+	return 0;
+}
+
+static struct doc_group *group_get(struct table *t, struct doc_analysis *a, size_t *cap,
+				   const struct key *k)
+{
+	size_t i = hash_key(k) & t->mask;
+	while (t->slot[i]) {
+		struct doc_group *g = &a->groups[t->slot[i] - 1];
+		if (g->dir == k->dir && g->port == k->port && !memcmp(g->laddr, k->laddr, 16) &&
+		    !memcmp(g->raddr, k->raddr, 16))
+			return g;
+		i = (i + 1) & t->mask;
+	}
+	if (a->ngroups == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 256;
+		struct doc_group *ng = realloc(a->groups, ncap * sizeof(*ng));
+		if (!ng)
+			return NULL;
+		a->groups = ng;
+		*cap = ncap;
+	}
+	if ((a->ngroups + 1) * 2 > t->mask + 1) {
+		if (table_grow(t, a, a->ngroups + 1) < 0)
+			return NULL;
+		return group_get(t, a, cap, k);
+	}
+	struct doc_group *g = &a->groups[a->ngroups];
+	memset(g, 0, sizeof(*g));
+	g->dir = k->dir;
+	g->port = k->port;
+	memcpy(g->laddr, k->laddr, 16);
+	memcpy(g->raddr, k->raddr, 16);
+	t->slot[i] = (uint32_t)++a->ngroups;
+	return g;
+}
+
+/*
+ * Seconds until the group has no usable port left if TIME-WAIT keeps being created at `rate`:
+ * ports in use at time t = non-TIME-WAIT sockets + today's TIME-WAIT still alive at t + rate*t
+ * (new ones live 60 s, so none of them expire within the horizon). Returns -1 if the budget
+ * holds for the next 60 s and at the steady state (rate * 60 fits).
+ */
+static double forecast_eta(const struct doc_group *g, double rate)
+{
+	double base = (double)g->in_budget - g->time_wait;
+	double usable = g->ports_usable;
+	if (usable <= 0)
+		return 0;
+	if ((double)g->in_budget >= usable)
+		return 0;
+	if (rate <= 0)
+		return -1;
+	if (base + rate * 60.0 < usable)
+		return -1; /* steady state fits: expiries keep pace */
+	uint32_t alive = g->time_wait;
+	for (int t = 0; t < DOC_AGE_SLOTS; t++) {
+		/* TIME-WAIT with t seconds left (slot t) expire during second t */
+		double at_end = base + (alive - g->expiry[t]) + rate * (t + 1);
+		if (at_end >= usable) {
+			double at_start = base + alive + rate * t;
+			double need = usable - at_start;
+			double slope = at_end - at_start;
+			double frac = slope > 0 && need > 0 ? need / slope : 0;
+			return t + (frac > 1 ? 1 : frac);
+		}
+		alive -= g->expiry[t];
+	}
+	return 60.0 + (usable - base - rate * 60.0) / rate;
+}
+
+static int cmp_group(const void *pa, const void *pb)
+{
+	const struct doc_group *a = pa, *b = pb;
+	if (a->utilization != b->utilization)
+		return a->utilization < b->utilization ? 1 : -1;
+	if (a->time_wait != b->time_wait)
+		return a->time_wait < b->time_wait ? 1 : -1;
+	if (a->total != b->total)
+		return a->total < b->total ? 1 : -1;
+	int c = memcmp(a->raddr, b->raddr, 16);
+	if (c)
+		return c;
+	c = memcmp(a->laddr, b->laddr, 16);
+	if (c)
+		return c;
+	return (int)a->port - (int)b->port + (a->dir - b->dir) * 70000;
+}
+
+struct uidcount {
+	uint32_t uid, n;
+};
+
+int doc_analyse(const struct snapshot *s, struct doc_analysis *a)
+{
+	struct tw_portset *sets = malloc(2 * sizeof(*sets)); /* 8 KiB each: not on the stack */
+	struct table t = { 0 };
+	size_t gcap = 0;
+	struct uidcount uids[64];
+	int nuids = 0, rc = 0;
+
+	memset(a, 0, sizeof(*a));
+	if (!sets)
+		return -ENOMEM;
+	struct tw_portset *listen_ports = &sets[0], *excluded = &sets[1];
+	if (tw_kernel_version_parse(s->release, &a->kver) == 0) {
+		a->prof = tw_profile_for(a->kver);
+	} else {
+		a->prof = tw_profile_at(tw_profile_count() - 1);
+		a->profile_guessed = true;
+	}
+	a->port_lo = s->set.port_lo > 0 ? s->set.port_lo : a->prof->port_lo;
+	a->port_hi = s->set.port_hi > 0 ? s->set.port_hi : a->prof->port_hi;
+	a->tw_reuse = s->set.tcp_tw_reuse >= 0 ? s->set.tcp_tw_reuse : a->prof->reuse_default;
+	a->timestamps = s->set.tcp_timestamps >= 0 ? s->set.tcp_timestamps : 1;
+	a->tw_reuse_delay = s->set.tcp_tw_reuse_delay;
+	a->ports_peer_default = PEER_DEFAULT_PORTS;
+
+	/* Pass 1: listeners and bind()-held ports (§3.3: connect() skips them). */
+	tw_portset_clear(listen_ports);
+	tw_portset_clear(excluded);
+	if (s->set.have_reserved)
+		*excluded = s->set.reserved;
+	for (size_t i = 0; i < s->nsocks; i++) {
+		const struct kdiag_sock *k = &s->socks[i];
+		if (k->state == KDIAG_LISTEN || k->state == KDIAG_BOUND_INACTIVE) {
+			if (k->state == KDIAG_LISTEN) {
+				tw_portset_add(listen_ports, k->lport);
+				a->listeners++;
+			}
+			tw_portset_add(excluded, k->lport);
+		}
+	}
+	for (int p = a->port_lo; p <= a->port_hi; p++) {
+		if (s->set.have_reserved && tw_portset_has(&s->set.reserved, (uint16_t)p))
+			a->reserved_in_range++;
+		else if (tw_portset_has(excluded, (uint16_t)p))
+			a->listeners_in_range++;
+	}
+	a->ports_usable_out = tw_ports_usable(a->prof, (uint16_t)a->port_lo, (uint16_t)a->port_hi,
+					      excluded);
+
+	if (table_grow(&t, a, 512) < 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* Pass 2: classify and group. */
+	for (size_t i = 0; i < s->nsocks; i++) {
+		const struct kdiag_sock *k = &s->socks[i];
+		struct key key;
+		struct doc_group *g;
+		bool in;
+
+		if (k->state < KDIAG_NSTATES)
+			a->by_state[k->state]++;
+		a->total++;
+		if (k->tw) {
+			if (k->state == KDIAG_TIME_WAIT)
+				a->time_wait++;
+			else
+				a->tw_fin_wait2++;
+		}
+		if (k->state == KDIAG_LISTEN || k->state == KDIAG_BOUND_INACTIVE ||
+		    k->state == KDIAG_CLOSE || k->state == KDIAG_NEW_SYN_RECV)
+			continue;
+		if (!k->tw) {
+			int u;
+			for (u = 0; u < nuids && uids[u].uid != k->uid; u++)
+				;
+			if (u == nuids && nuids < 64)
+				uids[nuids++] = (struct uidcount){ k->uid, 0 };
+			if (u < nuids)
+				uids[u].n++;
+		}
+		/* Direction: incoming when the local port listens here; with no listener left,
+		 * when the local port is outside the ephemeral range and the remote one inside. */
+		if (tw_portset_has(listen_ports, k->lport))
+			in = true;
+		else
+			in = (k->lport < a->port_lo || k->lport > a->port_hi) &&
+			     (k->rport >= a->port_lo && k->rport <= a->port_hi);
+		memset(&key, 0, sizeof(key));
+		key.dir = in ? DOC_IN : DOC_OUT;
+		key.port = in ? k->lport : k->rport;
+		memcpy(key.laddr, k->laddr, 16);
+		memcpy(key.raddr, k->raddr, 16);
+		g = group_get(&t, a, &gcap, &key);
+		if (!g) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		g->total++;
+		g->loopback = kdiag_addr_is_loopback(k->laddr) || kdiag_addr_is_loopback(k->raddr);
+		if (in)
+			g->in_budget++; /* every quadruple to this server port uses one client port */
+		else if (k->lport >= a->port_lo && k->lport <= a->port_hi)
+			g->in_budget++;
+		if (k->tw && k->state == KDIAG_TIME_WAIT) {
+			uint32_t left = k->expires_ms > TW_TIMEWAIT_LEN_MS ? TW_TIMEWAIT_LEN_MS
+									  : k->expires_ms;
+			uint32_t age = TW_TIMEWAIT_LEN_MS - left;
+			uint32_t slot = left / 1000;
+			g->time_wait++;
+			if (age <= 10000)
+				g->tw_10s++;
+			g->tw_60s++;
+			if (slot >= DOC_AGE_SLOTS)
+				slot = DOC_AGE_SLOTS - 1;
+			if (g->expiry[slot] < UINT16_MAX)
+				g->expiry[slot]++;
+			if (in)
+				a->tw_in++;
+			else
+				a->tw_out++;
+		} else if (k->tw) {
+			g->tw_fin_wait2++;
+		} else if (k->state == KDIAG_ESTABLISHED) {
+			g->established++;
+			if (k->ts == KDIAG_TS_ON)
+				g->ts_on++;
+			else if (k->ts == KDIAG_TS_OFF)
+				g->ts_off++;
+		} else {
+			g->other++;
+		}
+	}
+	/* Peer timestamps are a property of the remote host: pool the evidence per remote IP
+	 * across groups when the group itself has no established socket. */
+	for (size_t i = 0; i < a->ngroups; i++) {
+		struct doc_group *g = &a->groups[i];
+		uint32_t on = g->ts_on, off = g->ts_off;
+		if (!on && !off)
+			for (size_t j = 0; j < a->ngroups; j++)
+				if (!memcmp(a->groups[j].raddr, g->raddr, 16)) {
+					on += a->groups[j].ts_on;
+					off += a->groups[j].ts_off;
+				}
+		g->peer_timestamps = on && !off ? 1 : off && !on ? 0 : on && off ? (on >= off) : -1;
+		if (a->timestamps == 0)
+			g->peer_timestamps = on ? 1 : off ? 0 : -1;
+		g->ports_usable = g->dir == DOC_OUT ? a->ports_usable_out : a->ports_peer_default;
+		g->utilization = g->ports_usable ? (double)g->in_budget / g->ports_usable : 1.0;
+		g->tw_rate_10s = g->tw_10s / 10.0;
+		g->tw_rate_60s = g->tw_60s / 60.0;
+		g->eta_s = forecast_eta(g, g->tw_rate_10s > g->tw_rate_60s ? g->tw_rate_10s
+									 : g->tw_rate_60s);
+	}
+	qsort(a->groups, a->ngroups, sizeof(*a->groups), cmp_group);
+
+	/* Memory: slab object size when readable (§1.5), else the documented size. */
+	a->tw_objsize_from_slab = s->have_slab;
+	a->tw_objsize = s->have_slab ? s->tw_objsize : TW_SOCK_BYTES_DEFAULT;
+	a->tw_bytes = (uint64_t)(a->time_wait + a->tw_fin_wait2) * a->tw_objsize;
+	for (int u = 0; u < nuids; u++)
+		if (uids[u].n > a->top_uid_socks) {
+			a->top_uid_socks = uids[u].n;
+			a->top_uid = uids[u].uid;
+		}
+out:
+	free(t.slot);
+	free(sets);
+	if (rc < 0)
+		doc_analysis_fini(a);
+	return rc;
+}
+
+void doc_analysis_fini(struct doc_analysis *a)
+{
+	free(a->groups);
+	a->groups = NULL;
+	a->ngroups = 0;
+}
+
+const char *doc_endpoint(const uint8_t addr[16], uint16_t port, char *buf, size_t len)
+{
+	char a[64];
+	bool v6 = !(addr[10] == 0xff && addr[11] == 0xff && !memcmp(addr, "\0\0\0\0\0\0\0\0\0\0", 10));
+	kdiag_addr_str(addr, a, sizeof(a));
+	if (port && v6)
+		snprintf(buf, len, "[%s]:%u", a, port);
+	else if (port)
+		snprintf(buf, len, "%s:%u", a, port);
+	else
+		snprintf(buf, len, "%s", a);
+	return buf;
+}

@@ -1,14 +1,112 @@
 /*
- * bench — verb entry point (work in progress: the verb is being built).
+ * bench — verb entry point: parse, validate, run, render; the only place that prints errors
+ * and picks exit codes (2 usage, 3 runtime). Failed connections are results, not errors.
  */
-#include <stdio.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
 
+#include "bench/bench.h"
 #include "verbs.h"
+
+/* Enough descriptors for the connections asked for (the soft limit is often 1024). */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int save_series(const struct bench_result *r)
+{
+	const struct bench_cfg *c = &r->cfg;
+	int rc;
+	if (c->csv && (rc = series_save(&r->series, c->csv, 0, "twkit bench")) < 0) {
+		fprintf(stderr, "twkit bench: --csv %s: %s\n", c->csv, strerror(-rc));
+		return TWKIT_EXIT_RUNTIME;
+	}
+	if (c->svg && (rc = series_save(&r->series, c->svg, 1, "twkit bench")) < 0) {
+		fprintf(stderr, "twkit bench: --svg %s: %s\n", c->svg, strerror(-rc));
+		return TWKIT_EXIT_RUNTIME;
+	}
+	return TWKIT_EXIT_OK;
+}
+
+static const char *start_hint(int rc)
+{
+	switch (rc) {
+	case -EADDRINUSE:
+		return " (the port is taken: pick another with --listen)";
+	case -EADDRNOTAVAIL:
+		return " (the address is not on this host or namespace)";
+	case -ENOPROTOOPT:
+		return " (this kernel has no IP_LOCAL_PORT_RANGE: it came in 6.3)";
+	case -EACCES:
+		return " (ports below 1024 need privileges)";
+	default:
+		return "";
+	}
+}
 
 int bench_main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "twkit bench: not available in this build yet\n");
-	return TWKIT_EXIT_RUNTIME;
+	struct bench_cfg cfg;
+	struct bench_result res, *rs = NULL;
+	char err[256];
+	sigset_t sigs;
+	int rc, n = 0, code = TWKIT_EXIT_OK;
+	bool to_stdout;
+
+	rc = bench_cfg_parse(argc, argv, &cfg, err, sizeof(err));
+	if (rc == 1)
+		return TWKIT_EXIT_OK;
+	if (rc < 0) {
+		fprintf(stderr, "twkit bench: %s\n(see 'twkit bench --help')\n", err);
+		return TWKIT_EXIT_USAGE;
+	}
+	raise_nofile();
+	signal(SIGPIPE, SIG_IGN);
+	/* SIGINT/SIGTERM are taken synchronously by bench_run (sigtimedwait), in every thread */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	to_stdout = (cfg.csv && strcmp(cfg.csv, "-") == 0) || (cfg.svg && strcmp(cfg.svg, "-") == 0);
+
+	if (cfg.matrix) {
+		rc = bench_matrix_run(&cfg, argc, argv, &rs, &n, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "twkit bench: %s\n", err);
+			return rc == -EINVAL ? TWKIT_EXIT_USAGE : TWKIT_EXIT_RUNTIME;
+		}
+		if (cfg.json)
+			bench_report_matrix_json(stdout, rs, n);
+		else
+			bench_report_matrix_text(stdout, rs, n);
+		for (int i = 0; i < n; i++)
+			bench_result_fini(&rs[i]);
+		free(rs);
+		return TWKIT_EXIT_OK;
+	}
+	rc = bench_run(&cfg, &res);
+	if (rc < 0) {
+		char a[80];
+		fprintf(stderr, "twkit bench: cannot start on %s: %s%s\n",
+			bench_ep_fmt(cfg.mode == BENCH_MODE_RUN ? &cfg.target : &cfg.listen, a,
+				     sizeof(a)),
+			strerror(-rc), start_hint(rc));
+		return TWKIT_EXIT_RUNTIME;
+	}
+	if (cfg.json)
+		bench_report_json(stdout, &res);
+	else if (!to_stdout)
+		bench_report_text(stdout, &res);
+	fflush(stdout);
+	code = save_series(&res);
+	bench_result_fini(&res);
+	return code;
 }

@@ -1,0 +1,169 @@
+/*
+ * bench — the connection-churn load generator and its server (issue 4).
+ *
+ * Shape: bench_cfg_parse() turns argv into a const struct bench_cfg; bench_server_* runs the
+ * epoll server threads; bench_client_* runs the epoll client threads; bench_run() drives both,
+ * samples once a second (counters, TIME-WAIT through kernel/sockdiag) and fills a
+ * struct bench_result that bench_report_* renders. Renderers never compute.
+ *
+ * Invariant kept by the client: attempted = completed + sum(failed[]) + in_flight, at every
+ * sample and at the end. A failed connect is data (a counter by errno), never an abort.
+ */
+#ifndef TWKIT_BENCH_BENCH_H
+#define TWKIT_BENCH_BENCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "common/hist.h"
+#include "common/series.h"
+
+enum BENCH_MODE { BENCH_MODE_SELF, BENCH_MODE_RUN, BENCH_MODE_SERVE };
+enum BENCH_PROTO { BENCH_PROTO_RAW, BENCH_PROTO_HTTP };
+enum BENCH_CLOSE { BENCH_CLOSE_CLIENT, BENCH_CLOSE_SERVER };
+#define BENCH_LINGER_CLIENT 1u
+#define BENCH_LINGER_SERVER 2u
+
+#define BENCH_MAX_SOURCES 64
+#define BENCH_NERRNO 134 /* errno values 0..133 (EHWPOISON) get their own counter */
+#define BENCH_PATH_MAX 128
+
+/* An address with a port range: ADDR:PORT[-PORT]. */
+struct bench_ep {
+	struct sockaddr_storage addr; /* port field is 0; ports come from lo..hi */
+	socklen_t len;
+	uint16_t lo, hi;
+};
+
+struct bench_cfg {
+	enum BENCH_MODE mode;
+	struct bench_ep target; /* run: where to connect; self: filled once the server listens */
+	struct bench_ep listen; /* serve and self */
+	enum BENCH_PROTO proto;
+	uint32_t request, response; /* bytes */
+	char path[BENCH_PATH_MAX];
+	enum BENCH_CLOSE close;
+	unsigned linger0; /* BENCH_LINGER_* bits */
+	uint32_t requests_per_conn;
+	struct sockaddr_storage sources[BENCH_MAX_SOURCES];
+	int nsources;
+	bool bind_no_port;
+	uint16_t lpr_lo, lpr_hi; /* IP_LOCAL_PORT_RANGE, 0-0 = not set */
+	uint32_t concurrency;
+	double rate; /* 0 = closed loop */
+	int64_t duration_ns; /* 0 = until --count is done */
+	uint64_t count;      /* 0 = until --duration */
+	int threads;
+	int64_t connect_timeout_ns, timeout_ns;
+	uint32_t max_conns; /* server */
+	bool json, quiet;
+	const char *csv, *svg, *matrix;
+	char name[48]; /* matrix variant name, "" otherwise */
+};
+
+/*
+ * Parse argv (argv[0] is "bench") into cfg; positional "serve"/"run" choose the mode. Returns 0,
+ * 1 when --help was printed, or -EINVAL with a message in err naming what was wrong.
+ */
+int bench_cfg_parse(int argc, char **argv, struct bench_cfg *cfg, char *err, size_t errlen);
+/* Parse argv followed by the options in `words` (a matrix line without its name): later
+ * options override. Same returns as bench_cfg_parse. */
+int bench_cfg_variant(int argc, char **argv, const char *words, struct bench_cfg *cfg,
+		      char *err, size_t errlen);
+/* "127.0.0.1:8080-8083" (or [v6]) -> ep. 0 or -EINVAL. */
+int bench_ep_parse(const char *s, struct bench_ep *ep);
+/* ep as "ADDR:LO[-HI]" into buf. */
+char *bench_ep_fmt(const struct bench_ep *ep, char *buf, size_t len);
+
+/* Client counters of one thread, or their sum. Written by the owner thread only. */
+struct bench_stats {
+	uint64_t attempted, completed, in_flight, requests, non2xx;
+	uint64_t bytes_in, bytes_out;
+	uint64_t failed[BENCH_NERRNO];
+	struct hist connect, first_byte, exchange; /* ns, from the intended start */
+	uint64_t ports[1024];                      /* bitmap of source ports used */
+};
+/* sum of failed[] */
+uint64_t bench_stats_failed(const struct bench_stats *s);
+/* Add src into dst (counters, histograms, port bitmap). */
+void bench_stats_merge(struct bench_stats *dst, const struct bench_stats *src);
+/* Distinct source ports in the bitmap. */
+uint32_t bench_stats_ports(const struct bench_stats *s);
+/* "EADDRNOTAVAIL" for an errno, "E123" when unnamed. buf needs 16 bytes. */
+const char *bench_errno_name(int e, char *buf, size_t len);
+
+/* Server counters (summed over threads by bench_server_stats). */
+struct bench_srv_stats {
+	uint64_t accepted, requests, closed, bad_requests, timeouts, resets, rejected;
+	uint64_t active;
+};
+
+struct bench_server;
+/*
+ * Listen on every port of cfg->listen (SO_REUSEPORT, one socket per port per thread) and start
+ * cfg->threads epoll threads. *bound receives the address actually bound (port 0 resolved).
+ * Returns 0 with *out owned by the caller (bench_server_stop frees), or -errno.
+ */
+int bench_server_start(const struct bench_cfg *cfg, struct bench_server **out,
+		       struct bench_ep *bound);
+/* Snapshot of the counters (safe while running). */
+void bench_server_stats(const struct bench_server *s, struct bench_srv_stats *st);
+/* Stop the threads, close every socket, free. NULL is a no-op. */
+void bench_server_stop(struct bench_server *s);
+
+struct bench_client;
+/* Start cfg->threads client threads toward cfg->target. 0 or -errno (-ENOMEM, thread start). */
+int bench_client_start(const struct bench_cfg *cfg, struct bench_client **out);
+/* Sum of the threads' counters so far (histograms and bitmap only when full is true). */
+void bench_client_sample(const struct bench_client *c, struct bench_stats *sum, bool full);
+/* Whether every thread has finished (count reached and drained, or deadline passed). */
+bool bench_client_done(const struct bench_client *c);
+/* Ask the threads to stop now (Ctrl-C). */
+void bench_client_cancel(struct bench_client *c);
+/* Join, close every socket, fill *final (counters as they ended), free. NULL is a no-op. */
+void bench_client_stop(struct bench_client *c, struct bench_stats *final);
+
+/* What bench_run measured. */
+struct bench_result {
+	struct bench_cfg cfg;
+	struct bench_stats st; /* final client totals (run, self) */
+	struct bench_srv_stats srv;
+	bool have_client, have_server, server_local, interrupted;
+	double elapsed_s;
+	uint32_t tw_client_max, tw_server_max, tw_client_end, tw_server_end;
+	int tw_err; /* 0, or the -errno of sampling TIME-WAIT (reported, not fatal) */
+	double user_s, sys_s;
+	uint64_t max_rss_kib;
+	struct series series;
+	char interpretation[512];
+	double budget_rate; /* sustained conn/s the model allows, 0 = not limited by TIME-WAIT */
+	uint32_t usable_ports;
+};
+
+/*
+ * Run one bench as cfg says (self: own server + client; run: client; serve: server until
+ * SIGINT/SIGTERM or --duration). SIGINT/SIGTERM must be blocked by the caller; they end the
+ * run early and the result is still filled. Returns 0 or -errno (a start failure); res needs
+ * bench_result_fini.
+ */
+int bench_run(const struct bench_cfg *cfg, struct bench_result *res);
+void bench_result_fini(struct bench_result *res);
+
+/* Human report (table + interpretation). */
+void bench_report_text(FILE *f, const struct bench_result *r);
+/* The twkit.bench/1 object body (without schema) of one result, under key (NULL at root). */
+void bench_report_json_obj(struct jw *w, const char *key, const struct bench_result *r);
+/* A whole twkit.bench/1 document for one result. */
+void bench_report_json(FILE *f, const struct bench_result *r);
+/* Matrix: one comparison table, and one JSON document with "variants". */
+void bench_report_matrix_text(FILE *f, const struct bench_result *rs, int n);
+void bench_report_matrix_json(FILE *f, const struct bench_result *rs, int n);
+
+/* Run the matrix of cfg->matrix ("builtin" or a file): n results in *out (caller frees each
+ * with bench_result_fini, then free()). 0 or -errno; err gets a message on -EINVAL. */
+int bench_matrix_run(const struct bench_cfg *cfg, int argc, char **argv,
+		     struct bench_result **out, int *n, char *err, size_t errlen);
+
+#endif

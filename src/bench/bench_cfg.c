@@ -1,0 +1,398 @@
+/*
+ * bench_cfg — the option table of `twkit bench` (it drives parsing and --help), then a
+ * separate validation pass that yields the const struct bench_cfg every other part reads.
+ * Matrix variants reuse the same table: a variant line is parsed as extra options over the
+ * base configuration.
+ */
+#include "bench/bench.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/opt.h"
+#include "common/units.h"
+
+static const struct opt_spec specs[] = {
+	{ "listen", 'l', OPT_VALUE, "ADDR:PORT[-PORT]", NULL,
+	  "serve: listen here; a range listens on every port (default 127.0.0.1:0)" },
+	{ "target", 't', OPT_VALUE, "ADDR:PORT[-PORT]", NULL,
+	  "run: connect here, spread round-robin over the ports" },
+	{ "proto", 0, OPT_VALUE, "raw|http", "raw", "wire format" },
+	{ "request", 0, OPT_VALUE, "BYTES", "64", "raw request size (at least 16)" },
+	{ "response", 0, OPT_VALUE, "BYTES", "64", "response size (raw; body size for http)" },
+	{ "path", 0, OPT_VALUE, "PATH", "/", "http request path" },
+	{ "close", 0, OPT_VALUE, "client|server", "client",
+	  "who closes first (and so holds the TIME-WAIT)" },
+	{ "linger0", 0, OPT_VALUE, "client|server|both", NULL,
+	  "close with SO_LINGER {1,0}: RST, no TIME-WAIT" },
+	{ "requests-per-conn", 0, OPT_VALUE, "N", "1", "requests per connection (1 = churn)" },
+	{ "source", 's', OPT_VALUE, "IP[,IP..]|A-B", NULL,
+	  "source addresses, round-robin (IP_BIND_ADDRESS_NO_PORT)" },
+	{ "bind-no-port", 0, OPT_VALUE, "on|off", "on",
+	  "off: bind(ip, 0) before connect, the global-port trap" },
+	{ "local-port-range", 0, OPT_VALUE, "A-B", NULL,
+	  "per-socket IP_LOCAL_PORT_RANGE (kernel 6.3+)" },
+	{ "concurrency", 'c', OPT_VALUE, "N", "64", "closed loop: connections in flight" },
+	{ "rate", 'r', OPT_VALUE, "R", NULL,
+	  "open loop: new connections per second (latency from the intended start)" },
+	{ "duration", 'd', OPT_VALUE, "DURATION", NULL, "run this long (default 10s without --count)" },
+	{ "count", 'n', OPT_VALUE, "N", NULL, "stop after N connections" },
+	{ "threads", 'T', OPT_VALUE, "N", "1", "epoll loops (threads), client and server each" },
+	{ "connect-timeout", 0, OPT_VALUE, "DURATION", "5s", "connect() deadline" },
+	{ "timeout", 0, OPT_VALUE, "DURATION", "10s",
+	  "exchange deadline (client), idle deadline (server)" },
+	{ "max-conns", 0, OPT_VALUE, "N", "20000", "server: connections held at once" },
+	{ "matrix", 'm', OPT_VALUE, "FILE|builtin", NULL,
+	  "run variants one after another, one comparison table" },
+	{ "json", 'j', OPT_FLAG, NULL, NULL, "JSON report (schema twkit.bench/1) on stdout" },
+	{ "csv", 0, OPT_VALUE, "FILE", NULL, "per-second series as CSV ('-' = stdout)" },
+	{ "svg", 0, OPT_VALUE, "FILE", NULL, "plot of rate, failures and TIME-WAIT over time" },
+	{ "quiet", 'q', OPT_FLAG, NULL, NULL, "no progress line" },
+	{ "help", 'h', OPT_FLAG, NULL, NULL, "this help" },
+};
+#define NSPECS ((int)(sizeof(specs) / sizeof(specs[0])))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: twkit bench [serve|run] [OPTIONS]\n\n"
+		   "Connection-churn load generator with its own server: reproduces port exhaustion\n"
+		   "(\"Cannot assign requested address\") and measures each mitigation.\n"
+		   "  twkit bench                      own server on loopback, 10 s churn, explained\n"
+		   "  twkit bench serve --listen A:P   the server alone (until Ctrl-C or --duration)\n"
+		   "  twkit bench run --target A:P     the client alone (also --proto http vs nginx)\n"
+		   "  twkit bench --matrix builtin     baseline, linger0, server-close, ... side by "
+		   "side\n\noptions:\n");
+	opt_print_help(f, specs, NSPECS);
+}
+
+static int fail(char *err, size_t errlen, const char *opt, const char *val, const char *why)
+{
+	snprintf(err, errlen, "--%s '%s': %s", opt, val ? val : "", why);
+	return -EINVAL;
+}
+
+int bench_ep_parse(const char *s, struct bench_ep *ep)
+{
+	char host[64];
+	const char *colon;
+	long lo, hi;
+
+	memset(ep, 0, sizeof(*ep));
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+		if (!rb || rb[1] != ':' || (size_t)(rb - s - 1) >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, s + 1, (size_t)(rb - s - 1));
+		host[rb - s - 1] = '\0';
+		colon = rb + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || (size_t)(colon - s) >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, s, (size_t)(colon - s));
+		host[colon - s] = '\0';
+	}
+	if (units_parse_range(colon + 1, 0, 65535, &lo, &hi) < 0 || (lo == 0 && hi != 0))
+		return -EINVAL;
+	ep->lo = (uint16_t)lo;
+	ep->hi = (uint16_t)hi;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ep->addr;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ep->addr;
+	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		ep->len = sizeof(*a4);
+	} else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		ep->len = sizeof(*a6);
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+char *bench_ep_fmt(const struct bench_ep *ep, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	bool v6 = ep->addr.ss_family == AF_INET6;
+	if (v6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&ep->addr)->sin6_addr, a, sizeof(a));
+	else
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)&ep->addr)->sin_addr, a, sizeof(a));
+	if (ep->lo == ep->hi)
+		snprintf(buf, len, v6 ? "[%s]:%u" : "%s:%u", a, ep->lo);
+	else
+		snprintf(buf, len, v6 ? "[%s]:%u-%u" : "%s:%u-%u", a, ep->lo, ep->hi);
+	return buf;
+}
+
+/* "10.0.0.1,10.0.0.2" or "10.0.0.1-10.0.0.4" (IPv4 ranges) into cfg->sources. */
+static int parse_sources(const char *s, struct bench_cfg *cfg)
+{
+	char tmp[1024];
+	const char *dash = strchr(s, '-');
+	if (strlen(s) >= sizeof(tmp))
+		return -EINVAL;
+	cfg->nsources = 0;
+	if (dash && !strchr(s, ',') && !strchr(s, ':')) {
+		struct in_addr a, b;
+		memcpy(tmp, s, (size_t)(dash - s));
+		tmp[dash - s] = '\0';
+		if (inet_pton(AF_INET, tmp, &a) != 1 || inet_pton(AF_INET, dash + 1, &b) != 1)
+			return -EINVAL;
+		uint32_t lo = ntohl(a.s_addr), hi = ntohl(b.s_addr);
+		if (lo > hi || hi - lo >= BENCH_MAX_SOURCES)
+			return -ERANGE;
+		for (uint32_t x = lo; x <= hi; x++) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)&cfg->sources[cfg->nsources++];
+			sin->sin_family = AF_INET;
+			sin->sin_addr.s_addr = htonl(x);
+		}
+		return 0;
+	}
+	strcpy(tmp, s);
+	for (char *save = NULL, *tok = strtok_r(tmp, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		struct sockaddr_storage *ss;
+		if (cfg->nsources >= BENCH_MAX_SOURCES)
+			return -ERANGE;
+		ss = &cfg->sources[cfg->nsources];
+		memset(ss, 0, sizeof(*ss));
+		if (inet_pton(AF_INET, tok, &((struct sockaddr_in *)ss)->sin_addr) == 1)
+			ss->ss_family = AF_INET;
+		else if (inet_pton(AF_INET6, tok, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1)
+			ss->ss_family = AF_INET6;
+		else
+			return -EINVAL;
+		cfg->nsources++;
+	}
+	return cfg->nsources ? 0 : -EINVAL;
+}
+
+static int get_u32(const char *name, const char *v, uint64_t lo, uint64_t hi, uint32_t *out,
+		   char *err, size_t errlen)
+{
+	uint64_t n;
+	if (units_parse_count(v, &n) < 0 || n < lo || n > hi) {
+		char why[96];
+		snprintf(why, sizeof(why), "expected a count from %llu to %llu",
+			 (unsigned long long)lo, (unsigned long long)hi);
+		return fail(err, errlen, name, v, why);
+	}
+	*out = (uint32_t)n;
+	return 0;
+}
+
+static int get_dur(const char *name, const char *v, int64_t *out, char *err, size_t errlen)
+{
+	if (units_parse_duration(v, out) < 0 || *out <= 0)
+		return fail(err, errlen, name, v, "expected a positive duration such as 5s or 500ms");
+	return 0;
+}
+
+/* The validation pass: raw strings of res -> cfg. */
+static int validate(const struct opt_result *res, struct bench_cfg *cfg, char *err, size_t el)
+{
+#define V(name) opt_get(specs, NSPECS, res, name)
+	const char *v;
+	uint64_t n;
+	uint32_t u;
+	int rc;
+
+	if ((v = V("target")) && bench_ep_parse(v, &cfg->target) < 0)
+		return fail(err, el, "target", v, "expected IP:PORT[-PORT] (IPv6 as [ADDR]:PORT)");
+	if (v && cfg->target.lo == 0)
+		return fail(err, el, "target", v, "port 0 cannot be a target");
+	if ((v = V("listen")) && bench_ep_parse(v, &cfg->listen) < 0)
+		return fail(err, el, "listen", v, "expected IP:PORT[-PORT] (IPv6 as [ADDR]:PORT)");
+	v = V("proto");
+	if (strcmp(v, "raw") == 0)
+		cfg->proto = BENCH_PROTO_RAW;
+	else if (strcmp(v, "http") == 0)
+		cfg->proto = BENCH_PROTO_HTTP;
+	else
+		return fail(err, el, "proto", v, "expected raw or http");
+	if (units_parse_size(V("request"), &n) < 0 || n > (64u << 20))
+		return fail(err, el, "request", V("request"), "expected a size up to 64MiB");
+	cfg->request = (uint32_t)n;
+	if (cfg->proto == BENCH_PROTO_RAW && n < 16)
+		return fail(err, el, "request", V("request"),
+			    "raw requests carry a 16-byte header: at least 16");
+	if (units_parse_size(V("response"), &n) < 0 || n > (64u << 20))
+		return fail(err, el, "response", V("response"), "expected a size up to 64MiB");
+	cfg->response = (uint32_t)n;
+	v = V("path");
+	if (v[0] != '/' || strlen(v) >= BENCH_PATH_MAX || strpbrk(v, " \r\n"))
+		return fail(err, el, "path", v, "expected /PATH without spaces, under 128 bytes");
+	strcpy(cfg->path, v);
+	v = V("close");
+	if (strcmp(v, "client") == 0)
+		cfg->close = BENCH_CLOSE_CLIENT;
+	else if (strcmp(v, "server") == 0)
+		cfg->close = BENCH_CLOSE_SERVER;
+	else
+		return fail(err, el, "close", v, "expected client or server");
+	cfg->linger0 = 0;
+	if ((v = V("linger0"))) {
+		if (strcmp(v, "client") == 0)
+			cfg->linger0 = BENCH_LINGER_CLIENT;
+		else if (strcmp(v, "server") == 0)
+			cfg->linger0 = BENCH_LINGER_SERVER;
+		else if (strcmp(v, "both") == 0)
+			cfg->linger0 = BENCH_LINGER_CLIENT | BENCH_LINGER_SERVER;
+		else if (strcmp(v, "none") != 0)
+			return fail(err, el, "linger0", v, "expected client, server or both");
+	}
+	if ((rc = get_u32("requests-per-conn", V("requests-per-conn"), 1, 1000000,
+			  &cfg->requests_per_conn, err, el)) < 0)
+		return rc;
+	cfg->nsources = 0;
+	if ((v = V("source")) && (rc = parse_sources(v, cfg)) < 0)
+		return fail(err, el, "source", v,
+			    rc == -ERANGE ? "at most 64 addresses"
+					  : "expected IP[,IP...] or an IPv4 range A-B");
+	v = V("bind-no-port");
+	if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+		return fail(err, el, "bind-no-port", v, "expected on or off");
+	cfg->bind_no_port = strcmp(v, "on") == 0;
+	cfg->lpr_lo = cfg->lpr_hi = 0;
+	if ((v = V("local-port-range"))) {
+		long a, b;
+		if (units_parse_range(v, 1, 65535, &a, &b) < 0)
+			return fail(err, el, "local-port-range", v, "expected A-B within 1-65535");
+		cfg->lpr_lo = (uint16_t)a;
+		cfg->lpr_hi = (uint16_t)b;
+	}
+	if ((rc = get_u32("concurrency", V("concurrency"), 1, 1000000, &cfg->concurrency, err,
+			  el)) < 0)
+		return rc;
+	cfg->rate = 0;
+	if ((v = V("rate")) && (units_parse_rate(v, &cfg->rate) < 0 || cfg->rate <= 0 ||
+				cfg->rate > 1e7))
+		return fail(err, el, "rate", v, "expected a positive rate such as 500 or 5k/s");
+	cfg->duration_ns = 0;
+	if ((v = V("duration")) && (rc = get_dur("duration", v, &cfg->duration_ns, err, el)) < 0)
+		return rc;
+	cfg->count = 0;
+	if ((v = V("count")) && (units_parse_count(v, &cfg->count) < 0 || cfg->count == 0))
+		return fail(err, el, "count", v, "expected a positive count such as 1000 or 10k");
+	if ((rc = get_u32("threads", V("threads"), 1, 64, &u, err, el)) < 0)
+		return rc;
+	cfg->threads = (int)u;
+	if ((rc = get_dur("connect-timeout", V("connect-timeout"), &cfg->connect_timeout_ns, err,
+			  el)) < 0 ||
+	    (rc = get_dur("timeout", V("timeout"), &cfg->timeout_ns, err, el)) < 0)
+		return rc;
+	if ((rc = get_u32("max-conns", V("max-conns"), 1, 1000000, &cfg->max_conns, err, el)) < 0)
+		return rc;
+	cfg->json = opt_has(specs, NSPECS, res, "json");
+	cfg->quiet = opt_has(specs, NSPECS, res, "quiet");
+	cfg->csv = V("csv");
+	cfg->svg = V("svg");
+	cfg->matrix = V("matrix");
+#undef V
+	/* cross-option rules */
+	if (cfg->mode == BENCH_MODE_RUN && cfg->target.len == 0)
+		return fail(err, el, "target", "", "bench run needs --target ADDR:PORT");
+	if (cfg->mode == BENCH_MODE_SERVE && cfg->target.len) {
+		snprintf(err, el, "--target is for bench run; bench serve takes --listen");
+		return -EINVAL;
+	}
+	if (cfg->mode == BENCH_MODE_SERVE && cfg->matrix) {
+		snprintf(err, el, "--matrix runs clients; it does not apply to bench serve");
+		return -EINVAL;
+	}
+	if (cfg->mode == BENCH_MODE_SELF && cfg->listen.len == 0)
+		bench_ep_parse("127.0.0.1:0", &cfg->listen);
+	if (cfg->mode == BENCH_MODE_SERVE && cfg->listen.len == 0)
+		bench_ep_parse("127.0.0.1:0", &cfg->listen);
+	if (cfg->listen.len && cfg->listen.lo == 0 && cfg->listen.hi != 0) {
+		snprintf(err, el, "--listen: a port range cannot start at 0");
+		return -EINVAL;
+	}
+	for (int i = 0; i < cfg->nsources; i++) {
+		int fam = cfg->target.len ? cfg->target.addr.ss_family : cfg->listen.addr.ss_family;
+		if (cfg->sources[i].ss_family != fam) {
+			snprintf(err, el, "--source: address family differs from the target's");
+			return -EINVAL;
+		}
+	}
+	if (cfg->mode != BENCH_MODE_SERVE && !cfg->duration_ns && !cfg->count)
+		cfg->duration_ns = 10 * NS_PER_SEC; /* every run is bounded */
+	return 0;
+}
+
+static int parse_into(int argc, char **argv, int first, struct bench_cfg *cfg, char *err,
+		      size_t errlen)
+{
+	struct opt_result res;
+	int rc = opt_parse(specs, NSPECS, argc, argv, first, &res, err, errlen);
+	if (rc < 0)
+		goto out;
+	if (opt_has(specs, NSPECS, &res, "help")) {
+		usage(stdout);
+		rc = 1;
+		goto out;
+	}
+	for (int i = 0; i < res.npos; i++) {
+		if (i == 0 && strcmp(res.pos[0], "serve") == 0) {
+			cfg->mode = BENCH_MODE_SERVE;
+		} else if (i == 0 && strcmp(res.pos[0], "run") == 0) {
+			cfg->mode = BENCH_MODE_RUN;
+		} else {
+			snprintf(err, errlen, "unexpected argument '%s' (modes: serve, run)",
+				 res.pos[i]);
+			rc = -EINVAL;
+			goto out;
+		}
+	}
+	if (cfg->mode == BENCH_MODE_SELF && opt_has(specs, NSPECS, &res, "target"))
+		cfg->mode = BENCH_MODE_RUN;
+	rc = validate(&res, cfg, err, errlen);
+out:
+	opt_result_fini(&res);
+	return rc;
+}
+
+int bench_cfg_parse(int argc, char **argv, struct bench_cfg *cfg, char *err, size_t errlen)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mode = BENCH_MODE_SELF;
+	return parse_into(argc, argv, 1, cfg, err, errlen);
+}
+
+int bench_cfg_variant(int argc, char **argv, const char *words, struct bench_cfg *cfg,
+		      char *err, size_t errlen)
+{
+	char buf[512], *v[OPT_MAX_POS * 4 + 4];
+	char **all = NULL;
+	int nv = 0, rc;
+
+	if (strlen(words) >= sizeof(buf)) {
+		snprintf(err, errlen, "matrix line too long");
+		return -EINVAL;
+	}
+	strcpy(buf, words);
+	for (char *save = NULL, *t = strtok_r(buf, " \t\r\n", &save); t;
+	     t = strtok_r(NULL, " \t\r\n", &save)) {
+		if (nv >= (int)(sizeof(v) / sizeof(v[0]))) {
+			snprintf(err, errlen, "matrix line has too many words");
+			return -EINVAL;
+		}
+		v[nv++] = t;
+	}
+	all = calloc((size_t)(argc + nv + 1), sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	memcpy(all, argv, (size_t)argc * sizeof(*all));
+	memcpy(all + argc, v, (size_t)nv * sizeof(*all));
+	/* later options win: a variant's --close overrides the command line's */
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mode = BENCH_MODE_SELF;
+	rc = parse_into(argc + nv, all, 1, cfg, err, errlen);
+	free(all);
+	return rc;
+}

@@ -1,0 +1,140 @@
+/*
+ * bench_matrix — run variants one after another and keep every result for one comparison
+ * table. A variant is a line "NAME [OPTIONS...]" whose options are applied after the command
+ * line's (so a matrix file only says what differs). '#' starts a comment.
+ */
+#include "bench/bench.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The mitigations of issue 4, each against the same baseline. */
+static const char builtin_v4_loop[] =
+	"baseline\n"
+	"linger0-client --linger0 client\n"
+	"server-close --close server\n"
+	"4-sources --source 127.0.0.1-127.0.0.4\n"
+	"keep-alive --requests-per-conn 100\n"
+	"bind-then-conn --bind-no-port off\n";
+static const char builtin_other[] =
+	"baseline\n"
+	"linger0-client --linger0 client\n"
+	"server-close --close server\n"
+	"keep-alive --requests-per-conn 100\n"
+	"bind-then-conn --bind-no-port off\n";
+
+static int read_file(const char *path, char **out)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t n;
+	int rc = 0;
+	if (!f)
+		return -errno;
+	buf = malloc(65536);
+	if (!buf) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	n = fread(buf, 1, 65535, f);
+	if (ferror(f) || !feof(f)) {
+		rc = ferror(f) ? -EIO : -EFBIG;
+		goto out;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	buf = NULL;
+out:
+	free(buf);
+	fclose(f);
+	return rc;
+}
+
+static bool loopback_v4(const struct bench_cfg *cfg)
+{
+	const struct bench_ep *ep = cfg->mode == BENCH_MODE_RUN ? &cfg->target : &cfg->listen;
+	return ep->addr.ss_family == AF_INET &&
+	       (ntohl(((const struct sockaddr_in *)&ep->addr)->sin_addr.s_addr) >> 24) == 127;
+}
+
+int bench_matrix_run(const struct bench_cfg *cfg, int argc, char **argv,
+		     struct bench_result **out, int *nout, char *err, size_t errlen)
+{
+	char *text = NULL, *save = NULL;
+	struct bench_result *rs = NULL;
+	int n = 0, rc = 0, lineno = 0;
+
+	if (strcmp(cfg->matrix, "builtin") == 0) {
+		text = strdup(loopback_v4(cfg) ? builtin_v4_loop : builtin_other);
+		if (!text)
+			return -ENOMEM;
+	} else if ((rc = read_file(cfg->matrix, &text)) < 0) {
+		snprintf(err, errlen, "--matrix '%s': %s", cfg->matrix, strerror(-rc));
+		return rc == -ENOMEM ? rc : -EINVAL;
+	}
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[48], *hash = strchr(line, '#'), *p = line;
+		struct bench_result *nr;
+		struct bench_cfg vc;
+		size_t k;
+		lineno++;
+		if (hash)
+			*hash = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		k = strcspn(p, " \t\r");
+		if (!k)
+			continue;
+		if (k >= sizeof(name)) {
+			snprintf(err, errlen, "--matrix line %d: variant name too long", lineno);
+			rc = -EINVAL;
+			goto out;
+		}
+		memcpy(name, p, k);
+		name[k] = '\0';
+		char verr[200];
+		rc = bench_cfg_variant(argc, argv, p + k, &vc, verr, sizeof(verr));
+		if (rc != 0) {
+			snprintf(err, errlen, "--matrix line %d (%s): %s", lineno, name,
+				 rc > 0 ? "--help is not a variant" : verr);
+			rc = -EINVAL;
+			goto out;
+		}
+		if (vc.mode == BENCH_MODE_SERVE) {
+			snprintf(err, errlen, "--matrix line %d: serve is not a variant", lineno);
+			rc = -EINVAL;
+			goto out;
+		}
+		strcpy(vc.name, name);
+		vc.csv = vc.svg = NULL;
+		nr = realloc(rs, (size_t)(n + 1) * sizeof(*rs));
+		if (!nr) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		rs = nr;
+		if (!cfg->quiet)
+			fprintf(stderr, "twkit bench: variant %d: %s\n", n + 1, name);
+		rc = bench_run(&vc, &rs[n]);
+		if (rc < 0) {
+			snprintf(err, errlen, "variant %s: %s", name, strerror(-rc));
+			goto out;
+		}
+		n++;
+		if (rs[n - 1].interrupted)
+			break; /* Ctrl-C ends the matrix; what ran is reported */
+	}
+out:
+	free(text);
+	if (rc < 0) {
+		for (int i = 0; i < n; i++)
+			bench_result_fini(&rs[i]);
+		free(rs);
+		return rc;
+	}
+	*out = rs;
+	*nout = n;
+	return 0;
+}

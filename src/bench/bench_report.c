@@ -1,0 +1,238 @@
+/*
+ * bench_report — renderers of bench results: the human table, the twkit.bench/1 JSON
+ * document, the matrix comparison. Renderers never compute: every figure comes from
+ * struct bench_result (ratios below are presentation of two stored numbers).
+ */
+#include "bench/bench.h"
+
+#include <string.h>
+
+#include "common/jsonw.h"
+#include "common/units.h"
+
+static const char *const mode_names[] = { "self", "run", "serve" };
+
+static void lat_text(FILE *f, const char *name, const struct hist *h)
+{
+	char a[16], b[16], c[16], d[16];
+	if (!h->count)
+		return;
+	fprintf(f, "  %-11s p50 %-8s p90 %-8s p99 %-8s max %s\n", name,
+		units_fmt_duration(a, sizeof(a), (int64_t)hist_percentile(h, 50)),
+		units_fmt_duration(b, sizeof(b), (int64_t)hist_percentile(h, 90)),
+		units_fmt_duration(c, sizeof(c), (int64_t)hist_percentile(h, 99)),
+		units_fmt_duration(d, sizeof(d), (int64_t)h->max));
+}
+
+void bench_report_text(FILE *f, const struct bench_result *r)
+{
+	const struct bench_cfg *c = &r->cfg;
+	const struct bench_stats *s = &r->st;
+	char a[80], b[32], e[16];
+
+	if (r->have_client) {
+		fprintf(f, "twkit bench: %s %s -> %s, %s, close %s%s%s, %u req/conn, %.1f s%s\n",
+			c->name[0] ? c->name : mode_names[c->mode],
+			c->proto == BENCH_PROTO_RAW ? "raw" : "http",
+			bench_ep_fmt(&c->target, a, sizeof(a)),
+			c->rate > 0 ? units_fmt_rate(b, sizeof(b), c->rate) : "closed loop",
+			c->close == BENCH_CLOSE_CLIENT ? "client" : "server",
+			c->linger0 ? ", linger0 " : "",
+			c->linger0 == 3 ? "both" : c->linger0 == 1 ? "client" : c->linger0 ? "server" : "",
+			c->requests_per_conn, r->elapsed_s, r->interrupted ? " (interrupted)" : "");
+		fprintf(f, "  connections  attempted %llu  completed %llu  failed %llu  in flight %llu\n",
+			(unsigned long long)s->attempted, (unsigned long long)s->completed,
+			(unsigned long long)bench_stats_failed(s), (unsigned long long)s->in_flight);
+		fprintf(f, "  rate         %s new connections", units_fmt_rate(b, sizeof(b),
+			r->elapsed_s > 0 ? (double)s->completed / r->elapsed_s : 0));
+		fprintf(f, "  (%u distinct source ports)\n", bench_stats_ports(s));
+		for (int i = 0; i < BENCH_NERRNO; i++)
+			if (s->failed[i])
+				fprintf(f, "  failed       %-14s %llu\n",
+					bench_errno_name(i, e, sizeof(e)),
+					(unsigned long long)s->failed[i]);
+		if (s->non2xx)
+			fprintf(f, "  http         %llu responses not 2xx\n",
+				(unsigned long long)s->non2xx);
+		fprintf(f, "  latency (from the %s start)\n", c->rate > 0 ? "intended" : "actual");
+		lat_text(f, "connect", &s->connect);
+		lat_text(f, "first byte", &s->first_byte);
+		lat_text(f, "exchange", &s->exchange);
+	} else {
+		fprintf(f, "twkit bench serve: %s, %.1f s%s\n",
+			bench_ep_fmt(&c->listen, a, sizeof(a)), r->elapsed_s,
+			r->interrupted ? " (stopped by signal)" : "");
+	}
+	if (r->have_server)
+		fprintf(f, "  server       accepted %llu  requests %llu  bad %llu  idle timeouts "
+			   "%llu  resets %llu  rejected %llu\n",
+			(unsigned long long)r->srv.accepted, (unsigned long long)r->srv.requests,
+			(unsigned long long)r->srv.bad_requests, (unsigned long long)r->srv.timeouts,
+			(unsigned long long)r->srv.resets, (unsigned long long)r->srv.rejected);
+	fprintf(f, "  TIME-WAIT    client max %u%s  server max %u%s\n", r->tw_client_max,
+		r->have_client ? "" : " (no client here)", r->tw_server_max,
+		r->server_local ? "" : " (server not in this namespace)");
+	if (r->tw_err)
+		fprintf(f, "  (TIME-WAIT sampling failed: %s)\n", strerror(-r->tw_err));
+	if (r->have_client) {
+		char u[32];
+		fprintf(f, "  cpu          user %.2f s, sys %.2f s (%s user per connection)\n",
+			r->user_s, r->sys_s,
+			units_fmt_duration(u, sizeof(u),
+					   s->attempted ? (int64_t)(r->user_s * 1e9 /
+								    (double)s->attempted) : 0));
+	}
+	if (r->interpretation[0])
+		fprintf(f, "\n%s\n", r->interpretation);
+}
+
+static void lat_json(struct jw *w, const char *key, const struct hist *h)
+{
+	jw_obj_begin(w, key);
+	jw_uint(w, "count", h->count);
+	jw_double(w, "mean_us", h->count ? hist_mean(h) / 1e3 : 0, 1);
+	jw_double(w, "p50_us", (double)hist_percentile(h, 50) / 1e3, 1);
+	jw_double(w, "p90_us", (double)hist_percentile(h, 90) / 1e3, 1);
+	jw_double(w, "p99_us", (double)hist_percentile(h, 99) / 1e3, 1);
+	jw_double(w, "p999_us", (double)hist_percentile(h, 99.9) / 1e3, 1);
+	jw_double(w, "max_us", (double)h->max / 1e3, 1);
+	jw_obj_end(w);
+}
+
+void bench_report_json_obj(struct jw *w, const char *key, const struct bench_result *r)
+{
+	const struct bench_cfg *c = &r->cfg;
+	const struct bench_stats *s = &r->st;
+	char a[80], e[16];
+
+	jw_obj_begin(w, key);
+	if (!key)
+		jw_str(w, "schema", "twkit.bench/1");
+	jw_obj_begin(w, "config");
+	jw_str(w, "mode", mode_names[c->mode]);
+	if (c->name[0])
+		jw_str(w, "name", c->name);
+	jw_str(w, "target", r->have_client ? bench_ep_fmt(&c->target, a, sizeof(a)) : NULL);
+	jw_str(w, "listen", r->have_server ? bench_ep_fmt(&c->listen, a, sizeof(a)) : NULL);
+	jw_str(w, "proto", c->proto == BENCH_PROTO_RAW ? "raw" : "http");
+	jw_str(w, "close", c->close == BENCH_CLOSE_CLIENT ? "client" : "server");
+	jw_str(w, "linger0", c->linger0 == 3 ? "both" : c->linger0 == 1 ? "client"
+						  : c->linger0 == 2 ? "server" : "none");
+	jw_uint(w, "requests_per_conn", c->requests_per_conn);
+	jw_int(w, "sources", c->nsources);
+	jw_bool(w, "bind_no_port", c->bind_no_port);
+	jw_uint(w, "concurrency", c->concurrency);
+	jw_double(w, "rate", c->rate, 3);
+	jw_int(w, "threads", c->threads);
+	jw_double(w, "duration_s", (double)c->duration_ns / 1e9, 3);
+	jw_uint(w, "count", c->count);
+	jw_obj_end(w);
+	jw_obj_begin(w, "totals");
+	jw_uint(w, "attempted", s->attempted);
+	jw_uint(w, "completed", s->completed);
+	jw_obj_begin(w, "failed");
+	for (int i = 0; i < BENCH_NERRNO; i++)
+		if (s->failed[i])
+			jw_uint(w, bench_errno_name(i, e, sizeof(e)), s->failed[i]);
+	jw_obj_end(w);
+	jw_uint(w, "failed_total", bench_stats_failed(s));
+	jw_uint(w, "in_flight", s->in_flight);
+	jw_double(w, "rate", r->elapsed_s > 0 ? (double)s->completed / r->elapsed_s : 0, 1);
+	jw_uint(w, "requests", s->requests);
+	jw_uint(w, "non_2xx", s->non2xx);
+	jw_uint(w, "bytes_in", s->bytes_in);
+	jw_uint(w, "bytes_out", s->bytes_out);
+	jw_uint(w, "source_ports", bench_stats_ports(s));
+	jw_double(w, "elapsed_s", r->elapsed_s, 3);
+	jw_bool(w, "interrupted", r->interrupted);
+	jw_obj_end(w);
+	jw_obj_begin(w, "latency");
+	jw_str(w, "from", c->rate > 0 ? "intended_start" : "actual_start");
+	lat_json(w, "connect", &s->connect);
+	lat_json(w, "first_byte", &s->first_byte);
+	lat_json(w, "exchange", &s->exchange);
+	jw_obj_end(w);
+	jw_obj_begin(w, "time_wait");
+	jw_uint(w, "client_max", r->tw_client_max);
+	jw_uint(w, "server_max", r->tw_server_max);
+	jw_uint(w, "client_end", r->tw_client_end);
+	jw_uint(w, "server_end", r->tw_server_end);
+	jw_bool(w, "server_local", r->server_local);
+	if (r->tw_err)
+		jw_str(w, "error", strerror(-r->tw_err));
+	jw_obj_end(w);
+	if (r->have_server) {
+		jw_obj_begin(w, "server");
+		jw_uint(w, "accepted", r->srv.accepted);
+		jw_uint(w, "requests", r->srv.requests);
+		jw_uint(w, "closed", r->srv.closed);
+		jw_uint(w, "bad_requests", r->srv.bad_requests);
+		jw_uint(w, "idle_timeouts", r->srv.timeouts);
+		jw_uint(w, "resets", r->srv.resets);
+		jw_uint(w, "rejected", r->srv.rejected);
+		jw_obj_end(w);
+	}
+	jw_obj_begin(w, "resources");
+	jw_double(w, "user_s", r->user_s, 3);
+	jw_double(w, "sys_s", r->sys_s, 3);
+	jw_double(w, "user_us_per_conn",
+		  s->attempted ? r->user_s * 1e6 / (double)s->attempted : 0, 3);
+	jw_uint(w, "max_rss_kib", r->max_rss_kib);
+	jw_obj_end(w);
+	if (r->have_client) {
+		jw_obj_begin(w, "budget");
+		jw_uint(w, "usable_ports", r->usable_ports);
+		jw_double(w, "sustained_rate", r->budget_rate, 1);
+		jw_str(w, "interpretation", r->interpretation);
+		jw_obj_end(w);
+	}
+	series_write_json(&r->series, w, "series");
+	jw_obj_end(w);
+}
+
+void bench_report_json(FILE *f, const struct bench_result *r)
+{
+	struct jw w;
+	jw_init(&w, f, true);
+	bench_report_json_obj(&w, NULL, r);
+	jw_finish(&w);
+}
+
+void bench_report_matrix_text(FILE *f, const struct bench_result *rs, int n)
+{
+	char b[32], e[16];
+	fprintf(f, "%-16s %10s %10s %9s %9s  %s\n", "variant", "conn/s", "completed", "TW client",
+		"TW server", "failures");
+	for (int i = 0; i < n; i++) {
+		const struct bench_result *r = &rs[i];
+		const struct bench_stats *s = &r->st;
+		int shown = 0;
+		fprintf(f, "%-16s %10s %10llu %9u %9u  ", r->cfg.name,
+			units_fmt_rate(b, sizeof(b),
+				       r->elapsed_s > 0 ? (double)s->completed / r->elapsed_s : 0),
+			(unsigned long long)s->completed, r->tw_client_max, r->tw_server_max);
+		for (int k = 0; k < BENCH_NERRNO; k++)
+			if (s->failed[k])
+				fprintf(f, "%s%s %llu", shown++ ? ", " : "",
+					bench_errno_name(k, e, sizeof(e)),
+					(unsigned long long)s->failed[k]);
+		fprintf(f, "%s\n", shown ? "" : "none");
+	}
+	for (int i = 0; i < n; i++)
+		if (rs[i].interpretation[0])
+			fprintf(f, "  %-14s %s\n", rs[i].cfg.name, rs[i].interpretation);
+}
+
+void bench_report_matrix_json(FILE *f, const struct bench_result *rs, int n)
+{
+	struct jw w;
+	jw_init(&w, f, true);
+	jw_obj_begin(&w, NULL);
+	jw_str(&w, "schema", "twkit.bench/1");
+	jw_arr_begin(&w, "variants");
+	for (int i = 0; i < n; i++)
+		bench_report_json_obj(&w, NULL, &rs[i]);
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	jw_finish(&w);
+}

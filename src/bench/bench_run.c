@@ -1,0 +1,317 @@
+/*
+ * bench_run — one bench run: start the server and/or the client, sample once a second
+ * (client counters, TIME-WAIT on each side through kernel/sockdiag), stop on the bound
+ * (duration, count) or on SIGINT/SIGTERM, and fill a bench_result with the model's reading of
+ * it. The caller blocks SIGINT/SIGTERM; this waits for them with sigtimedwait, so the report
+ * of an interrupted run is written by ordinary code, not by a signal handler.
+ */
+#include "bench/bench.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/units.h"
+#include "kernel/procfs.h"
+#include "kernel/sockdiag.h"
+#include "model/bench_budget.h"
+#include "model/profile.h"
+
+static const char *const cols[] = { "rate", "failed", "tw_client", "tw_server", "in_flight" };
+#define NCOLS 5
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+}
+
+/* TIME-WAIT minisockets (both substates, §9) whose local (server) or remote (client) port is
+ * in the destination ports. */
+static int count_tw(const struct bench_ep *ep, bool server_side, uint32_t *n)
+{
+	struct kdiag_filter f = { 0 };
+	struct kdiag_counts c;
+	int rc;
+	if (server_side) {
+		f.lport_lo = ep->lo;
+		f.lport_hi = ep->hi;
+	} else {
+		f.rport_lo = ep->lo;
+		f.rport_hi = ep->hi;
+	}
+	rc = kdiag_count(1u << KDIAG_TIME_WAIT | 1u << KDIAG_FIN_WAIT2, &f, &c);
+	if (rc == 0)
+		*n = c.time_wait + c.tw_fin_wait2;
+	return rc;
+}
+
+/* Whether something listens on the target ports in this netns (the server is local). */
+static bool server_is_local(const struct bench_ep *ep)
+{
+	struct kdiag_filter f = { .lport_lo = ep->lo, .lport_hi = ep->hi };
+	struct kdiag_counts c;
+	return kdiag_count(1u << KDIAG_LISTEN, &f, &c) == 0 && c.total > 0;
+}
+
+static bool ep_loopback(const struct bench_ep *ep)
+{
+	if (ep->addr.ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)&ep->addr)->sin_addr.s_addr) >> 24) == 127;
+	return memcmp(&((const struct sockaddr_in6 *)&ep->addr)->sin6_addr, &in6addr_loopback,
+		      16) == 0;
+}
+
+static long sysctl_long(const char *name, long def)
+{
+	char b[64];
+	return kproc_sysctl_read(name, b, sizeof(b)) == 0 ? strtol(b, NULL, 10) : def;
+}
+
+/* The one line of interpretation, from model/bench_budget. */
+static void interpret(struct bench_result *r)
+{
+	const struct bench_cfg *cfg = &r->cfg;
+	struct tw_budget_in in = { 0 };
+	struct tw_budget_out out;
+	struct utsname u;
+	char b[64], c1[32], c2[32], c3[32];
+	const struct tw_profile *p;
+	double got = r->elapsed_s > 0 ? (double)r->st.completed / r->elapsed_s : 0;
+	size_t len = sizeof(r->interpretation);
+	char *s = r->interpretation;
+	int n;
+
+	uname(&u);
+	p = tw_profile_by_name("host", u.release);
+	if (!p)
+		p = tw_profile_at(tw_profile_count() - 1);
+	in.port_lo = 32768;
+	in.port_hi = 60999;
+	if (kproc_sysctl_read("net.ipv4.ip_local_port_range", b, sizeof(b)) == 0) {
+		char *e;
+		long lo = strtol(b, &e, 10), hi = strtol(e, NULL, 10);
+		if (lo > 0 && hi >= lo && hi < 65536)
+			in.port_lo = (uint16_t)lo, in.port_hi = (uint16_t)hi;
+	}
+	if (cfg->lpr_hi) {
+		in.port_lo = cfg->lpr_lo;
+		in.port_hi = cfg->lpr_hi;
+		in.per_socket_range = p->has_local_port_range_opt;
+	}
+	in.sources = cfg->nsources ? (uint32_t)cfg->nsources : 1;
+	in.dest_ports = (uint32_t)(cfg->target.hi - cfg->target.lo + 1);
+	in.bind_no_port = cfg->bind_no_port;
+	in.client_closes = cfg->close == BENCH_CLOSE_CLIENT;
+	in.client_linger0 = cfg->linger0 & BENCH_LINGER_CLIENT;
+	in.reuse.reuse = (int)sysctl_long("net.ipv4.tcp_tw_reuse", p->reuse_default);
+	in.reuse.timestamps = (int)sysctl_long("net.ipv4.tcp_timestamps", 1);
+	/* our own server (or one in this netns) negotiates timestamps as this host does */
+	in.reuse.peer_timestamps = r->server_local ? (in.reuse.timestamps ? 1 : 0) : -1;
+	in.reuse.loopback = ep_loopback(&cfg->target);
+	in.reuse.outgoing = true;
+	in.reuse_delay_ms = (uint32_t)sysctl_long("net.ipv4.tcp_tw_reuse_delay", 1000);
+	if (tw_budget_compute(p, &in, &out) < 0)
+		return;
+	r->usable_ports = out.ports;
+	r->budget_rate = out.rate;
+	units_fmt_count(c1, sizeof(c1), out.ports);
+	units_fmt_rate(c2, sizeof(c2), out.rate);
+	units_fmt_rate(c3, sizeof(c3), cfg->rate > 0 ? cfg->rate : got);
+	switch (out.why) {
+	case TW_BUDGET_TW_BOUND:
+		n = snprintf(s, len,
+			     "client closes first: %s usable ports x %llu destination%s / 60 s "
+			     "TIME-WAIT = %s new connections sustained; you %s %s",
+			     c1, (unsigned long long)(out.tuples / out.ports),
+			     out.tuples / out.ports > 1 ? "s" : "", c2,
+			     cfg->rate > 0 ? "asked for" : "reached", c3);
+		if (!cfg->bind_no_port && n > 0 && (size_t)n < len)
+			snprintf(s + n, len - (size_t)n,
+				 " (bind before connect: ports are unique on the host, so more "
+				 "destination ports do not help)");
+		else if (n > 0 && (size_t)n < len)
+			snprintf(s + n, len - (size_t)n, " (%s)", tw_reuse_why_str(out.reuse_why));
+		break;
+	case TW_BUDGET_REUSE_BOUND:
+		snprintf(s, len,
+			 "client closes first, but %s%s: a TIME-WAIT is taken over after ~%u ms, so "
+			 "%s ports allow about %s; without it the bound is %s ports / 60 s = %s",
+			 tw_reuse_why_str(out.reuse_why),
+			 in.reuse.loopback ? " (loopback)" : "", out.hold_ms, c1, c2, c1,
+			 units_fmt_rate(b, sizeof(b), (double)out.tuples / 60.0));
+		break;
+	case TW_BUDGET_NO_CLIENT_TW:
+		snprintf(s, len, "%s: the client keeps no TIME-WAIT, its %s ports per destination "
+				 "are free again at once%s",
+			 in.client_linger0 ? "client closes with RST (SO_LINGER 0, §7)"
+					   : "the server closes first",
+			 c1,
+			 in.client_linger0 ? "" : "; the TIME-WAIT is on the server, where it costs "
+						  "no ports");
+		break;
+	}
+}
+
+/* One row: counters of cur minus prev over `span` seconds, TIME-WAIT now. */
+static void sample(struct bench_result *r, const struct bench_stats *cur, struct bench_stats *prev,
+		   double t, double span)
+{
+	uint32_t twc = 0, tws = 0;
+	double row[NCOLS];
+	if (r->have_client) {
+		int rc = count_tw(&r->cfg.target, false, &twc);
+		if (rc < 0)
+			r->tw_err = rc;
+	}
+	if (r->server_local) {
+		int rc = count_tw(r->have_client ? &r->cfg.target : &r->cfg.listen, true, &tws);
+		if (rc < 0)
+			r->tw_err = rc;
+	}
+	if (twc > r->tw_client_max)
+		r->tw_client_max = twc;
+	if (tws > r->tw_server_max)
+		r->tw_server_max = tws;
+	r->tw_client_end = twc;
+	r->tw_server_end = tws;
+	row[0] = (double)(cur->completed - prev->completed) / span;
+	row[1] = (double)(bench_stats_failed(cur) - bench_stats_failed(prev)) / span;
+	row[2] = twc;
+	row[3] = tws;
+	row[4] = (double)cur->in_flight;
+	series_add(&r->series, t, row);
+	if (!r->cfg.quiet && isatty(STDERR_FILENO)) {
+		char a[32], f[32];
+		fprintf(stderr, "\r%5.0fs  %s conn/s  failed %s/s  TIME-WAIT client %u server %u  ",
+			t, units_fmt_count(a, sizeof(a), (uint64_t)row[0]),
+			units_fmt_count(f, sizeof(f), (uint64_t)row[1]), twc, tws);
+		fflush(stderr);
+	}
+	memcpy(prev, cur, offsetof(struct bench_stats, connect));
+}
+
+static double tv_s(struct timeval tv)
+{
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+int bench_run(const struct bench_cfg *cfg_in, struct bench_result *r)
+{
+	struct bench_server *srv = NULL;
+	struct bench_client *cl = NULL;
+	struct bench_stats prev, cur;
+	struct rusage ru0, ru1;
+	sigset_t sigs;
+	int64_t t0, next;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->cfg = *cfg_in;
+	rc = series_init(&r->series, NCOLS, cols);
+	if (rc < 0)
+		return rc;
+	getrusage(RUSAGE_SELF, &ru0);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	if (r->cfg.mode != BENCH_MODE_RUN) {
+		struct bench_ep bound;
+		rc = bench_server_start(&r->cfg, &srv, &bound);
+		if (rc < 0)
+			goto out;
+		r->cfg.listen = bound;
+		r->have_server = r->server_local = true;
+		if (r->cfg.mode == BENCH_MODE_SERVE) {
+			char a[80];
+			fprintf(stderr, "twkit bench serve: listening on %s\n",
+				bench_ep_fmt(&bound, a, sizeof(a)));
+		} else {
+			r->cfg.target = bound;
+			/* a wildcard listener is reached through loopback */
+			if (bound.addr.ss_family == AF_INET &&
+			    ((struct sockaddr_in *)&bound.addr)->sin_addr.s_addr == 0)
+				((struct sockaddr_in *)&r->cfg.target.addr)->sin_addr.s_addr =
+					htonl(INADDR_LOOPBACK);
+			else if (bound.addr.ss_family == AF_INET6 &&
+				 memcmp(&((struct sockaddr_in6 *)&bound.addr)->sin6_addr,
+					&in6addr_any, 16) == 0)
+				((struct sockaddr_in6 *)&r->cfg.target.addr)->sin6_addr =
+					in6addr_loopback;
+		}
+	}
+	if (r->cfg.mode != BENCH_MODE_SERVE) {
+		if (r->cfg.mode == BENCH_MODE_RUN)
+			r->server_local = server_is_local(&r->cfg.target);
+		rc = bench_client_start(&r->cfg, &cl);
+		if (rc < 0)
+			goto out;
+		r->have_client = true;
+	}
+	memset(&prev, 0, sizeof(prev));
+	t0 = now_ns();
+	next = t0 + NS_PER_SEC;
+	for (;;) {
+		int64_t now = now_ns();
+		struct timespec ts = { 0, 50 * NS_PER_MS };
+		if (now >= next) {
+			memset(&cur, 0, offsetof(struct bench_stats, connect));
+			if (cl)
+				bench_client_sample(cl, &cur, false);
+			sample(r, &cur, &prev, (double)(next - t0) / 1e9, 1.0);
+			next += NS_PER_SEC;
+		}
+		if (cl && bench_client_done(cl))
+			break;
+		if (!cl && r->cfg.duration_ns && now - t0 >= r->cfg.duration_ns)
+			break;
+		if (sigtimedwait(&sigs, NULL, &ts) > 0) {
+			r->interrupted = true;
+			break;
+		}
+	}
+	r->elapsed_s = (double)(now_ns() - t0) / 1e9;
+	bench_client_cancel(cl);
+	if (cl) {
+		bench_client_stop(cl, &r->st);
+		cl = NULL;
+	}
+	if (r->series.nrows == 0 || r->series.t[r->series.nrows - 1] < r->elapsed_s - 0.05) {
+		/* a last, partial row so short runs have a series too; rates per second */
+		double part = r->elapsed_s - (r->series.nrows ? r->series.t[r->series.nrows - 1] : 0);
+		sample(r, &r->st, &prev, r->elapsed_s, part > 0.001 ? part : 0.001);
+	}
+	if (srv) {
+		bench_server_stats(srv, &r->srv);
+		bench_server_stop(srv);
+		srv = NULL;
+	}
+	if (!r->cfg.quiet && isatty(STDERR_FILENO))
+		fputc('\n', stderr);
+	getrusage(RUSAGE_SELF, &ru1);
+	r->user_s = tv_s(ru1.ru_utime) - tv_s(ru0.ru_utime);
+	r->sys_s = tv_s(ru1.ru_stime) - tv_s(ru0.ru_stime);
+	r->max_rss_kib = (uint64_t)ru1.ru_maxrss;
+	if (r->have_client)
+		interpret(r);
+	rc = 0;
+out:
+	bench_client_cancel(cl);
+	bench_client_stop(cl, NULL);
+	bench_server_stop(srv);
+	if (rc < 0)
+		series_fini(&r->series);
+	return rc;
+}
+
+void bench_result_fini(struct bench_result *r)
+{
+	series_fini(&r->series);
+}

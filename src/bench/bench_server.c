@@ -1,0 +1,508 @@
+/*
+ * bench_server — the built-in server: one epoll loop per thread, each with its own listening
+ * socket per port (SO_REUSEPORT spreads accepts), edge-triggered. It sniffs the protocol per
+ * connection ("TWK1" = raw, else HTTP/1.1) so one server serves every client variant.
+ *
+ * Robustness (issue 4): memory is bounded (at most max_conns connections, each a fixed-size
+ * object from a pool that only grows up to that bound; request bodies are skipped, never
+ * stored); a connection idle longer than --timeout is closed (slowloris); garbage and resets
+ * close that one connection and are counted; nothing a client does stops the loop.
+ * Idle order: every activity moves a connection to the tail of its thread's list, so the list
+ * is sorted by last activity and the sweep stops at the first young one (a FIFO per duration).
+ */
+#include "bench/bench.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench/bench_proto.h"
+#include "common/units.h"
+
+#define SRV_HEAD_MAX 1024 /* an HTTP request head larger than this is garbage here */
+#define SRV_CHUNK 256     /* connection objects allocated at once */
+#define SRV_MAX_PORTS 1024
+
+enum SRV_KIND { SRV_UNKNOWN, SRV_RAW, SRV_HTTP };
+
+struct srv_conn {
+	int fd;
+	uint8_t kind;
+	bool responding, close_after, linger0;
+	struct srv_conn *prev, *next; /* idle list, or free list (next only) */
+	int64_t last_ns;
+	uint32_t have;          /* bytes of hdr (raw) or buf (http) held */
+	uint64_t skip;          /* request bytes still to read and drop */
+	const char *pre;        /* response head (http) */
+	size_t pre_len, pre_off;
+	uint64_t body_left;     /* response filler bytes still to send */
+	uint8_t hdr[BENCH_RAW_HDR];
+	char buf[SRV_HEAD_MAX];
+};
+
+struct srv_thread {
+	struct bench_server *srv;
+	pthread_t tid;
+	bool started;
+	int ep;
+	int lfd[SRV_MAX_PORTS];
+	int nl;
+	uint32_t nconns, cap;
+	struct srv_conn *free_list;
+	struct srv_conn **chunks;
+	int nchunks;
+	struct srv_conn *head, *tail; /* idle order */
+	struct bench_srv_stats st;
+	char head_close[160], head_keep[160];
+	size_t head_close_len, head_keep_len;
+};
+
+struct bench_server {
+	const struct bench_cfg *cfg;
+	int stop;
+	int nth;
+	struct srv_thread th[];
+};
+
+static const char filler[65536]; /* response bytes: zeros, read-only, shared */
+
+#define ST_INC(t, f) __atomic_store_n(&(t)->st.f, (t)->st.f + 1, __ATOMIC_RELAXED)
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+}
+
+static void list_del(struct srv_thread *t, struct srv_conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		t->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		t->tail = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void list_add_tail(struct srv_thread *t, struct srv_conn *c)
+{
+	c->next = NULL;
+	c->prev = t->tail;
+	if (t->tail)
+		t->tail->next = c;
+	else
+		t->head = c;
+	t->tail = c;
+}
+
+static void touch(struct srv_thread *t, struct srv_conn *c, int64_t now)
+{
+	c->last_ns = now;
+	if (t->tail != c) {
+		list_del(t, c);
+		list_add_tail(t, c);
+	}
+}
+
+/* A free connection object, or NULL at the max_conns bound (or out of memory). */
+static struct srv_conn *conn_get(struct srv_thread *t)
+{
+	struct srv_conn *c = t->free_list;
+	if (!c) {
+		uint32_t per = t->srv->cfg->max_conns / (uint32_t)t->srv->nth + 1;
+		struct srv_conn **nc;
+		if (t->cap >= per)
+			return NULL;
+		nc = realloc(t->chunks, (size_t)(t->nchunks + 1) * sizeof(*nc));
+		if (!nc)
+			return NULL;
+		t->chunks = nc;
+		c = calloc(SRV_CHUNK, sizeof(*c));
+		if (!c)
+			return NULL;
+		t->chunks[t->nchunks++] = c;
+		for (int i = SRV_CHUNK - 1; i >= 0; i--) {
+			c[i].next = t->free_list;
+			t->free_list = &c[i];
+		}
+		t->cap += SRV_CHUNK;
+		c = t->free_list;
+	}
+	t->free_list = c->next;
+	memset(c, 0, offsetof(struct srv_conn, hdr));
+	return c;
+}
+
+static void conn_close(struct srv_thread *t, struct srv_conn *c, bool linger0)
+{
+	if (linger0) {
+		struct linger lg = { 1, 0 }; /* §7: RST, no TIME-WAIT */
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
+	close(c->fd); /* also removes it from the epoll set */
+	list_del(t, c);
+	c->fd = -1;
+	c->next = t->free_list;
+	t->free_list = c;
+	t->nconns--;
+	ST_INC(t, closed);
+	__atomic_store_n(&t->st.active, t->nconns, __ATOMIC_RELAXED);
+}
+
+/* Send what is pending. 1 = all sent, 0 = would block, -1 = error (connection closed). */
+static int conn_flush(struct srv_thread *t, struct srv_conn *c)
+{
+	while (c->pre_off < c->pre_len || c->body_left) {
+		const char *p;
+		size_t n;
+		ssize_t w;
+		if (c->pre_off < c->pre_len) {
+			p = c->pre + c->pre_off;
+			n = c->pre_len - c->pre_off;
+		} else {
+			p = filler;
+			n = c->body_left < sizeof(filler) ? (size_t)c->body_left : sizeof(filler);
+		}
+		w = send(c->fd, p, n, MSG_NOSIGNAL | (c->body_left && c->pre_off < c->pre_len ? MSG_MORE : 0));
+		if (w < 0) {
+			if (errno == EAGAIN)
+				return 0;
+			if (errno == ECONNRESET || errno == EPIPE)
+				ST_INC(t, resets);
+			conn_close(t, c, false);
+			return -1;
+		}
+		if (c->pre_off < c->pre_len)
+			c->pre_off += (size_t)w;
+		else
+			c->body_left -= (uint64_t)w;
+	}
+	c->responding = false;
+	ST_INC(t, requests);
+	if (c->close_after) {
+		conn_close(t, c, c->linger0);
+		return -1;
+	}
+	return 1;
+}
+
+static void start_response(struct srv_thread *t, struct srv_conn *c, uint64_t body, bool close,
+			   bool linger0)
+{
+	c->responding = true;
+	c->close_after = close;
+	c->linger0 = linger0;
+	c->body_left = body;
+	c->pre_off = 0;
+	if (c->kind == SRV_HTTP) {
+		c->pre = close ? t->head_close : t->head_keep;
+		c->pre_len = close ? t->head_close_len : t->head_keep_len;
+	} else {
+		c->pre = NULL;
+		c->pre_len = 0;
+	}
+	c->have = 0;
+}
+
+/*
+ * Feed received bytes. Returns 0 to go on, -1 when the connection was closed (garbage or a
+ * request pipelined behind one still being answered).
+ */
+static int conn_feed(struct srv_thread *t, struct srv_conn *c, const char *p, size_t n)
+{
+	const unsigned linger_srv = t->srv->cfg->linger0 & BENCH_LINGER_SERVER;
+	while (n) {
+		if (c->responding)
+			goto bad; /* pipelining is not part of a churn benchmark */
+		if (c->skip) {
+			size_t k = c->skip < n ? (size_t)c->skip : n;
+			c->skip -= k;
+			p += k;
+			n -= k;
+			if (!c->skip && c->kind == SRV_RAW) {
+				uint32_t rq, rs, fl;
+				bench_raw_hdr_decode(c->hdr, &rq, &rs, &fl);
+				start_response(t, c, rs, fl & BENCH_RAW_F_CLOSE,
+					       (fl & BENCH_RAW_F_LINGER0) || linger_srv);
+			} else if (!c->skip) {
+				start_response(t, c, t->srv->cfg->response, c->close_after,
+					       c->linger0);
+			}
+			continue;
+		}
+		if (c->kind == SRV_UNKNOWN)
+			c->kind = p[0] == 'T' ? SRV_RAW : SRV_HTTP;
+		if (c->kind == SRV_RAW) {
+			size_t k = BENCH_RAW_HDR - c->have < n ? BENCH_RAW_HDR - c->have : n;
+			uint32_t rq, rs, fl;
+			memcpy(c->hdr + c->have, p, k);
+			c->have += (uint32_t)k;
+			p += k;
+			n -= k;
+			if (c->have < BENCH_RAW_HDR)
+				continue;
+			if (bench_raw_hdr_decode(c->hdr, &rq, &rs, &fl) < 0)
+				goto bad;
+			c->skip = rq - BENCH_RAW_HDR;
+			if (!c->skip)
+				start_response(t, c, rs, fl & BENCH_RAW_F_CLOSE,
+					       (fl & BENCH_RAW_F_LINGER0) || linger_srv);
+			continue;
+		}
+		/* HTTP: gather the head, then skip any body */
+		struct bench_http_req rq;
+		size_t k = sizeof(c->buf) - c->have < n ? sizeof(c->buf) - c->have : n;
+		int rc;
+		memcpy(c->buf + c->have, p, k);
+		c->have += (uint32_t)k;
+		rc = bench_http_req_parse(c->buf, c->have, &rq);
+		if (rc == -EAGAIN) {
+			if (c->have == sizeof(c->buf))
+				goto bad;
+			p += k;
+			n -= k;
+			continue;
+		}
+		if (rc < 0)
+			goto bad;
+		/* bytes of this read that belong after the head */
+		size_t after = c->have - rq.hdr_len;
+		p += k - after;
+		n -= k - after;
+		c->have = 0;
+		c->close_after = rq.close;
+		c->linger0 = rq.linger0 || linger_srv;
+		c->skip = rq.body_len;
+		if (!c->skip)
+			start_response(t, c, t->srv->cfg->response, rq.close, c->linger0);
+	}
+	return 0;
+bad:
+	ST_INC(t, bad_requests);
+	conn_close(t, c, true); /* RST: no TIME-WAIT kept for garbage */
+	return -1;
+}
+
+static void conn_event(struct srv_thread *t, struct srv_conn *c, uint32_t ev, char *scratch,
+		       size_t scratch_len, int64_t now)
+{
+	touch(t, c, now);
+	if (c->responding && (ev & EPOLLOUT) && conn_flush(t, c) < 0)
+		return;
+	for (;;) {
+		ssize_t r = recv(c->fd, scratch, scratch_len, 0);
+		if (r > 0) {
+			if (conn_feed(t, c, scratch, (size_t)r) < 0)
+				return;
+			if (c->responding && conn_flush(t, c) < 0)
+				return;
+			continue;
+		}
+		if (r == 0) {
+			conn_close(t, c, false);
+			return;
+		}
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		if (errno == ECONNRESET)
+			ST_INC(t, resets);
+		conn_close(t, c, false);
+		return;
+	}
+}
+
+static void do_accept(struct srv_thread *t, int lfd, int64_t now)
+{
+	for (;;) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct srv_conn *c;
+		if (fd < 0)
+			return; /* EAGAIN, or an error for that one connection: go on */
+		c = conn_get(t);
+		if (!c) {
+			struct linger lg = { 1, 0 };
+			setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+			close(fd);
+			ST_INC(t, rejected);
+			continue;
+		}
+		c->fd = fd;
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		struct epoll_event e = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+					 .data.ptr = c };
+		if (epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &e) < 0) {
+			close(fd);
+			c->next = t->free_list;
+			t->free_list = c;
+			continue;
+		}
+		t->nconns++;
+		list_add_tail(t, c);
+		c->last_ns = now;
+		ST_INC(t, accepted);
+		__atomic_store_n(&t->st.active, t->nconns, __ATOMIC_RELAXED);
+	}
+}
+
+static void *srv_thread_main(void *arg)
+{
+	struct srv_thread *t = arg;
+	const int64_t idle = t->srv->cfg->timeout_ns;
+	static __thread char scratch[65536];
+	struct epoll_event ev[256];
+	int64_t last_sweep = 0;
+
+	while (!__atomic_load_n(&t->srv->stop, __ATOMIC_RELAXED)) {
+		int n = epoll_wait(t->ep, ev, 256, 100);
+		int64_t now = now_ns();
+		for (int i = 0; i < n; i++) {
+			uintptr_t u = (uintptr_t)ev[i].data.ptr;
+			if (u & 1)
+				do_accept(t, t->lfd[u >> 1], now);
+			else
+				conn_event(t, ev[i].data.ptr, ev[i].events, scratch, sizeof(scratch),
+					   now);
+		}
+		if (now - last_sweep >= 100 * NS_PER_MS) { /* idle sweep, oldest first */
+			last_sweep = now;
+			while (t->head && now - t->head->last_ns > idle) {
+				ST_INC(t, timeouts);
+				conn_close(t, t->head, true);
+			}
+		}
+	}
+	return NULL;
+}
+
+static int listen_one(const struct bench_ep *ep, uint16_t port, int *fd_out, uint16_t *bound)
+{
+	struct sockaddr_storage ss = ep->addr;
+	int one = 1, fd, rc;
+	((struct sockaddr_in *)&ss)->sin_port = htons(port); /* same offset in sockaddr_in6 */
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, ep->len) < 0 || listen(fd, 4096) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	if (bound) {
+		socklen_t l = sizeof(ss);
+		getsockname(fd, (struct sockaddr *)&ss, &l);
+		*bound = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+int bench_server_start(const struct bench_cfg *cfg, struct bench_server **out,
+		       struct bench_ep *bound)
+{
+	int nports = cfg->listen.hi - cfg->listen.lo + 1, rc = 0;
+	struct bench_server *s;
+
+	if (nports > SRV_MAX_PORTS)
+		return -E2BIG;
+	s = calloc(1, sizeof(*s) + (size_t)cfg->threads * sizeof(s->th[0]));
+	if (!s)
+		return -ENOMEM;
+	s->cfg = cfg;
+	s->nth = cfg->threads;
+	*bound = cfg->listen;
+	for (int i = 0; i < s->nth; i++) {
+		struct srv_thread *t = &s->th[i];
+		t->srv = s;
+		t->ep = epoll_create1(EPOLL_CLOEXEC);
+		if (t->ep < 0) {
+			rc = -errno;
+			goto out;
+		}
+		for (int p = 0; p < nports; p++) {
+			uint16_t port = (uint16_t)(bound->lo + p), got = 0;
+			rc = listen_one(bound, port, &t->lfd[p], &got);
+			if (rc < 0)
+				goto out;
+			t->nl++;
+			if (port == 0) /* ephemeral: every later socket binds what we got */
+				bound->lo = bound->hi = got;
+			struct epoll_event e = { .events = EPOLLIN,
+						 .data.ptr = (void *)(((uintptr_t)p << 1) | 1) };
+			if (epoll_ctl(t->ep, EPOLL_CTL_ADD, t->lfd[p], &e) < 0) {
+				rc = -errno;
+				goto out;
+			}
+		}
+		t->head_close_len = (size_t)bench_http_resp_head(t->head_close,
+								 sizeof(t->head_close),
+								 cfg->response, true);
+		t->head_keep_len = (size_t)bench_http_resp_head(t->head_keep, sizeof(t->head_keep),
+								cfg->response, false);
+	}
+	for (int i = 0; i < s->nth; i++) {
+		rc = -pthread_create(&s->th[i].tid, NULL, srv_thread_main, &s->th[i]);
+		if (rc < 0)
+			goto out;
+		s->th[i].started = true;
+	}
+out:
+	if (rc < 0) {
+		bench_server_stop(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void bench_server_stats(const struct bench_server *s, struct bench_srv_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	for (int i = 0; i < s->nth; i++) {
+		const struct bench_srv_stats *x = &s->th[i].st;
+#define L(f) st->f += __atomic_load_n(&x->f, __ATOMIC_RELAXED)
+		L(accepted);
+		L(requests);
+		L(closed);
+		L(bad_requests);
+		L(timeouts);
+		L(resets);
+		L(rejected);
+		L(active);
+#undef L
+	}
+}
+
+void bench_server_stop(struct bench_server *s)
+{
+	if (!s)
+		return;
+	__atomic_store_n(&s->stop, 1, __ATOMIC_RELAXED);
+	for (int i = 0; i < s->nth; i++) {
+		struct srv_thread *t = &s->th[i];
+		if (t->started)
+			pthread_join(t->tid, NULL);
+		while (t->head)
+			conn_close(t, t->head, false);
+		for (int p = 0; p < t->nl; p++)
+			close(t->lfd[p]);
+		if (t->ep > 0)
+			close(t->ep);
+		for (int k = 0; k < t->nchunks; k++)
+			free(t->chunks[k]);
+		free(t->chunks);
+	}
+	free(s);
+}

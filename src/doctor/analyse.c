@@ -301,8 +301,9 @@ int doc_analyse(const struct snapshot *s, struct doc_analysis *a)
 					off += a->groups[j].ts_off;
 				}
 		g->peer_timestamps = on && !off ? 1 : off && !on ? 0 : on && off ? (on >= off) : -1;
-		if (a->timestamps == 0)
-			g->peer_timestamps = on ? 1 : off ? 0 : -1;
+		/* Loopback: the peer is this host, so its setting is ours (§6: 1 and 2 are on). */
+		if (g->peer_timestamps < 0 && g->loopback && s->set.tcp_timestamps >= 0)
+			g->peer_timestamps = s->set.tcp_timestamps != 0;
 		g->ports_usable = g->dir == DOC_OUT ? a->ports_usable_out : a->ports_peer_default;
 		g->utilization = g->ports_usable ? (double)g->in_budget / g->ports_usable : 1.0;
 		g->tw_rate_10s = g->tw_10s / 10.0;

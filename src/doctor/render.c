@@ -128,7 +128,9 @@ void doc_render_text(FILE *f, const struct snapshot *s, const struct doc_analysi
 			char used[40], eta[16];
 			group_local_remote(g, l, sizeof(l), r, sizeof(r));
 			snprintf(used, sizeof(used), "%u/%u", g->in_budget, g->ports_usable);
-			if (g->eta_s >= 0)
+			if (g->eta_s >= 0 && g->eta_s < 0.5)
+				snprintf(eta, sizeof(eta), "now");
+			else if (g->eta_s >= 0)
 				units_fmt_duration(eta, sizeof(eta), (int64_t)(g->eta_s * 1e9));
 			else
 				snprintf(eta, sizeof(eta), "-");
@@ -142,8 +144,10 @@ void doc_render_text(FILE *f, const struct snapshot *s, const struct doc_analysi
 	for (int st = 1; st < KDIAG_NSTATES; st++)
 		if (a->by_state[st])
 			fprintf(f, " %s %u", kdiag_state_name(st), a->by_state[st]);
-	fprintf(f, "\n         TIME-WAIT %u (outgoing %u, incoming %u, FIN-WAIT-2 substate %u)\n",
-		a->time_wait, a->tw_out, a->tw_in, a->tw_fin_wait2);
+	fprintf(f, "\n         TIME-WAIT %s (outgoing %s, incoming %s, FIN-WAIT-2 substate %u)\n",
+		units_fmt_count(b1, sizeof(b1), a->time_wait),
+		units_fmt_count(b2, sizeof(b2), a->tw_out),
+		units_fmt_count(b3, sizeof(b3), a->tw_in), a->tw_fin_wait2);
 	fprintf(f, "SETTINGS tcp_tw_reuse=%d tcp_timestamps=%d", a->tw_reuse, a->timestamps);
 	if (s->set.tcp_tw_reuse_delay >= 0)
 		fprintf(f, " tcp_tw_reuse_delay=%dms", s->set.tcp_tw_reuse_delay);

@@ -272,7 +272,13 @@ int snapshot_from_capture(struct snapshot *s, const struct cap_reader *r, char *
 				 (const char *)c->data);
 			snapshot_note_missing(s, c->name, why);
 		} else if (c->type == CAP_DIAG4 || c->type == CAP_DIAG6) {
-			rc = snapshot_feed_diag(s, c->data, c->len);
+			/* sections sit at any offset: netlink wants 4-byte alignment, so copy */
+			void *al = malloc(c->len ? c->len : 1);
+			if (!al)
+				return -ENOMEM;
+			memcpy(al, c->data, c->len);
+			rc = snapshot_feed_diag(s, al, c->len);
+			free(al);
 			if (rc < 0) {
 				snprintf(err, errlen, "corrupt socket dump in section %zu: %s", i + 1,
 					 strerror(-rc));

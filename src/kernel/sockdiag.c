@@ -108,7 +108,9 @@ int kdiag_parse_buf(const void *buf, size_t len, kdiag_sock_fn fn, void *ctx, bo
 	left = (int)len;
 	/* Walk by hand so that garbage is refused with -EPROTO, never read past len. */
 	while (left > 0) {
-		if (!mnl_nlmsg_ok(nlh, left))
+		/* not mnl_nlmsg_ok(): it casts nlmsg_len to int, so a length >= 2^31 passes */
+		if (left < (int)sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) ||
+		    nlh->nlmsg_len > (uint32_t)left)
 			return -EPROTO;
 		if (nlh->nlmsg_type == NLMSG_DONE) {
 			*done = true;

@@ -1,0 +1,95 @@
+#!/usr/bin/env bats
+# twkit bench against real sockets in private network namespaces (issue 4 "Tests"):
+# a ~500-port range, tcp_tw_reuse=0, and the client opening 300 connections/s, well above the
+# 500/60 s the client's TIME-WAIT allows. Each test asserts on the JSON counts.
+
+load lib/bench
+
+RANGE="net.ipv4.ip_local_port_range=40000 40499"
+
+setup() { bench_need_root; }
+teardown() { bench_ns_cleanup; }
+
+churn() { # extra bench options...
+	run bench_in_ns "$RANGE" net.ipv4.tcp_tw_reuse=0 -- \
+		"$TWKIT" bench --rate 300 --duration 4s --json -q "$@"
+}
+
+invariant() {
+	[ "$(bj '.totals.attempted == .totals.completed + .totals.failed_total + .totals.in_flight')" = true ]
+	[ "$(bj '[.totals.failed[]] | add // 0')" = "$(bj .totals.failed_total)" ]
+}
+
+@test "bench ns: client closes first, EADDRNOTAVAIL once ~500 ports are spent" {
+	churn
+	[ "$status" -eq 0 ]
+	invariant
+	[ "$(bj '.totals.failed.EADDRNOTAVAIL // 0')" -gt 0 ]
+	[ "$(bj .totals.completed)" -le 520 ]
+	[ "$(bj .totals.completed)" -ge 400 ]
+	[ "$(bj .time_wait.client_max)" -ge 400 ]
+	[ "$(bj .budget.usable_ports)" -eq 500 ]
+}
+
+@test "bench ns: --linger0 client leaves no client TIME-WAIT and no EADDRNOTAVAIL" {
+	churn --linger0 client
+	[ "$status" -eq 0 ]
+	invariant
+	[ "$(bj '.totals.failed.EADDRNOTAVAIL // 0')" -eq 0 ]
+	[ "$(bj .time_wait.client_max)" -eq 0 ]
+	[ "$(bj .totals.completed)" -gt 900 ]
+}
+
+@test "bench ns: --close server moves TIME-WAIT to the server, the client keeps going" {
+	churn --close server
+	[ "$status" -eq 0 ]
+	invariant
+	[ "$(bj '.totals.failed.EADDRNOTAVAIL // 0')" -eq 0 ]
+	[ "$(bj .time_wait.client_max)" -eq 0 ]
+	[ "$(bj .time_wait.server_max)" -gt 100 ]
+	[ "$(bj .totals.completed)" -gt 900 ]
+}
+
+@test "bench ns: 4 source addresses make the budget four times larger" {
+	run bench_in_ns "$RANGE" net.ipv4.tcp_tw_reuse=0 -- \
+		"$TWKIT" bench --concurrency 8 --duration 3s --json -q --source 127.0.0.1-127.0.0.4
+	[ "$status" -eq 0 ]
+	invariant
+	[ "$(bj '.totals.failed.EADDRNOTAVAIL // 0')" -gt 0 ]
+	[ "$(bj .totals.completed)" -ge 1800 ]
+	[ "$(bj .totals.completed)" -le 2020 ]
+	[ "$(bj .time_wait.client_max)" -ge 1800 ]
+}
+
+@test "bench ns: tcp_tw_reuse=1 with timestamps over a veth pair keeps going" {
+	bench_veth_setup
+	ip netns exec "$BENCH_NS_A" sysctl -q -w "$RANGE" net.ipv4.tcp_tw_reuse=1 \
+		net.ipv4.tcp_timestamps=1
+	log=$BATS_TEST_TMPDIR/serve.log
+	ip netns exec "$BENCH_NS_B" "$TWKIT" bench serve --listen "$BENCH_IP_B:8080" \
+		--duration 20s --json >"$BATS_TEST_TMPDIR/serve.json" 2>"$log" &
+	BENCH_PID=$!
+	bench_wait_listen "$log"
+	run ip netns exec "$BENCH_NS_A" "$TWKIT" bench run --target "$BENCH_IP_B:8080" \
+		--rate 300 --duration 4s --json -q
+	[ "$status" -eq 0 ]
+	invariant
+	[ "$(bj '.totals.failed.EADDRNOTAVAIL // 0')" -eq 0 ]
+	[ "$(bj .totals.completed)" -gt 900 ]
+	[ "$(bj .time_wait.client_max)" -gt 0 ]
+	[ "$(bj .time_wait.server_local)" = false ]
+	# and the same path with tcp_tw_reuse=0 runs out of ports
+	ip netns exec "$BENCH_NS_A" sysctl -q -w net.ipv4.tcp_tw_reuse=0
+	sleep 1.2 # let the last reusable TIME-WAITs age is not enough: they live 60 s
+	run ip netns exec "$BENCH_NS_A" "$TWKIT" bench run --target "$BENCH_IP_B:8080" \
+		--rate 300 --duration 2s --json -q
+	[ "$status" -eq 0 ]
+	[ "$(bj '.totals.failed.EADDRNOTAVAIL // 0')" -gt 0 ]
+	# the server reports on SIGTERM
+	kill -TERM "$BENCH_PID"
+	wait "$BENCH_PID"
+	BENCH_PID=
+	output=$(cat "$BATS_TEST_TMPDIR/serve.json")
+	[ "$(bj .schema)" = twkit.bench/1 ]
+	[ "$(bj .server.accepted)" -gt 900 ]
+}

@@ -1,14 +1,239 @@
 /*
- * lab — verb entry point (work in progress: the verb is being built).
+ * lab — `twkit lab NAME`: a sim scenario on the running kernel, in network namespaces, and
+ * with --compare beside sim's prediction for the same scenario. Parse, validate, then run
+ * with a const config; this is the only place that prints errors and picks exit codes.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "common/opt.h"
+#include "lab/lab_compare.h"
+#include "lab/lab_report.h"
+#include "lab/lab_run.h"
+#include "lab/lab_scen.h"
+#include "lab/lab_topo.h"
 #include "verbs.h"
+
+static const struct opt_spec specs[] = {
+	{ "compare", 0, OPT_FLAG, NULL, NULL,
+	  "also run sim (profile host) on the same scenario: both series and fidelity" },
+	{ "json", 'j', OPT_FLAG, NULL, NULL, "JSON report (schema twkit.lab/1) on stdout" },
+	{ "keep", 0, OPT_FLAG, NULL, NULL,
+	  "leave the namespaces for inspection (processes are stopped); prints how to remove" },
+	{ "svg", 0, OPT_VALUE, "FILE", NULL, "plot TIME-WAIT, new and failed connections per host" },
+	{ "csv", 0, OPT_VALUE, "FILE", NULL, "the same series as CSV ('-' = stdout)" },
+	{ "list", 'l', OPT_FLAG, NULL, NULL, "list the lab scenarios and what each shows" },
+	{ "quiet", 'q', OPT_FLAG, NULL, NULL, "no progress line" },
+	{ "help", 'h', OPT_FLAG, NULL, NULL, "this help" },
+};
+#define NSPECS ((int)(sizeof(specs) / sizeof(specs[0])))
+
+struct lab_cfg {
+	const struct lab_entry *entry;
+	struct sim_scenario sc;
+	struct lab_plan plan;
+	bool compare, json, keep, quiet;
+	const char *svg, *csv;
+	char self_exe[4096];
+};
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: twkit lab NAME [OPTIONS]      (root)\n\n"
+		   "Builds the scenario's hosts as network namespaces (client, NAT gateway, L4/L7\n"
+		   "balancer, server), drives `twkit bench` traffic through them, samples TIME-WAIT\n"
+		   "and the kernel counters in every namespace each second, and reports per host.\n"
+		   "--compare runs `twkit sim` on the same scenario beside it.\n\n"
+		   "options:\n");
+	opt_print_help(f, specs, NSPECS);
+	fprintf(f, "\nscenarios (twkit lab --list):");
+	for (int i = 0; i < lab_catalog_count(); i++)
+		fprintf(f, "%s %s", i ? "," : "", lab_catalog_at(i)->name);
+	fprintf(f, "\nExit codes: 0 ok, 2 usage error or a scenario the kernel cannot show, "
+		   "3 runtime error (not root, no ip/nft, another run active).\n");
+}
+
+static void list(FILE *f)
+{
+	for (int i = 0; i < lab_catalog_count(); i++) {
+		const struct lab_entry *e = lab_catalog_at(i);
+
+		fprintf(f, "%-28s %s\n", e->name, e->unsupported ? e->unsupported : e->summary);
+	}
+}
+
+/* Validate the parsed options into cfg. Returns an exit code, or -1 to go on. */
+static int validate(const struct opt_result *res, struct lab_cfg *cfg)
+{
+	char err[256];
+	ssize_t n;
+	int rc;
+
+	if (res->npos != 1) {
+		fprintf(stderr, "twkit lab: expected one scenario NAME (twkit lab --list)\n");
+		return TWKIT_EXIT_USAGE;
+	}
+	cfg->entry = lab_catalog_find(res->pos[0]);
+	if (!cfg->entry) {
+		fprintf(stderr, "twkit lab: unknown scenario '%s' (twkit lab --list)\n",
+			res->pos[0]);
+		return TWKIT_EXIT_USAGE;
+	}
+	if (cfg->entry->unsupported) {
+		fprintf(stderr, "twkit lab: %s: %s\n", cfg->entry->name, cfg->entry->unsupported);
+		return TWKIT_EXIT_USAGE;
+	}
+	rc = lab_catalog_scenario(cfg->entry->name, &cfg->sc);
+	if (rc == 0)
+		rc = lab_plan_from_sim(&cfg->sc, &cfg->plan, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "twkit lab: %s: %s\n", cfg->entry->name, err);
+		return TWKIT_EXIT_USAGE;
+	}
+	cfg->compare = opt_has(specs, NSPECS, res, "compare");
+	cfg->json = opt_has(specs, NSPECS, res, "json");
+	cfg->keep = opt_has(specs, NSPECS, res, "keep");
+	cfg->quiet = opt_has(specs, NSPECS, res, "quiet") || cfg->json || !isatty(2);
+	cfg->svg = opt_get(specs, NSPECS, res, "svg");
+	cfg->csv = opt_get(specs, NSPECS, res, "csv");
+	/* bench runs from the very binary that runs lab, whatever its path */
+	n = readlink("/proc/self/exe", cfg->self_exe, sizeof(cfg->self_exe) - 1);
+	if (n <= 0) {
+		fprintf(stderr, "twkit lab: cannot find my own executable\n");
+		return TWKIT_EXIT_RUNTIME;
+	}
+	cfg->self_exe[n] = '\0';
+	return -1;
+}
+
+/* Write --svg / --csv. 0 or an exit code. */
+static int save_plots(const struct lab_cfg *cfg, const struct lab_report *rep)
+{
+	struct series s = { 0 };
+	char title[128];
+	int rc = lab_report_series(rep, &s);
+
+	snprintf(title, sizeof(title), "twkit lab %s", cfg->entry->name);
+	if (rc == 0 && cfg->svg)
+		rc = series_save(&s, cfg->svg, 1, title);
+	if (rc == 0 && cfg->csv)
+		rc = series_save(&s, cfg->csv, 0, title);
+	series_fini(&s);
+	if (rc < 0) {
+		fprintf(stderr, "twkit lab: writing the plot: %s\n", strerror(-rc));
+		return TWKIT_EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+static int run(const struct lab_cfg *cfg)
+{
+	struct lab_run_cfg rcfg = { .plan = &cfg->plan, .self_exe = cfg->self_exe,
+				    .keep = cfg->keep, .progress = !cfg->quiet,
+				    .stop = &stop_flag };
+	struct lab_report rep = { .entry = cfg->entry, .plan = &cfg->plan, .kept = cfg->keep };
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct lab_result lr;
+	struct sim_result sr;
+	struct lab_fidelity fid;
+	struct lab_topo topo;
+	bool have_sim = false;
+	char err[512] = "";
+	int rc, recovered, code = TWKIT_EXIT_OK;
+
+	memset(&lr, 0, sizeof(lr));
+	memset(&sr, 0, sizeof(sr));
+	rc = lab_env_check(err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "twkit lab: %s\n", err);
+		return TWKIT_EXIT_RUNTIME;
+	}
+	lab_topo_init(&topo, &cfg->plan, (int)getpid());
+	rc = lab_lock_acquire(&topo, &recovered, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "twkit lab: %s\n", err);
+		return TWKIT_EXIT_RUNTIME;
+	}
+	if (recovered > 0)
+		fprintf(stderr, "twkit lab: removed %d namespace(s) left by a run that died\n",
+			recovered);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	rc = lab_run(&rcfg, &topo, &lr, err, sizeof(err));
+	lab_lock_release(&topo);
+	if (rc < 0) {
+		fprintf(stderr, "twkit lab: %s\n", err);
+		if (cfg->keep)
+			lab_report_keep_hint(stderr, &topo);
+		code = TWKIT_EXIT_RUNTIME;
+		goto out;
+	}
+	if (cfg->compare) {
+		rc = lab_compare_sim(&cfg->sc, lr.release, &sr, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "twkit lab: --compare: %s\n", err);
+			code = TWKIT_EXIT_RUNTIME;
+			goto out;
+		}
+		have_sim = true;
+		lab_fidelity_compute(&lr, &sr, cfg->plan.duration_ns, &fid);
+		rep.sim = &sr;
+		rep.fid = &fid;
+	}
+	rep.topo = &topo;
+	rep.lab = &lr;
+	if (cfg->json)
+		lab_report_json(stdout, &rep);
+	else
+		lab_report_text(stdout, &rep);
+	if (cfg->svg || cfg->csv)
+		code = save_plots(cfg, &rep);
+	if (lr.interrupted && code == TWKIT_EXIT_OK)
+		code = TWKIT_EXIT_RUNTIME;
+out:
+	if (have_sim)
+		lab_sim_fini(&sr);
+	lab_result_fini(&lr);
+	return code;
+}
 
 int lab_main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "twkit lab: not available in this build yet\n");
-	return TWKIT_EXIT_RUNTIME;
+	static struct lab_cfg cfg; /* large (scenario + path); one per process */
+	struct opt_result res;
+	char err[256];
+	int code;
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (opt_parse(specs, NSPECS, argc, argv, 1, &res, err, sizeof(err)) < 0) {
+		fprintf(stderr, "twkit lab: %s\n\n", err);
+		usage(stderr);
+		return TWKIT_EXIT_USAGE;
+	}
+	if (opt_has(specs, NSPECS, &res, "help")) {
+		usage(stdout);
+		code = TWKIT_EXIT_OK;
+	} else if (opt_has(specs, NSPECS, &res, "list")) {
+		list(stdout);
+		code = TWKIT_EXIT_OK;
+	} else {
+		code = validate(&res, &cfg);
+		if (code < 0)
+			code = run(&cfg);
+	}
+	opt_result_fini(&res);
+	return code;
 }

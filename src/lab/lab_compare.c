@@ -1,0 +1,111 @@
+/*
+ * lab_compare — sim beside the lab (see lab_compare.h).
+ * Why these three numbers: they are what each scenario is about (how many TIME-WAIT pile up,
+ * when the port budget runs out, what rate survives), and they do not depend on the 1 s
+ * sampling phase as a per-second curve would.
+ */
+#include "lab/lab_compare.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The sim engine lands in its own commits; until it is linked in, --compare says so instead
+ * of failing the whole build (a weak reference resolves to NULL when absent). */
+#pragma weak sim_run
+#pragma weak sim_result_host
+#pragma weak sim_result_fini
+
+double lab_rel_diff(double lab, double sim)
+{
+	if (lab == sim)
+		return 0;
+	if (sim <= 0 || lab < 0)
+		return NAN;
+	return (lab - sim) / sim;
+}
+
+double lab_sim_first_ean(const struct sim_result *sr, const char *node)
+{
+	const struct sim_host_result *h = lab_sim_host(sr, node);
+	int col;
+
+	if (!h)
+		return -1;
+	col = series_col(&h->series, "eaddrnotavail");
+	if (col < 0)
+		return -1;
+	for (size_t r = 0; r < h->series.nrows; r++)
+		if (series_get(&h->series, r, col) > 0)
+			return h->series.t[r];
+	return -1;
+}
+
+static void add_row(struct lab_fidelity *f, const char *metric, double lab, double sim)
+{
+	struct lab_fidelity_row *r;
+
+	if (f->n >= LAB_MAX_FIDELITY)
+		return;
+	r = &f->row[f->n++];
+	snprintf(r->metric, sizeof(r->metric), "%s", metric);
+	r->lab = lab;
+	r->sim = sim;
+	r->rel = lab_rel_diff(lab, sim);
+	r->ok = !isnan(r->rel) && fabs(r->rel) <= LAB_FIDELITY_TOL;
+	if (!r->ok)
+		f->all_ok = false;
+}
+
+void lab_fidelity_compute(const struct lab_result *lr, const struct sim_result *sr,
+			  int64_t duration_ns, struct lab_fidelity *f)
+{
+	double sim_first = -1, dur = (double)duration_ns / 1e9;
+	char metric[64];
+
+	memset(f, 0, sizeof(*f));
+	f->all_ok = true;
+	for (int i = 0; i < lr->nhosts; i++) {
+		const struct sim_host_result *h = lab_sim_host(sr, lr->hosts[i].node);
+
+		snprintf(metric, sizeof(metric), "time_wait_plateau %s", lr->hosts[i].node);
+		add_row(f, metric, lr->hosts[i].time_wait_max, h ? (double)h->time_wait_max : -1);
+	}
+	/* where the lab saw it first (client or balancer); else sim's first failure anywhere */
+	if (lr->first_eaddrnotavail_at[0])
+		sim_first = lab_sim_first_ean(sr, lr->first_eaddrnotavail_at);
+	if (sim_first < 0 && sr->connect_errors[SIM_ERR_EADDRNOTAVAIL] > 0)
+		sim_first = sr->first_failure_ns >= 0 ? (double)sr->first_failure_ns / 1e9 : -1;
+	add_row(f, "first_eaddrnotavail_s", lr->first_eaddrnotavail_s, sim_first);
+	add_row(f, "rate", dur > 0 ? (double)lr->completed / dur : 0,
+		dur > 0 ? (double)sr->connections_ok / dur : 0);
+}
+
+int lab_compare_sim(const struct sim_scenario *sc, const char *release, struct sim_result *sr,
+		    char *err, size_t errlen)
+{
+	struct sim_config cfg = { .sc = sc, .host_release = release };
+	int rc;
+
+	memset(sr, 0, sizeof(*sr));
+	if (!sim_run || !sim_result_host || !sim_result_fini) {
+		snprintf(err, errlen, "this build has no sim engine (src/sim) to compare with");
+		return -ENOSYS;
+	}
+	rc = sim_run(&cfg, sr);
+	if (rc < 0)
+		snprintf(err, errlen, "sim could not run '%s': %s", sc->name, strerror(-rc));
+	return rc;
+}
+
+const struct sim_host_result *lab_sim_host(const struct sim_result *sr, const char *node)
+{
+	return sim_result_host ? sim_result_host(sr, node) : NULL;
+}
+
+void lab_sim_fini(struct sim_result *sr)
+{
+	if (sim_result_fini)
+		sim_result_fini(sr);
+}

@@ -1,0 +1,697 @@
+/*
+ * lab_run — the lab's run loop (see lab_run.h).
+ * Invariant: every child PID we fork is recorded in struct lab_children before anything can
+ * fail, and children_stop() signals exactly those PIDs, then reaps them; the namespaces are
+ * deleted only after their processes are gone.
+ */
+#include "lab/lab_run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kernel/netns.h"
+#include "lab/lab_json.h"
+#include "lab/lab_relay.h"
+
+#define LAB_CHILDREN 3
+#define LAB_START_WAIT_MS 5000   /* a listener must appear within this */
+#define LAB_DRAIN_NS (20LL * 1000000000LL) /* bench's own deadlines end a run within this */
+#define LAB_STOP_WAIT_MS 3000    /* SIGTERM, then SIGKILL after this */
+#define LAB_OUT_MAX (16u << 20)  /* bench JSON larger than this is not ours */
+#define NS_PER_SEC_LAB 1000000000LL
+
+static const char *const col_names[] = { "time_wait", "established", "tw_overflow",
+					 "tw_recycled", "new_ok", "eaddrnotavail" };
+#define NCOLS 6
+
+struct lab_children {
+	pid_t pid[LAB_CHILDREN];  /* server, relay, client; 0 = none */
+	int fd[LAB_CHILDREN];     /* their stdout pipe, -1 = none */
+	char *out;                /* the client's stdout */
+	size_t out_len, out_cap;
+	char line[256];           /* the relay's partial line */
+	size_t line_len;
+};
+
+enum { CH_SERVER, CH_RELAY, CH_CLIENT };
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static volatile sig_atomic_t relay_stop;
+
+static void relay_on_signal(int sig)
+{
+	(void)sig;
+	relay_stop = 1;
+}
+
+/* In a fresh child: die with the parent, get default signals back, enter ns. */
+static int child_setup(const char *ns, pid_t parent, int out_fd)
+{
+	int saved, devnull;
+	sigset_t none;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		return -ESRCH;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	devnull = open("/dev/null", O_RDWR);
+	if (devnull >= 0) {
+		dup2(devnull, 0);
+		if (out_fd < 0)
+			dup2(devnull, 1);
+		close(devnull);
+	}
+	if (out_fd >= 0)
+		dup2(out_fd, 1);
+	return kns_enter(ns, &saved);
+}
+
+/* Fork and exec `exe argv...` inside ns; its stdout comes back through *out_fd when asked. */
+static int spawn_exec(const char *ns, const char *exe, const char *const *argv, pid_t *pid,
+		      int *out_fd)
+{
+	int p[2] = { -1, -1 };
+	pid_t parent = getpid(), c;
+
+	if (out_fd && pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	c = fork();
+	if (c < 0) {
+		int rc = -errno;
+
+		if (out_fd) {
+			close(p[0]);
+			close(p[1]);
+		}
+		return rc;
+	}
+	if (c == 0) {
+		if (child_setup(ns, parent, out_fd ? p[1] : -1) == 0)
+			execv(exe, (char *const *)argv);
+		_exit(127);
+	}
+	*pid = c;
+	if (out_fd) {
+		close(p[1]);
+		fcntl(p[0], F_SETFL, O_NONBLOCK);
+		*out_fd = p[0];
+	}
+	return 0;
+}
+
+/* Fork the relay inside ns; its report lines come back through *out_fd. */
+static int spawn_relay(const char *ns, const struct lab_relay_cfg *rc_in, pid_t *pid, int *out_fd)
+{
+	int p[2];
+	pid_t parent = getpid(), c;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	c = fork();
+	if (c < 0) {
+		int rc = -errno;
+
+		close(p[0]);
+		close(p[1]);
+		return rc;
+	}
+	if (c == 0) {
+		struct lab_relay_cfg cfg = *rc_in;
+		struct lab_relay_stats st;
+		int rc;
+
+		close(p[0]);
+		if (child_setup(ns, parent, -1) < 0)
+			_exit(127);
+		signal(SIGINT, relay_on_signal);
+		signal(SIGTERM, relay_on_signal);
+		signal(SIGPIPE, SIG_IGN);
+		cfg.report_fd = p[1];
+		rc = lab_relay_run(&cfg, &relay_stop, &st);
+		_exit(rc < 0 ? 1 : 0);
+	}
+	close(p[1]);
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	*pid = c;
+	*out_fd = p[0];
+	return 0;
+}
+
+/* Whether child pid has exited (reaped here); *status gets its wait status. */
+static bool child_gone(pid_t pid, int *status)
+{
+	return pid > 0 && waitpid(pid, status, WNOHANG) == pid;
+}
+
+/* SIGTERM each recorded child by PID, wait, SIGKILL the ones still there, reap all. */
+static void children_stop(struct lab_children *ch)
+{
+	int64_t deadline = mono_ns() + LAB_STOP_WAIT_MS * 1000000LL;
+	int status;
+
+	for (int i = 0; i < LAB_CHILDREN; i++)
+		if (ch->pid[i] > 0)
+			kill(ch->pid[i], SIGTERM);
+	for (int i = 0; i < LAB_CHILDREN; i++) {
+		while (ch->pid[i] > 0 && !child_gone(ch->pid[i], &status)) {
+			if (mono_ns() > deadline) {
+				kill(ch->pid[i], SIGKILL);
+				waitpid(ch->pid[i], &status, 0);
+				break;
+			}
+			usleep(10000);
+		}
+		ch->pid[i] = 0;
+	}
+}
+
+/* Append what the client printed so far. */
+static void drain_client(struct lab_children *ch)
+{
+	for (;;) {
+		ssize_t n;
+
+		if (ch->out_cap - ch->out_len < 4096) {
+			size_t cap = ch->out_cap ? ch->out_cap * 2 : 65536;
+			char *b;
+
+			if (cap > LAB_OUT_MAX)
+				return;
+			b = realloc(ch->out, cap);
+			if (!b)
+				return;
+			ch->out = b;
+			ch->out_cap = cap;
+		}
+		n = read(ch->fd[CH_CLIENT], ch->out + ch->out_len, ch->out_cap - ch->out_len - 1);
+		if (n <= 0)
+			return;
+		ch->out_len += (size_t)n;
+		ch->out[ch->out_len] = '\0';
+	}
+}
+
+/* Read relay report lines; track the first EADDRNOTAVAIL by interpolating within the second
+ * in which it appeared (the relay fails at the arrival rate once its budget is spent). */
+static void drain_relay(struct lab_children *ch, struct lab_result *res, double offset_s,
+			struct lab_relay_stats *last, double *last_t)
+{
+	char c;
+
+	while (read(ch->fd[CH_RELAY], &c, 1) == 1) {
+		struct lab_relay_stats st;
+		double t;
+
+		if (c != '\n') {
+			if (ch->line_len < sizeof(ch->line) - 1)
+				ch->line[ch->line_len++] = c;
+			continue;
+		}
+		ch->line[ch->line_len] = '\0';
+		ch->line_len = 0;
+		if (lab_relay_parse_line(ch->line, &t, &st) < 0)
+			continue;
+		t -= offset_s;
+		if (st.eaddrnotavail > 0 && last->eaddrnotavail == 0) {
+			double ok = (double)(st.backend_ok - last->backend_ok);
+			double bad = (double)(st.backend_fail - last->backend_fail);
+			double frac = ok + bad > 0 ? ok / (ok + bad) : 0;
+
+			res->first_eaddrnotavail_s = *last_t + (t - *last_t) * frac;
+		}
+		*last = st;
+		*last_t = t;
+	}
+}
+
+/* Wait until ns has n listeners on [lo, hi]. 0 or -ETIMEDOUT / -errno. */
+static int wait_listen(const char *ns, uint16_t lo, uint16_t hi, uint32_t n, pid_t pid)
+{
+	int64_t deadline = mono_ns() + LAB_START_WAIT_MS * 1000000LL;
+	int status;
+
+	while (mono_ns() < deadline) {
+		uint32_t got = 0;
+		int rc = klab_listeners(ns, lo, hi, &got);
+
+		if (rc < 0)
+			return rc;
+		if (got >= n)
+			return 0;
+		if (child_gone(pid, &status))
+			return -ECHILD;
+		usleep(20000);
+	}
+	return -ETIMEDOUT;
+}
+
+/* Where to find a client column in a bench series row: key contains one of these. */
+static double row_value(const struct lj_doc *d, int row, const char *const *keys)
+{
+	for (int c = d->n[row].first; c >= 0; c = d->n[c].next) {
+		if (!d->n[c].key || d->n[c].type != LJ_NUM)
+			continue;
+		for (int k = 0; keys[k]; k++)
+			if (strcasecmp(d->n[c].key, keys[k]) == 0)
+				return d->n[c].num;
+	}
+	return 0;
+}
+
+int lab_bench_parse(const char *json, size_t len, struct lab_result *res)
+{
+	/* bench's series has "rate" (completed/s) and "failed" (all errnos, /s); a per-errno
+	 * column is taken when present, else "failed" stands for EADDRNOTAVAIL when that is the
+	 * only errno in the totals */
+	static const char *const ok_keys[] = { "rate", "completed", NULL };
+	static const char *const ean_keys[] = { "EADDRNOTAVAIL", "eaddrnotavail", NULL };
+	static const char *const fail_keys[] = { "failed", NULL };
+	struct lj_doc d;
+	int failed, series, rc;
+	bool only_ean;
+
+	rc = lj_parse(json, len, &d);
+	if (rc < 0)
+		goto out;
+	rc = -EPROTO;
+	if (lj_path(&d, 0, "totals") < 0)
+		goto out;
+	res->attempted = (uint64_t)lj_num(&d, 0, "totals.attempted", 0);
+	res->completed = (uint64_t)lj_num(&d, 0, "totals.completed", 0);
+	res->rate = lj_num(&d, 0, "totals.rate", 0);
+	failed = lj_path(&d, 0, "totals.failed");
+	res->failed = 0;
+	res->nerr = 0;
+	if (failed >= 0 && d.n[failed].type == LJ_OBJ) {
+		for (int c = d.n[failed].first; c >= 0; c = d.n[c].next) {
+			if (d.n[c].type != LJ_NUM || !d.n[c].key)
+				continue;
+			res->failed += (uint64_t)d.n[c].num;
+			if (res->nerr < LAB_MAX_ERRNOS && d.n[c].num > 0) {
+				snprintf(res->errs[res->nerr].name, sizeof(res->errs[0].name), "%s",
+					 d.n[c].key);
+				res->errs[res->nerr++].n = (uint64_t)d.n[c].num;
+			}
+		}
+	} else if (failed >= 0 && d.n[failed].type == LJ_NUM) {
+		res->failed = (uint64_t)d.n[failed].num;
+	}
+	only_ean = res->nerr == 1 && strcmp(res->errs[0].name, "EADDRNOTAVAIL") == 0;
+	res->bench_rows = 0;
+	series = lj_member(&d, 0, "series");
+	if (series >= 0 && d.n[series].type == LJ_ARR) {
+		for (int r = d.n[series].first; r >= 0 && res->bench_rows < LAB_MAX_ROWS;
+		     r = d.n[r].next) {
+			int i = res->bench_rows;
+
+			if (d.n[r].type != LJ_OBJ)
+				continue;
+			res->bench_t[i] = lj_num(&d, r, "t", i);
+			res->bench_ok[i] = row_value(&d, r, ok_keys);
+			res->bench_ean[i] = row_value(&d, r, ean_keys);
+			if (res->bench_ean[i] == 0 && only_ean)
+				res->bench_ean[i] = row_value(&d, r, fail_keys);
+			res->bench_rows++;
+		}
+	}
+	rc = 0;
+out:
+	lj_free(&d);
+	return rc;
+}
+
+/*
+ * The first EADDRNOTAVAIL of the client, from bench's per-second rows: row t covers
+ * (t-1, t]; within it the connections that succeeded came first (the budget ran out), so the
+ * failure starts ok/(ok+fail) of the way through.
+ */
+static double bench_first_ean(const struct lab_result *res)
+{
+	for (int i = 0; i < res->bench_rows; i++) {
+		if (res->bench_ean[i] > 0) {
+			double ok = res->bench_ok[i], bad = res->bench_ean[i];
+			double t0 = i > 0 ? res->bench_t[i - 1] : res->bench_t[i] - 1;
+
+			if (t0 < 0)
+				t0 = 0;
+			return t0 + (res->bench_t[i] - t0) * (ok / (ok + bad));
+		}
+	}
+	return -1;
+}
+
+/* The bench row nearest to time t (within half a second), or -1. */
+static int bench_row_at(const struct lab_result *res, double t)
+{
+	for (int i = 0; i < res->bench_rows; i++)
+		if (res->bench_t[i] > t - 0.5 && res->bench_t[i] <= t + 0.5)
+			return i;
+	return -1;
+}
+
+/* Samples kept during the run, turned into series afterwards. */
+struct lab_samples {
+	int n;
+	double t[LAB_MAX_ROWS];
+	struct klab_sample s[LAB_MAX_HOSTS][LAB_MAX_ROWS];
+	struct lab_relay_stats relay[LAB_MAX_ROWS];
+};
+
+static int sample_all(const struct lab_topo *t, struct lab_samples *sm, double now_s,
+		      const struct lab_relay_stats *relay)
+{
+	int r = sm->n;
+
+	if (r >= LAB_MAX_ROWS)
+		return 0;
+	for (int i = 0; i < t->n; i++) {
+		int rc = klab_sample_ns(t->ns[i], &sm->s[i][r]);
+
+		if (rc < 0)
+			return rc;
+	}
+	sm->t[r] = now_s;
+	sm->relay[r] = *relay;
+	sm->n++;
+	return 0;
+}
+
+static int build_series(const struct lab_plan *p, const struct lab_topo *t,
+			const struct lab_samples *sm, struct lab_result *res)
+{
+	for (int i = 0; i < t->n; i++) {
+		struct lab_host_result *h = &res->hosts[i];
+		int rc = series_init(&h->series, NCOLS, col_names);
+
+		if (rc < 0)
+			return rc;
+		for (int r = 0; r < sm->n; r++) {
+			const struct klab_sample *s = &sm->s[i][r];
+			double v[NCOLS] = { s->time_wait, s->established, (double)s->tw_overflow,
+					    (double)s->tw_recycled, 0, 0 };
+
+			if (i == 0) {
+				int b = bench_row_at(res, sm->t[r]);
+
+				if (b >= 0) {
+					v[4] = res->bench_ok[b];
+					v[5] = res->bench_ean[b];
+				}
+			} else if (i == p->middle && t->relay) {
+				const struct lab_relay_stats *a = &sm->relay[r];
+				const struct lab_relay_stats *z = r ? &sm->relay[r - 1] : NULL;
+
+				v[4] = (double)(a->backend_ok - (z ? z->backend_ok : 0));
+				v[5] = (double)(a->eaddrnotavail - (z ? z->eaddrnotavail : 0));
+			}
+			rc = series_add(&h->series, sm->t[r], v);
+			if (rc < 0)
+				return rc;
+			if (s->time_wait > h->time_wait_max)
+				h->time_wait_max = s->time_wait;
+			if (s->established > h->established_max)
+				h->established_max = s->established;
+		}
+		if (sm->n > 0)
+			h->last = sm->s[i][sm->n - 1];
+	}
+	return 0;
+}
+
+/* argv of `twkit bench serve` and `twkit bench run` for the plan; strings live in buf. */
+struct lab_argv {
+	const char *v[32];
+	char buf[8][128];
+};
+
+static void argv_server(const struct lab_plan *p, struct lab_argv *a)
+{
+	int n = 0;
+
+	snprintf(a->buf[0], sizeof(a->buf[0]), "%s:%d-%u", lab_addr_server(p), LAB_SERVER_PORT,
+		 LAB_SERVER_PORT + p->server_ports - 1);
+	a->v[n++] = "twkit";
+	a->v[n++] = "bench";
+	a->v[n++] = "serve";
+	a->v[n++] = "--listen";
+	a->v[n++] = a->buf[0];
+	a->v[n++] = "--quiet";
+	a->v[n] = NULL;
+}
+
+static void argv_client(const struct lab_plan *p, struct lab_argv *a)
+{
+	unsigned ports = p->middle >= 0 && p->middle_kind == SIM_NODE_L7LB ? 1 : p->server_ports;
+	int n = 0;
+
+	snprintf(a->buf[0], sizeof(a->buf[0]), "%s:%d-%u", lab_addr_target(p), LAB_SERVER_PORT,
+		 LAB_SERVER_PORT + ports - 1);
+	snprintf(a->buf[1], sizeof(a->buf[1]), "%.3f", p->rate);
+	snprintf(a->buf[2], sizeof(a->buf[2]), "%.3fs", (double)p->duration_ns / 1e9);
+	snprintf(a->buf[3], sizeof(a->buf[3]), "%u", p->requests);
+	a->v[n++] = "twkit";
+	a->v[n++] = "bench";
+	a->v[n++] = "run";
+	a->v[n++] = "--target";
+	a->v[n++] = a->buf[0];
+	a->v[n++] = "--rate";
+	a->v[n++] = a->buf[1];
+	a->v[n++] = "--duration";
+	a->v[n++] = a->buf[2];
+	a->v[n++] = "--requests-per-conn";
+	a->v[n++] = a->buf[3];
+	a->v[n++] = "--close";
+	a->v[n++] = p->closes == SIM_CLOSES_SERVER ? "server" : "client";
+	if (p->linger0) {
+		a->v[n++] = "--linger0";
+		a->v[n++] = p->closes == SIM_CLOSES_SERVER ? "server" : "client";
+	}
+	if (p->client_ips > 1) {
+		size_t off = 0;
+
+		for (unsigned i = 0; i < p->client_ips; i++) {
+			char ip[32];
+
+			off += (size_t)snprintf(a->buf[4] + off, sizeof(a->buf[4]) - off, "%s%s",
+						i ? "," : "", lab_addr_client(i, ip, sizeof(ip)));
+			if (off >= sizeof(a->buf[4]))
+				break;
+		}
+		a->v[n++] = "--source";
+		a->v[n++] = a->buf[4];
+	}
+	a->v[n++] = "--json";
+	a->v[n++] = "--quiet";
+	a->v[n] = NULL;
+}
+
+static void relay_cfg(const struct lab_plan *p, struct lab_relay_cfg *rc)
+{
+	memset(rc, 0, sizeof(*rc));
+	snprintf(rc->listen, sizeof(rc->listen), "%s", lab_addr_target(p));
+	rc->listen_port = LAB_SERVER_PORT;
+	snprintf(rc->backend, sizeof(rc->backend), "%s", lab_addr_server(p));
+	rc->backend_port = LAB_SERVER_PORT;
+	rc->backend_ports = p->server_ports;
+	rc->nsources = p->middle_ips;
+	for (unsigned i = 0; i < p->middle_ips && i < LAB_MAX_IPS; i++)
+		lab_addr_middle_back(i, rc->sources[i], sizeof(rc->sources[i]));
+	rc->max_pairs = 8192;
+	rc->report_fd = -1;
+}
+
+/* One progress line: time and TIME-WAIT per host. */
+static void progress(const struct lab_topo *t, const struct lab_plan *p,
+		     const struct lab_samples *sm)
+{
+	int r = sm->n - 1;
+
+	fprintf(stderr, "\r  %4.0fs ", sm->t[r]);
+	for (int i = 0; i < t->n; i++)
+		fprintf(stderr, " %s TIME-WAIT %-6u", p->hosts[i].node, sm->s[i][r].time_wait);
+	fflush(stderr);
+}
+
+int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result *res,
+	    char *err, size_t errlen)
+{
+	const struct lab_plan *p = cfg->plan;
+	struct lab_children ch = { .fd = { -1, -1, -1 } };
+	struct lab_relay_stats relay_last = { 0 };
+	struct lab_samples *sm = calloc(1, sizeof(*sm));
+	struct lab_argv sargv, cargv;
+	int64_t t0, next, relay_t0 = 0;
+	double relay_last_t = 0;
+	struct utsname un;
+	int rc, status;
+
+	memset(res, 0, sizeof(*res));
+	res->first_eaddrnotavail_s = -1;
+	res->nhosts = p->nhosts;
+	if (uname(&un) == 0)
+		snprintf(res->release, sizeof(res->release), "%s", un.release);
+	for (int i = 0; i < p->nhosts; i++) {
+		snprintf(res->hosts[i].node, sizeof(res->hosts[i].node), "%s", p->hosts[i].node);
+		res->hosts[i].kind = p->hosts[i].kind;
+		snprintf(res->hosts[i].ns, sizeof(res->hosts[i].ns), "%s", t->ns[i]);
+	}
+	if (!sm)
+		return -ENOMEM;
+	rc = lab_topo_build(t, p, err, errlen);
+	if (rc < 0)
+		goto out;
+
+	argv_server(p, &sargv);
+	rc = spawn_exec(t->ns[p->nhosts - 1], cfg->self_exe, sargv.v, &ch.pid[CH_SERVER], NULL);
+	if (rc == 0)
+		rc = wait_listen(t->ns[p->nhosts - 1], LAB_SERVER_PORT,
+				 (uint16_t)(LAB_SERVER_PORT + p->server_ports - 1), p->server_ports,
+				 ch.pid[CH_SERVER]);
+	if (rc < 0) {
+		snprintf(err, errlen, "`twkit bench serve` did not start listening in %s: %s",
+			 t->ns[p->nhosts - 1], strerror(-rc));
+		goto out;
+	}
+	if (t->relay) {
+		struct lab_relay_cfg rcfg;
+
+		relay_cfg(p, &rcfg);
+		relay_t0 = mono_ns();
+		rc = spawn_relay(t->ns[p->middle], &rcfg, &ch.pid[CH_RELAY], &ch.fd[CH_RELAY]);
+		if (rc == 0)
+			rc = wait_listen(t->ns[p->middle], LAB_SERVER_PORT, LAB_SERVER_PORT, 1,
+					 ch.pid[CH_RELAY]);
+		if (rc < 0) {
+			snprintf(err, errlen, "the L7 relay did not start in %s: %s",
+				 t->ns[p->middle], strerror(-rc));
+			goto out;
+		}
+	}
+	argv_client(p, &cargv);
+	t0 = mono_ns();
+	rc = spawn_exec(t->ns[0], cfg->self_exe, cargv.v, &ch.pid[CH_CLIENT], &ch.fd[CH_CLIENT]);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot start `twkit bench run`: %s", strerror(-rc));
+		goto out;
+	}
+	next = t0 + NS_PER_SEC_LAB;
+	for (;;) {
+		struct pollfd pf[2] = { { ch.fd[CH_CLIENT], POLLIN, 0 }, { ch.fd[CH_RELAY], POLLIN, 0 } };
+		int64_t now = mono_ns();
+		int wait_ms = (int)((next - now) / 1000000LL);
+
+		poll(pf, 2, wait_ms < 0 ? 0 : wait_ms > 100 ? 100 : wait_ms);
+		drain_client(&ch);
+		if (ch.fd[CH_RELAY] >= 0)
+			drain_relay(&ch, res, (double)(t0 - relay_t0) / 1e9, &relay_last,
+				    &relay_last_t);
+		now = mono_ns();
+		if (now >= next) {
+			rc = sample_all(t, sm, (double)(next - t0) / 1e9, &relay_last);
+			if (rc < 0) {
+				snprintf(err, errlen, "sampling the namespaces: %s", strerror(-rc));
+				goto out;
+			}
+			if (cfg->progress)
+				progress(t, p, sm);
+			next += NS_PER_SEC_LAB;
+		}
+		if (child_gone(ch.pid[CH_CLIENT], &status)) {
+			ch.pid[CH_CLIENT] = 0;
+			break;
+		}
+		if (child_gone(ch.pid[CH_SERVER], &status) ||
+		    (ch.pid[CH_RELAY] && child_gone(ch.pid[CH_RELAY], &status))) {
+			ch.pid[CH_SERVER] = ch.pid[CH_SERVER] && kill(ch.pid[CH_SERVER], 0) == 0 ?
+						    ch.pid[CH_SERVER] : 0;
+			snprintf(err, errlen, "a lab process (server or relay) died during the run");
+			rc = -ECHILD;
+			goto out;
+		}
+		if (*cfg->stop && !res->interrupted) {
+			/* bench prints what it has so far on SIGTERM; the loop then ends */
+			res->interrupted = true;
+			kill(ch.pid[CH_CLIENT], SIGTERM);
+		}
+		if (now > t0 + p->duration_ns + LAB_DRAIN_NS) {
+			snprintf(err, errlen, "`twkit bench run` did not finish in time");
+			rc = -ETIMEDOUT;
+			goto out;
+		}
+	}
+	res->elapsed_s = (double)(mono_ns() - t0) / 1e9;
+	drain_client(&ch);
+	rc = sample_all(t, sm, res->elapsed_s, &relay_last);
+	if (rc < 0)
+		goto out;
+	if (cfg->progress)
+		fprintf(stderr, "\n");
+	if (!WIFEXITED(status) || ch.out_len == 0) {
+		snprintf(err, errlen, "`twkit bench run` %s without a report",
+			 WIFEXITED(status) ? "ended" : "was killed");
+		rc = -EPROTO;
+		goto out;
+	}
+	rc = lab_bench_parse(ch.out, ch.out_len, res);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot read the JSON of `twkit bench run`");
+		goto out;
+	}
+	children_stop(&ch);
+	if (ch.fd[CH_RELAY] >= 0)
+		drain_relay(&ch, res, (double)(t0 - relay_t0) / 1e9, &relay_last, &relay_last_t);
+	res->relay_ok = relay_last.backend_ok;
+	res->relay_fail = relay_last.backend_fail;
+	res->relay_eaddrnotavail = relay_last.eaddrnotavail;
+	if (res->first_eaddrnotavail_s >= 0) {
+		snprintf(res->first_eaddrnotavail_at, sizeof(res->first_eaddrnotavail_at), "%s",
+			 p->hosts[p->middle].node);
+	} else {
+		res->first_eaddrnotavail_s = bench_first_ean(res);
+		if (res->first_eaddrnotavail_s >= 0)
+			snprintf(res->first_eaddrnotavail_at, sizeof(res->first_eaddrnotavail_at),
+				 "%s", p->hosts[0].node);
+	}
+	if (res->completed > 0 && res->elapsed_s > 0 && res->rate <= 0)
+		res->rate = (double)res->completed / ((double)p->duration_ns / 1e9);
+	rc = build_series(p, t, sm, res);
+out:
+	children_stop(&ch);
+	for (int i = 0; i < LAB_CHILDREN; i++)
+		if (ch.fd[i] >= 0)
+			close(ch.fd[i]);
+	free(ch.out);
+	free(sm);
+	if (!cfg->keep && lab_topo_destroy(t) > 0 && rc == 0) {
+		snprintf(err, errlen, "could not delete every namespace of this run");
+		rc = -EBUSY;
+	}
+	return rc;
+}
+
+void lab_result_fini(struct lab_result *res)
+{
+	for (int i = 0; i < LAB_MAX_HOSTS; i++)
+		series_fini(&res->hosts[i].series);
+}

@@ -124,6 +124,8 @@ struct sim_counters {
 	uint64_t abort_on_data;    /* TCPAbortOnData: SO_LINGER 0 closes (§7) */
 	uint64_t estab_resets;     /* EstabResets: the peer of an SO_LINGER 0 close */
 	uint64_t nat_port_fail;    /* NAT/L4 balancer had no free public port: SYN dropped */
+	uint64_t paws_tw;          /* SYNs PAWS-rejected by a TIME-WAIT (PAWSEstab, or
+				    * PAWSTimewait on the newest kernels, §5) */
 };
 
 struct sim_host_result {
@@ -160,7 +162,7 @@ struct sim_result {
 typedef void (*sim_progress_fn)(void *arg, int64_t now_ns, int64_t end_ns);
 
 struct sim_config {
-	const struct sim_scenario *sc;
+	const struct sim_scenario *sc; /* checked by sim_run with sim_scenario_check */
 	const char *host_release;     /* uname release for the "host" profile; may be NULL */
 	int64_t sample_ns;            /* series step; 0 = 1 s */
 	bool no_series;               /* skip the per-second series (benchmarks) */

@@ -1,0 +1,434 @@
+/*
+ * engine — sim_run(): builds the hosts of a scenario, then plays events in time order until
+ * the duration ends. Event sources: each client group's arrival process, one close FIFO per
+ * connecting node (every connection of a node lives the same time), one FIFO per TIME-WAIT
+ * lifetime, the heap for SYN retransmissions, and the per-second sampler. The next event is
+ * the earliest head among them; equal times go in a fixed source order (heap entries by
+ * sequence number), so a run is a pure function of the scenario and its seed.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "model/timewait.h"
+#include "sim/engine.h"
+
+#define NS 1000000000LL
+
+static const char *const series_cols[] = {
+	"time_wait", "established", "new_ok", "eaddrnotavail", "etimedout",
+	"paws_passive", "syn_retrans", "tw_recycled", "tw_overflow", "mem_bytes",
+};
+#define NCOLS ((int)(sizeof(series_cols) / sizeof(series_cols[0])))
+
+uint64_t sim_rand(struct sim_eng *e)
+{
+	e->rng += 0x9e3779b97f4a7c15ULL; /* splitmix64: seedable, full period */
+	return tw_hash64(e->rng);
+}
+
+static int twq_for(struct sim_eng *e, int64_t dur)
+{
+	for (int i = 0; i < e->ntwq; i++)
+		if (e->twq[i].dur == dur)
+			return i;
+	if (e->ntwq == SIM_MAX_TWQ)
+		return 0; /* sim_scenario_check bounds the node count, so this cannot happen */
+	e->twq[e->ntwq].dur = dur;
+	return e->ntwq++;
+}
+
+static const struct tw_profile *node_profile(const struct sim_eng *e, const struct sim_node *n)
+{
+	return tw_profile_by_name(n->kernel[0] ? n->kernel : e->sc->kernel, e->host_release);
+}
+
+static int resolve_path(struct sim_eng *e, int i)
+{
+	struct sim_nrt *nr = &e->node[i];
+	const char *via = nr->n->via;
+	for (int depth = 0; depth < SIM_MAX_NODES; depth++) {
+		int j;
+		for (j = 0; j < e->nnodes; j++)
+			if (strcmp(e->sc->nodes[j].name, via) == 0)
+				break;
+		if (j == e->nnodes)
+			return -EINVAL;
+		if (e->node[j].kind == SIM_NODE_SERVER || e->node[j].kind == SIM_NODE_L7LB) {
+			nr->target = j;
+			return 0;
+		}
+		if (e->node[j].kind == SIM_NODE_CLIENT || nr->nhops == 4)
+			return -EINVAL;
+		nr->hops[nr->nhops++] = j;
+		via = e->sc->nodes[j].via;
+	}
+	return -EINVAL;
+}
+
+int sim_hosts_init(struct sim_eng *e)
+{
+	uint32_t total = 0, hi = 0;
+	e->nnodes = e->sc->nnodes;
+	for (int i = 0; i < e->nnodes; i++) {
+		struct sim_nrt *nr = &e->node[i];
+		nr->n = &e->sc->nodes[i];
+		nr->kind = nr->n->kind;
+		nr->addr0 = (10u << 24) | ((uint32_t)(i + 1) << 16) | 1u;
+		nr->target = -1;
+		if (nr->kind == SIM_NODE_CLIENT)
+			nr->nhosts = nr->n->count;
+		else if (nr->kind == SIM_NODE_L7LB || nr->kind == SIM_NODE_SERVER)
+			nr->nhosts = 1;
+		nr->host0 = total;
+		total += nr->nhosts;
+	}
+	e->hosts = calloc(total ? total : 1, sizeof(*e->hosts));
+	if (!e->hosts)
+		return -ENOMEM;
+	e->nhosts = total;
+	e->ntwq = 0;
+	for (int i = 0; i < e->nnodes; i++) {
+		struct sim_nrt *nr = &e->node[i];
+		const struct sim_node *n = nr->n;
+		const struct tw_profile *p = node_profile(e, n);
+		if (!p)
+			return -EINVAL;
+		if (nr->kind == SIM_NODE_NAT || nr->kind == SIM_NODE_L4LB) {
+			nr->busy = calloc((size_t)n->ips * 65536, sizeof(int64_t));
+			if (!nr->busy)
+				return -ENOMEM;
+			nr->seq_port = 1024;
+		}
+		for (uint32_t k = 0; k < nr->nhosts; k++, hi++) {
+			struct sim_thost *h = &e->hosts[hi];
+			h->p = p;
+			h->node = i;
+			h->addr0 = nr->addr0 + k * n->ips;
+			h->nips = n->ips;
+			h->ts.hz = n->hz;
+			h->ts.boot = (uint32_t)sim_rand(e); /* unrelated clocks per host (§4.4) */
+			h->ts.timestamps = n->timestamps;
+			h->ts.secret = sim_rand(e);
+			h->reuse = n->tw_reuse < 0 ? p->reuse_default : n->tw_reuse;
+			h->recycle = n->tw_recycle && p->has_tw_recycle; /* §4.5: gone in 4.12 */
+			h->lo = n->port_lo ? n->port_lo : p->port_lo;
+			h->hi = n->port_lo ? n->port_hi : p->port_hi;
+			h->ps.hint = (uint32_t)sim_rand(e);
+			h->tw_fifo60 = twq_for(e, p->timer_wheel ? -1 : TW_TIMEWAIT_LEN_NS);
+			h->tw_fifo_rec = twq_for(e, tw_rto_35(n->rto_ns));
+		}
+		if (nr->kind == SIM_NODE_CLIENT || nr->kind == SIM_NODE_L7LB) {
+			const struct sim_node *t;
+			if (resolve_path(e, i) < 0)
+				return -EINVAL;
+			t = e->node[nr->target].n;
+			nr->dur_ns = (int64_t)n->requests * (n->rtt_ns + t->service_ns);
+			e->syn_n[i] = tw_syn_schedule(p, n->syn_retries, e->syn_at[i], &e->syn_fail[i]);
+		}
+	}
+	return 0;
+}
+
+void sim_hosts_fini(struct sim_eng *e)
+{
+	for (uint32_t i = 0; i < e->nhosts; i++) {
+		struct sim_thost *h = &e->hosts[i];
+		sim_map_free(&h->eh);
+		sim_map_free(&h->peers);
+		free(h->peer);
+		free(h->dests);
+		free(h->ps.perturb);
+	}
+	free(e->hosts);
+	for (int i = 0; i < e->nnodes; i++) {
+		free(e->node[i].busy);
+		sim_fifo_free(&e->node[i].close_q);
+	}
+	for (int i = 0; i < e->ntwq; i++)
+		sim_fifo_free(&e->twq[i].q);
+	sim_heap_free(&e->heap);
+	free(e->socks);
+	free(e->conns);
+}
+
+/* Rate of new connections per second for a client node at time t (all its hosts). */
+static double node_rate(const struct sim_eng *e, const struct sim_nrt *nr, int64_t t)
+{
+	const struct sim_node *n = nr->n;
+	double r = n->rate;
+	if (n->arrival == SIM_ARRIVAL_RAMP && e->end > 0)
+		r += (n->rate_to - n->rate) * (double)t / (double)e->end;
+	return r * n->count;
+}
+
+static void next_arrival(struct sim_eng *e, struct sim_nrt *nr)
+{
+	double r = node_rate(e, nr, e->now);
+	if (r <= 0) {
+		nr->next_arrival = INT64_MAX;
+		return;
+	}
+	switch (nr->n->arrival) {
+	case SIM_ARRIVAL_CONSTANT:
+		/* from the count, not by adding intervals: no drift over millions of steps */
+		nr->next_arrival = (int64_t)((double)(nr->arrivals + 1) * 1e9 / r);
+		break;
+	case SIM_ARRIVAL_POISSON: {
+		double u = ((double)(sim_rand(e) >> 11) + 1.0) / 9007199254740993.0; /* (0,1] */
+		nr->next_arrival = e->now + 1 + (int64_t)(-log(u) * 1e9 / r);
+		break;
+	}
+	case SIM_ARRIVAL_RAMP:
+	default:
+		nr->next_arrival = e->now + 1 + (int64_t)(1e9 / r);
+		break;
+	}
+}
+
+static void sample(struct sim_eng *e, const struct sim_config *cfg, struct sim_counters *prev,
+		   double t)
+{
+	for (int i = 0; i < e->nnodes; i++) {
+		struct sim_host_result *r = &e->res->hosts[i];
+		const struct sim_counters *c = &r->c;
+		uint64_t mem = tw_timewait_mem_bytes(e->group_tw[i]);
+		uint64_t ok = e->node[i].kind == SIM_NODE_SERVER
+				      ? c->passive_opens - prev[i].passive_opens
+				      : c->connections_ok - prev[i].connections_ok;
+		double row[NCOLS] = {
+			(double)e->group_tw[i],
+			(double)e->group_est[i],
+			(double)ok,
+			(double)(c->connect_errors[SIM_ERR_EADDRNOTAVAIL] -
+				 prev[i].connect_errors[SIM_ERR_EADDRNOTAVAIL]),
+			(double)(c->connect_errors[SIM_ERR_ETIMEDOUT] -
+				 prev[i].connect_errors[SIM_ERR_ETIMEDOUT]),
+			(double)(c->paws_passive - prev[i].paws_passive),
+			(double)(c->syn_retrans - prev[i].syn_retrans),
+			(double)(c->tw_recycled - prev[i].tw_recycled),
+			(double)(c->tw_overflow - prev[i].tw_overflow),
+			(double)mem,
+		};
+		if (e->group_est[i] > r->established_max)
+			r->established_max = e->group_est[i];
+		if (mem > r->mem_max)
+			r->mem_max = mem;
+		prev[i] = *c;
+		if (!cfg->no_series && series_add(&r->series, t, row) < 0)
+			e->err = -ENOMEM;
+	}
+}
+
+/* One step: find the earliest source and run it. Returns 0 when the run is over. */
+static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_counters *prev,
+		int64_t *next_sample, int64_t sample_ns)
+{
+	int64_t best = INT64_MAX;
+	int kind = -1, which = -1;
+	if (e->heap.n && e->heap.v[0].t < best) {
+		best = e->heap.v[0].t;
+		kind = 0;
+	}
+	for (int i = 0; i < e->nnodes; i++) {
+		struct sim_nrt *nr = &e->node[i];
+		if (nr->kind == SIM_NODE_CLIENT && nr->next_arrival < best) {
+			best = nr->next_arrival;
+			kind = 1;
+			which = i;
+		}
+		if (nr->close_q.n && e->conns[sim_fifo_front(&nr->close_q)].syn0 < best) {
+			best = e->conns[sim_fifo_front(&nr->close_q)].syn0;
+			kind = 2;
+			which = i;
+		}
+	}
+	for (int i = 0; i < e->ntwq; i++) {
+		struct sim_fifo *q = &e->twq[i].q;
+		if (q->n && e->socks[sim_fifo_front(q)].t < best) {
+			best = e->socks[sim_fifo_front(q)].t;
+			kind = 3;
+			which = i;
+		}
+	}
+	if (*next_sample <= e->end && *next_sample < best) {
+		best = *next_sample;
+		kind = 4;
+	}
+	if (best > e->end || kind < 0)
+		return 0;
+	e->now = best;
+	e->res->events++;
+	switch (kind) {
+	case 0: {
+		struct sim_ev ev;
+		sim_heap_pop(&e->heap, &ev);
+		if (ev.kind == SIM_EV_SYN)
+			sim_syn(e, ev.idx);
+		else
+			sim_conn_fail(e, ev.idx);
+		break;
+	}
+	case 1: {
+		struct sim_nrt *nr = &e->node[which];
+		uint32_t h = nr->host0 + nr->rr_host++ % nr->nhosts;
+		nr->arrivals++;
+		e->res->attempts++;
+		sim_connect(e, which, h, e->now);
+		next_arrival(e, nr);
+		break;
+	}
+	case 2: {
+		struct sim_fifo *q = &e->node[which].close_q;
+		uint32_t ci = sim_fifo_front(q);
+		sim_fifo_pop(q);
+		sim_close(e, ci);
+		break;
+	}
+	case 3: {
+		struct sim_twq *q = &e->twq[which];
+		uint32_t si = sim_fifo_front(&q->q);
+		struct sim_sock *s = &e->socks[si];
+		if (s->state == SOCK_TW) {
+			/* §1.3: short (recycle) timers count TWKilled, the rest TW */
+			if (q->dur >= 0 && q->dur <= TW_KILLED_MAX_NS)
+				e->res->hosts[e->hosts[s->host].node].c.tw_killed++;
+			else
+				e->res->hosts[e->hosts[s->host].node].c.tw++;
+		}
+		sim_fifo_pop(&q->q);
+		sim_tw_expire(e, si);
+		break;
+	}
+	default:
+		sample(e, cfg, prev, (double)*next_sample / 1e9);
+		if (cfg->progress)
+			cfg->progress(cfg->progress_arg, e->now, e->end);
+		*next_sample += sample_ns;
+		break;
+	}
+	return e->err ? 0 : 1;
+}
+
+static uint64_t state_bytes(const struct sim_eng *e)
+{
+	uint64_t b = (uint64_t)e->sock_cap * sizeof(struct sim_sock) +
+		     (uint64_t)e->conn_cap * sizeof(struct sim_conn) +
+		     (uint64_t)e->heap.cap * sizeof(struct sim_ev);
+	for (uint32_t i = 0; i < e->nhosts; i++)
+		b += sim_map_bytes(&e->hosts[i].eh) + sim_map_bytes(&e->hosts[i].peers);
+	for (int i = 0; i < e->ntwq; i++)
+		b += (uint64_t)e->twq[i].q.cap * sizeof(uint32_t);
+	for (int i = 0; i < e->nnodes; i++)
+		b += (uint64_t)e->node[i].close_q.cap * sizeof(uint32_t);
+	return b;
+}
+
+int sim_run(const struct sim_config *cfg, struct sim_result *res)
+{
+	struct sim_eng *e = NULL;
+	struct sim_counters prev[SIM_MAX_NODES];
+	struct utsname u;
+	int64_t sample_ns = cfg->sample_ns > 0 ? cfg->sample_ns : NS, next_sample;
+	const char *release = cfg->host_release;
+	char err[256];
+	int rc = 0;
+
+	memset(res, 0, sizeof(*res));
+	res->first_failure_ns = -1;
+	hist_init(&res->latency);
+	if (!release && uname(&u) == 0)
+		release = u.release;
+	rc = sim_scenario_check(cfg->sc, release, err, sizeof(err));
+	if (rc < 0)
+		goto out;
+	e = calloc(1, sizeof(*e));
+	res->hosts = calloc((size_t)cfg->sc->nnodes, sizeof(*res->hosts));
+	if (!e || !res->hosts) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	res->nhosts = cfg->sc->nnodes;
+	e->sc = cfg->sc;
+	e->res = res;
+	e->host_release = release;
+	e->end = cfg->sc->duration_ns;
+	e->rng = cfg->sc->seed * 0x2545f4914f6cdd1dULL + 1;
+	e->sock_free = SIM_NONE;
+	e->conn_free = SIM_NONE;
+	res->duration_ns = e->end;
+	rc = sim_hosts_init(e);
+	if (rc < 0)
+		goto out;
+	for (int i = 0; i < e->nnodes; i++) {
+		struct sim_host_result *r = &res->hosts[i];
+		snprintf(r->name, sizeof(r->name), "%s", e->node[i].n->name);
+		r->kind = e->node[i].kind;
+		r->hosts = e->node[i].nhosts ? e->node[i].nhosts : 1;
+		if (e->node[i].nhosts)
+			snprintf(r->profile, sizeof(r->profile), "%s",
+				 e->hosts[e->node[i].host0].p->name);
+		rc = series_init(&r->series, NCOLS, series_cols);
+		if (rc < 0)
+			goto out;
+		if (e->node[i].kind == SIM_NODE_CLIENT)
+			next_arrival(e, &e->node[i]);
+	}
+	memset(prev, 0, sizeof(prev));
+	next_sample = sample_ns;
+	while (step(e, cfg, prev, &next_sample, sample_ns))
+		;
+	rc = e->err;
+	for (int i = 0; i < res->nhosts; i++) {
+		const struct sim_counters *c = &res->hosts[i].c;
+		if (e->node[i].kind == SIM_NODE_CLIENT) {
+			res->connections_ok += c->connections_ok;
+			for (int k = 0; k < SIM_ERR_N; k++)
+				res->connect_errors[k] += c->connect_errors[k];
+		}
+		res->syn_dropped += c->paws_passive;
+		res->syn_retrans += c->syn_retrans;
+	}
+	res->tw_records_peak = e->tw_total_peak;
+	res->sim_bytes_peak = state_bytes(e);
+out:
+	if (e) {
+		sim_hosts_fini(e);
+		free(e);
+	}
+	return rc;
+}
+
+void sim_result_fini(struct sim_result *res)
+{
+	for (int i = 0; i < res->nhosts; i++)
+		series_fini(&res->hosts[i].series);
+	free(res->hosts);
+	res->hosts = NULL;
+	res->nhosts = 0;
+}
+
+const struct sim_host_result *sim_result_host(const struct sim_result *res, const char *name)
+{
+	for (int i = 0; i < res->nhosts; i++)
+		if (strcmp(res->hosts[i].name, name) == 0)
+			return &res->hosts[i];
+	return NULL;
+}
+
+const char *sim_err_name(enum SIM_ERR e)
+{
+	switch (e) {
+	case SIM_ERR_EADDRNOTAVAIL:
+		return "EADDRNOTAVAIL";
+	case SIM_ERR_ETIMEDOUT:
+		return "ETIMEDOUT";
+	case SIM_ERR_ECONNRESET:
+		return "ECONNRESET";
+	default:
+		return "?";
+	}
+}

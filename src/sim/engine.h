@@ -1,0 +1,153 @@
+/*
+ * engine — internal state of one sim_run(): TCP hosts, translating hops, connections,
+ * socket records and the event sources. Private to src/sim (the API is sim.h).
+ *
+ * Invariants: every socket record that is not free is in exactly one host's ehash, except
+ * TIME-WAIT records killed early (state SOCK_DEAD), which wait in their FIFO to be freed.
+ * A host's tw_count equals its records in state SOCK_TW. Simulated time never goes back.
+ */
+#ifndef TWKIT_SIM_ENGINE_H
+#define TWKIT_SIM_ENGINE_H
+
+#include <stdint.h>
+
+#include "model/portsel.h"
+#include "model/recycle.h"
+#include "model/tsclock.h"
+#include "model/syn.h"
+#include "sim/sim.h"
+#include "sim/tables.h"
+
+#define SIM_NONE UINT32_MAX
+
+enum SOCK_STATE { SOCK_FREE, SOCK_SYN_SENT, SOCK_ESTAB, SOCK_TW, SOCK_DEAD };
+#define SOCK_F_TS 1u       /* timestamps negotiated */
+
+/* One endpoint: 48 bytes. A TIME-WAIT is one of these plus its ehash slot and FIFO entry. */
+struct sim_sock {
+	uint32_t laddr, raddr;
+	uint16_t lport, rport;
+	uint32_t host;
+	uint32_t snd_nxt, rcv_nxt;
+	uint32_t ts_recent, ts_stamp_s;
+	int64_t t;         /* TIME-WAIT: expiry time; otherwise creation time */
+	uint32_t aux;      /* free list link */
+	uint16_t dest;     /* connecting side: index+1 of its destination, 0 if none */
+	uint8_t state;
+	uint8_t flags;
+};
+
+/* One (local IP, remote IP, remote port) a host connects to: its port budget (§3.3). */
+struct sim_dest {
+	uint32_t laddr, raddr;
+	uint16_t rport;
+	uint32_t used;     /* sockets (live or TIME-WAIT) holding a port toward it */
+	uint32_t usable;   /* ports the era's search can hand out */
+};
+
+/* A machine that runs TCP: one per client in a group, one per l7lb and server node. */
+struct sim_thost {
+	const struct tw_profile *p;
+	int node;
+	uint32_t addr0, nips, next_ip;
+	struct tw_ts_host ts;
+	struct tw_portsel ps;
+	int reuse, recycle;
+	uint16_t lo, hi;
+	uint32_t bind_next;
+	uint64_t tw_count;
+	struct sim_map eh;     /* 4-tuple key -> socket index */
+	struct sim_map peers;  /* peer address -> index in peer[] (tw_recycle cache, §4.1) */
+	struct tw_peer_ts *peer;
+	uint32_t npeer, peer_cap;
+	struct sim_dest *dests;
+	uint32_t ndests, dest_cap;
+	uint32_t last_dest;
+	int tw_fifo60, tw_fifo_rec; /* which TIME-WAIT FIFOs it uses */
+};
+
+/* Connection in progress or established. */
+struct sim_conn {
+	uint32_t csock, ssock;
+	uint32_t chost, shost;
+	uint32_t node;       /* connecting node */
+	int64_t start;       /* intended start (latency is measured from here) */
+	int64_t syn0;        /* first SYN */
+	uint32_t saddr, daddr; /* as the accepting host sees them */
+	uint16_t sport, dport;
+	uint16_t map_port[2];
+	uint8_t map_node[2]; /* translating hops holding a mapping (0xff none) */
+	uint8_t map_ip[2];
+	uint8_t attempt;
+	uint8_t strip;       /* a hop strips timestamps */
+	uint8_t nmaps;
+	uint32_t aux;        /* free list */
+};
+
+/* Per-node runtime. */
+struct sim_nrt {
+	const struct sim_node *n;
+	int kind;
+	uint32_t host0, nhosts;     /* TCP hosts of this node */
+	uint32_t addr0;             /* first address (VIP/public/own) */
+	/* connecting nodes (client, l7lb) */
+	int hops[4], nhops;         /* translating nodes between it and its target */
+	int target;                 /* accepting node (server or l7lb) */
+	int64_t dur_ns;             /* connection lifetime after the handshake */
+	struct sim_fifo close_q;
+	uint32_t rr, rr_host;       /* destination and host round robin */
+	int64_t next_arrival;
+	uint64_t arrivals;
+	/* translating nodes (nat, l4lb): per public IP, when each port is free again */
+	int64_t *busy;              /* nips * 65536 */
+	uint32_t seq_port;
+	/* accepting nodes */
+	uint32_t rr_backend;
+};
+
+struct sim_twq {
+	int64_t dur;                /* lifetime; -1 = the <= 4.0 wheel (52.5-60 s) */
+	struct sim_fifo q;
+};
+
+#define SIM_MAX_TWQ 16
+
+struct sim_eng {
+	const struct sim_scenario *sc;
+	struct sim_result *res;
+	int64_t now, end;
+	uint64_t rng;
+	struct sim_nrt node[SIM_MAX_NODES];
+	int nnodes;
+	struct sim_thost *hosts;
+	uint32_t nhosts;
+	struct sim_sock *socks;
+	uint32_t nsocks, sock_cap, sock_free;
+	struct sim_conn *conns;
+	uint32_t nconns, conn_cap, conn_free;
+	struct sim_heap heap;
+	struct sim_twq twq[SIM_MAX_TWQ];
+	int ntwq;
+	uint64_t tw_total, tw_total_peak;
+	uint64_t group_tw[SIM_MAX_NODES], group_est[SIM_MAX_NODES];
+	int64_t syn_at[SIM_MAX_NODES][TW_SYN_MAX_TRIES];
+	int syn_n[SIM_MAX_NODES];
+	int64_t syn_fail[SIM_MAX_NODES];
+	int err;                    /* first -ENOMEM */
+	const char *host_release;
+};
+
+enum SIM_EV { SIM_EV_SYN, SIM_EV_FAIL };
+
+/* engine.c */
+uint64_t sim_rand(struct sim_eng *e);
+/* net.c: connection life */
+void sim_connect(struct sim_eng *e, int node, uint32_t host, int64_t start);
+void sim_syn(struct sim_eng *e, uint32_t conn);
+void sim_conn_fail(struct sim_eng *e, uint32_t conn);
+void sim_close(struct sim_eng *e, uint32_t conn);
+void sim_tw_expire(struct sim_eng *e, uint32_t sock);
+int sim_hosts_init(struct sim_eng *e);
+void sim_hosts_fini(struct sim_eng *e);
+
+#endif

@@ -1,0 +1,665 @@
+/*
+ * net — connection life in the simulator: connect() with the era's port search and
+ * tcp_tw_reuse (§2, §3), NAT and FULLNAT rewriting, the SYN's reception (§5.1 TIME-WAIT,
+ * §4.3 tw_recycle), retransmission (§10), close with TIME-WAIT, overflow or SO_LINGER 0
+ * (§1, §7), and TIME-WAIT expiry or early kill (§1.3). Every kernel decision is a model/ call.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/reuse.h"
+#include "model/timewait.h"
+#include "sim/engine.h"
+
+#define NS 1000000000LL
+#define REQ_BYTES 100u   /* bytes a request adds to the client's sequence space */
+#define RESP_BYTES 1000u /* bytes a response adds to the server's */
+
+/* Seconds clock used for TS.Recent stamps; starts at 100 so that 0 keeps meaning "no
+ * timestamp seen" (§1.2). */
+static uint32_t now_s(const struct sim_eng *e)
+{
+	return (uint32_t)(e->now / NS) + 100u;
+}
+
+static struct sim_counters *cnt(struct sim_eng *e, int node)
+{
+	return &e->res->hosts[node].c;
+}
+
+static uint64_t ehkey(uint32_t lip, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+	/* addresses are 10.x.y.z: the low 24 bits identify them; lip is the local IP index */
+	return ((uint64_t)(raddr & 0xffffffu) << 40) | ((uint64_t)(lip & 0xffu) << 32) |
+	       ((uint64_t)lport << 16) | rport;
+}
+
+static uint64_t sock_key(const struct sim_eng *e, const struct sim_sock *s)
+{
+	return ehkey(s->laddr - e->hosts[s->host].addr0, s->lport, s->raddr, s->rport);
+}
+
+static uint32_t sock_alloc(struct sim_eng *e)
+{
+	uint32_t i;
+	if (e->sock_free != SIM_NONE) {
+		i = e->sock_free;
+		e->sock_free = e->socks[i].aux;
+		return i;
+	}
+	if (e->nsocks == e->sock_cap) {
+		uint32_t ncap = e->sock_cap ? e->sock_cap * 2 : 4096;
+		struct sim_sock *n = realloc(e->socks, (size_t)ncap * sizeof(*n));
+		if (!n) {
+			e->err = -ENOMEM;
+			return SIM_NONE;
+		}
+		e->socks = n;
+		e->sock_cap = ncap;
+	}
+	return e->nsocks++;
+}
+
+static void sock_free(struct sim_eng *e, uint32_t i)
+{
+	e->socks[i].state = SOCK_FREE;
+	e->socks[i].aux = e->sock_free;
+	e->sock_free = i;
+}
+
+/* Drop a live socket from its host's tables and free it. */
+static void sock_release(struct sim_eng *e, uint32_t i)
+{
+	struct sim_sock *s = &e->socks[i];
+	struct sim_thost *h = &e->hosts[s->host];
+	sim_map_del(&h->eh, sock_key(e, s));
+	if (s->dest)
+		h->dests[s->dest - 1].used--;
+	sock_free(e, i);
+}
+
+static uint32_t conn_alloc(struct sim_eng *e)
+{
+	uint32_t i;
+	if (e->conn_free != SIM_NONE) {
+		i = e->conn_free;
+		e->conn_free = e->conns[i].aux;
+		return i;
+	}
+	if (e->nconns == e->conn_cap) {
+		uint32_t ncap = e->conn_cap ? e->conn_cap * 2 : 1024;
+		struct sim_conn *n = realloc(e->conns, (size_t)ncap * sizeof(*n));
+		if (!n) {
+			e->err = -ENOMEM;
+			return SIM_NONE;
+		}
+		e->conns = n;
+		e->conn_cap = ncap;
+	}
+	return e->nconns++;
+}
+
+static void conn_free(struct sim_eng *e, uint32_t i)
+{
+	e->conns[i].aux = e->conn_free;
+	e->conn_free = i;
+}
+
+static void tw_count_add(struct sim_eng *e, struct sim_thost *h, int d)
+{
+	struct sim_host_result *r = &e->res->hosts[h->node];
+	h->tw_count += (uint64_t)(int64_t)d;
+	e->group_tw[h->node] += (uint64_t)(int64_t)d;
+	e->tw_total += (uint64_t)(int64_t)d;
+	if (e->group_tw[h->node] > r->time_wait_max)
+		r->time_wait_max = e->group_tw[h->node];
+	if (e->tw_total > e->tw_total_peak)
+		e->tw_total_peak = e->tw_total;
+}
+
+/* §1.3 early kill (reuse takeover, RST assassination, SYN acceptance): the record leaves the
+ * ehash now and is freed when its FIFO reaches it. */
+static void tw_kill(struct sim_eng *e, uint32_t i)
+{
+	struct sim_sock *s = &e->socks[i];
+	struct sim_thost *h = &e->hosts[s->host];
+	sim_map_del(&h->eh, sock_key(e, s));
+	if (s->dest)
+		h->dests[s->dest - 1].used--;
+	s->state = SOCK_DEAD;
+	tw_count_add(e, h, -1);
+}
+
+void sim_tw_expire(struct sim_eng *e, uint32_t i)
+{
+	struct sim_sock *s = &e->socks[i];
+	if (s->state == SOCK_TW) {
+		struct sim_thost *h = &e->hosts[s->host];
+		sim_map_del(&h->eh, sock_key(e, s));
+		if (s->dest)
+			h->dests[s->dest - 1].used--;
+		tw_count_add(e, h, -1);
+	}
+	sock_free(e, i);
+}
+
+static struct tw_peer_ts *peer_get(struct sim_eng *e, struct sim_thost *h, uint32_t addr,
+				   bool create)
+{
+	uint32_t *v = sim_map_get(&h->peers, addr);
+	if (v)
+		return &h->peer[*v];
+	if (!create)
+		return NULL;
+	if (h->npeer == h->peer_cap) {
+		uint32_t ncap = h->peer_cap ? h->peer_cap * 2 : 16;
+		struct tw_peer_ts *n = realloc(h->peer, (size_t)ncap * sizeof(*n));
+		if (!n) {
+			e->err = -ENOMEM;
+			return NULL;
+		}
+		h->peer = n;
+		h->peer_cap = ncap;
+	}
+	if (sim_map_put(&h->peers, addr, h->npeer) < 0) {
+		e->err = -ENOMEM;
+		return NULL;
+	}
+	memset(&h->peer[h->npeer], 0, sizeof(h->peer[0]));
+	return &h->peer[h->npeer++];
+}
+
+static int dest_get(struct sim_eng *e, struct sim_thost *h, uint32_t laddr, uint32_t raddr,
+		    uint16_t rport)
+{
+	struct sim_dest *d;
+	if (h->ndests && h->dests[h->last_dest].laddr == laddr &&
+	    h->dests[h->last_dest].raddr == raddr && h->dests[h->last_dest].rport == rport)
+		return (int)h->last_dest;
+	for (uint32_t i = 0; i < h->ndests; i++) {
+		d = &h->dests[i];
+		if (d->laddr == laddr && d->raddr == raddr && d->rport == rport) {
+			h->last_dest = i;
+			return (int)i;
+		}
+	}
+	if (h->ndests == h->dest_cap) {
+		uint32_t ncap = h->dest_cap ? h->dest_cap * 2 : 4;
+		struct sim_dest *n = realloc(h->dests, (size_t)ncap * sizeof(*n));
+		if (!n) {
+			e->err = -ENOMEM;
+			return -1;
+		}
+		h->dests = n;
+		h->dest_cap = ncap;
+	}
+	d = &h->dests[h->ndests];
+	d->laddr = laddr;
+	d->raddr = raddr;
+	d->rport = rport;
+	d->used = 0;
+	d->usable = tw_ports_usable(h->p, h->lo, h->hi, NULL); /* §3.3 per destination */
+	h->last_dest = h->ndests;
+	return (int)h->ndests++;
+}
+
+struct pctx {
+	struct sim_eng *e;
+	struct sim_thost *h;
+	uint32_t lip, raddr;
+	uint16_t rport;
+	struct tw_reuse_req req;
+	uint32_t takeover;
+};
+
+/* §2.1 check_established for one candidate port */
+static int port_ok(void *arg, uint16_t port)
+{
+	struct pctx *c = arg;
+	uint32_t *v = sim_map_get(&c->h->eh, ehkey(c->lip, port, c->raddr, c->rport));
+	const struct sim_sock *s;
+	struct tw_reuse_tw tw;
+	if (!v)
+		return 1;
+	s = &c->e->socks[*v];
+	if (s->state != SOCK_TW)
+		return 0; /* a live socket owns the 4-tuple */
+	tw.ts_recent_stamp_s = s->ts_stamp_s;
+	tw.entry_ms = (s->t - TW_TIMEWAIT_LEN_NS) / 1000000;
+	tw.fin_wait2_substate = false;
+	tw.loopback = false;
+	tw.snd_nxt = s->snd_nxt;
+	if (!tw_reuse_unique(c->h->p, &tw, &c->req, NULL))
+		return 0;
+	c->takeover = *v;
+	return 1;
+}
+
+/* Whether tcp_tw_reuse can ever take a TIME-WAIT over for this host (§2.2): when it cannot,
+ * a destination whose every port is held fails without walking the range again. */
+static bool reuse_possible(const struct sim_thost *h, const struct sim_node *n)
+{
+	if (n->bind_port)
+		return true;
+	if (h->reuse == 0 || (h->reuse == 2 && h->p->reuse_loopback_mode))
+		return false;
+	return h->ts.timestamps != 0;
+}
+
+static void connect_fail(struct sim_eng *e, int node, enum SIM_ERR err)
+{
+	cnt(e, node)->connect_errors[err]++;
+	if (e->node[node].kind == SIM_NODE_CLIENT && e->res->first_failure_ns < 0)
+		e->res->first_failure_ns = e->now;
+}
+
+static int pick_port(struct sim_eng *e, struct sim_thost *h, const struct sim_node *n,
+		     struct pctx *c, struct sim_dest *d, uint16_t *port)
+{
+	if (n->bind_port) {
+		/* bind(port) then connect(): twp == NULL, the §2.3 bypass applies */
+		uint32_t span = (uint32_t)h->hi - h->lo + 1;
+		*port = (uint16_t)(h->lo + h->bind_next++ % span);
+		c->req.port_bound = true;
+		return port_ok(c, *port) ? 0 : -EADDRNOTAVAIL;
+	}
+	if (d->used >= d->usable && !reuse_possible(h, n))
+		return -EADDRNOTAVAIL; /* both passes would fail: every port is held */
+	if (!h->ps.perturb && tw_portsel_table_size(h->p)) {
+		uint32_t sz = tw_portsel_table_size(h->p);
+		h->ps.perturb = malloc(sz * sizeof(uint32_t));
+		if (!h->ps.perturb) {
+			e->err = -ENOMEM;
+			return -ENOMEM;
+		}
+		for (uint32_t i = 0; i < sz; i++) /* §3.2 D: filled randomly */
+			h->ps.perturb[i] = (uint32_t)sim_rand(e);
+	}
+	struct tw_portsel_req r = {
+		.lo = h->lo, .hi = h->hi, .ok = port_ok, .arg = c,
+		/* §3.1: secret hash of (laddr, raddr, rport), re-salted every 10 s on 2022+ eras */
+		.port_offset = tw_hash64(((uint64_t)d->laddr << 32 | d->raddr) ^ h->ts.secret ^
+					 ((uint64_t)d->rport << 48) ^
+					 (h->p->port_alg == TW_PORT_ALG_PERTURB_64K
+						  ? (uint64_t)(e->now / (10 * NS)) << 20
+						  : 0)),
+		.rnd = (uint32_t)sim_rand(e),
+	};
+	return tw_port_select(h->p, &h->ps, &r, port, NULL);
+}
+
+void sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
+{
+	struct sim_nrt *nr = &e->node[node];
+	const struct sim_node *n = nr->n;
+	struct sim_thost *h = &e->hosts[hidx];
+	const struct sim_nrt *tgt = &e->node[nr->target];
+	uint32_t k = nr->rr++, raddr, laddr, lip, si, ci, isn;
+	uint16_t rport, lport;
+	struct sim_sock *s;
+	struct sim_conn *c;
+	int di;
+
+	/* the address connect() is given: the L4 balancer's VIP, else the target itself */
+	if (nr->nhops && e->node[nr->hops[nr->nhops - 1]].kind == SIM_NODE_L4LB) {
+		const struct sim_nrt *lb = &e->node[nr->hops[nr->nhops - 1]];
+		raddr = lb->addr0 + k % lb->n->ips;
+		rport = 80;
+	} else {
+		raddr = tgt->addr0 + k % tgt->n->ips;
+		rport = (uint16_t)(80 + (k / tgt->n->ips) % tgt->n->ports);
+	}
+	lip = h->next_ip++ % h->nips;
+	laddr = h->addr0 + lip;
+	di = dest_get(e, h, laddr, raddr, rport);
+	if (di < 0)
+		return;
+	struct pctx pc = { .e = e, .h = h, .lip = lip, .raddr = raddr, .rport = rport,
+			   .takeover = SIM_NONE,
+			   .req = { .reuse = h->reuse, .delay_ms = n->tw_reuse_delay_ms,
+				    .now_ms = e->now / 1000000 } };
+	if (pick_port(e, h, n, &pc, &h->dests[di], &lport) < 0) {
+		connect_fail(e, node, SIM_ERR_EADDRNOTAVAIL); /* §3.3 */
+		return;
+	}
+	if (pc.takeover != SIM_NONE) {
+		/* §2.3: TWRecycled, the TIME-WAIT dies, the new ISN continues its sequence */
+		isn = tw_reuse_isn(e->socks[pc.takeover].snd_nxt);
+		tw_kill(e, pc.takeover);
+		cnt(e, node)->tw_recycled++;
+	} else {
+		/* secure_tcp_seq: a keyed hash of the 4-tuple plus a 64 ns clock */
+		isn = (uint32_t)tw_hash64(ehkey(laddr, lport, raddr, rport) ^ h->ts.secret) +
+		      (uint32_t)(e->now >> 6);
+	}
+	si = sock_alloc(e);
+	ci = conn_alloc(e);
+	if (si == SIM_NONE || ci == SIM_NONE)
+		return;
+	s = &e->socks[si];
+	memset(s, 0, sizeof(*s));
+	s->laddr = laddr;
+	s->raddr = raddr;
+	s->lport = lport;
+	s->rport = rport;
+	s->host = hidx;
+	s->snd_nxt = isn + 1;
+	s->t = e->now;
+	s->dest = (uint16_t)(di + 1);
+	s->state = SOCK_SYN_SENT;
+	if (sim_map_put(&h->eh, ehkey(lip, lport, raddr, rport), si) < 0) {
+		e->err = -ENOMEM;
+		return;
+	}
+	h->dests[di].used++;
+	c = &e->conns[ci];
+	memset(c, 0, sizeof(*c));
+	c->csock = si;
+	c->ssock = SIM_NONE;
+	c->chost = hidx;
+	c->shost = tgt->host0;
+	c->node = (uint32_t)node;
+	c->start = start;
+	c->syn0 = e->now;
+	c->saddr = laddr;
+	c->sport = lport;
+	c->daddr = raddr;
+	c->dport = rport;
+	c->nmaps = 0xff; /* not translated yet */
+	cnt(e, node)->active_opens++;
+	sim_syn(e, ci);
+}
+
+/* A NAT gateway or FULLNAT balancer picks a public (IP, port) for a new flow. Ports are held
+ * while the flow lives and mapping_timeout after it ends. Returns 0 or -EADDRNOTAVAIL. */
+static int xlate_alloc(struct sim_eng *e, struct sim_nrt *x, uint32_t in_addr, uint16_t in_port,
+		       uint8_t *ipi, uint16_t *port)
+{
+	uint32_t ip = (uint32_t)(tw_hash64(in_addr) % x->n->ips); /* sticky per inside host */
+	int64_t *busy = x->busy + (size_t)ip * 65536;
+	uint32_t p = x->seq_port;
+	*ipi = (uint8_t)ip;
+	if (x->kind == SIM_NODE_NAT && x->n->mapping == SIM_NAT_PRESERVE) {
+		if (busy[in_port] <= e->now && in_port >= 1024)
+			goto take_in;
+		p = in_port;
+	} else if (x->kind == SIM_NODE_NAT && x->n->mapping == SIM_NAT_RANDOM) {
+		for (int i = 0; i < 16; i++) {
+			uint32_t q = 1024 + (uint32_t)(sim_rand(e) % 64512);
+			if (busy[q] <= e->now) {
+				p = q;
+				goto take;
+			}
+		}
+	}
+	for (uint32_t i = 0; i < 64512; i++, p++) {
+		if (p < 1024 || p > 65535)
+			p = 1024;
+		if (busy[p] <= e->now)
+			goto take;
+	}
+	return -EADDRNOTAVAIL;
+take_in:
+	p = in_port;
+take:
+	busy[p] = INT64_MAX;
+	x->seq_port = p + 1;
+	*port = (uint16_t)p;
+	return 0;
+}
+
+static void xlate_release(struct sim_eng *e, struct sim_conn *c)
+{
+	if (c->nmaps == 0xff)
+		return;
+	for (int i = 0; i < c->nmaps; i++) {
+		struct sim_nrt *x = &e->node[c->map_node[i]];
+		x->busy[(size_t)c->map_ip[i] * 65536 + c->map_port[i]] =
+			e->now + x->n->mapping_timeout_ns;
+	}
+}
+
+/* Rewrite the SYN along the path: NAT source, FULLNAT source + backend, timestamp strip. */
+static int translate(struct sim_eng *e, struct sim_conn *c)
+{
+	const struct sim_nrt *nr = &e->node[c->node];
+	const struct sim_nrt *tgt = &e->node[nr->target];
+	c->nmaps = 0;
+	for (int i = 0; i < nr->nhops; i++) {
+		struct sim_nrt *x = &e->node[nr->hops[i]];
+		uint8_t ipi;
+		uint16_t port;
+		if (xlate_alloc(e, x, c->saddr, c->sport, &ipi, &port) < 0) {
+			cnt(e, nr->hops[i])->nat_port_fail++;
+			xlate_release(e, c);
+			c->nmaps = 0xff;
+			return -EADDRNOTAVAIL;
+		}
+		c->map_node[c->nmaps] = (uint8_t)nr->hops[i];
+		c->map_ip[c->nmaps] = ipi;
+		c->map_port[c->nmaps++] = port;
+		c->saddr = x->addr0 + ipi;
+		c->sport = port;
+		if (x->kind == SIM_NODE_L4LB) {
+			uint32_t k = x->rr_backend++;
+			c->daddr = tgt->addr0 + k % tgt->n->ips;
+			c->dport = (uint16_t)(80 + (k / tgt->n->ips) % tgt->n->ports);
+			if (x->n->strip_timestamps)
+				c->strip = 1;
+		}
+	}
+	return 0;
+}
+
+static uint32_t sock_tsval(struct sim_eng *e, const struct sim_sock *s)
+{
+	const struct sim_thost *h = &e->hosts[s->host];
+	return tw_ts_value(h->p, &h->ts, e->now,
+			   tw_ts_offset(h->p, &h->ts, s->laddr, s->lport, s->raddr, s->rport));
+}
+
+static void syn_lost(struct sim_eng *e, uint32_t ci)
+{
+	struct sim_conn *c = &e->conns[ci];
+	int node = (int)c->node;
+	/* §10: the next retransmission, or ETIMEDOUT when the schedule is spent */
+	if (c->attempt < e->syn_n[node]) {
+		if (sim_heap_push(&e->heap, c->syn0 + e->syn_at[node][c->attempt], SIM_EV_SYN, ci))
+			e->err = -ENOMEM;
+		c->attempt++;
+	} else if (sim_heap_push(&e->heap, c->syn0 + e->syn_fail[node], SIM_EV_FAIL, ci)) {
+		e->err = -ENOMEM;
+	}
+}
+
+static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts)
+{
+	struct sim_conn *c = &e->conns[ci];
+	struct sim_nrt *nr = &e->node[c->node];
+	struct sim_thost *sh = &e->hosts[shost];
+	uint32_t si = sock_alloc(e), lip;
+	struct sim_sock *s, *cs;
+	if (si == SIM_NONE)
+		return;
+	c = &e->conns[ci];
+	cs = &e->socks[c->csock];
+	s = &e->socks[si];
+	memset(s, 0, sizeof(*s));
+	s->laddr = c->daddr;
+	s->lport = c->dport;
+	s->raddr = c->saddr;
+	s->rport = c->sport;
+	s->host = shost;
+	s->rcv_nxt = cs->snd_nxt;
+	s->snd_nxt = (uint32_t)tw_hash64(((uint64_t)c->saddr << 32 | c->sport) ^ sh->ts.secret) +
+		     (uint32_t)(e->now >> 6) + 1;
+	s->t = e->now;
+	s->state = SOCK_ESTAB;
+	s->flags = ts ? SOCK_F_TS : 0;
+	lip = c->daddr - sh->addr0;
+	if (sim_map_put(&sh->eh, ehkey(lip, c->dport, c->saddr, c->sport), si) < 0) {
+		e->err = -ENOMEM;
+		return;
+	}
+	cs->state = SOCK_ESTAB;
+	cs->flags = s->flags;
+	cs->rcv_nxt = s->snd_nxt;
+	c->ssock = si;
+	c->shost = shost;
+	cnt(e, nr->target)->passive_opens++;
+	cnt(e, (int)c->node)->connections_ok++;
+	e->group_est[c->node]++;
+	e->group_est[nr->target]++;
+	if (nr->kind == SIM_NODE_CLIENT)
+		hist_record(&e->res->latency, (uint64_t)(e->now + nr->n->rtt_ns - c->start));
+	/* the close comes after the requests; syn0 now holds the close time */
+	c->syn0 = e->now + nr->n->rtt_ns + nr->dur_ns;
+	if (sim_fifo_push(&nr->close_q, ci) < 0)
+		e->err = -ENOMEM;
+	/* an L7 balancer opens its own connection to the backend (new 4-tuple, its kernel) */
+	if (e->node[nr->target].kind == SIM_NODE_L7LB)
+		sim_connect(e, nr->target, shost, e->now);
+}
+
+void sim_syn(struct sim_eng *e, uint32_t ci)
+{
+	struct sim_conn *c = &e->conns[ci];
+	int node = (int)c->node;
+	const struct sim_nrt *nr = &e->node[node];
+	struct sim_thost *ch = &e->hosts[c->chost];
+	struct sim_thost *sh = &e->hosts[e->node[nr->target].host0];
+	struct sim_sock *cs = &e->socks[c->csock];
+	uint32_t tsval, *v;
+	bool has_ts;
+
+	if (c->attempt > 0)
+		cnt(e, node)->syn_retrans++;
+	if (c->nmaps == 0xff && translate(e, c) < 0) {
+		syn_lost(e, ci);
+		return;
+	}
+	tsval = sock_tsval(e, cs);
+	has_ts = ch->ts.timestamps != 0 && !c->strip;
+	v = sim_map_get(&sh->eh, ehkey(c->daddr - sh->addr0, c->dport, c->saddr, c->sport));
+	if (v) {
+		struct sim_sock *tw = &e->socks[*v];
+		if (tw->state != SOCK_TW) {
+			syn_lost(e, ci); /* the 4-tuple is a live connection (NAT collision) */
+			return;
+		}
+		struct tw_tw_seg seg = { .rcv_nxt = tw->rcv_nxt, .ts_recent = tw->ts_recent,
+					 .ts_recent_stamp_s = tw->ts_stamp_s };
+		enum TW_SYN_VERDICT vd = tw_timewait_syn(&seg, has_ts, tsval, cs->snd_nxt - 1,
+							  now_s(e));
+		if (vd == TW_SYN_ACCEPT) {
+			/* §5.1: the TIME-WAIT is killed and the listener takes the SYN, with no
+			 * tw_recycle check */
+			cnt(e, nr->target)->tw_syn_accepted++;
+			tw_kill(e, *v);
+			established(e, ci, e->node[nr->target].host0,
+				    tw_ts_negotiated(ch->ts.timestamps, sh->ts.timestamps, c->strip));
+			return;
+		}
+		/* §5.1: ACK, the client's RST kills the TIME-WAIT (rfc1337=0), SYN retried */
+		cnt(e, nr->target)->tw_ack_rst++;
+		if (vd == TW_SYN_ACK_PAWS)
+			cnt(e, nr->target)->paws_tw++;
+		if (tw_timewait_rst_kills(e->node[nr->target].n->rfc1337))
+			tw_kill(e, *v);
+		syn_lost(e, ci);
+		return;
+	}
+	if (sh->recycle) {
+		const struct tw_peer_ts *pe = peer_get(e, sh, c->saddr, false);
+		if (tw_recycle_syn_drop(sh->p, pe, has_ts, tsval, now_s(e))) {
+			cnt(e, nr->target)->paws_passive++; /* §4.3: dropped silently */
+			syn_lost(e, ci);
+			return;
+		}
+	}
+	established(e, ci, e->node[nr->target].host0,
+		    tw_ts_negotiated(ch->ts.timestamps, sh->ts.timestamps, c->strip));
+}
+
+void sim_conn_fail(struct sim_eng *e, uint32_t ci)
+{
+	struct sim_conn *c = &e->conns[ci];
+	connect_fail(e, (int)c->node, SIM_ERR_ETIMEDOUT); /* §10 */
+	xlate_release(e, c);
+	sock_release(e, c->csock);
+	conn_free(e, ci);
+}
+
+/* The active closer's socket after its FIN exchange: TIME-WAIT, overflow, or nothing. */
+static void enter_tw(struct sim_eng *e, uint32_t xi, uint32_t peer_tsval)
+{
+	struct sim_sock *x = &e->socks[xi];
+	struct sim_thost *h = &e->hosts[x->host];
+	const struct sim_node *n = e->node[h->node].n;
+	bool ts = x->flags & SOCK_F_TS;
+	struct tw_enter_in in = { .ts_negotiated = ts, .tw_recycle = h->recycle,
+				  .rto_ns = n->rto_ns, .tw_count = h->tw_count,
+				  .max_tw_buckets = n->max_tw_buckets };
+	struct tw_enter_out out;
+	int q;
+	if (h->recycle && ts) {
+		/* §4.1: remember the peer's timestamp; the cache always has the entry here */
+		struct tw_peer_ts *pe = peer_get(e, h, x->raddr, true);
+		if (pe)
+			in.recycle_ok = tw_recycle_remember(pe, peer_tsval, now_s(e), now_s(e));
+	}
+	tw_timewait_enter(h->p, &in, &out);
+	if (out.what == TW_ENTER_OVERFLOW) {
+		cnt(e, h->node)->tw_overflow++; /* §1.4 */
+		sock_release(e, xi);
+		return;
+	}
+	x->state = SOCK_TW;
+	x->ts_recent = ts ? peer_tsval : 0;
+	x->ts_stamp_s = ts ? now_s(e) : 0;
+	if (out.recycled) {
+		q = h->tw_fifo_rec;
+		x->t = e->now + out.timeout_ns;
+	} else {
+		q = h->tw_fifo60;
+		/* §1.3: <= 4.0 reaps on a 7.5 s wheel; phase from the simulated clock */
+		x->t = e->now + tw_timer_lifetime(h->p, out.timeout_ns,
+						  e->now % (TW_TIMEWAIT_LEN_NS / 8));
+	}
+	if (sim_fifo_push(&e->twq[q].q, xi) < 0)
+		e->err = -ENOMEM;
+	tw_count_add(e, h, 1);
+}
+
+void sim_close(struct sim_eng *e, uint32_t ci)
+{
+	struct sim_conn *c = &e->conns[ci];
+	const struct sim_nrt *nr = &e->node[c->node];
+	uint32_t cs = c->csock, ss = c->ssock;
+	uint32_t c_end = e->socks[cs].snd_nxt + REQ_BYTES * nr->n->requests + 1; /* data + FIN */
+	uint32_t s_end = e->socks[ss].snd_nxt + RESP_BYTES * nr->n->requests + 1;
+	bool client_closes = nr->n->closes == SIM_CLOSES_CLIENT;
+	uint32_t closer = client_closes ? cs : ss, other = client_closes ? ss : cs;
+	int closer_node = client_closes ? (int)c->node : nr->target;
+	int other_node = client_closes ? nr->target : (int)c->node;
+
+	e->group_est[c->node]--;
+	e->group_est[nr->target]--;
+	e->socks[cs].snd_nxt = c_end;
+	e->socks[cs].rcv_nxt = s_end;
+	e->socks[ss].snd_nxt = s_end;
+	e->socks[ss].rcv_nxt = c_end;
+	if (nr->n->linger0) {
+		/* §7: RST, TCPAbortOnData on the closer, EstabResets on the peer, no TIME-WAIT */
+		cnt(e, closer_node)->abort_on_data++;
+		cnt(e, other_node)->estab_resets++;
+		sock_release(e, closer);
+	} else {
+		enter_tw(e, closer, sock_tsval(e, &e->socks[other]));
+	}
+	/* the passive closer goes LAST_ACK -> CLOSE and is gone (§1.1) */
+	sock_release(e, other);
+	xlate_release(e, c);
+	conn_free(e, ci);
+}

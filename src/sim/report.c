@@ -1,0 +1,152 @@
+/*
+ * report — text and JSON renderings of a simulation (see report.h). Counter names follow
+ * /proc/net/netstat and /proc/net/snmp (§8) so users can compare with nstat on their hosts.
+ */
+#include "sim/report.h"
+
+#include "common/jsonw.h"
+#include "common/units.h"
+
+static const char *const kind_str[] = { "client", "nat", "l4lb", "l7lb", "server" };
+
+struct named {
+	const char *name;
+	uint64_t v;
+};
+
+/* Kernel counter names and the simulator's own, in a fixed order. */
+static int counters_list(const struct sim_counters *c, struct named *out)
+{
+	int n = 0;
+#define C(nm, val) out[n].name = nm, out[n].v = val, n++
+	C("ActiveOpens", c->active_opens);
+	C("PassiveOpens", c->passive_opens);
+	C("TW", c->tw);
+	C("TWKilled", c->tw_killed);
+	C("TWRecycled", c->tw_recycled);
+	C("TCPTimeWaitOverflow", c->tw_overflow);
+	C("PAWSPassive", c->paws_passive);
+	C("PAWSEstab", c->paws_tw);
+	C("TCPSynRetrans", c->syn_retrans);
+	C("TCPAbortOnData", c->abort_on_data);
+	C("EstabResets", c->estab_resets);
+	C("connections_ok", c->connections_ok);
+	C("EADDRNOTAVAIL", c->connect_errors[SIM_ERR_EADDRNOTAVAIL]);
+	C("ETIMEDOUT", c->connect_errors[SIM_ERR_ETIMEDOUT]);
+	C("syn_reopened_timewait", c->tw_syn_accepted);
+	C("syn_timewait_ack_rst", c->tw_ack_rst);
+	C("nat_port_exhausted", c->nat_port_fail);
+#undef C
+	return n;
+}
+
+void sim_report_text(FILE *f, const struct sim_scenario *sc, const struct sim_result *r)
+{
+	char a[32], b[32], d[32];
+	struct named cl[24];
+	fprintf(f, "scenario %s (%s): %s simulated, seed %llu\n", sc->name, sc->file,
+		units_fmt_duration(a, sizeof(a), r->duration_ns), (unsigned long long)sc->seed);
+	fprintf(f, "connect(): %s ok", units_fmt_count(a, sizeof(a), r->connections_ok));
+	for (int e = 0; e < SIM_ERR_N; e++)
+		if (r->connect_errors[e])
+			fprintf(f, ", %s %s", units_fmt_count(b, sizeof(b), r->connect_errors[e]),
+				sim_err_name((enum SIM_ERR)e));
+	if (r->first_failure_ns >= 0)
+		fprintf(f, " (first failure at %.1fs)", (double)r->first_failure_ns / 1e9);
+	fprintf(f, "\n");
+	if (r->latency.count)
+		fprintf(f, "connect latency: p50 %s, p99 %s, max %s\n",
+			units_fmt_duration(a, sizeof(a), (int64_t)hist_percentile(&r->latency, 50)),
+			units_fmt_duration(b, sizeof(b), (int64_t)hist_percentile(&r->latency, 99)),
+			units_fmt_duration(d, sizeof(d), (int64_t)r->latency.max));
+	if (r->syn_dropped)
+		fprintf(f, "SYNs dropped by tcp_tw_recycle (PAWSPassive): %s\n",
+			units_fmt_count(a, sizeof(a), r->syn_dropped));
+	fprintf(f, "\n%-14s %-6s %-7s %12s %10s %11s\n", "host", "kind", "kernel", "TIME-WAIT max",
+		"estab max", "TW memory");
+	for (int i = 0; i < r->nhosts; i++) {
+		const struct sim_host_result *h = &r->hosts[i];
+		fprintf(f, "%-14s %-6s %-7s %12s %10s %11s\n", h->name, kind_str[h->kind],
+			h->profile[0] ? h->profile : "-",
+			units_fmt_count(a, sizeof(a), h->time_wait_max),
+			units_fmt_count(b, sizeof(b), h->established_max),
+			units_fmt_bytes(d, sizeof(d), h->mem_max));
+	}
+	fprintf(f, "\ncounters (nonzero):\n");
+	for (int i = 0; i < r->nhosts; i++) {
+		int n = counters_list(&r->hosts[i].c, cl), shown = 0;
+		for (int k = 0; k < n; k++) {
+			if (!cl[k].v)
+				continue;
+			if (!shown++)
+				fprintf(f, "  %s:", r->hosts[i].name);
+			fprintf(f, " %s=%llu", cl[k].name, (unsigned long long)cl[k].v);
+		}
+		if (shown)
+			fprintf(f, "\n");
+	}
+}
+
+void sim_report_json(FILE *f, const struct sim_scenario *sc, const struct sim_result *r,
+		     bool with_series)
+{
+	struct jw w;
+	struct named cl[24];
+	jw_init(&w, f, true);
+	jw_obj_begin(&w, NULL);
+	jw_str(&w, "schema", "twkit.sim/1");
+	jw_str(&w, "scenario", sc->name);
+	jw_str(&w, "source", sc->file);
+	jw_uint(&w, "seed", sc->seed);
+	jw_double(&w, "duration_s", (double)r->duration_ns / 1e9, 3);
+	jw_obj_begin(&w, "summary");
+	jw_uint(&w, "connections_ok", r->connections_ok);
+	jw_obj_begin(&w, "connect_errors");
+	for (int e = 0; e < SIM_ERR_N; e++)
+		jw_uint(&w, sim_err_name((enum SIM_ERR)e), r->connect_errors[e]);
+	jw_obj_end(&w);
+	if (r->first_failure_ns >= 0)
+		jw_double(&w, "first_failure_s", (double)r->first_failure_ns / 1e9, 3);
+	else
+		jw_null(&w, "first_failure_s");
+	jw_uint(&w, "syn_dropped", r->syn_dropped);
+	jw_uint(&w, "syn_retrans", r->syn_retrans);
+	jw_uint(&w, "attempts", r->attempts);
+	jw_obj_begin(&w, "latency_ms");
+	jw_uint(&w, "count", r->latency.count);
+	jw_double(&w, "p50", (double)hist_percentile(&r->latency, 50) / 1e6, 3);
+	jw_double(&w, "p90", (double)hist_percentile(&r->latency, 90) / 1e6, 3);
+	jw_double(&w, "p99", (double)hist_percentile(&r->latency, 99) / 1e6, 3);
+	jw_double(&w, "max", (double)(r->latency.count ? r->latency.max : 0) / 1e6, 3);
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	jw_arr_begin(&w, "hosts");
+	for (int i = 0; i < r->nhosts; i++) {
+		const struct sim_host_result *h = &r->hosts[i];
+		int n = counters_list(&h->c, cl);
+		jw_obj_begin(&w, NULL);
+		jw_str(&w, "name", h->name);
+		jw_str(&w, "kind", kind_str[h->kind]);
+		if (h->profile[0])
+			jw_str(&w, "kernel", h->profile);
+		else
+			jw_null(&w, "kernel");
+		jw_uint(&w, "machines", h->hosts);
+		jw_uint(&w, "time_wait_max", h->time_wait_max);
+		jw_uint(&w, "established_max", h->established_max);
+		jw_uint(&w, "time_wait_mem_max_bytes", h->mem_max);
+		jw_obj_begin(&w, "counters");
+		for (int k = 0; k < n; k++)
+			jw_uint(&w, cl[k].name, cl[k].v);
+		jw_obj_end(&w);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_obj_begin(&w, "series");
+	if (with_series)
+		for (int i = 0; i < r->nhosts; i++)
+			series_write_json(&r->hosts[i].series, &w, r->hosts[i].name);
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	jw_finish(&w);
+}

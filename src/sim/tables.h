@@ -1,0 +1,65 @@
+/*
+ * tables — the simulator's containers: a FIFO of uint32 indices (one per fixed duration: every
+ * TIME-WAIT of a kind lasts the same time, so expiry order is insertion order), a binary heap
+ * of timed events with a sequence number for ties, and an open-addressing map from 64-bit
+ * keys to uint32 values. All grow by doubling (amortized O(1), no per-event allocation once
+ * warm). Functions returning int give 0 or -ENOMEM.
+ */
+#ifndef TWKIT_SIM_TABLES_H
+#define TWKIT_SIM_TABLES_H
+
+#include <stdint.h>
+
+struct sim_fifo {
+	uint32_t *v;
+	uint32_t head, n, cap; /* cap is a power of two */
+};
+
+int sim_fifo_push(struct sim_fifo *f, uint32_t x);
+/* Front element; the FIFO must not be empty. */
+static inline uint32_t sim_fifo_front(const struct sim_fifo *f)
+{
+	return f->v[f->head];
+}
+static inline void sim_fifo_pop(struct sim_fifo *f)
+{
+	f->head = (f->head + 1) & (f->cap - 1);
+	f->n--;
+}
+void sim_fifo_free(struct sim_fifo *f);
+
+struct sim_ev {
+	int64_t t;
+	uint64_t seq; /* insertion order: equal times pop in the order they were scheduled */
+	uint32_t kind, idx;
+};
+
+struct sim_heap {
+	struct sim_ev *v;
+	uint32_t n, cap;
+	uint64_t seq;
+};
+
+int sim_heap_push(struct sim_heap *h, int64_t t, uint32_t kind, uint32_t idx);
+/* Remove the earliest event into *ev; the heap must not be empty. */
+void sim_heap_pop(struct sim_heap *h, struct sim_ev *ev);
+void sim_heap_free(struct sim_heap *h);
+
+/* key -> value; key 0 is reserved (never stored). */
+struct sim_map {
+	uint64_t *keys;
+	uint32_t *vals;
+	uint32_t n, cap; /* power of two, load <= 1/2 */
+};
+
+/* Pointer to the value of key, or NULL. */
+uint32_t *sim_map_get(const struct sim_map *m, uint64_t key);
+/* Insert or overwrite. */
+int sim_map_put(struct sim_map *m, uint64_t key, uint32_t val);
+/* Remove key if present (backward-shift deletion: no tombstones). */
+void sim_map_del(struct sim_map *m, uint64_t key);
+void sim_map_free(struct sim_map *m);
+/* Bytes held (for the memory-per-TIME-WAIT figure). */
+uint64_t sim_map_bytes(const struct sim_map *m);
+
+#endif

@@ -254,7 +254,7 @@ static int feed(struct cl_thread *t, struct cl_conn *c, const char *p, size_t n,
 	return 0;
 }
 
-static void conn_event(struct cl_thread *t, struct cl_conn *c, int64_t now)
+static void conn_event(struct cl_thread *t, struct cl_conn *c, uint32_t ev, int64_t now)
 {
 	static __thread char scratch[65536];
 	int err = 0;
@@ -269,10 +269,8 @@ static void conn_event(struct cl_thread *t, struct cl_conn *c, int64_t now)
 			conn_end(t, c, err);
 			return;
 		}
-		/* still connecting: no SO_ERROR, not yet writable */
-		struct sockaddr_storage ss;
-		socklen_t pl = sizeof(ss);
-		if (getpeername(c->fd, (struct sockaddr *)&ss, &pl) < 0)
+		/* EPOLLOUT without SO_ERROR: connected (no other event comes before it) */
+		if (!(ev & (EPOLLOUT | EPOLLIN | EPOLLRDHUP)))
 			return;
 		hist_record(&t->st.connect, (uint64_t)(now - c->start_ns));
 		record_port(t, c);
@@ -301,9 +299,13 @@ static void conn_event(struct cl_thread *t, struct cl_conn *c, int64_t now)
 			if (c->state == CL_FREE)
 				return;
 			if (c->state == CL_SENDING && (before != CL_SENDING || reqs != c->reqs_done)) {
-				conn_event(t, c, now); /* next keep-alive request */
+				conn_event(t, c, ev, now); /* next keep-alive request */
 				return;
 			}
+			/* a short read drained the socket: unless the peer's FIN is already here
+			 * (EPOLLRDHUP), the next recv would only say EAGAIN */
+			if ((size_t)r < sizeof(scratch) && !(ev & EPOLLRDHUP))
+				return;
 			continue;
 		}
 		if (r == 0) {
@@ -355,7 +357,6 @@ static void conn_start(struct cl_thread *t, int64_t intended, int64_t now)
 		return;
 	}
 	c->fd = fd;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (cfg->lpr_hi) {
 		uint32_t r = (uint32_t)cfg->lpr_hi << 16 | cfg->lpr_lo; /* §3.2 F */
 		setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &r, sizeof(r));
@@ -431,7 +432,7 @@ static void *cl_thread_main(void *arg)
 		for (int i = 0; i < n; i++) {
 			struct cl_conn *c = ev[i].data.ptr;
 			if (c->state != CL_FREE)
-				conn_event(t, c, now);
+				conn_event(t, c, ev[i].events, now);
 		}
 		while (t->connecting.head && t->connecting.head->deadline_ns <= now)
 			conn_end(t, t->connecting.head, ETIMEDOUT);

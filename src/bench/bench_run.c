@@ -33,23 +33,46 @@ static int64_t now_ns(void)
 	return ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
 }
 
-/* TIME-WAIT minisockets (both substates, §9) whose local (server) or remote (client) port is
- * in the destination ports. */
-static int count_tw(const struct bench_ep *ep, bool server_side, uint32_t *n)
+struct tw_count_ctx {
+	const struct kdiag_filter *cf, *sf;
+	uint32_t client, server;
+};
+
+static int tw_count_one(const struct kdiag_sock *s, void *ctx)
 {
-	struct kdiag_filter f = { 0 };
-	struct kdiag_counts c;
+	struct tw_count_ctx *c = ctx;
+	if (!s->tw)
+		return 0;
+	if (c->cf && kdiag_filter_match(c->cf, s))
+		c->client++;
+	if (c->sf && kdiag_filter_match(c->sf, s))
+		c->server++;
+	return 0;
+}
+
+/*
+ * TIME-WAIT minisockets (both substates, §9) toward the destination ports (client side: remote
+ * port in range) and on them (server side: local port in range), in one dump: on a busy box
+ * the dump is the sampler's whole cost, so it is done once a second, not once per side.
+ */
+static int count_tw(const struct bench_ep *client_ep, const struct bench_ep *server_ep,
+		    uint32_t *client, uint32_t *server)
+{
+	struct kdiag_filter cf = { 0 }, sf = { 0 };
+	struct tw_count_ctx c = { client_ep ? &cf : NULL, server_ep ? &sf : NULL, 0, 0 };
 	int rc;
-	if (server_side) {
-		f.lport_lo = ep->lo;
-		f.lport_hi = ep->hi;
-	} else {
-		f.rport_lo = ep->lo;
-		f.rport_hi = ep->hi;
+	if (client_ep) {
+		cf.rport_lo = client_ep->lo;
+		cf.rport_hi = client_ep->hi;
 	}
-	rc = kdiag_count(1u << KDIAG_TIME_WAIT | 1u << KDIAG_FIN_WAIT2, &f, &c);
-	if (rc == 0)
-		*n = c.time_wait + c.tw_fin_wait2;
+	if (server_ep) {
+		sf.lport_lo = server_ep->lo;
+		sf.lport_hi = server_ep->hi;
+	}
+	rc = kdiag_dump_socks(1u << KDIAG_TIME_WAIT | 1u << KDIAG_FIN_WAIT2, false, tw_count_one,
+			      &c);
+	*client = c.client;
+	*server = c.server;
 	return rc;
 }
 
@@ -166,16 +189,11 @@ static void sample(struct bench_result *r, const struct bench_stats *cur, struct
 {
 	uint32_t twc = 0, tws = 0;
 	double row[NCOLS];
-	if (r->have_client) {
-		int rc = count_tw(&r->cfg.target, false, &twc);
-		if (rc < 0)
-			r->tw_err = rc;
-	}
-	if (r->server_local) {
-		int rc = count_tw(r->have_client ? &r->cfg.target : &r->cfg.listen, true, &tws);
-		if (rc < 0)
-			r->tw_err = rc;
-	}
+	int rc = count_tw(r->have_client ? &r->cfg.target : NULL,
+			  r->server_local ? (r->have_client ? &r->cfg.target : &r->cfg.listen) : NULL,
+			  &twc, &tws);
+	if (rc < 0)
+		r->tw_err = rc;
 	if (twc > r->tw_client_max)
 		r->tw_client_max = twc;
 	if (tws > r->tw_server_max)

@@ -306,6 +306,8 @@ static void conn_event(struct srv_thread *t, struct srv_conn *c, uint32_t ev, ch
 				return;
 			if (c->responding && conn_flush(t, c) < 0)
 				return;
+			if ((size_t)r < scratch_len && !(ev & (EPOLLRDHUP | EPOLLHUP)))
+				return; /* drained: see the client's read loop */
 			continue;
 		}
 		if (r == 0) {

@@ -24,18 +24,60 @@ static int try_port(const struct tw_portsel_req *r, uint32_t port)
 	return r->ok(r->arg, (uint16_t)port);
 }
 
-/* §3.2 A (and F): step 1 from offset over `remaining` ports. */
+/* First r in [from, limit), stepping by `step` (1 or 2) from `from`, whose held bit is clear;
+ * limit if none. Skips whole words whose candidate bits are all set. */
+static uint32_t next_clear(const uint64_t *held, uint32_t from, uint32_t limit, uint32_t step)
+{
+	const uint64_t par = step == 1 ? ~0ULL : ((from & 1) ? 0xaaaaaaaaaaaaaaaaULL
+							      : 0x5555555555555555ULL);
+	uint32_t r = from;
+	while (r < limit) {
+		uint64_t w = held[r >> 6] | ~par;      /* non-candidates count as held */
+		w |= (1ULL << (r & 63)) - 1;           /* bits before r as well */
+		if (w != ~0ULL) {
+			uint32_t c = (r & ~63u) + (uint32_t)__builtin_ctzll(~w);
+			return c < limit ? c : limit;
+		}
+		r = (r & ~63u) + 64 + (from & 1 && step == 2 ? 1 : 0);
+		if (step == 2 && (r & 1) != (from & 1))
+			r++;
+	}
+	return limit;
+}
+
+/* Walk candidates r = a, a+step, ... < b (relative to lo). Returns 1 with *hit on success. */
+static int walk_seg(const struct tw_portsel_req *r, uint32_t a, uint32_t b, uint32_t step,
+		    uint32_t *hit, uint32_t *probes)
+{
+	uint32_t x = a;
+	while (x < b) {
+		if (r->held) {
+			uint32_t y = next_clear(r->held, x, b, step);
+			*probes += (y - x) / step;
+			x = y;
+			if (x >= b)
+				break;
+		}
+		(*probes)++;
+		if (try_port(r, r->lo + x)) {
+			*hit = x;
+			return 1;
+		}
+		x += step;
+	}
+	return 0;
+}
+
+/* §3.2 A (and F): step 1, candidates lo + (i + offset) % remaining for i = 1..remaining. */
 static int walk_step1(const struct tw_portsel_req *r, uint32_t remaining, uint32_t offset,
 		      uint32_t *port, uint32_t *i_out, uint32_t *probes)
 {
-	for (uint32_t i = 1; i <= remaining; i++) {
-		uint32_t p = r->lo + (i + offset) % remaining;
-		(*probes)++;
-		if (try_port(r, p)) {
-			*port = p;
-			*i_out = i;
-			return 0;
-		}
+	uint32_t start = (offset + 1) % remaining, hit;
+	if (walk_seg(r, start, remaining, 1, &hit, probes) ||
+	    walk_seg(r, 0, start, 1, &hit, probes)) {
+		*port = r->lo + hit;
+		*i_out = (hit + remaining - start) % remaining + 1;
+		return 0;
 	}
 	return -EADDRNOTAVAIL;
 }
@@ -45,18 +87,16 @@ static int walk_parity(const struct tw_portsel_req *r, uint32_t remaining, uint3
 		       uint32_t *port, uint32_t *i_out, uint32_t *probes)
 {
 	offset &= ~1u;
-	for (int pass = 0; pass < 2; pass++) {
-		uint32_t p = r->lo + offset + (uint32_t)pass;
-		for (uint32_t i = 0; i < remaining; i += 2) {
-			if (p >= (uint32_t)r->lo + remaining)
-				p -= remaining;
-			(*probes)++;
-			if (try_port(r, p)) {
-				*port = p;
-				*i_out = i;
-				return 0;
-			}
-			p += 2;
+	for (uint32_t pass = 0; pass < 2; pass++) {
+		uint32_t start = offset + pass, hit;
+		/* a range of one port has remaining 1: the odd pass starts past the end */
+		if (start >= remaining)
+			start -= remaining & ~1u ? remaining & ~1u : 0;
+		if (walk_seg(r, start, remaining, 2, &hit, probes) ||
+		    walk_seg(r, pass, start, 2, &hit, probes)) {
+			*port = r->lo + hit;
+			*i_out = (hit + remaining - start) % remaining;
+			return 0;
 		}
 	}
 	return -EADDRNOTAVAIL;

@@ -38,6 +38,10 @@ struct tw_portsel_req {
 	const struct tw_portset *excluded; /* reserved or bind()-owned ports; may be NULL */
 	tw_port_ok_fn ok;
 	void *arg;
+	/* Optional (may be NULL): bit (port - lo) set when the caller knows that port fails
+	 * (held by a socket it cannot take over). The walk then skips such ports a word at a
+	 * time instead of calling ok() for each; the result is the same port. */
+	const uint64_t *held;
 };
 
 /*

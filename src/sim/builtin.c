@@ -99,14 +99,18 @@ static const struct builtin builtins[] = {
 	{ "tw-memory",
 	  "10k new connections/s closed by the server: about 600k TIME-WAITs and their memory",
 	  "[sim]\nname = tw-memory\nduration = 90s\nkernel = 6.1\n\n"
-	  "[client fleet]\ncount = 50\nrate = 200/s\ncloses = server\nvia = web\n\n"
+	  "[client fleet]\ncount = 50\nkernel = 5.4\nrate = 200/s\ncloses = server\nvia = web\n\n"
 	  "[server web]\nmax_tw_buckets = 2000000\n",
 	  "Fifty clients open 10,000 connections/s in total to a server that closes first. "
 	  "Each leaves a TIME-WAIT on the server for 60 s: about 600,000 at steady state. A "
 	  "TIME-WAIT is a small tw_sock_TCP object (about 264 bytes) plus a share of a bind "
 	  "bucket (§1.5), so 600k cost about 190 MiB of kernel memory, not the 2 KB of a full "
 	  "socket each: large but rarely the real problem. tcp_max_tw_buckets is set high here "
-	  "(a server with a big ehash); at the usual 262,144 see bucket-overflow." },
+	  "(a server with a big ehash); at the usual 262,144 see bucket-overflow. The clients run "
+	  "5.4, whose port search walks the range in order (§3.2 C), so a client comes back to "
+	  "a port only after 141 s; 5.15+ clients jump around the range (§3.2 E) and some SYNs "
+	  "land on a server TIME-WAIT, which accepts them by timestamp (§5.1) and so replaces "
+	  "it: try --set fleet.kernel=6.1." },
 	{ "bucket-overflow",
 	  "tcp_max_tw_buckets below rate x 60: TCPTimeWaitOverflow rises, TIME-WAIT flat",
 	  "[sim]\nname = bucket-overflow\nduration = 60s\nkernel = 5.15\n\n"

@@ -140,6 +140,8 @@ void sim_hosts_fini(struct sim_eng *e)
 		sim_map_free(&h->eh);
 		sim_map_free(&h->peers);
 		free(h->peer);
+		for (uint32_t d = 0; d < h->ndests; d++)
+			free(h->dests[d].held);
 		free(h->dests);
 		free(h->ps.perturb);
 	}

@@ -23,6 +23,12 @@ static uint32_t now_s(const struct sim_eng *e)
 	return (uint32_t)(e->now / NS) + 100u;
 }
 
+/* The same clock in ms for tcp_twsk_unique's rules (§2.2). */
+static int64_t now_ms(const struct sim_eng *e)
+{
+	return e->now / 1000000 + 100000;
+}
+
 static struct sim_counters *cnt(struct sim_eng *e, int node)
 {
 	return &e->res->hosts[node].c;
@@ -68,6 +74,15 @@ static void sock_free(struct sim_eng *e, uint32_t i)
 	e->sock_free = i;
 }
 
+static void dest_unhold(struct sim_thost *h, const struct sim_sock *s)
+{
+	struct sim_dest *d = &h->dests[s->dest - 1];
+	uint32_t r = (uint32_t)(s->lport - h->lo);
+	d->used--;
+	if (s->lport >= h->lo && s->lport <= h->hi)
+		d->held[r >> 6] &= ~(1ULL << (r & 63));
+}
+
 /* Drop a live socket from its host's tables and free it. */
 static void sock_release(struct sim_eng *e, uint32_t i)
 {
@@ -75,7 +90,7 @@ static void sock_release(struct sim_eng *e, uint32_t i)
 	struct sim_thost *h = &e->hosts[s->host];
 	sim_map_del(&h->eh, sock_key(e, s));
 	if (s->dest)
-		h->dests[s->dest - 1].used--;
+		dest_unhold(h, s);
 	sock_free(e, i);
 }
 
@@ -126,7 +141,7 @@ static void tw_kill(struct sim_eng *e, uint32_t i)
 	struct sim_thost *h = &e->hosts[s->host];
 	sim_map_del(&h->eh, sock_key(e, s));
 	if (s->dest)
-		h->dests[s->dest - 1].used--;
+		dest_unhold(h, s);
 	s->state = SOCK_DEAD;
 	tw_count_add(e, h, -1);
 }
@@ -138,7 +153,7 @@ void sim_tw_expire(struct sim_eng *e, uint32_t i)
 		struct sim_thost *h = &e->hosts[s->host];
 		sim_map_del(&h->eh, sock_key(e, s));
 		if (s->dest)
-			h->dests[s->dest - 1].used--;
+			dest_unhold(h, s);
 		tw_count_add(e, h, -1);
 	}
 	sock_free(e, i);
@@ -195,6 +210,11 @@ static int dest_get(struct sim_eng *e, struct sim_thost *h, uint32_t laddr, uint
 		h->dest_cap = ncap;
 	}
 	d = &h->dests[h->ndests];
+	d->held = calloc(1024, sizeof(uint64_t));
+	if (!d->held) {
+		e->err = -ENOMEM;
+		return -1;
+	}
 	d->laddr = laddr;
 	d->raddr = raddr;
 	d->rport = rport;
@@ -226,7 +246,7 @@ static int port_ok(void *arg, uint16_t port)
 	if (s->state != SOCK_TW)
 		return 0; /* a live socket owns the 4-tuple */
 	tw.ts_recent_stamp_s = s->ts_stamp_s;
-	tw.entry_ms = (s->t - TW_TIMEWAIT_LEN_NS) / 1000000;
+	tw.entry_ms = (s->t - TW_TIMEWAIT_LEN_NS) / 1000000 + 100000; /* as now_ms() */
 	tw.fin_wait2_substate = false;
 	tw.loopback = false;
 	tw.snd_nxt = s->snd_nxt;
@@ -285,6 +305,8 @@ static int pick_port(struct sim_eng *e, struct sim_thost *h, const struct sim_no
 						  ? (uint64_t)(e->now / (10 * NS)) << 20
 						  : 0)),
 		.rnd = (uint32_t)sim_rand(e),
+		/* exact when no TIME-WAIT can be taken over: lets the walk skip held ports */
+		.held = reuse_possible(h, n) ? NULL : d->held,
 	};
 	return tw_port_select(h->p, &h->ps, &r, port, NULL);
 }
@@ -318,7 +340,7 @@ void sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	struct pctx pc = { .e = e, .h = h, .lip = lip, .raddr = raddr, .rport = rport,
 			   .takeover = SIM_NONE,
 			   .req = { .reuse = h->reuse, .delay_ms = n->tw_reuse_delay_ms,
-				    .now_ms = e->now / 1000000 } };
+				    .now_ms = now_ms(e) } };
 	if (pick_port(e, h, n, &pc, &h->dests[di], &lport) < 0) {
 		connect_fail(e, node, SIM_ERR_EADDRNOTAVAIL); /* §3.3 */
 		return;
@@ -353,6 +375,10 @@ void sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 		return;
 	}
 	h->dests[di].used++;
+	if (lport >= h->lo && lport <= h->hi) {
+		uint32_t r = (uint32_t)(lport - h->lo);
+		h->dests[di].held[r >> 6] |= 1ULL << (r & 63);
+	}
 	c = &e->conns[ci];
 	memset(c, 0, sizeof(*c));
 	c->csock = si;

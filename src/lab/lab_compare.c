@@ -11,12 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The sim engine lands in its own commits; until it is linked in, --compare says so instead
- * of failing the whole build (a weak reference resolves to NULL when absent). */
-#pragma weak sim_run
-#pragma weak sim_result_host
-#pragma weak sim_result_fini
-
 double lab_rel_diff(double lab, double sim)
 {
 	if (lab == sim)
@@ -29,16 +23,28 @@ double lab_rel_diff(double lab, double sim)
 double lab_sim_first_ean(const struct sim_result *sr, const char *node)
 {
 	const struct sim_host_result *h = lab_sim_host(sr, node);
-	int col;
+	int col, okc;
 
 	if (!h)
 		return -1;
+	if (h->kind == SIM_NODE_CLIENT && sr->first_failure_ns >= 0 &&
+	    sr->connect_errors[SIM_ERR_EADDRNOTAVAIL] > 0)
+		return (double)sr->first_failure_ns / 1e9; /* exact, not per second */
 	col = series_col(&h->series, "eaddrnotavail");
+	okc = series_col(&h->series, "new_ok");
 	if (col < 0)
 		return -1;
-	for (size_t r = 0; r < h->series.nrows; r++)
-		if (series_get(&h->series, r, col) > 0)
-			return h->series.t[r];
+	/* the same reading of a per-second row as the lab's (lab_run.c): row t covers
+	 * (t-1, t], successes first, then failures */
+	for (size_t r = 0; r < h->series.nrows; r++) {
+		double bad = series_get(&h->series, r, col), ok, t0;
+
+		if (bad <= 0)
+			continue;
+		ok = okc >= 0 ? series_get(&h->series, r, okc) : 0;
+		t0 = r > 0 ? h->series.t[r - 1] : 0;
+		return t0 + (h->series.t[r] - t0) * (ok / (ok + bad));
+	}
 	return -1;
 }
 
@@ -89,10 +95,6 @@ int lab_compare_sim(const struct sim_scenario *sc, const char *release, struct s
 	int rc;
 
 	memset(sr, 0, sizeof(*sr));
-	if (!sim_run || !sim_result_host || !sim_result_fini) {
-		snprintf(err, errlen, "this build has no sim engine (src/sim) to compare with");
-		return -ENOSYS;
-	}
 	rc = sim_run(&cfg, sr);
 	if (rc < 0)
 		snprintf(err, errlen, "sim could not run '%s': %s", sc->name, strerror(-rc));
@@ -101,11 +103,10 @@ int lab_compare_sim(const struct sim_scenario *sc, const char *release, struct s
 
 const struct sim_host_result *lab_sim_host(const struct sim_result *sr, const char *node)
 {
-	return sim_result_host ? sim_result_host(sr, node) : NULL;
+	return sim_result_host(sr, node);
 }
 
 void lab_sim_fini(struct sim_result *sr)
 {
-	if (sim_result_fini)
-		sim_result_fini(sr);
+	sim_result_fini(sr);
 }

@@ -195,10 +195,13 @@ static int run(const struct lab_cfg *cfg)
 	}
 	rep.topo = &topo;
 	rep.lab = &lr;
-	if (cfg->json)
+	if (cfg->json) {
 		lab_report_json(stdout, &rep);
-	else
+		if (cfg->keep)
+			lab_report_keep_hint(stderr, &topo);
+	} else {
 		lab_report_text(stdout, &rep);
+	}
 	if (cfg->svg || cfg->csv)
 		code = save_plots(cfg, &rep);
 	if (lr.interrupted && code == TWKIT_EXIT_OK)

@@ -383,13 +383,15 @@ int lab_topo_build(struct lab_topo *t, const struct lab_plan *p, char *err, size
 				      errlen);
 		if (rc == 0)
 			rc = addr_add(sns, lab_addr_server(p), "s0", err, errlen);
-		if (rc == 0)
-			rc = IPN(cns, "route", "add", "default", "via", LAB_NET_FRONT ".254");
-		if (rc == 0)
-			rc = IPN(sns, "route", "add", "default", "via", LAB_NET_BACK ".1");
 	}
 	for (unsigned i = 0; rc == 0 && i < p->client_ips; i++)
 		rc = addr_add(cns, lab_addr_client(i, ip, sizeof(ip)), "c0", err, errlen);
+	if (rc == 0 && p->middle >= 0) {
+		/* routes after the addresses: the gateway must be on a connected subnet */
+		rc = IPN(cns, "route", "add", "default", "via", LAB_NET_FRONT ".254");
+		if (rc == 0)
+			rc = IPN(sns, "route", "add", "default", "via", LAB_NET_BACK ".1");
+	}
 	if (rc < 0)
 		return rc;
 	for (int i = 0; i < p->nhosts; i++) {

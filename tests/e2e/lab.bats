@@ -1,0 +1,154 @@
+#!/usr/bin/env bats
+# twkit lab on the real kernel (issue 5 "Tests"): each scenario in its shortest form (1,000
+# ports at 100 connections/s, 16 s) asserts on its defining numbers, plus cleanup on Ctrl-C
+# and after a SIGKILL, the run lock, --keep, and the errors without root or tools.
+
+load lib/lab
+
+@test "lab cli: list, unknown and unsupported scenarios, usage errors" {
+	run "$TWKIT" lab --list
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"stress-client"* && "$output" == *"bucket-overflow"* ]]
+	run "$TWKIT" lab no-such-thing
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown scenario"* ]]
+	run "$TWKIT" lab nat-recycle
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"4.12"* && "$output" == *"twkit sim nat-recycle"* ]]
+	run "$TWKIT" lab random-offsets
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"twkit sim random-offsets"* ]]
+	run "$TWKIT" lab
+	[ "$status" -eq 2 ]
+	run "$TWKIT" lab stress-client --bogus
+	[ "$status" -eq 2 ]
+	run "$TWKIT" lab --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"--compare"* && "$output" == *"--keep"* ]]
+}
+
+@test "lab env: without root, or without nft, a clear message and exit 3" {
+	lab_need_root
+	command -v setpriv >/dev/null || skip "needs setpriv"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$TWKIT" lab stress-client
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"root"* ]]
+	mkdir -p "$BATS_TEST_TMPDIR/bin"
+	ln -s "$(command -v ip)" "$BATS_TEST_TMPDIR/bin/ip"
+	run env PATH="$BATS_TEST_TMPDIR/bin" "$TWKIT" lab stress-client
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"nft"* ]]
+}
+
+@test "lab stress-client: EADDRNOTAVAIL once the 1,000-port budget is spent, TIME-WAIT ~1,000" {
+	lab_need_root
+	lab_json stress-client --svg "$BATS_TEST_TMPDIR/p.svg"
+	[ "$(lj .schema)" = "twkit.lab/1" ]
+	[ "$(lj '.traffic.failed.EADDRNOTAVAIL')" -gt 100 ]
+	# 1,000 ports / 100 per s: the budget is spent at about 10 s
+	awk -v t="$(lj .traffic.first_eaddrnotavail_s)" 'BEGIN { exit !(t > 9 && t < 11.5) }'
+	tw=$(lj '.hosts[] | select(.name == "client") | .time_wait_max')
+	[ "$tw" -ge 950 ] && [ "$tw" -le 1000 ]
+	[ "$(lj '.traffic.completed')" -le 1000 ]
+	grep -q "<svg" "$BATS_TEST_TMPDIR/p.svg"
+}
+
+@test "lab stress-client-linger0: no TIME-WAIT, no EADDRNOTAVAIL; --keep leaves the namespaces" {
+	lab_need_root
+	"$TWKIT" lab stress-client-linger0 --json --keep >"$BATS_TEST_TMPDIR/j" 2>"$BATS_TEST_TMPDIR/e" &
+	pid=$!
+	wait $pid
+	LAB_JSON="$BATS_TEST_TMPDIR/j"
+	[ "$(lj '.traffic.failed_total')" -eq 0 ]
+	[ "$(lj '.traffic.completed')" -gt 1400 ]
+	[ "$(lj '[.hosts[].time_wait_max] | add')" -eq 0 ]
+	[ "$(lj .kept)" = "true" ]
+	[ "$(lab_ns_of $pid | wc -l)" -eq 2 ]
+	grep -q "ip netns delete twk-lab-$pid-client" "$BATS_TEST_TMPDIR/e"
+	lab_ns_remove $pid
+	[ -z "$(lab_ns_of $pid)" ]
+}
+
+@test "lab stress-client-server-close: TIME-WAIT on the server, the client keeps going" {
+	lab_need_root
+	lab_json stress-client-server-close
+	[ "$(lj '.traffic.failed_total')" -eq 0 ]
+	[ "$(lj '.hosts[] | select(.name == "client") | .time_wait_max')" -eq 0 ]
+	[ "$(lj '.hosts[] | select(.name == "server") | .time_wait_max')" -gt 100 ]
+}
+
+@test "lab tw-reuse-client: tcp_tw_reuse=1 with timestamps, no failures far above the budget" {
+	lab_need_root
+	lab_json tw-reuse-client
+	[ "$(lj '.traffic.failed_total')" -eq 0 ]
+	[ "$(lj '.traffic.completed')" -gt 1400 ]
+	[ "$(lj '.hosts[] | select(.name == "client") | .counters["TcpExt.TWRecycled"]')" -gt 0 ]
+}
+
+@test "lab slb-strips-ts: tw_reuse ineffective behind a balancer with tcp_timestamps=0" {
+	lab_need_root
+	lab_json slb-strips-ts
+	[ "$(lj '.hosts[] | select(.name == "client") | .sysctls["net.ipv4.tcp_tw_reuse"]')" = 1 ]
+	[ "$(lj '.hosts[] | select(.name == "lb") | .sysctls["net.ipv4.tcp_timestamps"]')" = 0 ]
+	[ "$(lj '.traffic.failed.EADDRNOTAVAIL')" -gt 100 ]
+	[ "$(lj '.hosts[] | select(.name == "client") | .counters["TcpExt.TWRecycled"]')" -eq 0 ]
+}
+
+@test "lab lb-quadruplets: the L7 balancer's 1,000 ports run out toward one server port" {
+	lab_need_root
+	lab_json lb-quadruplets
+	[ "$(lj '.l7_balancer.EADDRNOTAVAIL')" -gt 100 ]
+	[ "$(lj .traffic.first_eaddrnotavail_on)" = "lb" ]
+	tw=$(lj '.hosts[] | select(.name == "lb") | .time_wait_max')
+	[ "$tw" -ge 950 ] && [ "$tw" -le 1000 ]
+}
+
+@test "lab bucket-overflow: TIME-WAIT flat at tcp_max_tw_buckets, TCPTimeWaitOverflow rises" {
+	lab_need_root
+	lab_json bucket-overflow
+	tw=$(lj '.hosts[] | select(.name == "client") | .time_wait_max')
+	[ "$tw" -ge 450 ] && [ "$tw" -le 500 ]
+	[ "$(lj '.hosts[] | select(.name == "client") | .counters["TcpExt.TCPTimeWaitOverflow"]')" -gt 500 ]
+	[ "$(lj '.traffic.failed_total')" -eq 0 ]
+}
+
+@test "lab cleanup: Ctrl-C halfway removes everything; a second run meanwhile is refused" {
+	lab_need_root
+	"$TWKIT" lab lb-quadruplets --json >/dev/null 2>&1 &
+	pid=$!
+	lab_wait_ns $pid
+	sleep 2
+	run "$TWKIT" lab stress-client
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"another twkit lab run is active"* ]]
+	kids=$(pgrep -P $pid || true)
+	[ -n "$kids" ]
+	kill -INT $pid
+	wait $pid || true
+	[ -z "$(lab_ns_of $pid)" ]
+	for k in $kids; do ! kill -0 "$k" 2>/dev/null; done
+	# veths are only ever created inside the run's namespaces, never here
+	! ip -o link show | awk -F': ' '{print $2}' | grep -qE '^(c0|m0|m1|s0)(@|$)'
+}
+
+@test "lab cleanup: after a SIGKILL the children die and the next run removes the leftovers" {
+	lab_need_root
+	"$TWKIT" lab stress-client --json >/dev/null 2>&1 &
+	pid=$!
+	lab_wait_ns $pid
+	sleep 2
+	kids=$(pgrep -P $pid || true)
+	kill -KILL $pid
+	wait $pid || true
+	sleep 0.5
+	for k in $kids; do ! kill -0 "$k" 2>/dev/null; done
+	[ -n "$(lab_ns_of $pid)" ]
+	run "$TWKIT" lab stress-client-linger0 --json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"removed 2 namespace(s) left by a run that died"* ]]
+	[ -z "$(lab_ns_of $pid)" ]
+}
+
+teardown() {
+	[ -n "${pid:-}" ] && lab_ns_remove "$pid" || true
+}

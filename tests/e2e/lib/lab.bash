@@ -1,0 +1,38 @@
+# Helpers for the twkit lab end-to-end tests (tests/e2e/lab*.bats).
+# lab runs build their own namespaces named twk-lab-<pid>-<role>; these helpers only look at,
+# and only remove, names of that form whose pid is one the test started.
+
+lab_need_root() {
+	[ "$(id -u)" -eq 0 ] || skip "twkit lab needs root"
+	command -v ip >/dev/null && command -v nft >/dev/null || skip "needs ip and nft"
+}
+
+# Namespaces of lab run $1 (a pid) still present, one per line.
+lab_ns_of() {
+	ip netns list 2>/dev/null | awk '{print $1}' | grep "^twk-lab-$1-" || true
+}
+
+# Wait up to $2 seconds (default 10) for run $1 to have created its namespaces.
+lab_wait_ns() {
+	local i
+	for ((i = 0; i < ${2:-10} * 10; i++)); do
+		[ -n "$(lab_ns_of "$1")" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Remove whatever run $1 left (used after --keep, and as a safety net in teardown).
+lab_ns_remove() {
+	local n
+	for n in $(lab_ns_of "$1"); do ip netns delete "$n"; done
+}
+
+# Run a lab scenario with --json; the document goes to $LAB_JSON.
+lab_json() {
+	LAB_JSON="$BATS_TEST_TMPDIR/lab.json"
+	"$TWKIT" lab "$@" --json >"$LAB_JSON" 2>"$BATS_TEST_TMPDIR/lab.err"
+}
+
+# jq on the last document.
+lj() { jq -r "$@" "$LAB_JSON"; }

@@ -1,0 +1,211 @@
+/* Unit tests: lab/ pure parts — JSON reader, bench report parsing, catalogue and plan,
+ * addresses, relay report lines, fidelity arithmetic. */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "lab/lab_compare.h"
+#include "lab/lab_json.h"
+#include "lab/lab_relay.h"
+#include "lab/lab_run.h"
+#include "lab/lab_scen.h"
+#include "lab/lab_topo.h"
+
+static void test_json_valid(void **st)
+{
+	const char *t = "{\"a\": {\"b\": [1, 2.5e1, true, null, \"x\\\"y\\u0041\"]}, \"n\": -3}";
+	struct lj_doc d;
+	int arr, c;
+
+	assert_int_equal(lj_parse(t, strlen(t), &d), 0);
+	assert_true(lj_num(&d, 0, "n", 0) == -3);
+	arr = lj_path(&d, 0, "a.b");
+	assert_true(arr >= 0);
+	assert_int_equal(d.n[arr].type, LJ_ARR);
+	c = d.n[arr].first;
+	assert_true(d.n[c].num == 1);
+	c = d.n[c].next;
+	assert_true(d.n[c].num == 25);
+	c = d.n[d.n[d.n[c].next].next].next;
+	assert_string_equal(d.n[c].str, "x\"y?");
+	assert_int_equal(lj_path(&d, 0, "a.zz"), -1);
+	assert_true(lj_num(&d, 0, "a.zz", 7) == 7);
+	lj_free(&d);
+}
+
+static void test_json_garbage(void **st)
+{
+	static const char *const bad[] = { "", "{", "[1,", "{\"a\" 1}", "{\"a\":}", "tru",
+					   "\"abc", "[1] x", "{\"a\":1,}", "\x01\x02", "-",
+					   "\"\\q\"" };
+	char deep[300];
+	struct lj_doc d;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(lj_parse(bad[i], strlen(bad[i]), &d), -EPROTO);
+		lj_free(&d);
+	}
+	/* nesting beyond the bound is refused, not recursed into */
+	memset(deep, '[', sizeof(deep));
+	assert_int_equal(lj_parse(deep, sizeof(deep), &d), -EPROTO);
+	lj_free(&d);
+	/* every prefix of a valid document fails cleanly */
+	{
+		const char *t = "{\"totals\":{\"attempted\":3,\"failed\":{\"EADDRNOTAVAIL\":1}}}";
+
+		for (size_t n = 0; n < strlen(t); n++) {
+			assert_int_equal(lj_parse(t, n, &d), -EPROTO);
+			lj_free(&d);
+		}
+	}
+}
+
+static void test_bench_parse(void **st)
+{
+	const char *t = "{\"schema\":\"twkit.bench/1\",\"totals\":{\"attempted\":1600,"
+			"\"completed\":1000,\"failed\":{\"EADDRNOTAVAIL\":600},\"rate\":62.4},"
+			"\"series\":[{\"t\":9,\"rate\":100,\"failed\":0},"
+			"{\"t\":10,\"rate\":40,\"failed\":60},{\"t\":11,\"rate\":0,\"failed\":100}]}";
+	struct lab_result r;
+
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(lab_bench_parse(t, strlen(t), &r), 0);
+	assert_int_equal(r.attempted, 1600);
+	assert_int_equal(r.completed, 1000);
+	assert_int_equal(r.failed, 600);
+	assert_int_equal(r.nerr, 1);
+	assert_string_equal(r.errs[0].name, "EADDRNOTAVAIL");
+	assert_int_equal(r.bench_rows, 3);
+	/* "failed" stands for EADDRNOTAVAIL when it is the only errno */
+	assert_true(r.bench_ean[1] == 60 && r.bench_ok[1] == 40);
+	assert_int_equal(lab_bench_parse("{\"x\":1}", 7, &r), -EPROTO);
+	assert_int_equal(lab_bench_parse("not json", 8, &r), -EPROTO);
+}
+
+static void test_catalogue_and_plan(void **st)
+{
+	struct sim_scenario sc;
+	struct lab_plan p;
+	char err[256];
+
+	for (int i = 0; i < lab_catalog_count(); i++) {
+		const struct lab_entry *e = lab_catalog_at(i);
+		int rc = lab_catalog_scenario(e->name, &sc);
+
+		if (e->unsupported) {
+			assert_int_equal(rc, -EOPNOTSUPP);
+			assert_non_null(strstr(e->unsupported, "twkit sim"));
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		assert_int_equal(lab_plan_from_sim(&sc, &p, err, sizeof(err)), 0);
+		assert_true(p.nhosts == 2 || p.nhosts == 3);
+		assert_int_equal(p.hosts[0].role, LAB_ROLE_CLIENT);
+		assert_int_equal(p.hosts[p.nhosts - 1].role, LAB_ROLE_SERVER);
+		assert_true(p.duration_ns <= LAB_MAX_DURATION_NS);
+	}
+	assert_int_equal(lab_catalog_scenario("nope", &sc), -ENOENT);
+
+	assert_int_equal(lab_catalog_scenario("stress-client", &sc), 0);
+	assert_int_equal(lab_plan_from_sim(&sc, &p, err, sizeof(err)), 0);
+	assert_int_equal(p.middle, -1);
+	assert_string_equal(p.hosts[0].sysctl[0].name, "net.ipv4.ip_local_port_range");
+	assert_string_equal(p.hosts[0].sysctl[0].value, "40000 40999");
+	assert_string_equal(lab_addr_target(&p), "192.0.2.100");
+
+	assert_int_equal(lab_catalog_scenario("slb-strips-ts", &sc), 0);
+	assert_int_equal(lab_plan_from_sim(&sc, &p, err, sizeof(err)), 0);
+	assert_int_equal(p.middle, 1);
+	assert_int_equal(p.middle_kind, SIM_NODE_L7LB);
+	assert_string_equal(lab_addr_target(&p), "192.0.2.254");
+	{
+		bool ts0 = false;
+
+		for (int k = 0; k < p.hosts[1].nsysctl; k++)
+			if (strcmp(p.hosts[1].sysctl[k].name, "net.ipv4.tcp_timestamps") == 0)
+				ts0 = strcmp(p.hosts[1].sysctl[k].value, "0") == 0;
+		assert_true(ts0);
+	}
+	assert_int_equal(lab_catalog_scenario("slb-strips-ts-l4", &sc), 0);
+	assert_int_equal(lab_plan_from_sim(&sc, &p, err, sizeof(err)), 0);
+	assert_true(p.strip_timestamps);
+	assert_string_equal(lab_addr_target(&p), "203.0.113.10");
+
+	/* what the lab cannot build is refused with a reason */
+	assert_int_equal(lab_catalog_scenario("stress-client", &sc), 0);
+	sc.nodes[0].tw_recycle = 1;
+	assert_int_equal(lab_plan_from_sim(&sc, &p, err, sizeof(err)), -EOPNOTSUPP);
+	assert_non_null(strstr(err, "4.12"));
+	assert_int_equal(lab_catalog_scenario("stress-client", &sc), 0);
+	sc.duration_ns = 91LL * 1000000000LL;
+	assert_int_equal(lab_plan_from_sim(&sc, &p, err, sizeof(err)), -EOPNOTSUPP);
+	assert_int_equal(lab_catalog_scenario("stress-client", &sc), 0);
+	sc.nodes[0].count = 10;
+	assert_int_equal(lab_plan_from_sim(&sc, &p, err, sizeof(err)), -EOPNOTSUPP);
+	assert_int_equal(lab_catalog_scenario("stress-client", &sc), 0);
+	memcpy(sc.nodes[0].via, "nowhere", 8);
+	assert_int_equal(lab_plan_from_sim(&sc, &p, err, sizeof(err)), -EOPNOTSUPP);
+}
+
+static void test_topo_names(void **st)
+{
+	struct sim_scenario sc;
+	struct lab_plan p;
+	struct lab_topo t;
+	char err[256], buf[32];
+
+	assert_int_equal(lab_catalog_scenario("lb-quadruplets", &sc), 0);
+	assert_int_equal(lab_plan_from_sim(&sc, &p, err, sizeof(err)), 0);
+	lab_topo_init(&t, &p, 4242);
+	assert_int_equal(t.n, 3);
+	assert_string_equal(t.ns[0], "twk-lab-4242-client");
+	assert_string_equal(t.ns[1], "twk-lab-4242-mid");
+	assert_string_equal(t.ns[2], "twk-lab-4242-server");
+	assert_true(t.relay);
+	assert_int_equal(t.lock_fd, -1);
+	assert_string_equal(lab_addr_client(3, buf, sizeof(buf)), "192.0.2.4");
+	assert_string_equal(lab_addr_middle_back(0, buf, sizeof(buf)), "198.51.100.1");
+	/* nothing was made: destroy touches nothing */
+	assert_int_equal(lab_topo_destroy(&t), 0);
+}
+
+static void test_relay_line(void **st)
+{
+	struct lab_relay_stats s;
+	double t;
+
+	assert_int_equal(lab_relay_parse_line("relay 3.500 10 9 1 1", &t, &s), 0);
+	assert_true(t == 3.5);
+	assert_int_equal(s.accepted, 10);
+	assert_int_equal(s.backend_ok, 9);
+	assert_int_equal(s.eaddrnotavail, 1);
+	assert_int_equal(lab_relay_parse_line("relay x", &t, &s), -EINVAL);
+	assert_int_equal(lab_relay_parse_line("", &t, &s), -EINVAL);
+}
+
+static void test_rel_diff(void **st)
+{
+	assert_true(lab_rel_diff(110, 100) > 0.0999 && lab_rel_diff(110, 100) < 0.1001);
+	assert_true(lab_rel_diff(0, 0) == 0);
+	assert_true(lab_rel_diff(-1, -1) == 0); /* neither failed */
+	assert_true(isnan(lab_rel_diff(5, 0)));
+	assert_true(isnan(lab_rel_diff(-1, 10))); /* lab never failed, sim did */
+	assert_true(lab_rel_diff(90, 100) < -0.0999);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_valid),	   cmocka_unit_test(test_json_garbage),
+		cmocka_unit_test(test_bench_parse),	   cmocka_unit_test(test_catalogue_and_plan),
+		cmocka_unit_test(test_topo_names),	   cmocka_unit_test(test_relay_line),
+		cmocka_unit_test(test_rel_diff),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

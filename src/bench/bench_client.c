@@ -35,6 +35,7 @@
 
 #define CL_OPEN_POOL 4096 /* open loop: connections in flight at most, per run */
 #define CL_HEAD_MAX 512   /* HTTP response head we accept */
+#define CL_REQ_BUF 16384  /* raw requests up to this size leave in one send() */
 
 enum CL_STATE { CL_FREE, CL_CONNECTING, CL_SENDING, CL_READING, CL_DRAIN };
 
@@ -76,8 +77,10 @@ struct bench_client {
 	const struct bench_cfg *cfg;
 	int cancel;
 	int nth;
-	/* requests: [0] not last, [1] last on the connection */
-	char req[2][BENCH_PATH_MAX + 256];
+	/* requests: [0] not last, [1] last on the connection. Whole, so that a request leaves
+	 * in one send(): a second small segment would wait for the ACK of the first (Nagle
+	 * against delayed ACK, ~40 ms per keep-alive exchange). */
+	char req[2][CL_REQ_BUF];
 	size_t req_len[2];
 	struct cl_thread th[];
 };
@@ -175,9 +178,9 @@ static int do_send(struct cl_thread *t, struct cl_conn *c)
 	while (c->sent < total) {
 		const char *p;
 		size_t n;
-		if (c->sent < (raw ? BENCH_RAW_HDR : total)) {
+		if (c->sent < cl->req_len[c->last]) {
 			p = cl->req[c->last] + c->sent;
-			n = (size_t)((raw ? BENCH_RAW_HDR : total) - c->sent);
+			n = (size_t)(cl->req_len[c->last] - c->sent);
 		} else {
 			p = filler;
 			n = total - c->sent < sizeof(filler) ? (size_t)(total - c->sent)
@@ -357,6 +360,8 @@ static void conn_start(struct cl_thread *t, int64_t intended, int64_t now)
 		return;
 	}
 	c->fd = fd;
+	if (cfg->request > CL_REQ_BUF) /* the tail goes in several sends: no Nagle wait */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (cfg->lpr_hi) {
 		uint32_t r = (uint32_t)cfg->lpr_hi << 16 | cfg->lpr_lo; /* §3.2 F */
 		setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &r, sizeof(r));
@@ -453,7 +458,7 @@ static void build_requests(struct bench_client *cl)
 			bench_raw_hdr_encode((uint8_t *)cl->req[last], cfg->request, cfg->response,
 					     (srv_close ? BENCH_RAW_F_CLOSE : 0) |
 						     (lg ? BENCH_RAW_F_LINGER0 : 0));
-			cl->req_len[last] = BENCH_RAW_HDR;
+			cl->req_len[last] = cfg->request < CL_REQ_BUF ? cfg->request : CL_REQ_BUF;
 		} else {
 			char host[64];
 			bench_ep_fmt(&cfg->target, host, sizeof(host));
@@ -488,7 +493,7 @@ int bench_client_start(const struct bench_cfg *cfg, struct bench_client **out)
 	}
 	if ((uint64_t)nth > total_pool)
 		nth = (int)total_pool;
-	cl = calloc(1, sizeof(*cl) + (size_t)nth * sizeof(cl->th[0]));
+	cl = calloc(1, sizeof(*cl) + (size_t)nth * sizeof(cl->th[0])); /* zeroed: filler */
 	if (!cl)
 		return -ENOMEM;
 	cl->cfg = cfg;

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The mitigations of issue 4, each against the same baseline. */
 static const char builtin_v4_loop[] =
@@ -108,6 +109,7 @@ int bench_matrix_run(const struct bench_cfg *cfg, int argc, char **argv,
 			goto out;
 		}
 		strcpy(vc.name, name);
+
 		vc.csv = vc.svg = NULL;
 		nr = realloc(rs, (size_t)(n + 1) * sizeof(*rs));
 		if (!nr) {

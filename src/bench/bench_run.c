@@ -216,6 +216,41 @@ static void sample(struct bench_result *r, const struct bench_stats *cur, struct
 	memcpy(prev, cur, offsetof(struct bench_stats, connect));
 }
 
+/*
+ * Start the self-hosted server. With port 0 it takes a port outside ip_local_port_range, so
+ * the listener neither steals one of the client's ephemeral ports nor lands on a port whose
+ * budget an earlier run (a previous matrix variant) spent: TIME-WAIT outlives runs (§1.2),
+ * and each run gets its own destination port, hence a fresh per-destination budget (§3.3).
+ */
+static int start_self_server(struct bench_cfg *cfg, struct bench_server **srv,
+			     struct bench_ep *bound)
+{
+	static unsigned runs; /* runs of this process: matrix variants differ */
+	char b[64];
+	long lo = 32768, hi = 60999;
+	int rc = -EADDRINUSE;
+	if (cfg->listen.lo != 0)
+		return bench_server_start(cfg, srv, bound);
+	if (kproc_sysctl_read("net.ipv4.ip_local_port_range", b, sizeof(b)) == 0) {
+		char *e;
+		lo = strtol(b, &e, 10);
+		hi = strtol(e, NULL, 10);
+	}
+	for (unsigned k = 0; k < 200 && rc == -EADDRINUSE; k++) {
+		long port = 20000 + ((unsigned)getpid() * 31u + runs * 101u + k * 7919u) % 10000u;
+		if (port >= lo && port <= hi)
+			continue;
+		cfg->listen.lo = cfg->listen.hi = (uint16_t)port;
+		rc = bench_server_start(cfg, srv, bound);
+	}
+	runs++;
+	if (rc == -EADDRINUSE) { /* every candidate taken or inside the range: any port */
+		cfg->listen.lo = cfg->listen.hi = 0;
+		rc = bench_server_start(cfg, srv, bound);
+	}
+	return rc;
+}
+
 static double tv_s(struct timeval tv)
 {
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
@@ -242,7 +277,8 @@ int bench_run(const struct bench_cfg *cfg_in, struct bench_result *r)
 	sigaddset(&sigs, SIGTERM);
 	if (r->cfg.mode != BENCH_MODE_RUN) {
 		struct bench_ep bound;
-		rc = bench_server_start(&r->cfg, &srv, &bound);
+		rc = r->cfg.mode == BENCH_MODE_SELF ? start_self_server(&r->cfg, &srv, &bound)
+						    : bench_server_start(&r->cfg, &srv, &bound);
 		if (rc < 0)
 			goto out;
 		r->cfg.listen = bound;

@@ -1,6 +1,7 @@
 /*
- * bench_server — the built-in server: one epoll loop per thread, each with its own listening
- * socket per port (SO_REUSEPORT spreads accepts), edge-triggered. It sniffs the protocol per
+ * bench_server — the built-in server: one epoll loop per thread; the listening sockets (one
+ * per port) are shared, each thread waits on them with EPOLLEXCLUSIVE so one wakes per
+ * connection (no SO_REUSEPORT: a port already in use must fail, not be silently shared). It sniffs the protocol per
  * connection ("TWK1" = raw, else HTTP/1.1) so one server serves every client variant.
  *
  * Robustness (issue 4): memory is bounded (at most max_conns connections, each a fixed-size
@@ -396,7 +397,6 @@ static int listen_one(const struct bench_ep *ep, uint16_t port, int *fd_out, uin
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, ep->len) < 0 || listen(fd, 4096) < 0) {
 		rc = -errno;
 		close(fd);
@@ -416,6 +416,7 @@ int bench_server_start(const struct bench_cfg *cfg, struct bench_server **out,
 {
 	int nports = cfg->listen.hi - cfg->listen.lo + 1, rc = 0;
 	struct bench_server *s;
+	int lfd[SRV_MAX_PORTS];
 
 	if (nports > SRV_MAX_PORTS)
 		return -E2BIG;
@@ -435,13 +436,16 @@ int bench_server_start(const struct bench_cfg *cfg, struct bench_server **out,
 		}
 		for (int p = 0; p < nports; p++) {
 			uint16_t port = (uint16_t)(bound->lo + p), got = 0;
-			rc = listen_one(bound, port, &t->lfd[p], &got);
-			if (rc < 0)
-				goto out;
+			if (i == 0) {
+				rc = listen_one(bound, port, &lfd[p], &got);
+				if (rc < 0)
+					goto out;
+				if (port == 0)
+					bound->lo = bound->hi = got;
+			}
+			t->lfd[p] = lfd[p];
 			t->nl++;
-			if (port == 0) /* ephemeral: every later socket binds what we got */
-				bound->lo = bound->hi = got;
-			struct epoll_event e = { .events = EPOLLIN,
+			struct epoll_event e = { .events = EPOLLIN | EPOLLEXCLUSIVE,
 						 .data.ptr = (void *)(((uintptr_t)p << 1) | 1) };
 			if (epoll_ctl(t->ep, EPOLL_CTL_ADD, t->lfd[p], &e) < 0) {
 				rc = -errno;
@@ -498,8 +502,8 @@ void bench_server_stop(struct bench_server *s)
 			pthread_join(t->tid, NULL);
 		while (t->head)
 			conn_close(t, t->head, false);
-		for (int p = 0; p < t->nl; p++)
-			close(t->lfd[p]);
+		for (int p = 0; i == 0 && p < t->nl; p++)
+			close(t->lfd[p]); /* shared: thread 0's copy owns them */
 		if (t->ep > 0)
 			close(t->ep);
 		for (int k = 0; k < t->nchunks; k++)

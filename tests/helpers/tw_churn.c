@@ -6,7 +6,9 @@
  * on both sides of a veth pair. Used by tests/e2e only.
  *
  * usage: tw_churn -a ADDR -p PORT [-L NETNS] [-b SRCADDR] [-n N] [-r RATE] [-s] [-e K]
- *                 [-H SECONDS]
+ *                 [-H SECONDS] [-w]
+ * -w: the client closes and the server never does, so the client's orphan sits in FIN_WAIT2
+ *     (a TIME-WAIT minisocket in the FIN_WAIT2 substate, spec §1.1) until -H ends.
  * Prints "made N, failed F, errno E" and exits 0 when every connection worked.
  */
 #include <arpa/inet.h>
@@ -31,12 +33,12 @@ static double now_s(void)
 int main(int argc, char **argv)
 {
 	const char *addr = "127.0.0.1", *lns = NULL, *src = NULL;
-	int port = 0, n = 100, server_first = 0, estab = 0, opt, saved = -1, lfd;
+	int port = 0, n = 100, server_first = 0, estab = 0, opt, saved = -1, lfd, fw2 = 0;
 	double rate = 0, hold = 0;
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	int one = 1, made = 0, failed = 0, last_errno = 0;
 
-	while ((opt = getopt(argc, argv, "a:p:L:b:n:r:se:H:")) != -1) {
+	while ((opt = getopt(argc, argv, "a:p:L:b:n:r:se:H:w")) != -1) {
 		switch (opt) {
 		case 'a': addr = optarg; break;
 		case 'p': port = atoi(optarg); break;
@@ -47,6 +49,7 @@ int main(int argc, char **argv)
 		case 's': server_first = 1; break;
 		case 'e': estab = atoi(optarg); break;
 		case 'H': hold = atof(optarg); break;
+		case 'w': fw2 = 1; break;
 		default: fprintf(stderr, "tw_churn: bad option\n"); return 2;
 		}
 	}
@@ -68,6 +71,8 @@ int main(int argc, char **argv)
 	}
 	if (saved >= 0)
 		kns_leave(saved);
+	if (fw2)
+		estab = n, n = 0; /* every connection is kept: the server side stays open */
 	int *keep = calloc((size_t)estab * 2 + 2, sizeof(int));
 	double t0 = now_s();
 	for (int i = 0; i < n + estab; i++) {
@@ -94,6 +99,11 @@ int main(int argc, char **argv)
 			return 3;
 		}
 		if (i >= n) { /* keep established */
+			if (fw2) {
+				close(c);
+				c = -1;
+				made++;
+			}
 			keep[2 * (i - n)] = c;
 			keep[2 * (i - n) + 1] = a;
 			continue;

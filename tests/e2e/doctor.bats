@@ -144,3 +144,13 @@ teardown() {
 	[ "$status" -eq 3 ]
 	[[ "$output" == *"cannot enter network namespace"* ]]
 }
+
+@test "doctor: works unprivileged and says what it could not read" {
+	command -v setpriv >/dev/null || skip "setpriv not installed"
+	run in_ns "'$CHURN' -p 8080 -n 50 >/dev/null;
+	           setpriv --reuid=65534 --regid=65534 --clear-groups '$TWKIT' doctor --json"
+	[ "$status" -eq 0 ]
+	[ "$(jq .sockets.time_wait <<<"$output")" -eq 50 ]
+	[ "$(jq -r .memory.source <<<"$output")" = documented ]
+	jq -r '.not_read[]' <<<"$output" | grep -q '^/proc/slabinfo: Permission denied'
+}

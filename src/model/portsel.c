@@ -24,23 +24,43 @@ static int try_port(const struct tw_portsel_req *r, uint32_t port)
 	return r->ok(r->arg, (uint16_t)port);
 }
 
+/* First word index >= w whose full-summary bit is clear (words below nwords). */
+static uint32_t next_open_word(const struct tw_portsel_req *r, uint32_t par, uint32_t step,
+			       uint32_t w, uint32_t nwords)
+{
+	while (w < nwords) {
+		uint64_t s = r->full[par][w >> 6];
+		if (step == 1)
+			s &= r->full[par ^ 1][w >> 6]; /* both parities are candidates */
+		s |= (1ULL << (w & 63)) - 1;
+		if (s != ~0ULL)
+			return (w & ~63u) + (uint32_t)__builtin_ctzll(~s);
+		w = (w & ~63u) + 64;
+	}
+	return nwords;
+}
+
 /* First r in [from, limit), stepping by `step` (1 or 2) from `from`, whose held bit is clear;
  * limit if none. Skips whole words whose candidate bits are all set. */
-static uint32_t next_clear(const uint64_t *held, uint32_t from, uint32_t limit, uint32_t step)
+static uint32_t next_clear(const struct tw_portsel_req *rq, uint32_t from, uint32_t limit,
+			   uint32_t step)
 {
-	const uint64_t par = step == 1 ? ~0ULL : ((from & 1) ? 0xaaaaaaaaaaaaaaaaULL
-							      : 0x5555555555555555ULL);
+	const uint32_t par = from & 1;
+	const uint64_t mask = step == 1 ? ~0ULL : (par ? 0xaaaaaaaaaaaaaaaaULL
+						       : 0x5555555555555555ULL);
+	const uint32_t nwords = (limit + 63) / 64;
 	uint32_t r = from;
 	while (r < limit) {
-		uint64_t w = held[r >> 6] | ~par;      /* non-candidates count as held */
-		w |= (1ULL << (r & 63)) - 1;           /* bits before r as well */
+		uint64_t w = rq->held[r >> 6] | ~mask;  /* non-candidates count as held */
+		w |= (1ULL << (r & 63)) - 1;            /* bits before r as well */
 		if (w != ~0ULL) {
 			uint32_t c = (r & ~63u) + (uint32_t)__builtin_ctzll(~w);
 			return c < limit ? c : limit;
 		}
-		r = (r & ~63u) + 64 + (from & 1 && step == 2 ? 1 : 0);
-		if (step == 2 && (r & 1) != (from & 1))
-			r++;
+		uint32_t nw = (r >> 6) + 1;
+		if (rq->full[0] && rq->full[1])
+			nw = next_open_word(rq, par, step, nw, nwords);
+		r = nw * 64 + (step == 2 ? par : 0);
 	}
 	return limit;
 }
@@ -52,8 +72,8 @@ static int walk_seg(const struct tw_portsel_req *r, uint32_t a, uint32_t b, uint
 	uint32_t x = a;
 	while (x < b) {
 		if (r->held) {
-			uint32_t y = next_clear(r->held, x, b, step);
-			*probes += (y - x) / step;
+			uint32_t y = next_clear(r, x, b, step);
+			*probes += (y - x + step - 1) / step; /* candidates skipped */
 			x = y;
 			if (x >= b)
 				break;

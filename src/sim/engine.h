@@ -44,6 +44,7 @@ struct sim_dest {
 	uint32_t used;     /* sockets (live or TIME-WAIT) holding a port toward it */
 	uint32_t usable;   /* ports the era's search can hand out */
 	uint64_t *held;    /* bit (port - host lo): a socket holds the port toward it */
+	uint64_t full[2][16]; /* per parity: bit w set when held[w]'s bits of it are all set */
 };
 
 /* A machine that runs TCP: one per client in a group, one per l7lb and server node. */

@@ -79,8 +79,19 @@ static void dest_unhold(struct sim_thost *h, const struct sim_sock *s)
 	struct sim_dest *d = &h->dests[s->dest - 1];
 	uint32_t r = (uint32_t)(s->lport - h->lo);
 	d->used--;
-	if (s->lport >= h->lo && s->lport <= h->hi)
+	if (s->lport >= h->lo && s->lport <= h->hi) {
 		d->held[r >> 6] &= ~(1ULL << (r & 63));
+		d->full[r & 1][r >> 12] &= ~(1ULL << ((r >> 6) & 63));
+	}
+}
+
+static const uint64_t parity_mask[2] = { 0x5555555555555555ULL, 0xaaaaaaaaaaaaaaaaULL };
+
+static void dest_hold(struct sim_dest *d, uint32_t r)
+{
+	uint64_t w = d->held[r >> 6] |= 1ULL << (r & 63);
+	if ((w & parity_mask[r & 1]) == parity_mask[r & 1])
+		d->full[r & 1][r >> 12] |= 1ULL << ((r >> 6) & 63);
 }
 
 /* Drop a live socket from its host's tables and free it. */
@@ -215,6 +226,7 @@ static int dest_get(struct sim_eng *e, struct sim_thost *h, uint32_t laddr, uint
 		e->err = -ENOMEM;
 		return -1;
 	}
+	memset(d->full, 0, sizeof(d->full));
 	d->laddr = laddr;
 	d->raddr = raddr;
 	d->rport = rport;
@@ -231,15 +243,21 @@ struct pctx {
 	uint16_t rport;
 	struct tw_reuse_req req;
 	uint32_t takeover;
+	const uint64_t *held;
 };
 
 /* §2.1 check_established for one candidate port */
 static int port_ok(void *arg, uint16_t port)
 {
 	struct pctx *c = arg;
-	uint32_t *v = sim_map_get(&c->h->eh, ehkey(c->lip, port, c->raddr, c->rport));
 	const struct sim_sock *s;
 	struct tw_reuse_tw tw;
+	uint32_t *v, r = (uint32_t)(port - c->h->lo);
+	/* the destination's held bits are exact for ports in the range: a clear bit means no
+	 * socket has this 4-tuple, without touching the hash table */
+	if (port >= c->h->lo && port <= c->h->hi && !((c->held[r >> 6] >> (r & 63)) & 1))
+		return 1;
+	v = sim_map_get(&c->h->eh, ehkey(c->lip, port, c->raddr, c->rport));
 	if (!v)
 		return 1;
 	s = &c->e->socks[*v];
@@ -307,6 +325,7 @@ static int pick_port(struct sim_eng *e, struct sim_thost *h, const struct sim_no
 		.rnd = (uint32_t)sim_rand(e),
 		/* exact when no TIME-WAIT can be taken over: lets the walk skip held ports */
 		.held = reuse_possible(h, n) ? NULL : d->held,
+		.full = { d->full[0], d->full[1] },
 	};
 	return tw_port_select(h->p, &h->ps, &r, port, NULL);
 }
@@ -338,7 +357,7 @@ void sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	if (di < 0)
 		return;
 	struct pctx pc = { .e = e, .h = h, .lip = lip, .raddr = raddr, .rport = rport,
-			   .takeover = SIM_NONE,
+			   .takeover = SIM_NONE, .held = h->dests[di].held,
 			   .req = { .reuse = h->reuse, .delay_ms = n->tw_reuse_delay_ms,
 				    .now_ms = now_ms(e) } };
 	if (pick_port(e, h, n, &pc, &h->dests[di], &lport) < 0) {
@@ -375,10 +394,8 @@ void sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 		return;
 	}
 	h->dests[di].used++;
-	if (lport >= h->lo && lport <= h->hi) {
-		uint32_t r = (uint32_t)(lport - h->lo);
-		h->dests[di].held[r >> 6] |= 1ULL << (r & 63);
-	}
+	if (lport >= h->lo && lport <= h->hi)
+		dest_hold(&h->dests[di], (uint32_t)(lport - h->lo));
 	c = &e->conns[ci];
 	memset(c, 0, sizeof(*c));
 	c->csock = si;

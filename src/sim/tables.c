@@ -91,63 +91,60 @@ void sim_heap_free(struct sim_heap *h)
 	memset(h, 0, sizeof(*h));
 }
 
-static uint32_t slot_of(const struct sim_map *m, uint64_t key)
+static uint32_t slot_of(uint32_t cap, uint64_t key)
 {
-	return (uint32_t)tw_hash64(key) & (m->cap - 1);
+	return (uint32_t)tw_hash64(key) & (cap - 1);
 }
 
 uint32_t *sim_map_get(const struct sim_map *m, uint64_t key)
 {
 	if (!m->cap)
 		return NULL;
-	for (uint32_t i = slot_of(m, key);; i = (i + 1) & (m->cap - 1)) {
-		if (m->keys[i] == key)
-			return &m->vals[i];
-		if (m->keys[i] == 0)
+	for (uint32_t i = slot_of(m->cap, key);; i = (i + 1) & (m->cap - 1)) {
+		if (m->s[i].key == key)
+			return &m->s[i].val;
+		if (m->s[i].key == 0)
 			return NULL;
 	}
 }
 
 static int map_grow(struct sim_map *m)
 {
-	struct sim_map n = { 0 };
-	n.cap = m->cap ? m->cap * 2 : 64;
-	n.keys = calloc(n.cap, sizeof(*n.keys));
-	n.vals = malloc((size_t)n.cap * sizeof(*n.vals));
-	if (!n.keys || !n.vals) {
-		free(n.keys);
-		free(n.vals);
+	uint32_t ncap = m->cap ? m->cap * 2 : 64;
+	struct sim_map_slot *ns = calloc(ncap, sizeof(*ns));
+	if (!ns)
 		return -ENOMEM;
-	}
 	for (uint32_t i = 0; i < m->cap; i++) {
-		if (!m->keys[i])
+		if (!m->s[i].key)
 			continue;
-		uint32_t j = slot_of(&n, m->keys[i]);
-		while (n.keys[j])
-			j = (j + 1) & (n.cap - 1);
-		n.keys[j] = m->keys[i];
-		n.vals[j] = m->vals[i];
-		n.n++;
+		uint32_t j = slot_of(ncap, m->s[i].key);
+		while (ns[j].key)
+			j = (j + 1) & (ncap - 1);
+		ns[j].key = m->s[i].key;
+		ns[j].val = m->s[i].val;
+		ns[j].home = slot_of(ncap, m->s[i].key);
 	}
-	free(m->keys);
-	free(m->vals);
-	*m = n;
+	free(m->s);
+	m->s = ns;
+	m->cap = ncap;
 	return 0;
 }
 
 int sim_map_put(struct sim_map *m, uint64_t key, uint32_t val)
 {
-	uint32_t i;
+	uint32_t i, home;
 	if ((m->n + 1) * 2 > m->cap && map_grow(m) < 0)
 		return -ENOMEM;
-	for (i = slot_of(m, key); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
-		if (m->keys[i] == key) {
-			m->vals[i] = val;
+	home = slot_of(m->cap, key);
+	for (i = home; m->s[i].key; i = (i + 1) & (m->cap - 1)) {
+		if (m->s[i].key == key) {
+			m->s[i].val = val;
 			return 0;
 		}
 	}
-	m->keys[i] = key;
-	m->vals[i] = val;
+	m->s[i].key = key;
+	m->s[i].val = val;
+	m->s[i].home = home;
 	m->n++;
 	return 0;
 }
@@ -157,31 +154,28 @@ void sim_map_del(struct sim_map *m, uint64_t key)
 	uint32_t i, j, mask = m->cap - 1;
 	if (!m->cap)
 		return;
-	for (i = slot_of(m, key); m->keys[i] != key; i = (i + 1) & mask)
-		if (m->keys[i] == 0)
+	for (i = slot_of(m->cap, key); m->s[i].key != key; i = (i + 1) & mask)
+		if (m->s[i].key == 0)
 			return;
 	/* backward shift: move later members of the probe run into the hole */
-	for (j = (i + 1) & mask; m->keys[j]; j = (j + 1) & mask) {
-		uint32_t home = slot_of(m, m->keys[j]);
+	for (j = (i + 1) & mask; m->s[j].key; j = (j + 1) & mask) {
 		/* keep j where it is if its home lies cyclically in (i, j] */
-		if (((j - home) & mask) < ((j - i) & mask))
+		if (((j - m->s[j].home) & mask) < ((j - i) & mask))
 			continue;
-		m->keys[i] = m->keys[j];
-		m->vals[i] = m->vals[j];
+		m->s[i] = m->s[j];
 		i = j;
 	}
-	m->keys[i] = 0;
+	m->s[i].key = 0;
 	m->n--;
 }
 
 void sim_map_free(struct sim_map *m)
 {
-	free(m->keys);
-	free(m->vals);
+	free(m->s);
 	memset(m, 0, sizeof(*m));
 }
 
 uint64_t sim_map_bytes(const struct sim_map *m)
 {
-	return (uint64_t)m->cap * (sizeof(*m->keys) + sizeof(*m->vals));
+	return (uint64_t)m->cap * sizeof(*m->s);
 }

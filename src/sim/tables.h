@@ -45,10 +45,16 @@ int sim_heap_push(struct sim_heap *h, int64_t t, uint32_t kind, uint32_t idx);
 void sim_heap_pop(struct sim_heap *h, struct sim_ev *ev);
 void sim_heap_free(struct sim_heap *h);
 
-/* key -> value; key 0 is reserved (never stored). */
+/* key -> value; key 0 is reserved (never stored). Key and value share a slot so a lookup
+ * touches one cache line. */
+struct sim_map_slot {
+	uint64_t key;
+	uint32_t val;
+	uint32_t home; /* the slot the key hashes to: deletion shifts without rehashing */
+};
+
 struct sim_map {
-	uint64_t *keys;
-	uint32_t *vals;
+	struct sim_map_slot *s;
 	uint32_t n, cap; /* power of two, load <= 1/2 */
 };
 

@@ -353,6 +353,66 @@ static void test_portsel(void **st)
 	assert_false(tw_ports_per_destination(prof("4.19"), true, false));
 }
 
+/* The held/full fast path must pick exactly the port the plain walk picks. */
+static uint64_t held_bits[1024], full_bits[2][16];
+static int plain_ok(void *arg, uint16_t port)
+{
+	uint32_t r = port - 1000u;
+	(void)arg;
+	return !((held_bits[r >> 6] >> (r & 63)) & 1);
+}
+
+static void test_portsel_fast_path(void **st)
+{
+	static uint32_t t1[TW_PERTURB_64K], t2[TW_PERTURB_64K];
+	const char *eras[] = { "3.10", "4.4", "4.19", "6.1" };
+	uint64_t x = 42;
+	for (size_t e = 0; e < 4; e++) {
+		const struct tw_profile *p = prof(eras[e]);
+		struct tw_portsel a = { .hint = 7, .perturb = t1 }, b = { .hint = 7, .perturb = t2 };
+		memset(held_bits, 0, sizeof(held_bits));
+		memset(full_bits, 0, sizeof(full_bits));
+		memset(t1, 0, sizeof(t1));
+		memset(t2, 0, sizeof(t2));
+		for (int i = 0; i < 20000; i++) {
+			struct tw_portsel_req ra = { .lo = 1000, .hi = 9999, .ok = plain_ok };
+			struct tw_portsel_req rb;
+			uint16_t pa = 0, pb = 0;
+			uint32_t na = 0, nb = 0;
+			int rca, rcb;
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			ra.port_offset = x >> 7;
+			ra.rnd = (uint32_t)(x >> 40);
+			rb = ra;
+			rb.held = held_bits;
+			rb.full[0] = full_bits[0];
+			rb.full[1] = full_bits[1];
+			rca = tw_port_select(p, &a, &ra, &pa, &na);
+			rcb = tw_port_select(p, &b, &rb, &pb, &nb);
+			assert_int_equal(rca, rcb);
+			assert_int_equal(na, nb);
+			if (rca == 0) {
+				assert_int_equal(pa, pb);
+				uint32_t r = pa - 1000u;
+				held_bits[r >> 6] |= 1ULL << (r & 63);
+			}
+			/* free a random port now and then so the walk meets holes */
+			if ((x >> 60) < 7) {
+				uint32_t r = (uint32_t)((x >> 20) % 9000);
+				held_bits[r >> 6] &= ~(1ULL << (r & 63));
+			}
+			/* recompute the summaries from scratch (the naive reference) */
+			memset(full_bits, 0, sizeof(full_bits));
+			for (uint32_t w = 0; w < 1024; w++) {
+				if ((held_bits[w] & 0x5555555555555555ULL) == 0x5555555555555555ULL)
+					full_bits[0][w >> 6] |= 1ULL << (w & 63);
+				if ((held_bits[w] & 0xaaaaaaaaaaaaaaaaULL) == 0xaaaaaaaaaaaaaaaaULL)
+					full_bits[1][w >> 6] |= 1ULL << (w & 63);
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_reuse_eras),    cmocka_unit_test(test_recycle),
 		cmocka_unit_test(test_syn_schedule),  cmocka_unit_test(test_syn_in_timewait),
 		cmocka_unit_test(test_tsclock),       cmocka_unit_test(test_portsel),
+		cmocka_unit_test(test_portsel_fast_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

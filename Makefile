@@ -5,6 +5,7 @@
 #   make san        the same suite under ASan+UBSan (build-san/)
 #   make deps       install the Debian packages twkit needs (root), or print the command
 #   make fuzz       bounded libFuzzer runs of the parsers (clang)
+#   make bench      the benchmarks of bench/ (twkit vs its peers, ratios)
 #   make lint       cppcheck + clang-tidy;  make format  clang-format in place
 #   make install PREFIX=/usr/local
 
@@ -31,7 +32,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 
-.PHONY: all run check check-only san deps fuzz lint format install clean tests
+.PHONY: all run check check-only san deps fuzz lint format install clean tests bench
 all: $(BUILD)/twkit
 
 $(BUILD)/%.o: %.c
@@ -60,6 +61,11 @@ tests: $(BUILD)/twkit $(UNIT_BIN) $(HELPER_BIN)
 
 deps:
 	@scripts/deps
+
+# Benchmarks against peers run in the same script (not part of check; ratios, not asserts).
+bench: tests
+	bench/bench-vs-peers $(BUILD)
+	bench/doctor-scale
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -65,7 +65,7 @@ deps:
 # Benchmarks against peers run in the same script (not part of check; ratios, not asserts).
 bench: tests
 	bench/bench-vs-peers $(BUILD)
-	bench/doctor-scale
+	BUILD=$(BUILD) bench/doctor-scale
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -149,6 +149,7 @@ void sim_hosts_fini(struct sim_eng *e)
 	for (int i = 0; i < e->nnodes; i++) {
 		free(e->node[i].busy);
 		sim_fifo_free(&e->node[i].close_q);
+		sim_fifo_free(&e->node[i].syn_q);
 	}
 	for (int i = 0; i < e->ntwq; i++)
 		sim_fifo_free(&e->twq[i].q);
@@ -242,6 +243,11 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 			kind = 1;
 			which = i;
 		}
+		if (nr->syn_q.n && e->conns[sim_fifo_front(&nr->syn_q)].tarrive < best) {
+			best = e->conns[sim_fifo_front(&nr->syn_q)].tarrive;
+			kind = 5;
+			which = i;
+		}
 		if (nr->close_q.n && e->conns[sim_fifo_front(&nr->close_q)].syn0 < best) {
 			best = e->conns[sim_fifo_front(&nr->close_q)].syn0;
 			kind = 2;
@@ -269,7 +275,7 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 		struct sim_ev ev;
 		sim_heap_pop(&e->heap, &ev);
 		if (ev.kind == SIM_EV_SYN)
-			sim_syn(e, ev.idx);
+			sim_syn_send(e, ev.idx);
 		else
 			sim_conn_fail(e, ev.idx);
 		break;
@@ -292,7 +298,11 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 	}
 	case 3: {
 		struct sim_twq *q = &e->twq[which];
-		uint32_t si = sim_fifo_front(&q->q);
+		uint32_t si = sim_fifo_front(&q->q), mask = q->q.cap - 1;
+		if (q->q.n > 16) {
+			sim_tw_prefetch(e, q->q.v[(q->q.head + 16) & mask], 0);
+			sim_tw_prefetch(e, q->q.v[(q->q.head + 8) & mask], 1);
+		}
 		struct sim_sock *s = &e->socks[si];
 		if (s->state == SOCK_TW) {
 			/* §1.3: short (recycle) timers count TWKilled, the rest TW */
@@ -303,6 +313,13 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 		}
 		sim_fifo_pop(&q->q);
 		sim_tw_expire(e, si);
+		break;
+	}
+	case 5: {
+		struct sim_fifo *q = &e->node[which].syn_q;
+		uint32_t ci = sim_fifo_front(q);
+		sim_fifo_pop(q);
+		sim_syn(e, ci);
 		break;
 	}
 	default:
@@ -325,7 +342,7 @@ static uint64_t state_bytes(const struct sim_eng *e)
 	for (int i = 0; i < e->ntwq; i++)
 		b += (uint64_t)e->twq[i].q.cap * sizeof(uint32_t);
 	for (int i = 0; i < e->nnodes; i++)
-		b += (uint64_t)e->node[i].close_q.cap * sizeof(uint32_t);
+		b += (uint64_t)(e->node[i].close_q.cap + e->node[i].syn_q.cap) * sizeof(uint32_t);
 	return b;
 }
 

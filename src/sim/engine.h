@@ -74,7 +74,8 @@ struct sim_conn {
 	uint32_t chost, shost;
 	uint32_t node;       /* connecting node */
 	int64_t start;       /* intended start (latency is measured from here) */
-	int64_t syn0;        /* first SYN */
+	int64_t syn0;        /* first SYN; once established, the close time */
+	int64_t tarrive;     /* when the SYN in flight reaches the accepting host */
 	uint32_t saddr, daddr; /* as the accepting host sees them */
 	uint16_t sport, dport;
 	uint16_t map_port[2];
@@ -97,6 +98,7 @@ struct sim_nrt {
 	int target;                 /* accepting node (server or l7lb) */
 	int64_t dur_ns;             /* connection lifetime after the handshake */
 	struct sim_fifo close_q;
+	struct sim_fifo syn_q;      /* SYNs in flight: all take rtt/2, so arrival order is FIFO */
 	uint32_t rr, rr_host;       /* destination and host round robin */
 	int64_t next_arrival;
 	uint64_t arrivals;
@@ -145,10 +147,14 @@ enum SIM_EV { SIM_EV_SYN, SIM_EV_FAIL };
 uint64_t sim_rand(struct sim_eng *e);
 /* net.c: connection life */
 void sim_connect(struct sim_eng *e, int node, uint32_t host, int64_t start);
+void sim_syn_send(struct sim_eng *e, uint32_t conn);
 void sim_syn(struct sim_eng *e, uint32_t conn);
 void sim_conn_fail(struct sim_eng *e, uint32_t conn);
 void sim_close(struct sim_eng *e, uint32_t conn);
 void sim_tw_expire(struct sim_eng *e, uint32_t sock);
+/* Expiry is FIFO-ordered, so upcoming records are known: stage 0 prefetches the socket
+ * record, stage 1 (a few events later) its ehash slot. No effect on results. */
+void sim_tw_prefetch(const struct sim_eng *e, uint32_t sock, int stage);
 int sim_hosts_init(struct sim_eng *e);
 void sim_hosts_fini(struct sim_eng *e);
 

@@ -157,6 +157,19 @@ static void tw_kill(struct sim_eng *e, uint32_t i)
 	tw_count_add(e, h, -1);
 }
 
+void sim_tw_prefetch(const struct sim_eng *e, uint32_t i, int stage)
+{
+	const struct sim_sock *s = &e->socks[i];
+	if (stage == 0) {
+		__builtin_prefetch(s);
+		return;
+	}
+	if (s->state == SOCK_TW) {
+		const struct sim_map *m = &e->hosts[s->host].eh;
+		__builtin_prefetch(&m->s[(uint32_t)tw_hash64(sock_key(e, s)) & (m->cap - 1)]);
+	}
+}
+
 void sim_tw_expire(struct sim_eng *e, uint32_t i)
 {
 	struct sim_sock *s = &e->socks[i];
@@ -411,7 +424,7 @@ void sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	c->dport = rport;
 	c->nmaps = 0xff; /* not translated yet */
 	cnt(e, node)->active_opens++;
-	sim_syn(e, ci);
+	sim_syn_send(e, ci);
 }
 
 /* A NAT gateway or FULLNAT balancer picks a public (IP, port) for a new flow. Ports are held
@@ -555,14 +568,37 @@ static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts)
 	e->group_est[c->node]++;
 	e->group_est[nr->target]++;
 	if (nr->kind == SIM_NODE_CLIENT)
-		hist_record(&e->res->latency, (uint64_t)(e->now + nr->n->rtt_ns - c->start));
-	/* the close comes after the requests; syn0 now holds the close time */
-	c->syn0 = e->now + nr->n->rtt_ns + nr->dur_ns;
+		hist_record(&e->res->latency, (uint64_t)(e->now + nr->n->rtt_ns / 2 - c->start));
+	/* now is the SYN's arrival, half an RTT after it left; the close comes after the
+	 * requests, and syn0 now holds that time */
+	c->syn0 = e->now + nr->n->rtt_ns / 2 + nr->dur_ns;
 	if (sim_fifo_push(&nr->close_q, ci) < 0)
 		e->err = -ENOMEM;
 	/* an L7 balancer opens its own connection to the backend (new 4-tuple, its kernel) */
 	if (e->node[nr->target].kind == SIM_NODE_L7LB)
 		sim_connect(e, nr->target, shost, e->now);
+}
+
+void sim_syn_send(struct sim_eng *e, uint32_t ci)
+{
+	struct sim_conn *c = &e->conns[ci];
+	struct sim_nrt *nr = &e->node[c->node];
+	const struct sim_thost *sh = &e->hosts[e->node[nr->target].host0];
+	const struct sim_map *m = &sh->eh;
+	if (c->attempt > 0)
+		cnt(e, (int)c->node)->syn_retrans++;
+	if (c->nmaps == 0xff && translate(e, c) < 0) {
+		syn_lost(e, ci); /* no public port at the NAT: the SYN goes nowhere */
+		return;
+	}
+	/* the server will look this 4-tuple up when the SYN lands: fetch its slot now */
+	if (m->cap)
+		__builtin_prefetch(&m->s[(uint32_t)tw_hash64(ehkey(c->daddr - sh->addr0, c->dport,
+								      c->saddr, c->sport)) &
+					 (m->cap - 1)]);
+	c->tarrive = e->now + nr->n->rtt_ns / 2;
+	if (sim_fifo_push(&nr->syn_q, ci) < 0)
+		e->err = -ENOMEM;
 }
 
 void sim_syn(struct sim_eng *e, uint32_t ci)
@@ -576,12 +612,6 @@ void sim_syn(struct sim_eng *e, uint32_t ci)
 	uint32_t tsval, *v;
 	bool has_ts;
 
-	if (c->attempt > 0)
-		cnt(e, node)->syn_retrans++;
-	if (c->nmaps == 0xff && translate(e, c) < 0) {
-		syn_lost(e, ci);
-		return;
-	}
 	tsval = sock_tsval(e, cs);
 	has_ts = ch->ts.timestamps != 0 && !c->strip;
 	v = sim_map_get(&sh->eh, ehkey(c->daddr - sh->addr0, c->dport, c->saddr, c->sport));

@@ -134,7 +134,8 @@ void lab_topo_init(struct lab_topo *t, const struct lab_plan *p, int pid)
 	snprintf(t->prefix, sizeof(t->prefix), LAB_NS_PREFIX "%d", pid);
 	t->n = p->nhosts;
 	for (int i = 0; i < p->nhosts; i++)
-		snprintf(t->ns[i], LAB_NS_LEN, "%s-%s", t->prefix, role_name[p->hosts[i].role]);
+		snprintf(t->ns[i], LAB_NS_LEN, LAB_NS_PREFIX "%d-%s", pid,
+			 role_name[p->hosts[i].role]);
 	t->relay = p->middle >= 0 && p->middle_kind == SIM_NODE_L7LB;
 }
 

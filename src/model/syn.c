@@ -17,28 +17,35 @@ int tw_syn_schedule(const struct tw_profile *p, int syn_retries, int64_t *at, in
 {
 	/* §10: TCP_TIMEOUT_INIT 3 s before 3.1, 1 s after; doubling, capped at TCP_RTO_MAX */
 	const int64_t rto_max = 120 * NS_S;
-	int64_t rto = p->syn_sched == TW_SYN_INIT3S ? 3 * NS_S : NS_S;
-	int64_t t = 0;
-	int n = 0, linear = 0, total;
+	const int64_t rto0 = p->syn_sched == TW_SYN_INIT3S ? 3 * NS_S : NS_S;
+	int64_t rto = rto0, t = 0, limit;
+	int n = 0, linear = 0, max;
 
 	if (syn_retries < 0)
 		syn_retries = tw_syn_retries_default(p);
-	total = syn_retries;
-	/* §10 (6.5+): tcp_syn_linear_timeouts = 4 timeouts at the initial RTO first, and the
-	 * budget becomes syn_retries + 4 */
+	/* The timer gives up at the first firing where either the elapsed time reaches what
+	 * syn_retries exponential timeouts would take, rto0 * (2^(retries+1) - 1), or the
+	 * retransmissions reach the budget. §10 with docs/kernel-tw-spec-notes.md: on 6.18,
+	 * tcp_syn_retries 1, 2, 3, 4 fail at 3, 7, 19, 35 s after 2, 5, 7, 8 retransmissions. */
+	limit = rto0 * ((2LL << (syn_retries < 30 ? syn_retries : 30)) - 1);
+	max = syn_retries;
+	/* 6.5+: tcp_syn_linear_timeouts = 4 timeouts at the initial RTO first, and the budget
+	 * becomes syn_retries + 4 */
 	if (p->syn_sched == TW_SYN_LINEAR4) {
 		linear = 4;
-		total += linear;
+		max += linear;
 	}
-	if (total > TW_SYN_MAX_TRIES)
-		total = TW_SYN_MAX_TRIES;
-	for (n = 0; n < total; n++) {
-		t += rto;
-		at[n] = t;
-		if (n >= linear)
+	if (max > TW_SYN_MAX_TRIES)
+		max = TW_SYN_MAX_TRIES;
+	for (;;) {
+		t += rto; /* the timer fires */
+		if (t >= limit || n >= max)
+			break;
+		at[n++] = t;
+		if (n > linear)
 			rto = rto * 2 > rto_max ? rto_max : rto * 2;
 	}
-	*fail_ns = t + rto;
+	*fail_ns = t;
 	return n;
 }
 

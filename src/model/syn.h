@@ -17,6 +17,7 @@ int tw_syn_retries_default(const struct tw_profile *p);
 /*
  * §10: the SYN retransmission times (ns after the first SYN) into at[0..n), and the time
  * connect() fails with ETIMEDOUT into *fail_ns. syn_retries < 0 takes the era's default.
+ * Small syn_retries on 6.5+ are bounded by time, not count (checked on 6.18).
  * Returns n (number of retransmissions, <= TW_SYN_MAX_TRIES).
  */
 int tw_syn_schedule(const struct tw_profile *p, int syn_retries, int64_t *at, int64_t *fail_ns);

@@ -724,8 +724,11 @@ void sim_close(struct sim_eng *e, uint32_t ci)
 	e->socks[ss].snd_nxt = s_end;
 	e->socks[ss].rcv_nxt = c_end;
 	if (nr->n->linger0) {
-		/* §7: RST, TCPAbortOnData on the closer, EstabResets on the peer, no TIME-WAIT */
+		/* §7: RST, TCPAbortOnData on the closer, no TIME-WAIT; both ends leave
+		 * ESTABLISHED for CLOSE, so both count EstabResets (seen on 6.18, see
+		 * docs/kernel-tw-spec-notes.md) */
 		cnt(e, closer_node)->abort_on_data++;
+		cnt(e, closer_node)->estab_resets++;
 		cnt(e, other_node)->estab_resets++;
 		sock_release(e, closer);
 	} else {

@@ -207,6 +207,17 @@ static void test_syn_schedule(void **st)
 	n = tw_syn_schedule(prof("4.19"), 2, at, &fail);
 	assert_int_equal(n, 2);
 	assert_true(fail == 7 * S);
+	/* measured on 6.18 (docs/kernel-tw-spec-notes.md): retries 1, 2, 3, 4 -> fail at 3, 7,
+	 * 19, 35 s after 2, 5, 7, 8 retransmissions */
+	{
+		static const int nre[] = { 2, 5, 7, 8 };
+		static const int64_t tf[] = { 3, 7, 19, 35 };
+		for (int r = 1; r <= 4; r++) {
+			n = tw_syn_schedule(prof("6.12"), r, at, &fail);
+			assert_int_equal(n, nre[r - 1]);
+			assert_true(fail == tf[r - 1] * S);
+		}
+	}
 }
 
 static void test_syn_in_timewait(void **st)

@@ -162,3 +162,43 @@ PY
 		[ "$output" = "110 7 2" ]
 	fi
 }
+
+@test "sim kernel: an orphaned FIN_WAIT2 becomes a TIME-WAIT in substate FIN_WAIT2 (st 05) living tcp_fin_timeout (§1.1, §8)" {
+	cat >"$tmp/t.py" <<'PY'
+import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 8080)); s.listen(8)
+c = socket.create_connection(("127.0.0.1", 8080)); a, _ = s.accept()
+c.close(); time.sleep(0.3)
+def rows():
+    out = []
+    for line in open("/proc/net/tcp").read().split("\n")[1:]:
+        f = line.split()
+        if len(f) > 9 and f[3] in ("05", "06"):
+            out.append(f[3] + ":" + f[5].split(":")[0])
+    return " ".join(out) or "none"
+print(rows()); time.sleep(2.2); print(rows())
+PY
+	run in_ns "$tmp/t.py" net.ipv4.tcp_fin_timeout=2
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "05:03" ]
+	[ "${lines[1]}" = "none" ]
+}
+
+@test "sim kernel: a SYN that meets the server's TIME-WAIT re-opens the 4-tuple, with or without timestamps (§5.1)" {
+	cat >"$tmp/t.py" <<'PY'
+import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 8081)); s.listen(8)
+def dial():
+    c = socket.socket(); c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    c.bind(("127.0.0.1", 41000)); c.connect(("127.0.0.1", 8081)); return c
+c = dial(); a, _ = s.accept(); a.close(); time.sleep(0.05); c.close(); time.sleep(0.05)
+tw = sum(1 for l in open("/proc/net/tcp").read().split("\n")[1:] if l.split()[3:4] == ["06"])
+c = dial(); a, _ = s.accept()
+tw2 = sum(1 for l in open("/proc/net/tcp").read().split("\n")[1:] if l.split()[3:4] == ["06"])
+print(tw, tw2)
+PY
+	run in_ns "$tmp/t.py"
+	[ "$output" = "1 0" ]
+	run in_ns "$tmp/t.py" net.ipv4.tcp_timestamps=0
+	[ "$output" = "1 0" ]
+}

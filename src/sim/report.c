@@ -142,6 +142,12 @@ void sim_report_json(FILE *f, const struct sim_scenario *sc, const struct sim_re
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);
+	/* the simulator's own cost (bench/sim-speed) */
+	jw_obj_begin(&w, "engine");
+	jw_uint(&w, "events", r->events);
+	jw_uint(&w, "time_wait_records_peak", r->tw_records_peak);
+	jw_uint(&w, "state_bytes", r->sim_bytes_peak);
+	jw_obj_end(&w);
 	jw_obj_begin(&w, "series");
 	if (with_series)
 		for (int i = 0; i < r->nhosts; i++)

@@ -299,9 +299,9 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 	case 3: {
 		struct sim_twq *q = &e->twq[which];
 		uint32_t si = sim_fifo_front(&q->q), mask = q->q.cap - 1;
-		if (q->q.n > 16) {
-			sim_tw_prefetch(e, q->q.v[(q->q.head + 16) & mask], 0);
-			sim_tw_prefetch(e, q->q.v[(q->q.head + 8) & mask], 1);
+		if (q->q.n > 64) {
+			sim_tw_prefetch(e, q->q.v[(q->q.head + 64) & mask], 0);
+			sim_tw_prefetch(e, q->q.v[(q->q.head + 32) & mask], 1);
 		}
 		struct sim_sock *s = &e->socks[si];
 		if (s->state == SOCK_TW) {

@@ -24,6 +24,8 @@ static const char *const series_cols[] = {
 };
 #define NCOLS ((int)(sizeof(series_cols) / sizeof(series_cols[0])))
 
+const int sim_latency_steps_s[SIM_LAT_STEPS] = { 1, 3, 7, 15, 31, 63 };
+
 uint64_t sim_rand(struct sim_eng *e)
 {
 	e->rng += 0x9e3779b97f4a7c15ULL; /* splitmix64: seedable, full period */

@@ -567,8 +567,12 @@ static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts)
 	cnt(e, (int)c->node)->connections_ok++;
 	e->group_est[c->node]++;
 	e->group_est[nr->target]++;
-	if (nr->kind == SIM_NODE_CLIENT)
-		hist_record(&e->res->latency, (uint64_t)(e->now + nr->n->rtt_ns / 2 - c->start));
+	if (nr->kind == SIM_NODE_CLIENT) {
+		int64_t lat = e->now + nr->n->rtt_ns / 2 - c->start;
+		hist_record(&e->res->latency, (uint64_t)lat);
+		for (int k = 0; k < SIM_LAT_STEPS && lat >= sim_latency_steps_s[k] * NS; k++)
+			e->res->latency_over[k]++;
+	}
 	/* now is the SYN's arrival, half an RTT after it left; the close comes after the
 	 * requests, and syn0 now holds that time */
 	c->syn0 = e->now + nr->n->rtt_ns / 2 + nr->dur_ns;

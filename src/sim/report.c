@@ -59,6 +59,13 @@ void sim_report_text(FILE *f, const struct sim_scenario *sc, const struct sim_re
 			units_fmt_duration(a, sizeof(a), (int64_t)hist_percentile(&r->latency, 50)),
 			units_fmt_duration(b, sizeof(b), (int64_t)hist_percentile(&r->latency, 99)),
 			units_fmt_duration(d, sizeof(d), (int64_t)r->latency.max));
+	if (r->latency_over[0]) {
+		fprintf(f, "slow connects (SYN retransmitted):");
+		for (int k = 0; k < SIM_LAT_STEPS && r->latency_over[k]; k++)
+			fprintf(f, " >=%ds %s", sim_latency_steps_s[k],
+				units_fmt_count(a, sizeof(a), r->latency_over[k]));
+		fprintf(f, "\n");
+	}
 	if (r->syn_dropped)
 		fprintf(f, "SYNs dropped by tcp_tw_recycle (PAWSPassive): %s\n",
 			units_fmt_count(a, sizeof(a), r->syn_dropped));
@@ -118,6 +125,11 @@ void sim_report_json(FILE *f, const struct sim_scenario *sc, const struct sim_re
 	jw_double(&w, "p90", (double)hist_percentile(&r->latency, 90) / 1e6, 3);
 	jw_double(&w, "p99", (double)hist_percentile(&r->latency, 99) / 1e6, 3);
 	jw_double(&w, "max", (double)(r->latency.count ? r->latency.max : 0) / 1e6, 3);
+	for (int k = 0; k < SIM_LAT_STEPS; k++) {
+		char key[24];
+		snprintf(key, sizeof(key), "over_%ds", sim_latency_steps_s[k]);
+		jw_uint(&w, key, r->latency_over[k]);
+	}
 	jw_obj_end(&w);
 	jw_obj_end(&w);
 	jw_arr_begin(&w, "hosts");

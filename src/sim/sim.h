@@ -142,6 +142,10 @@ struct sim_host_result {
 	struct series series;
 };
 
+#define SIM_LAT_STEPS 6
+/* Thresholds of sim_result.latency_over, seconds. */
+extern const int sim_latency_steps_s[SIM_LAT_STEPS];
+
 struct sim_result {
 	uint64_t connections_ok;      /* outgoing connections of client groups that completed */
 	uint64_t connect_errors[SIM_ERR_N];
@@ -154,6 +158,8 @@ struct sim_result {
 	uint64_t tw_records_peak;     /* peak TIME-WAIT records alive in the simulator */
 	uint64_t sim_bytes_peak;      /* simulator memory for connection state at that peak */
 	struct hist latency;          /* connect latency (ns) of client groups, SYN retries included */
+	/* connects that took at least 1, 3, 7, 15, 31, 63 s: SYN retransmissions (§10) */
+	uint64_t latency_over[SIM_LAT_STEPS];
 	int nhosts;
 	struct sim_host_result *hosts;
 };

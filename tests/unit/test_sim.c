@@ -276,6 +276,8 @@ static void test_nat_recycle(void **st)
 	/* retries at 1, 3, 7 ... s: latencies of at least 1 s, and fast ones */
 	assert_true(hist_percentile(&r.latency, 10) < 100 * 1000000ULL);
 	assert_true(r.latency.max >= 1 * S);
+	assert_true(r.latency_over[0] > 10 && r.latency_over[1] > 0);
+	assert_true(r.latency_over[1] <= r.latency_over[0]);
 	sim_result_fini(&r);
 	load(&sc, "nat-recycle", off);
 	run(&sc, &r);

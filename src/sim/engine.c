@@ -172,25 +172,33 @@ static double node_rate(const struct sim_eng *e, const struct sim_nrt *nr, int64
 
 static void next_arrival(struct sim_eng *e, struct sim_nrt *nr)
 {
+	const struct sim_node *n = nr->n;
 	double r = node_rate(e, nr, e->now);
+	if (n->arrival == SIM_ARRIVAL_RAMP) {
+		/* arrival k comes when the integral of the rate, r0 t + (r1 - r0) t^2 / 2T,
+		 * reaches k: exact, and a ramp may start from 0 */
+		double T = (double)e->end / 1e9, k = (double)(nr->arrivals + 1);
+		double b = n->rate * n->count, a = (n->rate_to - n->rate) * n->count / (2 * T);
+		double t, disc = b * b + 4 * a * k;
+		if (a == 0)
+			t = b > 0 ? k / b : -1;
+		else
+			t = disc < 0 ? -1 : (-b + sqrt(disc)) / (2 * a);
+		nr->next_arrival = t < 0 || t * 1e9 > 9e18 ? INT64_MAX : (int64_t)(t * 1e9);
+		if (nr->next_arrival <= e->now && nr->next_arrival != INT64_MAX)
+			nr->next_arrival = e->now + 1;
+		return;
+	}
 	if (r <= 0) {
 		nr->next_arrival = INT64_MAX;
 		return;
 	}
-	switch (nr->n->arrival) {
-	case SIM_ARRIVAL_CONSTANT:
+	if (n->arrival == SIM_ARRIVAL_CONSTANT) {
 		/* from the count, not by adding intervals: no drift over millions of steps */
 		nr->next_arrival = (int64_t)((double)(nr->arrivals + 1) * 1e9 / r);
-		break;
-	case SIM_ARRIVAL_POISSON: {
+	} else {
 		double u = ((double)(sim_rand(e) >> 11) + 1.0) / 9007199254740993.0; /* (0,1] */
 		nr->next_arrival = e->now + 1 + (int64_t)(-log(u) * 1e9 / r);
-		break;
-	}
-	case SIM_ARRIVAL_RAMP:
-	default:
-		nr->next_arrival = e->now + 1 + (int64_t)(1e9 / r);
-		break;
 	}
 }
 

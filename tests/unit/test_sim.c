@@ -427,6 +427,49 @@ static void test_bucket_overflow(void **st)
 	sim_result_fini(&r);
 }
 
+static void run_text(const char *text, struct sim_result *r)
+{
+	struct sim_scenario sc;
+	if (sim_scenario_load_string(text, "t.ini", &sc, err, sizeof(err)))
+		fail_msg("%s", err);
+	run(&sc, r);
+}
+
+static void test_arrivals_and_hops(void **st)
+{
+	struct sim_result r;
+	/* constant: exactly rate x duration connects; ramp 0 -> 2000/s: about 1000/s average */
+	run_text("[sim]\nduration=10s\n[client c]\nrate=500/s\nvia=s\n[server s]\n", &r);
+	assert_int_equal(r.attempts, 5000);
+	sim_result_fini(&r);
+	run_text("[sim]\nduration=10s\n[client c]\nrate=0/s\nrate_to=2000/s\narrival=ramp\n"
+		 "via=s\n[server s]\n", &r);
+	assert_true(r.attempts > 9000 && r.attempts < 11000);
+	sim_result_fini(&r);
+	run_text("[sim]\nduration=20s\n[client c]\nrate=500/s\narrival=poisson\nvia=s\n"
+		 "[server s]\n", &r);
+	assert_true(r.attempts > 9500 && r.attempts < 10500);
+	sim_result_fini(&r);
+	/* a NAT with one public IP, sequential ports held 120 s after each flow: its 64512
+	 * ports run out after about 64.5 s at 1000 flows/s */
+	run_text("[sim]\nduration=70s\n[client c]\ncount=10\nrate=100/s\ncloses=server\nvia=n\n"
+		 "[nat n]\nmapping=sequential\nvia=s\n[server s]\n", &r);
+	assert_true(sim_result_host(&r, "n")->c.nat_port_fail > 1000);
+	assert_true(sim_result_host(&r, "c")->c.syn_retrans > 1000);
+	assert_true(r.connections_ok >= 64400 && r.connections_ok <= 64600);
+	sim_result_fini(&r);
+	/* an L4 balancer that strips timestamps: the 3.10 recycle client's TIME-WAITs last
+	 * 60 s (about 70 x 60), as behind the L7 one (§6) */
+	run_text("[sim]\nduration=70s\nkernel=3.10\n[client c]\nrate=70/s\ntw_recycle=1\n"
+		 "via=lb\n[l4lb lb]\nstrip_timestamps=yes\nvia=s\n[server s]\n", &r);
+	assert_true(sim_result_host(&r, "c")->time_wait_max >= 4150);
+	sim_result_fini(&r);
+	run_text("[sim]\nduration=70s\nkernel=3.10\n[client c]\nrate=70/s\ntw_recycle=1\n"
+		 "via=lb\n[l4lb lb]\nvia=s\n[server s]\n", &r);
+	assert_true(sim_result_host(&r, "c")->time_wait_max < 100);
+	sim_result_fini(&r);
+}
+
 static void test_determinism(void **st)
 {
 	struct sim_scenario sc;
@@ -461,6 +504,7 @@ int main(void)
 		cmocka_unit_test(test_random_offsets),  cmocka_unit_test(test_slb_strips_ts),
 		cmocka_unit_test(test_tw_reuse_client), cmocka_unit_test(test_tw_memory),
 		cmocka_unit_test(test_bucket_overflow), cmocka_unit_test(test_determinism),
+		cmocka_unit_test(test_arrivals_and_hops),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,9 +16,13 @@ teardown() {
 	in_ns "sysctl -qw net.ipv4.tcp_fin_timeout=30
 	       '$CHURN' -p 80 -n 3 -w -H 10 > '$TMP/churn' &
 	       for i in \$(seq 200); do grep -qs made '$TMP/churn' && break; sleep 0.1; done
-	       ss -Htano state fin-wait-2 > '$TMP/ss'
+	       # the peer's ACK of our FIN may still be on its way (FIN-WAIT-1): poll
+	       for i in \$(seq 100); do
+	           ss -Htano state fin-wait-2 > '$TMP/ss'; [ \$(wc -l < '$TMP/ss') -ge 3 ] && break
+	           sleep 0.05
+	       done
 	       '$TWKIT' doctor --json > '$TMP/d.json'; wait"
-	cat "$TMP/ss"
+	cat "$TMP/ss" "$TMP/churn"
 	[ "$(wc -l < "$TMP/ss")" -eq 3 ]
 	# the timer is the TIME-WAIT timer, armed with tcp_fin_timeout (30 s), not 60 s;
 	# ss prints the time left as "29sec" (or "6.900ms" for 6.9 s in some versions)

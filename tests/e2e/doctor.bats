@@ -34,6 +34,7 @@ teardown() {
 @test "doctor: counts exactly what ss counts, in the right group, at the rate they were made" {
 	# 1,100 connections at 100/s, the client closing first: 11 s of steady creation.
 	in_ns "'$CHURN' -p 8080 -n 1100 -r 100 >/dev/null &&
+	       $WAIT_TW 1100 &&
 	       ss -Htan state time-wait | wc -l > '$TMP/ss' &&
 	       '$TWKIT' doctor --json > '$TMP/d.json'"
 	ss=$(cat "$TMP/ss")
@@ -70,7 +71,7 @@ teardown() {
 }
 
 @test "doctor: the server closing first is server-time-wait, harmless, no exhaustion" {
-	in_ns "'$CHURN' -p 8080 -n 300 -s >/dev/null; '$TWKIT' doctor --json > '$TMP/d.json'"
+	in_ns "'$CHURN' -p 8080 -n 300 -s >/dev/null; $WAIT_TW 300; '$TWKIT' doctor --json > '$TMP/d.json'"
 	[ "$(jq .sockets.time_wait_incoming "$TMP/d.json")" -eq 300 ]
 	[ "$(jq -r '.findings[] | select(.id=="server-time-wait") | .severity' "$TMP/d.json")" = info ]
 	jq -r '.findings[] | select(.id=="server-time-wait") | .summary' "$TMP/d.json" | grep -q harmless

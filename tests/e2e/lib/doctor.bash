@@ -2,6 +2,8 @@
 # `unshare -n` (dies with its process) or `ip netns add twk-doc-<pid>-*` removed in teardown.
 
 CHURN="$TWKIT_BUILD/tests/helpers/tw_churn"
+# Inside in_ns: wait (up to 5 s) until N TIME-WAIT exist: the last FINs may still be in flight.
+WAIT_TW='wait_tw() { for _ in $(seq 100); do [ $(ss -Htan state time-wait | wc -l) -ge $1 ] && return 0; sleep 0.05; done; return 1; }; wait_tw'
 
 # Run a bash snippet in a fresh network namespace with lo up.
 in_ns() {

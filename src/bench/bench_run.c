@@ -8,6 +8,7 @@
 #include "bench/bench.h"
 
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -23,8 +24,19 @@
 #include "model/bench_budget.h"
 #include "model/profile.h"
 
-static const char *const cols[] = { "rate", "failed", "tw_client", "tw_server", "in_flight" };
-#define NCOLS 5
+/*
+ * Columns of the per-second series. The first five are the original ones (their order is part of
+ * the CSV contract); then failures per second by errno name, so a reader (lab) can place the
+ * first EADDRNOTAVAIL without guessing which errno "failed" was. "other" is every errno not
+ * named here; the named columns plus "other" add up to "failed".
+ */
+static const char *const cols[] = { "rate",	 "failed",	  "tw_client",	  "tw_server",
+				    "in_flight", "EADDRNOTAVAIL", "ETIMEDOUT",	  "ECONNREFUSED",
+				    "ECONNRESET", "EMFILE",	  "other" };
+#define NCOLS ((int)(sizeof(cols) / sizeof(cols[0])))
+#define COL_ERRNO0 5 /* first per-errno column */
+static const int col_errnos[] = { EADDRNOTAVAIL, ETIMEDOUT, ECONNREFUSED, ECONNRESET, EMFILE };
+#define NCOL_ERRNOS ((int)(sizeof(col_errnos) / sizeof(col_errnos[0])))
 
 static int64_t now_ns(void)
 {
@@ -188,6 +200,7 @@ static void sample(struct bench_result *r, const struct bench_stats *cur, struct
 		   double t, double span)
 {
 	uint32_t twc = 0, tws = 0;
+	uint64_t named;
 	double row[NCOLS];
 	int rc = count_tw(r->have_client ? &r->cfg.target : NULL,
 			  r->server_local ? (r->have_client ? &r->cfg.target : &r->cfg.listen) : NULL,
@@ -205,6 +218,14 @@ static void sample(struct bench_result *r, const struct bench_stats *cur, struct
 	row[2] = twc;
 	row[3] = tws;
 	row[4] = (double)cur->in_flight;
+	named = 0;
+	for (int k = 0; k < NCOL_ERRNOS; k++) {
+		uint64_t d = cur->failed[col_errnos[k]] - prev->failed[col_errnos[k]];
+		row[COL_ERRNO0 + k] = (double)d / span;
+		named += d;
+	}
+	row[COL_ERRNO0 + NCOL_ERRNOS] =
+		(double)(bench_stats_failed(cur) - bench_stats_failed(prev) - named) / span;
 	series_add(&r->series, t, row);
 	if (!r->cfg.quiet && isatty(STDERR_FILENO)) {
 		char a[32], f[32];
@@ -337,10 +358,17 @@ int bench_run(const struct bench_cfg *cfg_in, struct bench_result *r)
 		bench_client_stop(cl, &r->st);
 		cl = NULL;
 	}
-	if (r->series.nrows == 0 || r->series.t[r->series.nrows - 1] < r->elapsed_s - 0.05) {
-		/* a last, partial row so short runs have a series too; rates per second */
-		double part = r->elapsed_s - (r->series.nrows ? r->series.t[r->series.nrows - 1] : 0);
-		sample(r, &r->st, &prev, r->elapsed_s, part > 0.001 ? part : 0.001);
+	if (r->series.nrows == 0 || r->series.t[r->series.nrows - 1] < r->elapsed_s - 0.05 ||
+	    r->st.completed != prev.completed ||
+	    bench_stats_failed(&r->st) != bench_stats_failed(&prev)) {
+		/* a last, partial row so short runs have a series too, and so that rate x span
+		 * over the rows adds up to the totals exactly: its time is whole milliseconds (the
+		 * JSON keeps three decimals) and at least 1 ms after the previous row */
+		double last = r->series.nrows ? r->series.t[r->series.nrows - 1] : 0;
+		double t_end = ceil(r->elapsed_s * 1e3) / 1e3;
+		if (t_end < last + 0.001)
+			t_end = last + 0.001;
+		sample(r, &r->st, &prev, t_end, t_end - last);
 	}
 	if (srv) {
 		bench_server_stats(srv, &r->srv);

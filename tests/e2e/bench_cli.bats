@@ -53,7 +53,7 @@ teardown() { bench_ns_cleanup; }
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"TIME-WAIT"* ]]
 	[[ "$output" == *"client closes first"* ]]
-	head -1 "$BATS_TEST_TMPDIR/s.csv" | grep -q '^t,rate,failed,tw_client,tw_server,in_flight'
+	head -1 "$BATS_TEST_TMPDIR/s.csv" | grep -q '^t,rate,failed,tw_client,tw_server,in_flight,EADDRNOTAVAIL,ETIMEDOUT,ECONNREFUSED,ECONNRESET,EMFILE,other$'
 	[ "$(wc -l < "$BATS_TEST_TMPDIR/s.csv")" -ge 3 ]
 	grep -q '<svg' "$BATS_TEST_TMPDIR/s.svg"
 }

@@ -15,6 +15,11 @@ churn() { # extra bench options...
 		"$TWKIT" bench --rate 300 --duration 4s --json -q "$@"
 }
 
+# jq program: sum over the series of column $1 x the row's span (rows hold rates per second)
+series_sum() {
+	printf '[.series as $s | range(0; $s | length) | $s[.].%s * ($s[.].t - (if . > 0 then $s[. - 1].t else 0 end))] | add // 0 | . + 0.5 | floor' "$1"
+}
+
 invariant() {
 	[ "$(bj '.totals.attempted == .totals.completed + .totals.failed_total + .totals.in_flight')" = true ]
 	[ "$(bj '[.totals.failed[]] | add // 0')" = "$(bj .totals.failed_total)" ]
@@ -29,6 +34,12 @@ invariant() {
 	[ "$(bj .totals.completed)" -ge 400 ]
 	[ "$(bj .time_wait.client_max)" -ge 400 ]
 	[ "$(bj .budget.usable_ports)" -eq 500 ]
+	# the per-second errno columns (rates over each row's span) add up to the totals
+	[ "$(bj "$(series_sum EADDRNOTAVAIL)")" -eq "$(bj .totals.failed.EADDRNOTAVAIL)" ]
+	[ "$(bj "$(series_sum failed)")" -eq "$(bj .totals.failed_total)" ]
+	[ "$(bj "$(series_sum rate)")" -eq "$(bj .totals.completed)" ]
+	# and the named columns plus "other" add up to "failed", row by row
+	[ "$(bj '[.series[] | (.failed - .EADDRNOTAVAIL - .ETIMEDOUT - .ECONNREFUSED - .ECONNRESET - .EMFILE - .other) | fabs] | max < 0.01')" = true ]
 }
 
 @test "bench ns: --linger0 client leaves no client TIME-WAIT and no EADDRNOTAVAIL" {

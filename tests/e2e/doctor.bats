@@ -33,7 +33,9 @@ teardown() {
 
 @test "doctor: counts exactly what ss counts, in the right group, at the rate they were made" {
 	# 1,100 connections at 100/s, the client closing first: 11 s of steady creation.
-	in_ns "'$CHURN' -p 8080 -n 1100 -r 100 >/dev/null &&
+	# tcp_tw_reuse=0: with the loopback default (2) connect() may take over a 1 s old
+	# TIME-WAIT it meets while scanning, and fewer than 1,100 would remain
+	in_ns "sysctl -qw net.ipv4.tcp_tw_reuse=0 && '$CHURN' -p 8080 -n 1100 -r 100 >/dev/null &&
 	       $WAIT_TW 1100 &&
 	       ss -Htan state time-wait | wc -l > '$TMP/ss' &&
 	       '$TWKIT' doctor --json > '$TMP/d.json'"
@@ -107,7 +109,8 @@ teardown() {
 }
 
 @test "doctor: a capture replays to the same JSON; --prom and --watch work on it" {
-	in_ns "'$CHURN' -p 8080 -n 500 >/dev/null; '$CHURN' -p 9090 -n 80 -s >/dev/null;
+	in_ns "sysctl -qw net.ipv4.tcp_tw_reuse=0; '$CHURN' -p 8080 -n 500 >/dev/null;
+	       '$CHURN' -p 9090 -n 80 -s >/dev/null; $WAIT_TW 580;
 	       '$TWKIT' doctor --json --record '$TMP/cap' > '$TMP/live.json'"
 	"$TWKIT" doctor --json --replay "$TMP/cap" > "$TMP/replay.json"
 	diff <(jq 'del(.source)' "$TMP/live.json") <(jq 'del(.source)' "$TMP/replay.json")

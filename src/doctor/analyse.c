@@ -13,9 +13,6 @@
 
 #include "kernel/sockdiag.h"
 
-/* Linux default ephemeral range a remote Linux client uses: 32768-60999 (§3.1) */
-#define PEER_DEFAULT_PORTS (60999u - 32768u + 1u)
-
 struct key {
 	uint8_t dir;
 	uint16_t port;
@@ -179,7 +176,8 @@ int doc_analyse(const struct snapshot *s, struct doc_analysis *a)
 	a->tw_reuse = s->set.tcp_tw_reuse >= 0 ? s->set.tcp_tw_reuse : a->prof->reuse_default;
 	a->timestamps = s->set.tcp_timestamps >= 0 ? s->set.tcp_timestamps : 1;
 	a->tw_reuse_delay = s->set.tcp_tw_reuse_delay;
-	a->ports_peer_default = PEER_DEFAULT_PORTS;
+	/* A remote client's range is unknown: assume the default of this era (§3.1). */
+	a->ports_peer_default = tw_ports_usable(a->prof, a->prof->port_lo, a->prof->port_hi, NULL);
 
 	/* Pass 1: listeners and bind()-held ports (§3.3: connect() skips them). */
 	tw_portset_clear(listen_ports);

@@ -60,11 +60,13 @@ int tw_ports_visited(const struct tw_profile *p, uint16_t lo, uint16_t hi, uint1
 	if (port < lo || port > hi)
 		return 0;
 	remaining = (uint32_t)hi + 1 - lo;
-	/* §3.2 C-E (4.6+): remaining rounded down to even when > 1; the walk covers
-	 * lo .. lo+remaining-1, so an odd-sized range never offers its top port. */
-	if (p->port_alg >= TW_PORT_ALG_HINT_PARITY && remaining > 1)
-		remaining &= ~1u;
-	return (uint32_t)(port - lo) < remaining;
+	/* §3.2 C-E (4.6+): remaining is rounded down to even and the start offset is even and
+	 * below it, but the walk wraps only past hi: from offset >= 2 it reaches the top port.
+	 * Only a 3-port range (scan of 2, offset always 0) never offers its top port; larger
+	 * odd ranges offer every port to some attempts (seen on 6.18, kernel_facts #2). */
+	if (p->port_alg >= TW_PORT_ALG_HINT_PARITY && remaining == 3)
+		return port != hi;
+	return 1;
 }
 
 uint32_t tw_ports_usable(const struct tw_profile *p, uint16_t lo, uint16_t hi,

@@ -22,13 +22,13 @@ int tw_portset_parse_list(struct tw_portset *s, const char *text);
 
 /*
  * Ports connect() can pick toward one destination (one (local IP, remote IP, remote port)):
- * the ports of [lo, hi] that connect()'s search visits under this era (§3.2: from 4.6 on the
- * scan length is rounded down to even, so when lo and hi have the same parity the top port is
- * never chosen), minus those in `excluded` (may be NULL).
+ * the ports of [lo, hi] that connect()'s search visits under this era, minus those in
+ * `excluded` (may be NULL). §3.2 C-E (4.6+): the scan length is rounded down to even, but a
+ * walk from an offset >= 2 reaches the top port, so only a 3-port range loses its top port.
  */
 uint32_t tw_ports_usable(const struct tw_profile *p, uint16_t lo, uint16_t hi,
 			 const struct tw_portset *excluded);
-/* Whether the era's search ever visits port `port` of [lo, hi] (the parity rule above). */
+/* Whether some attempt of the era's search visits port `port` of [lo, hi] (rule above). */
 int tw_ports_visited(const struct tw_profile *p, uint16_t lo, uint16_t hi, uint16_t port);
 
 #endif

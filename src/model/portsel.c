@@ -102,20 +102,29 @@ static int walk_step1(const struct tw_portsel_req *r, uint32_t remaining, uint32
 	return -EADDRNOTAVAIL;
 }
 
-/* §3.2 C-E: even-relative pass from offset (low bit cleared), then the odd pass. */
-static int walk_parity(const struct tw_portsel_req *r, uint32_t remaining, uint32_t offset,
-		       uint32_t *port, uint32_t *i_out, uint32_t *probes)
+/*
+ * §3.2 C-E: even-relative pass from offset (low bit cleared), then the odd pass. Each pass
+ * tests remaining/2 candidates (remaining is the scan length, rounded down to even), stepping
+ * by 2 from lo + start and wrapping by subtracting remaining only once the port passes hi.
+ * When the range has an odd size (n = remaining + 1), a walk that starts at 2 or above
+ * therefore reaches the top port hi, and misses lo instead (seen on 6.18, kernel_facts #2).
+ */
+static int walk_parity(const struct tw_portsel_req *r, uint32_t n, uint32_t remaining,
+		       uint32_t offset, uint32_t *port, uint32_t *i_out, uint32_t *probes)
 {
 	offset &= ~1u;
 	for (uint32_t pass = 0; pass < 2; pass++) {
 		uint32_t start = offset + pass, hit;
-		/* a range of one port has remaining 1: the odd pass starts past the end */
-		if (start >= remaining)
-			start -= remaining & ~1u ? remaining & ~1u : 0;
-		if (walk_seg(r, start, remaining, 2, &hit, probes) ||
-		    walk_seg(r, pass, start, 2, &hit, probes)) {
+		/* unwrapped candidates start + 2j, j < remaining/2 (i < remaining in the kernel);
+		 * those at or past n come back as (first one past n, of start's parity) - remaining */
+		uint32_t end = start + remaining;
+		uint32_t wrap = n + ((n ^ start) & 1);
+		if (pass && remaining <= 1)
+			break; /* a one-port range has no odd pass */
+		if (walk_seg(r, start, end < n ? end : n, 2, &hit, probes) ||
+		    (end > wrap && walk_seg(r, wrap - remaining, end - remaining, 2, &hit, probes))) {
 			*port = r->lo + hit;
-			*i_out = (hit + remaining - start) % remaining;
+			*i_out = hit >= start ? hit - start : hit + remaining - start;
 			return 0;
 		}
 	}
@@ -125,12 +134,12 @@ static int walk_parity(const struct tw_portsel_req *r, uint32_t remaining, uint3
 int tw_port_select(const struct tw_profile *p, struct tw_portsel *st,
 		   const struct tw_portsel_req *r, uint16_t *port, uint32_t *probes)
 {
-	uint32_t remaining, offset, got = 0, i = 0, n = 0, idx = 0;
+	uint32_t n_ports, remaining, offset, got = 0, i = 0, n = 0, idx = 0;
 	int rc;
 
 	if (r->lo > r->hi || r->lo == 0)
 		return -EADDRNOTAVAIL;
-	remaining = (uint32_t)r->hi + 1 - r->lo;
+	n_ports = remaining = (uint32_t)r->hi + 1 - r->lo;
 	if (r->socket_range && p->has_local_port_range_opt) {
 		/* §3.2 F: IP_LOCAL_PORT_RANGE: step 1, no parity split or rounding */
 		offset = (uint32_t)(r->port_offset % remaining);
@@ -154,7 +163,7 @@ int tw_port_select(const struct tw_profile *p, struct tw_portsel *st,
 		if (remaining > 1)
 			remaining &= ~1u;
 		offset = (uint32_t)((st->hint + r->port_offset) % remaining);
-		rc = walk_parity(r, remaining, offset, &got, &i, &n);
+		rc = walk_parity(r, n_ports, remaining, offset, &got, &i, &n);
 		if (!rc)
 			st->hint += i + 2;
 		break;
@@ -163,7 +172,7 @@ int tw_port_select(const struct tw_profile *p, struct tw_portsel *st,
 			remaining &= ~1u;
 		idx = (uint32_t)((r->port_offset * 0x9e3779b97f4a7c15ULL) >> 56); /* hash_32(.., 8) */
 		offset = (uint32_t)((st->perturb[idx] + r->port_offset) % remaining);
-		rc = walk_parity(r, remaining, offset, &got, &i, &n);
+		rc = walk_parity(r, n_ports, remaining, offset, &got, &i, &n);
 		if (!rc)
 			st->perturb[idx] += i + 2;
 		break;
@@ -173,7 +182,7 @@ int tw_port_select(const struct tw_profile *p, struct tw_portsel *st,
 			remaining &= ~1u;
 		idx = (uint32_t)(r->port_offset & (TW_PERTURB_64K - 1));
 		offset = (uint32_t)((st->perturb[idx] + (r->port_offset >> 32)) % remaining);
-		rc = walk_parity(r, remaining, offset, &got, &i, &n);
+		rc = walk_parity(r, n_ports, remaining, offset, &got, &i, &n);
 		if (!rc) {
 			uint32_t jump = 2 * (r->rnd % 8);
 			if (i < jump)

@@ -146,7 +146,8 @@ enum SIM_EV { SIM_EV_SYN, SIM_EV_FAIL };
 /* engine.c */
 uint64_t sim_rand(struct sim_eng *e);
 /* net.c: connection life */
-void sim_connect(struct sim_eng *e, int node, uint32_t host, int64_t start);
+/* 0 (SYN sent), -EADDRNOTAVAIL (counted) or -ENOMEM (in e->err). */
+int sim_connect(struct sim_eng *e, int node, uint32_t host, int64_t start);
 void sim_syn_send(struct sim_eng *e, uint32_t conn);
 void sim_syn(struct sim_eng *e, uint32_t conn);
 void sim_conn_fail(struct sim_eng *e, uint32_t conn);

@@ -343,7 +343,7 @@ static int pick_port(struct sim_eng *e, struct sim_thost *h, const struct sim_no
 	return tw_port_select(h->p, &h->ps, &r, port, NULL);
 }
 
-void sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
+int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 {
 	struct sim_nrt *nr = &e->node[node];
 	const struct sim_node *n = nr->n;
@@ -368,14 +368,14 @@ void sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	laddr = h->addr0 + lip;
 	di = dest_get(e, h, laddr, raddr, rport);
 	if (di < 0)
-		return;
+		return -ENOMEM;
 	struct pctx pc = { .e = e, .h = h, .lip = lip, .raddr = raddr, .rport = rport,
 			   .takeover = SIM_NONE, .held = h->dests[di].held,
 			   .req = { .reuse = h->reuse, .delay_ms = n->tw_reuse_delay_ms,
 				    .now_ms = now_ms(e) } };
 	if (pick_port(e, h, n, &pc, &h->dests[di], &lport) < 0) {
 		connect_fail(e, node, SIM_ERR_EADDRNOTAVAIL); /* §3.3 */
-		return;
+		return -EADDRNOTAVAIL;
 	}
 	if (pc.takeover != SIM_NONE) {
 		/* §2.3: TWRecycled, the TIME-WAIT dies, the new ISN continues its sequence */
@@ -390,7 +390,7 @@ void sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	si = sock_alloc(e);
 	ci = conn_alloc(e);
 	if (si == SIM_NONE || ci == SIM_NONE)
-		return;
+		return -ENOMEM;
 	s = &e->socks[si];
 	memset(s, 0, sizeof(*s));
 	s->laddr = laddr;
@@ -404,7 +404,7 @@ void sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	s->state = SOCK_SYN_SENT;
 	if (sim_map_put(&h->eh, ehkey(lip, lport, raddr, rport), si) < 0) {
 		e->err = -ENOMEM;
-		return;
+		return -ENOMEM;
 	}
 	h->dests[di].used++;
 	if (lport >= h->lo && lport <= h->hi)
@@ -425,6 +425,7 @@ void sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	c->nmaps = 0xff; /* not translated yet */
 	cnt(e, node)->active_opens++;
 	sim_syn_send(e, ci);
+	return 0;
 }
 
 /* A NAT gateway or FULLNAT balancer picks a public (IP, port) for a new flow. Ports are held
@@ -529,6 +530,26 @@ static void syn_lost(struct sim_eng *e, uint32_t ci)
 	}
 }
 
+/*
+ * The L7 balancer accepted the connection but found no source port toward its backend: it
+ * closes the client's connection with SO_LINGER {1,0} (§7). RST, no TIME-WAIT on either
+ * end; both leave ESTABLISHED for CLOSE (EstabResets), the balancer counts TCPAbortOnData,
+ * and the client's exchange fails with ECONNRESET instead of completing.
+ */
+static void l7_reset(struct sim_eng *e, uint32_t ci)
+{
+	struct sim_conn *c = &e->conns[ci];
+	int lb = e->node[c->node].target;
+	cnt(e, lb)->abort_on_data++;
+	cnt(e, lb)->estab_resets++;
+	cnt(e, (int)c->node)->estab_resets++;
+	connect_fail(e, (int)c->node, SIM_ERR_ECONNRESET);
+	sock_release(e, c->ssock);
+	sock_release(e, c->csock);
+	xlate_release(e, c);
+	conn_free(e, ci);
+}
+
 static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts)
 {
 	struct sim_conn *c = &e->conns[ci];
@@ -564,6 +585,13 @@ static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts)
 	c->ssock = si;
 	c->shost = shost;
 	cnt(e, nr->target)->passive_opens++;
+	/* an L7 balancer opens its own connection to the backend (new 4-tuple, its kernel);
+	 * with no source port left it resets the client, as the lab's relay does */
+	if (e->node[nr->target].kind == SIM_NODE_L7LB &&
+	    sim_connect(e, nr->target, shost, e->now) == -EADDRNOTAVAIL) {
+		l7_reset(e, ci);
+		return;
+	}
 	cnt(e, (int)c->node)->connections_ok++;
 	e->group_est[c->node]++;
 	e->group_est[nr->target]++;
@@ -578,9 +606,6 @@ static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts)
 	c->syn0 = e->now + nr->n->rtt_ns / 2 + nr->dur_ns;
 	if (sim_fifo_push(&nr->close_q, ci) < 0)
 		e->err = -ENOMEM;
-	/* an L7 balancer opens its own connection to the backend (new 4-tuple, its kernel) */
-	if (e->node[nr->target].kind == SIM_NODE_L7LB)
-		sim_connect(e, nr->target, shost, e->now);
 }
 
 void sim_syn_send(struct sim_eng *e, uint32_t ci)

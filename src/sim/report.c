@@ -33,6 +33,7 @@ static int counters_list(const struct sim_counters *c, struct named *out)
 	C("connections_ok", c->connections_ok);
 	C("EADDRNOTAVAIL", c->connect_errors[SIM_ERR_EADDRNOTAVAIL]);
 	C("ETIMEDOUT", c->connect_errors[SIM_ERR_ETIMEDOUT]);
+	C("ECONNRESET", c->connect_errors[SIM_ERR_ECONNRESET]);
 	C("syn_reopened_timewait", c->tw_syn_accepted);
 	C("syn_timewait_ack_rst", c->tw_ack_rst);
 	C("nat_port_exhausted", c->nat_port_fail);

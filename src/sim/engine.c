@@ -292,7 +292,7 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 	}
 	case 1: {
 		struct sim_nrt *nr = &e->node[which];
-		uint32_t h = nr->host0 + nr->rr_host++ % nr->nhosts;
+		uint32_t h = nr->host0 + (nr->nhosts == 1 ? 0 : nr->rr_host++ % nr->nhosts);
 		nr->arrivals++;
 		e->res->attempts++;
 		sim_connect(e, which, h, e->now);

@@ -361,10 +361,13 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 		raddr = lb->addr0 + k % lb->n->ips;
 		rport = 80;
 	} else {
-		raddr = tgt->addr0 + k % tgt->n->ips;
-		rport = (uint16_t)(80 + (k / tgt->n->ips) % tgt->n->ports);
+		/* one IP or one port is the common case: skip the divisions (same values) */
+		uint32_t ips = tgt->n->ips, ports = tgt->n->ports;
+		uint32_t q = ips == 1 ? k : k / ips;
+		raddr = tgt->addr0 + (k - q * ips);
+		rport = (uint16_t)(80 + (ports == 1 ? 0 : q % ports));
 	}
-	lip = h->next_ip++ % h->nips;
+	lip = h->nips == 1 ? 0 : h->next_ip++ % h->nips;
 	laddr = h->addr0 + lip;
 	di = dest_get(e, h, laddr, raddr, rport);
 	if (di < 0)

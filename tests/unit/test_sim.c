@@ -246,6 +246,18 @@ static double lb_rate(const char *const *sets)
 	run(&sc, &r);
 	/* two full 60 s periods of the TIME-WAIT cycle */
 	rate = (double)host(&r, "balancer")->c.connections_ok / 120.0;
+	/* a balancer without a source port resets the client (as the lab's relay does):
+	 * ECONNRESET for each EADDRNOTAVAIL, EstabResets on both ends, no client TIME-WAIT */
+	const struct sim_host_result *u = host(&r, "users"), *lb = host(&r, "balancer");
+	assert_true(lb->c.connect_errors[SIM_ERR_EADDRNOTAVAIL] > 0);
+	assert_int_equal(u->c.connect_errors[SIM_ERR_ECONNRESET],
+			 lb->c.connect_errors[SIM_ERR_EADDRNOTAVAIL]);
+	assert_int_equal(u->c.estab_resets, lb->c.estab_resets);
+	assert_int_equal(r.connect_errors[SIM_ERR_ECONNRESET],
+			 lb->c.connect_errors[SIM_ERR_EADDRNOTAVAIL]);
+	assert_true(u->c.connections_ok >= lb->c.connections_ok &&
+		    u->c.connections_ok <= lb->c.connections_ok + 100); /* SYNs in flight */
+	assert_true(u->time_wait_max <= lb->time_wait_max + 100);
 	sim_result_fini(&r);
 	return rate;
 }

@@ -43,6 +43,7 @@ struct cl_conn {
 	int fd;
 	uint8_t state;
 	bool got_first, hdr_done, to_eof, last;
+	bool out_armed; /* EPOLLOUT is in the fd's epoll mask */
 	struct cl_conn *prev, *next; /* timeout list, or free list */
 	int64_t start_ns;            /* intended start of the connection */
 	int64_t req_ns;              /* start of the current request */
@@ -257,22 +258,37 @@ static int feed(struct cl_thread *t, struct cl_conn *c, const char *p, size_t n,
 	return 0;
 }
 
+#define CL_EV_IN (EPOLLIN | EPOLLRDHUP | EPOLLET)
+
+/* Add EPOLLOUT to the mask (a request that did not leave in one go). Edge-triggered: MOD
+ * re-polls the socket, so room that is already there gives an event. */
+static void arm_out(struct cl_thread *t, struct cl_conn *c)
+{
+	struct epoll_event e = { .events = CL_EV_IN | EPOLLOUT, .data.ptr = c };
+	if (epoll_ctl(t->ep, EPOLL_CTL_MOD, c->fd, &e) == 0)
+		c->out_armed = true;
+}
+
 static void conn_event(struct cl_thread *t, struct cl_conn *c, uint32_t ev, int64_t now)
 {
 	static __thread char scratch[65536];
 	int err = 0;
 
 	if (c->state == CL_CONNECTING) {
-		socklen_t l = sizeof(err);
-		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
-			err = errno;
-		if (err == EINPROGRESS || err == EALREADY)
-			return;
-		if (err) {
-			conn_end(t, c, err);
-			return;
+		/* a failed connect always shows EPOLLERR or EPOLLHUP (tcp_poll: sk_err, CLOSE),
+		 * so only then is SO_ERROR worth a system call */
+		if (ev & (EPOLLERR | EPOLLHUP)) {
+			socklen_t l = sizeof(err);
+			if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+				err = errno;
+			if (err == EINPROGRESS || err == EALREADY)
+				return;
+			if (err) {
+				conn_end(t, c, err);
+				return;
+			}
 		}
-		/* EPOLLOUT without SO_ERROR: connected (no other event comes before it) */
+		/* EPOLLOUT without an error: connected (no other event comes before it) */
 		if (!(ev & (EPOLLOUT | EPOLLIN | EPOLLRDHUP)))
 			return;
 		hist_record(&t->st.connect, (uint64_t)(now - c->start_ns));
@@ -285,8 +301,11 @@ static void conn_event(struct cl_thread *t, struct cl_conn *c, uint32_t ev, int6
 			return;
 		}
 		if (c->sent < (t->cl->cfg->proto == BENCH_PROTO_RAW ? t->cl->cfg->request
-								    : t->cl->req_len[c->last]))
+								    : t->cl->req_len[c->last])) {
+			if (!c->out_armed)
+				arm_out(t, c);
 			return;
+		}
 		set_phase(t, c, CL_READING, now);
 	}
 	for (;;) {
@@ -309,6 +328,13 @@ static void conn_event(struct cl_thread *t, struct cl_conn *c, uint32_t ev, int6
 			 * (EPOLLRDHUP), the next recv would only say EAGAIN */
 			if ((size_t)r < sizeof(scratch) && !(ev & EPOLLRDHUP))
 				return;
+			/* the FIN was in order before this read (RDHUP is set only then) and the
+			 * short read took everything before it: the next recv would say 0, so the
+			 * server-closed exchange ends here, one system call sooner */
+			if ((size_t)r < sizeof(scratch) && c->state == CL_DRAIN) {
+				conn_end(t, c, 0);
+				return;
+			}
 			continue;
 		}
 		if (r == 0) {
@@ -389,8 +415,33 @@ static void conn_start(struct cl_thread *t, int64_t intended, int64_t now)
 		conn_end(t, c, errno); /* EADDRNOTAVAIL: the port budget is spent (§3.3) */
 		return;
 	}
-	struct epoll_event e = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-				 .data.ptr = c };
+	/*
+	 * Try the request at once. On loopback the whole handshake runs inside connect() (the
+	 * SYN, SYN-ACK and ACK are processed in softirq before it returns), so the socket is
+	 * usually established already: this saves the EPOLLOUT event, its wake-up and dispatch,
+	 * per connection. A socket still connecting refuses with EAGAIN (sk_stream_wait_connect
+	 * with no timeout) and nothing is sent; a refused connect reports its error here.
+	 */
+	int64_t t_conn = now_ns();
+	begin_request(t, c, t_conn);
+	int err = do_send(t, c);
+	if (err) {
+		conn_end(t, c, err);
+		return;
+	}
+	if (c->sent == 0) { /* still connecting: wait for EPOLLOUT as usual */
+		set_phase(t, c, CL_CONNECTING, now);
+	} else {
+		hist_record(&t->st.connect, (uint64_t)(t_conn - c->start_ns));
+		record_port(t, c);
+		if (c->sent == (cfg->proto == BENCH_PROTO_RAW ? cfg->request
+							  : t->cl->req_len[c->last]))
+			set_phase(t, c, CL_READING, t_conn);
+	}
+	struct epoll_event e = { .events = CL_EV_IN, .data.ptr = c };
+	if (c->state != CL_READING)
+		e.events |= EPOLLOUT;
+	c->out_armed = c->state != CL_READING;
 	if (epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &e) < 0)
 		conn_end(t, c, errno);
 }

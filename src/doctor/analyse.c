@@ -149,6 +149,14 @@ static int cmp_group(const void *pa, const void *pb)
 	return (int)a->port - (int)b->port + (a->dir - b->dir) * 70000;
 }
 
+/* qsort has no context argument: the group array being sorted by index (single-threaded). */
+static const struct doc_group *sort_base;
+
+static int cmp_raddr_idx(const void *pa, const void *pb)
+{
+	return memcmp(sort_base[*(const size_t *)pa].raddr, sort_base[*(const size_t *)pb].raddr, 16);
+}
+
 struct uidcount {
 	uint32_t uid, n;
 };
@@ -288,16 +296,41 @@ int doc_analyse(const struct snapshot *s, struct doc_analysis *a)
 		}
 	}
 	/* Peer timestamps are a property of the remote host: pool the evidence per remote IP
-	 * across groups when the group itself has no established socket. */
+	 * across groups (sorted by remote address: one pass, no quadratic scan). */
+	if (a->ngroups) {
+		size_t *idx = malloc(a->ngroups * sizeof(*idx));
+		if (!idx) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < a->ngroups; i++)
+			idx[i] = i;
+		sort_base = a->groups;
+		qsort(idx, a->ngroups, sizeof(*idx), cmp_raddr_idx);
+		for (size_t i = 0; i < a->ngroups;) {
+			size_t j = i;
+			uint32_t on = 0, off = 0;
+			while (j < a->ngroups &&
+			       !memcmp(a->groups[idx[j]].raddr, a->groups[idx[i]].raddr, 16)) {
+				on += a->groups[idx[j]].ts_on;
+				off += a->groups[idx[j]].ts_off;
+				j++;
+			}
+			for (size_t k = i; k < j; k++) {
+				a->groups[idx[k]].peer_on = on;
+				a->groups[idx[k]].peer_off = off;
+			}
+			i = j;
+		}
+		free(idx);
+	}
 	for (size_t i = 0; i < a->ngroups; i++) {
 		struct doc_group *g = &a->groups[i];
 		uint32_t on = g->ts_on, off = g->ts_off;
-		if (!on && !off)
-			for (size_t j = 0; j < a->ngroups; j++)
-				if (!memcmp(a->groups[j].raddr, g->raddr, 16)) {
-					on += a->groups[j].ts_on;
-					off += a->groups[j].ts_off;
-				}
+		if (!on && !off) {
+			on = g->peer_on;
+			off = g->peer_off;
+		}
 		g->peer_timestamps = on && !off ? 1 : off && !on ? 0 : on && off ? (on >= off) : -1;
 		/* Loopback: the peer is this host, so its setting is ours (§6: 1 and 2 are on). */
 		if (g->peer_timestamps < 0 && g->loopback && s->set.tcp_timestamps >= 0)
@@ -309,7 +342,8 @@ int doc_analyse(const struct snapshot *s, struct doc_analysis *a)
 		g->eta_s = forecast_eta(g, g->tw_rate_10s > g->tw_rate_60s ? g->tw_rate_10s
 									 : g->tw_rate_60s);
 	}
-	qsort(a->groups, a->ngroups, sizeof(*a->groups), cmp_group);
+	if (a->ngroups) /* qsort(NULL, 0) is undefined */
+		qsort(a->groups, a->ngroups, sizeof(*a->groups), cmp_group);
 
 	/* Memory: slab object size when readable (§1.5), else the documented size. */
 	a->tw_objsize_from_slab = s->have_slab;

@@ -35,6 +35,7 @@ struct doc_group {
 	uint32_t in_budget;          /* sockets whose port counts against ports_usable */
 	uint32_t tw_10s, tw_60s;     /* TIME-WAIT created in the last 10 s / 60 s */
 	uint32_t ts_on, ts_off;      /* established sockets with / without timestamps */
+	uint32_t peer_on, peer_off;  /* the same over every group with this remote IP */
 	double tw_rate_10s, tw_rate_60s; /* per second */
 	uint32_t ports_usable;
 	double utilization;          /* in_budget / ports_usable */

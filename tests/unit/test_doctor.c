@@ -344,6 +344,39 @@ static void test_server_and_lb(void **st)
 	snapshot_fini(&s);
 }
 
+/* Timestamp evidence is pooled per remote IP; many remotes stay cheap (no quadratic pass). */
+static void test_peer_ts_pooled(void **st)
+{
+	struct snapshot s;
+	struct doc_analysis a;
+	static struct doc_findings fs;
+	char ip[32];
+	base(&s);
+	add(&s, 1, 0, "10.0.0.1", 40000, "192.0.2.1", 80, 0, 2); /* estab :80, ts on */
+	add(&s, 6, 1, "10.0.0.1", 40001, "192.0.2.1", 443, 50000, 0);
+	for (int i = 0; i < 60000; i++) { /* 60,000 remotes, one TIME-WAIT each */
+		snprintf(ip, sizeof(ip), "198.51.%d.%d", i / 250, i % 250);
+		add(&s, 6, 1, "10.0.0.1", 40002, ip, 80, 50000, 0);
+	}
+	run(&s, &a, &fs);
+	assert_int_equal(a.ngroups, 60002);
+	int found = 0;
+	for (size_t i = 0; i < a.ngroups; i++) {
+		const struct doc_group *g = &a.groups[i];
+		char r[64];
+		doc_endpoint(g->raddr, g->port, r, sizeof(r));
+		if (!strcmp(r, "192.0.2.1:443")) {
+			assert_int_equal(g->peer_timestamps, 1);
+			found++;
+		} else if (strncmp(r, "198.51.", 7) == 0) {
+			assert_int_equal(g->peer_timestamps, -1);
+		}
+	}
+	assert_int_equal(found, 1);
+	doc_analysis_fini(&a);
+	snapshot_fini(&s);
+}
+
 /* Golden renderers: a fixed snapshot renders byte-for-byte as tests/data/doctor.{json,prom}. */
 static char *render(int kind, const struct snapshot *s)
 {
@@ -436,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_buckets),
 		cmocka_unit_test(test_fd_limit),
 		cmocka_unit_test(test_server_and_lb),
+		cmocka_unit_test(test_peer_ts_pooled),
 		cmocka_unit_test(test_golden_renderers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,14 +3,6 @@
  */
 #include "model/tsclock.h"
 
-uint64_t tw_hash64(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
 uint32_t tw_ts_rate(const struct tw_profile *p, const struct tw_ts_host *h)
 {
 	/* §5: jiffies-based before ~4.13, a fixed 1 kHz after */

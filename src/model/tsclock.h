@@ -30,7 +30,14 @@ uint32_t tw_ts_value(const struct tw_profile *p, const struct tw_ts_host *h, int
 		     uint32_t offset);
 /* §6: timestamps are negotiated only if both ends enable them and nothing strips them. */
 bool tw_ts_negotiated(int local_timestamps, int peer_timestamps, bool stripped);
-/* A 64-bit mixing hash (splitmix64 finalizer) used for offsets, ISNs and port offsets. */
-uint64_t tw_hash64(uint64_t x);
+/* A 64-bit mixing hash (splitmix64 finalizer) used for offsets, ISNs and port offsets.
+ * Inline: the simulator calls it several times per connection. */
+static inline uint64_t tw_hash64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
 
 #endif

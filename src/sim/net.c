@@ -166,7 +166,7 @@ void sim_tw_prefetch(const struct sim_eng *e, uint32_t i, int stage)
 	}
 	if (s->state == SOCK_TW) {
 		const struct sim_map *m = &e->hosts[s->host].eh;
-		__builtin_prefetch(&m->s[(uint32_t)tw_hash64(sock_key(e, s)) & (m->cap - 1)]);
+		__builtin_prefetch(&m->s[sim_map_home(m, sock_key(e, s))]);
 	}
 }
 
@@ -625,9 +625,8 @@ void sim_syn_send(struct sim_eng *e, uint32_t ci)
 	}
 	/* the server will look this 4-tuple up when the SYN lands: fetch its slot now */
 	if (m->cap)
-		__builtin_prefetch(&m->s[(uint32_t)tw_hash64(ehkey(c->daddr - sh->addr0, c->dport,
-								      c->saddr, c->sport)) &
-					 (m->cap - 1)]);
+		__builtin_prefetch(&m->s[sim_map_home(
+			m, ehkey(c->daddr - sh->addr0, c->dport, c->saddr, c->sport))]);
 	c->tarrive = e->now + nr->n->rtt_ns / 2;
 	if (sim_fifo_push(&nr->syn_q, ci) < 0)
 		e->err = -ENOMEM;

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "model/tsclock.h"
 
 int sim_fifo_push(struct sim_fifo *f, uint32_t x)
 {
@@ -94,7 +93,8 @@ void sim_heap_free(struct sim_heap *h)
 
 static uint32_t slot_of(uint32_t cap, uint64_t key)
 {
-	return (uint32_t)tw_hash64(key) & (cap - 1);
+	const struct sim_map m = { .cap = cap };
+	return sim_map_home(&m, key);
 }
 
 uint32_t *sim_map_get(const struct sim_map *m, uint64_t key)

@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "model/tsclock.h"
+
 struct sim_fifo {
 	uint32_t *v;
 	uint32_t head, n, cap; /* cap is a power of two */
@@ -58,6 +60,12 @@ struct sim_map {
 	uint32_t n, cap; /* power of two, load <= 1/2 */
 };
 
+/* The slot key hashes to (cap must be nonzero). A full mixer: the packed 4-tuple keys put
+ * a plain multiplicative hash into long linear-probe runs (measured slower). Inline. */
+static inline uint32_t sim_map_home(const struct sim_map *m, uint64_t key)
+{
+	return (uint32_t)tw_hash64(key) & (m->cap - 1);
+}
 /* Pointer to the value of key, or NULL. */
 uint32_t *sim_map_get(const struct sim_map *m, uint64_t key);
 /* Insert or overwrite. */

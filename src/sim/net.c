@@ -166,7 +166,11 @@ void sim_tw_prefetch(const struct sim_eng *e, uint32_t i, int stage)
 	}
 	if (s->state == SOCK_TW) {
 		const struct sim_map *m = &e->hosts[s->host].eh;
-		__builtin_prefetch(&m->s[sim_map_home(m, sock_key(e, s))]);
+		uint32_t home = sim_map_home(m, sock_key(e, s));
+		/* for writing (the deletion shifts the run), and the line after: the backward
+		 * shift reads past the key's slot */
+		__builtin_prefetch(&m->s[home], 1);
+		__builtin_prefetch(&m->s[(home + 4) & (m->cap - 1)], 1);
 	}
 }
 

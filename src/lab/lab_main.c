@@ -11,6 +11,7 @@
 
 #include "common/opt.h"
 #include "lab/lab_compare.h"
+#include "lab/lab_nginx.h"
 #include "lab/lab_report.h"
 #include "lab/lab_run.h"
 #include "lab/lab_scen.h"
@@ -25,6 +26,9 @@ static const struct opt_spec specs[] = {
 	  "leave the namespaces for inspection (processes are stopped); prints how to remove" },
 	{ "svg", 0, OPT_VALUE, "FILE", NULL, "plot TIME-WAIT, new and failed connections per host" },
 	{ "csv", 0, OPT_VALUE, "FILE", NULL, "the same series as CSV ('-' = stdout)" },
+	{ "relay", 0, OPT_VALUE, "nginx|twkit", NULL,
+	  "the L7 balancer: nginx as a reverse proxy (HTTP traffic) or twkit's own relay; "
+	  "default nginx when " LAB_NGINX_BIN " exists, else twkit" },
 	{ "list", 'l', OPT_FLAG, NULL, NULL, "list the lab scenarios and what each shows" },
 	{ "quiet", 'q', OPT_FLAG, NULL, NULL, "no progress line" },
 	{ "help", 'h', OPT_FLAG, NULL, NULL, "this help" },
@@ -35,6 +39,7 @@ struct lab_cfg {
 	const struct lab_entry *entry;
 	struct sim_scenario sc;
 	struct lab_plan plan;
+	enum LAB_RELAY relay;
 	bool compare, json, keep, quiet;
 	const char *svg, *csv;
 	char self_exe[4096];
@@ -76,6 +81,7 @@ static void list(FILE *f)
 /* Validate the parsed options into cfg. Returns an exit code, or -1 to go on. */
 static int validate(const struct opt_result *res, struct lab_cfg *cfg)
 {
+	const char *relay;
 	char err[256];
 	ssize_t n;
 	int rc;
@@ -107,6 +113,20 @@ static int validate(const struct opt_result *res, struct lab_cfg *cfg)
 	cfg->quiet = opt_has(specs, NSPECS, res, "quiet") || cfg->json || !isatty(2);
 	cfg->svg = opt_get(specs, NSPECS, res, "svg");
 	cfg->csv = opt_get(specs, NSPECS, res, "csv");
+	relay = opt_get(specs, NSPECS, res, "relay");
+	if (relay && strcmp(relay, "nginx") != 0 && strcmp(relay, "twkit") != 0) {
+		fprintf(stderr, "twkit lab: --relay: expected nginx or twkit, not '%s'\n", relay);
+		return TWKIT_EXIT_USAGE;
+	}
+	if (!relay)
+		relay = access(LAB_NGINX_BIN, X_OK) == 0 ? "nginx" : "twkit";
+	cfg->relay = strcmp(relay, "nginx") == 0 ? LAB_RELAY_NGINX : LAB_RELAY_TWKIT;
+	if (cfg->relay == LAB_RELAY_NGINX && cfg->plan.middle_kind == SIM_NODE_L7LB &&
+	    cfg->plan.middle >= 0 && access(LAB_NGINX_BIN, X_OK) != 0) {
+		fprintf(stderr, "twkit lab: --relay nginx: %s is not installed (apt-get install "
+				"nginx-light), or use --relay twkit\n", LAB_NGINX_BIN);
+		return TWKIT_EXIT_RUNTIME;
+	}
 	/* bench runs from the very binary that runs lab, whatever its path */
 	n = readlink("/proc/self/exe", cfg->self_exe, sizeof(cfg->self_exe) - 1);
 	if (n <= 0) {
@@ -140,7 +160,8 @@ static int save_plots(const struct lab_cfg *cfg, const struct lab_report *rep)
 static int run(const struct lab_cfg *cfg)
 {
 	struct lab_run_cfg rcfg = { .plan = &cfg->plan, .self_exe = cfg->self_exe,
-				    .keep = cfg->keep, .progress = !cfg->quiet,
+				    .relay = cfg->relay, .keep = cfg->keep,
+				    .progress = !cfg->quiet,
 				    .stop = &stop_flag };
 	struct lab_report rep = { .entry = cfg->entry, .plan = &cfg->plan, .kept = cfg->keep };
 	struct sigaction sa = { .sa_handler = on_signal };

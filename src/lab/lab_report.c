@@ -63,8 +63,9 @@ void lab_report_text(FILE *f, const struct lab_report *r)
 			(unsigned long long)l->errs[i].n);
 	fprintf(f, "%s; %.1f connections/s\n", l->nerr ? ")" : "", l->rate);
 	if (r->topo->relay)
-		fprintf(f, "L7 balancer: %llu backend connections, %llu failed (EADDRNOTAVAIL %llu)\n",
-			(unsigned long long)l->relay_ok, (unsigned long long)l->relay_fail,
+		fprintf(f, "L7 balancer (%s): %llu backend connections, %llu failed "
+			   "(EADDRNOTAVAIL %llu)\n",
+			l->relay ? l->relay : "twkit", (unsigned long long)l->relay_ok, (unsigned long long)l->relay_fail,
 			(unsigned long long)l->relay_eaddrnotavail);
 	if (l->first_eaddrnotavail_s >= 0)
 		fprintf(f, "first EADDRNOTAVAIL: %.1f s, on %s\n", l->first_eaddrnotavail_s,
@@ -203,6 +204,7 @@ void lab_report_json(FILE *f, const struct lab_report *r)
 		jw_uint(&w, "backend_ok", l->relay_ok);
 		jw_uint(&w, "backend_failed", l->relay_fail);
 		jw_uint(&w, "EADDRNOTAVAIL", l->relay_eaddrnotavail);
+		jw_str(&w, "relay", l->relay ? l->relay : "twkit");
 		jw_obj_end(&w);
 	}
 	jw_arr_begin(&w, "hosts");

@@ -21,6 +21,7 @@
 
 #include "kernel/netns.h"
 #include "lab/lab_json.h"
+#include "lab/lab_nginx.h"
 #include "lab/lab_relay.h"
 
 #define LAB_CHILDREN 3
@@ -212,8 +213,24 @@ static void drain_client(struct lab_children *ch)
 	}
 }
 
-/* Read relay report lines; track the first EADDRNOTAVAIL by interpolating within the second
- * in which it appeared (the relay fails at the arrival rate once its budget is spent). */
+/* A new cumulative relay report st at time t: track the first EADDRNOTAVAIL by interpolating
+ * within the second in which it appeared (the relay fails at the arrival rate once its budget
+ * is spent). */
+static void relay_note(struct lab_result *res, const struct lab_relay_stats *st, double t,
+		       struct lab_relay_stats *last, double *last_t)
+{
+	if (st->eaddrnotavail > 0 && last->eaddrnotavail == 0) {
+		double ok = (double)(st->backend_ok - last->backend_ok);
+		double bad = (double)(st->backend_fail - last->backend_fail);
+		double frac = ok + bad > 0 ? ok / (ok + bad) : 0;
+
+		res->first_eaddrnotavail_s = *last_t + (t - *last_t) * frac;
+	}
+	*last = *st;
+	*last_t = t;
+}
+
+/* Read the twkit relay's report lines. */
 static void drain_relay(struct lab_children *ch, struct lab_result *res, double offset_s,
 			struct lab_relay_stats *last, double *last_t)
 {
@@ -232,17 +249,25 @@ static void drain_relay(struct lab_children *ch, struct lab_result *res, double 
 		ch->line_len = 0;
 		if (lab_relay_parse_line(ch->line, &t, &st) < 0)
 			continue;
-		t -= offset_s;
-		if (st.eaddrnotavail > 0 && last->eaddrnotavail == 0) {
-			double ok = (double)(st.backend_ok - last->backend_ok);
-			double bad = (double)(st.backend_fail - last->backend_fail);
-			double frac = ok + bad > 0 ? ok / (ok + bad) : 0;
-
-			res->first_eaddrnotavail_s = *last_t + (t - *last_t) * frac;
-		}
-		*last = st;
-		*last_t = t;
+		relay_note(res, &st, t - offset_s, last, last_t);
 	}
+}
+
+/*
+ * nginx's counters at time t: failed connects from its error log, successful ones from the
+ * balancer namespace's Tcp.ActiveOpens (a connect() that fails with EADDRNOTAVAIL sends no
+ * SYN, so it is not among them), accepted from its PassiveOpens.
+ */
+static void nginx_note(const char *dir, const struct klab_sample *mid, struct lab_result *res,
+		       double t, struct lab_relay_stats *last, double *last_t)
+{
+	struct lab_relay_stats st = *last;
+
+	if (lab_nginx_read_stats(dir, &st) < 0)
+		return;
+	st.backend_ok = mid->active_opens;
+	st.accepted = mid->passive_opens;
+	relay_note(res, &st, t, last, last_t);
 }
 
 /* Wait until ns has n listeners on [lo, hi]. 0 or -ETIMEDOUT / -errno. */
@@ -299,6 +324,7 @@ int lab_bench_parse(const char *json, size_t len, struct lab_result *res)
 		goto out;
 	res->attempted = (uint64_t)lj_num(&d, 0, "totals.attempted", 0);
 	res->completed = (uint64_t)lj_num(&d, 0, "totals.completed", 0);
+	res->non2xx = (uint64_t)lj_num(&d, 0, "totals.non_2xx", 0);
 	res->rate = lj_num(&d, 0, "totals.rate", 0);
 	failed = lj_path(&d, 0, "totals.failed");
 	res->failed = 0;
@@ -460,7 +486,7 @@ static void argv_server(const struct lab_plan *p, struct lab_argv *a)
 	a->v[n] = NULL;
 }
 
-static void argv_client(const struct lab_plan *p, struct lab_argv *a)
+static void argv_client(const struct lab_plan *p, bool http, struct lab_argv *a)
 {
 	unsigned ports = p->middle >= 0 && p->middle_kind == SIM_NODE_L7LB ? 1 : p->server_ports;
 	int n = 0;
@@ -501,9 +527,30 @@ static void argv_client(const struct lab_plan *p, struct lab_argv *a)
 		a->v[n++] = "--source";
 		a->v[n++] = a->buf[4];
 	}
+	if (http) {
+		/* nginx speaks HTTP; bench serve answers both wire formats */
+		a->v[n++] = "--proto";
+		a->v[n++] = "http";
+	}
 	a->v[n++] = "--json";
 	a->v[n++] = "--quiet";
 	a->v[n] = NULL;
+}
+
+/* Start nginx in the balancer's namespace from a config in its own directory (dir). */
+static int spawn_nginx(struct lab_topo *t, const char *ns, const struct lab_relay_cfg *rcfg,
+		       char *dir, size_t dirlen, pid_t *pid)
+{
+	char conf[LAB_NGINX_DIR_LEN + 16], log[LAB_NGINX_DIR_LEN + 16];
+	const char *argv[] = { "nginx", "-p", dir, "-e", log, "-c", conf, NULL };
+	int rc = lab_nginx_prepare(rcfg, (int)getpid(), dir, dirlen);
+
+	if (rc < 0)
+		return rc;
+	lab_lock_record_dir(t, dir); /* a run killed with SIGKILL: the next one removes it */
+	snprintf(conf, sizeof(conf), "%s/nginx.conf", dir);
+	snprintf(log, sizeof(log), "%s/error.log", dir); /* before the config is read, too */
+	return spawn_exec(ns, LAB_NGINX_BIN, argv, pid, NULL);
 }
 
 static void relay_cfg(const struct lab_plan *p, struct lab_relay_cfg *rc)
@@ -541,6 +588,8 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 	struct lab_relay_stats relay_last = { 0 };
 	struct lab_samples *sm = calloc(1, sizeof(*sm));
 	struct lab_argv sargv, cargv;
+	bool nginx = t->relay && cfg->relay == LAB_RELAY_NGINX;
+	char ngx_dir[LAB_NGINX_DIR_LEN] = "";
 	int64_t t0, next, relay_t0 = 0;
 	double relay_last_t = 0;
 	struct utsname un;
@@ -556,6 +605,8 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 		res->hosts[i].kind = p->hosts[i].kind;
 		snprintf(res->hosts[i].ns, sizeof(res->hosts[i].ns), "%s", t->ns[i]);
 	}
+	if (t->relay)
+		res->relay = nginx ? "nginx" : "twkit";
 	if (!sm)
 		return -ENOMEM;
 	rc = lab_topo_build(t, p, err, errlen);
@@ -578,17 +629,23 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 
 		relay_cfg(p, &rcfg);
 		relay_t0 = mono_ns();
-		rc = spawn_relay(t->ns[p->middle], &rcfg, &ch.pid[CH_RELAY], &ch.fd[CH_RELAY]);
+		if (nginx)
+			rc = spawn_nginx(t, t->ns[p->middle], &rcfg, ngx_dir, sizeof(ngx_dir),
+					 &ch.pid[CH_RELAY]);
+		else
+			rc = spawn_relay(t->ns[p->middle], &rcfg, &ch.pid[CH_RELAY],
+					 &ch.fd[CH_RELAY]);
 		if (rc == 0)
 			rc = wait_listen(t->ns[p->middle], LAB_SERVER_PORT, LAB_SERVER_PORT, 1,
 					 ch.pid[CH_RELAY]);
 		if (rc < 0) {
-			snprintf(err, errlen, "the L7 relay did not start in %s: %s",
-				 t->ns[p->middle], strerror(-rc));
+			snprintf(err, errlen, "the L7 relay (%s) did not start in %s: %s%s%s",
+				 res->relay, t->ns[p->middle], strerror(-rc),
+				 nginx ? "; its log: " : "", nginx ? ngx_dir : "");
 			goto out;
 		}
 	}
-	argv_client(p, &cargv);
+	argv_client(p, nginx, &cargv);
 	t0 = mono_ns();
 	rc = spawn_exec(t->ns[0], cfg->self_exe, cargv.v, &ch.pid[CH_CLIENT], &ch.fd[CH_CLIENT]);
 	if (rc < 0) {
@@ -612,6 +669,11 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 			if (rc < 0) {
 				snprintf(err, errlen, "sampling the namespaces: %s", strerror(-rc));
 				goto out;
+			}
+			if (nginx && sm->n > 0) {
+				nginx_note(ngx_dir, &sm->s[p->middle][sm->n - 1], res,
+					   sm->t[sm->n - 1], &relay_last, &relay_last_t);
+				sm->relay[sm->n - 1] = relay_last;
 			}
 			if (cfg->progress)
 				progress(t, p, sm);
@@ -645,6 +707,11 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 	rc = sample_all(t, sm, res->elapsed_s, &relay_last);
 	if (rc < 0)
 		goto out;
+	if (nginx && sm->n > 0) {
+		nginx_note(ngx_dir, &sm->s[p->middle][sm->n - 1], res, sm->t[sm->n - 1],
+			   &relay_last, &relay_last_t);
+		sm->relay[sm->n - 1] = relay_last;
+	}
 	if (cfg->progress)
 		fprintf(stderr, "\n");
 	if (!WIFEXITED(status) || ch.out_len == 0) {
@@ -657,6 +724,18 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot read the JSON of `twkit bench run`");
 		goto out;
+	}
+	if (res->non2xx > 0 && res->non2xx <= res->completed) {
+		/* an answer that says the balancer failed is not a completed exchange */
+		double per = res->completed ? res->rate / (double)res->completed : 0;
+
+		res->completed -= res->non2xx;
+		res->rate = per * (double)res->completed;
+		res->failed += res->non2xx;
+		if (res->nerr < LAB_MAX_ERRNOS) {
+			snprintf(res->errs[res->nerr].name, sizeof(res->errs[0].name), "HTTP_non2xx");
+			res->errs[res->nerr++].n = res->non2xx;
+		}
 	}
 	children_stop(&ch);
 	if (ch.fd[CH_RELAY] >= 0)
@@ -678,6 +757,8 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 	rc = build_series(p, t, sm, res);
 out:
 	children_stop(&ch);
+	if (ngx_dir[0])
+		lab_nginx_remove(ngx_dir);
 	for (int i = 0; i < LAB_CHILDREN; i++)
 		if (ch.fd[i] >= 0)
 			close(ch.fd[i]);

@@ -1,6 +1,6 @@
 /*
  * lab_run — one lab run on the real kernel: build the plan's namespaces (lab_topo), start
- * `twkit bench serve` in the server, the relay in an L7 balancer, `twkit bench run --json` in
+ * `twkit bench serve` in the server, the relay (twkit's or nginx) in an L7 balancer, `twkit bench run --json` in
  * the client, sample every namespace each second (kernel/lab_sample), then stop everything and
  * remove what was made — on success, failure, SIGINT/SIGTERM or a crashed child. Children are
  * forked by this process, entered into their namespace with setns, die with it
@@ -20,6 +20,9 @@
 #include "lab/lab_topo.h"
 
 #define LAB_MAX_ERRNOS 8
+
+/* Which program plays the L7 balancer (--relay). */
+enum LAB_RELAY { LAB_RELAY_TWKIT, LAB_RELAY_NGINX };
 #define LAB_MAX_ROWS 128 /* samples: 90 s and the drain, at one per second */
 
 /* What one namespace showed. */
@@ -51,6 +54,10 @@ struct lab_result {
 				       * balancer), seconds from the start; -1 if none */
 	char first_eaddrnotavail_at[SIM_NAME_LEN]; /* node name */
 	uint64_t relay_eaddrnotavail, relay_fail, relay_ok;
+	const char *relay;          /* "twkit" or "nginx" when there is an L7 balancer, else NULL */
+	/* HTTP answers outside 2xx (nginx's 502 for a failed upstream connect): taken out of
+	 * completed and counted among the failures as "HTTP_5xx" (docs/lab.md "nginx") */
+	uint64_t non2xx;
 	double elapsed_s;
 	bool interrupted;
 	char release[65];           /* uname -r */
@@ -62,6 +69,7 @@ struct lab_result {
 struct lab_run_cfg {
 	const struct lab_plan *plan;
 	const char *self_exe;       /* the twkit binary to exec for bench */
+	enum LAB_RELAY relay;       /* the L7 balancer, when the plan has one */
 	bool keep;                  /* leave the namespaces (the processes are still stopped) */
 	bool progress;              /* a line per second on stderr */
 	volatile sig_atomic_t *stop; /* set by the verb's signal handler */
@@ -78,8 +86,8 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 void lab_result_fini(struct lab_result *res);
 
 /*
- * Read a twkit.bench/1 document into res (totals, failures by errno, the client's per-second
- * new_ok and eaddrnotavail into host 0's series by time). Pure. 0 or -EPROTO.
+ * Read a twkit.bench/1 document into res (totals, non_2xx, failures by errno, the client's
+ * per-second new_ok and eaddrnotavail into host 0's series by time). Pure. 0 or -EPROTO.
  */
 int lab_bench_parse(const char *json, size_t len, struct lab_result *res);
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "kernel/lab_sample.h"
+#include "lab/lab_nginx.h"
 
 static const char *const role_name[] = { "client", "mid", "server" };
 
@@ -157,8 +158,9 @@ static int ns_delete(const char *name)
 }
 
 /*
- * The previous holder died without cleaning up: remove the namespaces its lock file lists,
- * but only names of our form whose pid is gone (never anything we did not create).
+ * The previous holder died without cleaning up: remove the namespaces (and nginx directories)
+ * its lock file lists, but only names of our form whose pid is gone (never anything we did not
+ * create). Returns the number of namespaces removed.
  */
 static int recover_stale(int fd)
 {
@@ -174,6 +176,16 @@ static int recover_stale(int fd)
 		long pid;
 		char *end;
 
+		if (strncmp(line, "dir ", 4) == 0) {
+			const char *base = strrchr(line + 4, '/');
+
+			if (!base || strncmp(base + 1, LAB_NS_PREFIX, strlen(LAB_NS_PREFIX)) != 0)
+				continue;
+			pid = strtol(base + 1 + strlen(LAB_NS_PREFIX), &end, 10);
+			if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+				lab_nginx_remove(line + 4); /* checks the name's form itself */
+			continue;
+		}
 		if (strncmp(line, "ns ", 3) != 0)
 			continue;
 		name = line + 3;
@@ -250,6 +262,20 @@ static void lock_record(struct lab_topo *t, const char *name)
 	end = lseek(t->lock_fd, 0, SEEK_END);
 	if (end >= 0 && pwrite(t->lock_fd, line, (size_t)n, end) != n) {
 		/* recovery loses this name; the run itself still deletes it */
+	}
+}
+
+void lab_lock_record_dir(struct lab_topo *t, const char *dir)
+{
+	char line[LAB_NGINX_DIR_LEN + 8];
+	int n = snprintf(line, sizeof(line), "dir %s\n", dir);
+	off_t end;
+
+	if (t->lock_fd < 0 || n < 0 || (size_t)n >= sizeof(line))
+		return;
+	end = lseek(t->lock_fd, 0, SEEK_END);
+	if (end >= 0 && pwrite(t->lock_fd, line, (size_t)n, end) != n) {
+		/* recovery loses this directory; the run itself still removes it */
 	}
 }
 

@@ -32,7 +32,7 @@ struct lab_topo {
 	char ns[LAB_MAX_HOSTS][LAB_NS_LEN]; /* namespace of plan->hosts[i] */
 	bool made[LAB_MAX_HOSTS];         /* created by us: the only ones we delete */
 	int lock_fd;                      /* -1 when not held */
-	bool relay;                       /* the middlebox runs twkit's L7 relay */
+	bool relay;                       /* the middlebox runs an L7 relay (twkit's or nginx) */
 };
 
 /* Root, `ip` and `nft` present? 0, or -EPERM / -ENOENT with what is missing in err. */
@@ -47,6 +47,9 @@ void lab_topo_init(struct lab_topo *t, const struct lab_plan *p, int pid);
  */
 int lab_lock_acquire(struct lab_topo *t, int *recovered, char *err, size_t errlen);
 void lab_lock_release(struct lab_topo *t);
+/* Record a run's private directory (lab_nginx) in the lock file, so that the next run
+ * removes it when this one dies without cleaning up. */
+void lab_lock_record_dir(struct lab_topo *t, const char *dir);
 
 /* Build the namespaces, links, addresses, routes, nft rules and sysctls of p. On error,
  * what was made stays recorded for lab_topo_destroy(). 0 or -errno with err set. */

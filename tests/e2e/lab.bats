@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # twkit lab on the real kernel (issue 5 "Tests"): each scenario in its shortest form (1,000
 # ports at 100 connections/s, 16 s) asserts on its defining numbers, plus cleanup on Ctrl-C
-# and after a SIGKILL, the run lock, --keep, and the errors without root or tools.
+# and after a SIGKILL, the run lock, --keep, and the errors without root or tools. The L7
+# balancer runs as nginx where installed (default) and as twkit's relay (--relay twkit).
 
 load lib/lab
 
@@ -22,9 +23,12 @@ load lib/lab
 	[ "$status" -eq 2 ]
 	run "$TWKIT" lab stress-client --bogus
 	[ "$status" -eq 2 ]
+	run "$TWKIT" lab lb-quadruplets --relay haproxy
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"nginx or twkit"* ]]
 	run "$TWKIT" lab --help
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"--compare"* && "$output" == *"--keep"* ]]
+	[[ "$output" == *"--compare"* && "$output" == *"--keep"* && "$output" == *"--relay"* ]]
 }
 
 @test "lab env: without root, or without nft, a clear message and exit 3" {
@@ -85,20 +89,43 @@ load lib/lab
 	[ "$(lj '.hosts[] | select(.name == "client") | .counters["TcpExt.TWRecycled"]')" -gt 0 ]
 }
 
-@test "lab slb-strips-ts: tw_reuse ineffective behind a balancer with tcp_timestamps=0" {
+@test "lab slb-strips-ts: tw_reuse ineffective behind a balancer with tcp_timestamps=0 (default relay)" {
 	lab_need_root
 	lab_json slb-strips-ts
+	[ "$(lj .l7_balancer.relay)" = "$(lab_default_relay)" ]
 	[ "$(lj '.hosts[] | select(.name == "client") | .sysctls["net.ipv4.tcp_tw_reuse"]')" = 1 ]
 	[ "$(lj '.hosts[] | select(.name == "lb") | .sysctls["net.ipv4.tcp_timestamps"]')" = 0 ]
 	[ "$(lj '.traffic.failed.EADDRNOTAVAIL')" -gt 100 ]
 	[ "$(lj '.hosts[] | select(.name == "client") | .counters["TcpExt.TWRecycled"]')" -eq 0 ]
 }
 
-@test "lab lb-quadruplets: the L7 balancer's 1,000 ports run out toward one server port" {
+@test "lab lb-quadruplets --relay twkit: the balancer's 1,000 ports run out toward one server port" {
 	lab_need_root
-	lab_json lb-quadruplets
+	lab_json lb-quadruplets --relay twkit
+	[ "$(lj .l7_balancer.relay)" = twkit ]
 	[ "$(lj '.l7_balancer.EADDRNOTAVAIL')" -gt 100 ]
 	[ "$(lj .traffic.first_eaddrnotavail_on)" = "lb" ]
+	[ "$(lj '.traffic.failed.ECONNRESET')" -gt 100 ]
+	tw=$(lj '.hosts[] | select(.name == "lb") | .time_wait_max')
+	[ "$tw" -ge 950 ] && [ "$tw" -le 1000 ]
+}
+
+@test "lab lb-quadruplets --relay nginx: the same with nginx; the client gets 502s, not resets" {
+	lab_need_root
+	lab_need_nginx
+	"$TWKIT" lab lb-quadruplets --relay nginx --json >"$BATS_TEST_TMPDIR/j" 2>"$BATS_TEST_TMPDIR/e" &
+	pid=$!
+	wait $pid
+	LAB_JSON="$BATS_TEST_TMPDIR/j"
+	[ -z "$(lab_nginx_dir_of $pid)" ]
+	[ "$(lj .l7_balancer.relay)" = nginx ]
+	[ "$(lj '.l7_balancer.EADDRNOTAVAIL')" -gt 100 ]
+	[ "$(lj '.l7_balancer.backend_ok')" -ge 950 ]
+	[ "$(lj .traffic.first_eaddrnotavail_on)" = "lb" ]
+	awk -v t="$(lj .traffic.first_eaddrnotavail_s)" 'BEGIN { exit !(t > 9 && t < 11.5) }'
+	# nginx answers 502 for each failed upstream connect: counted as failures, not completed
+	[ "$(lj '.traffic.failed.HTTP_non2xx')" -eq "$(lj '.l7_balancer.EADDRNOTAVAIL')" ]
+	[ "$(lj '.traffic.completed')" -le 1000 ]
 	tw=$(lj '.hosts[] | select(.name == "lb") | .time_wait_max')
 	[ "$tw" -ge 950 ] && [ "$tw" -le 1000 ]
 }
@@ -126,14 +153,15 @@ load lib/lab
 	kill -INT $pid
 	wait $pid || true
 	[ -z "$(lab_ns_of $pid)" ]
+	[ -z "$(lab_nginx_dir_of $pid)" ]
 	for k in $kids; do ! kill -0 "$k" 2>/dev/null; done
 	# veths are only ever created inside the run's namespaces, never here
 	! ip -o link show | awk -F': ' '{print $2}' | grep -qE '^(c0|m0|m1|s0)(@|$)'
 }
 
-@test "lab cleanup: after a SIGKILL the children die and the next run removes the leftovers" {
+@test "lab cleanup: after a SIGKILL the children (nginx too) die and the next run removes the leftovers" {
 	lab_need_root
-	"$TWKIT" lab stress-client --json >/dev/null 2>&1 &
+	"$TWKIT" lab lb-quadruplets --json >/dev/null 2>&1 &
 	pid=$!
 	lab_wait_ns $pid
 	sleep 2
@@ -143,12 +171,15 @@ load lib/lab
 	sleep 0.5
 	for k in $kids; do ! kill -0 "$k" 2>/dev/null; done
 	[ -n "$(lab_ns_of $pid)" ]
+	[ "$(lab_default_relay)" = twkit ] || [ -n "$(lab_nginx_dir_of $pid)" ]
 	run "$TWKIT" lab stress-client-linger0 --json
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"removed 2 namespace(s) left by a run that died"* ]]
+	[[ "$output" == *"removed 3 namespace(s) left by a run that died"* ]]
 	[ -z "$(lab_ns_of $pid)" ]
+	[ -z "$(lab_nginx_dir_of $pid)" ]
 }
 
 teardown() {
 	[ -n "${pid:-}" ] && lab_ns_remove "$pid" || true
+	[ -n "${pid:-}" ] && lab_nginx_dir_remove "$pid" || true
 }

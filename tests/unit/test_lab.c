@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "lab/lab_compare.h"
+#include "lab/lab_nginx.h"
 #include "lab/lab_json.h"
 #include "lab/lab_relay.h"
 #include "lab/lab_run.h"
@@ -199,13 +200,58 @@ static void test_rel_diff(void **st)
 	assert_true(lab_rel_diff(90, 100) < -0.0999);
 }
 
+/* nginx's config: every path inside the run's directory, the directives the lab relies on;
+ * its error log: failed connects counted, EADDRNOTAVAIL apart, a half-written line left. */
+static void test_nginx(void **state)
+{
+	struct lab_relay_cfg c = { .listen = "192.0.2.254", .listen_port = 8000,
+				   .backend = "198.51.100.100", .backend_port = 8000,
+				   .backend_ports = 2, .nsources = 1, .max_pairs = 8192 };
+	const char log[] =
+		"2025/01/01 00:00:10 [crit] 7#7: *3 connect() to 198.51.100.100:8000 failed "
+		"(99: Cannot assign requested address) while connecting to upstream\n"
+		"2025/01/01 00:00:10 [error] 7#7: *5 connect() to 198.51.100.100:8001 failed "
+		"(111: Connection refused) while connecting to upstream\n"
+		"2025/01/01 00:00:11 [warn] 7#7: something else\n"
+		"2025/01/01 00:00:11 [crit] 7#7: *9 connect() to 198.51.100.100:8000 failed (99: ";
+	struct lab_relay_stats st = { .backend_ok = 5 };
+	char buf[4096];
+	int n;
+
+	(void)state;
+	snprintf(c.sources[0], sizeof(c.sources[0]), "198.51.100.1");
+	n = lab_nginx_conf(&c, "/d/twk-lab-1-nginx", buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "master_process off;"));
+	assert_non_null(strstr(buf, "daemon off;"));
+	assert_non_null(strstr(buf, "worker_processes 1;"));
+	assert_non_null(strstr(buf, "pid /d/twk-lab-1-nginx/nginx.pid;"));
+	assert_non_null(strstr(buf, "error_log /d/twk-lab-1-nginx/error.log"));
+	assert_non_null(strstr(buf, "proxy_temp_path /d/twk-lab-1-nginx/proxy;"));
+	assert_non_null(strstr(buf, "access_log off;"));
+	assert_non_null(strstr(buf, "server 198.51.100.100:8001 max_fails=0;"));
+	assert_non_null(strstr(buf, "listen 192.0.2.254:8000"));
+	assert_non_null(strstr(buf, "proxy_http_version 1.1;"));
+	assert_non_null(strstr(buf, "proxy_bind 198.51.100.1;"));
+	assert_int_equal(lab_nginx_conf(&c, "/d", buf, 100), -ENOSPC);
+	assert_int_equal(lab_nginx_remove("/tmp/not-ours"), -EINVAL);
+	assert_int_equal(lab_nginx_remove("/tmp/twk-lab-x-nginx"), -EINVAL);
+
+	lab_nginx_log_count(log, sizeof(log) - 1, &st);
+	assert_int_equal(st.backend_fail, 2);
+	assert_int_equal(st.eaddrnotavail, 1);
+	assert_int_equal(st.backend_ok, 5);
+	lab_nginx_log_count("", 0, &st);
+	assert_int_equal(st.backend_fail, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_valid),	   cmocka_unit_test(test_json_garbage),
 		cmocka_unit_test(test_bench_parse),	   cmocka_unit_test(test_catalogue_and_plan),
 		cmocka_unit_test(test_topo_names),	   cmocka_unit_test(test_relay_line),
-		cmocka_unit_test(test_rel_diff),
+		cmocka_unit_test(test_rel_diff),	   cmocka_unit_test(test_nginx),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

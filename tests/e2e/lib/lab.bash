@@ -36,3 +36,27 @@ lab_json() {
 
 # jq on the last document.
 lj() { jq -r "$@" "$LAB_JSON"; }
+
+# The relay lab picks without --relay: nginx when installed, else twkit's own.
+lab_default_relay() {
+	if [ -x /usr/sbin/nginx ]; then echo nginx; else echo twkit; fi
+}
+
+lab_need_nginx() {
+	[ -x /usr/sbin/nginx ] || skip "needs nginx (apt-get install nginx-light)"
+}
+
+# nginx's private directory of lab run $1, if still there.
+lab_nginx_dir_of() {
+	local d="${TMPDIR:-/tmp}/twk-lab-$1-nginx"
+	[ -d "$d" ] && echo "$d" || true
+}
+
+# Remove it (teardown's safety net): only the names lab writes there.
+lab_nginx_dir_remove() {
+	local d
+	d=$(lab_nginx_dir_of "$1")
+	[ -n "$d" ] || return 0
+	rm -f "$d/nginx.conf" "$d/nginx.pid" "$d/error.log"
+	rmdir "$d"/client_body "$d"/proxy "$d"/fastcgi "$d"/uwsgi "$d"/scgi "$d" 2>/dev/null || true
+}

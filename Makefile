@@ -83,6 +83,7 @@ san: deps
 		EXTRA_LDFLAGS="-fsanitize=address,undefined" check-only
 
 fuzz:
+	@scripts/deps clang libclang-rt-14-dev
 	@tests/fuzz/run $(BUILD)-fuzz
 
 lint:

@@ -128,13 +128,10 @@ static void interpret(struct bench_result *r)
 	p = tw_profile_by_name("host", u.release);
 	if (!p)
 		p = tw_profile_at(tw_profile_count() - 1);
-	in.port_lo = 32768;
-	in.port_hi = 60999;
-	if (kproc_sysctl_read("net.ipv4.ip_local_port_range", b, sizeof(b)) == 0) {
-		char *e;
-		long lo = strtol(b, &e, 10), hi = strtol(e, NULL, 10);
-		if (lo > 0 && hi >= lo && hi < 65536)
-			in.port_lo = (uint16_t)lo, in.port_hi = (uint16_t)hi;
+	/* the running range, else the era's default (§3.1) */
+	if (kproc_port_range(&in.port_lo, &in.port_hi) < 0) {
+		in.port_lo = p->port_lo;
+		in.port_hi = p->port_hi;
 	}
 	if (cfg->lpr_hi) {
 		in.port_lo = cfg->lpr_lo;
@@ -247,16 +244,11 @@ static int start_self_server(struct bench_cfg *cfg, struct bench_server **srv,
 			     struct bench_ep *bound)
 {
 	static unsigned runs; /* runs of this process: matrix variants differ */
-	char b[64];
-	long lo = 32768, hi = 60999;
+	uint16_t lo = 32768, hi = 60999; /* used only if the sysctl cannot be read */
 	int rc = -EADDRINUSE;
 	if (cfg->listen.lo != 0)
 		return bench_server_start(cfg, srv, bound);
-	if (kproc_sysctl_read("net.ipv4.ip_local_port_range", b, sizeof(b)) == 0) {
-		char *e;
-		lo = strtol(b, &e, 10);
-		hi = strtol(e, NULL, 10);
-	}
+	(void)kproc_port_range(&lo, &hi);
 	for (unsigned k = 0; k < 200 && rc == -EADDRINUSE; k++) {
 		long port = 20000 + ((unsigned)getpid() * 31u + runs * 101u + k * 7919u) % 10000u;
 		if (port >= lo && port <= hi)

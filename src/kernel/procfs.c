@@ -95,6 +95,20 @@ int kproc_sysctl_read(const char *name, char *buf, size_t len)
 	return 0;
 }
 
+int kproc_port_range(uint16_t *lo, uint16_t *hi)
+{
+	char b[64];
+	long a, z;
+	int rc = kproc_sysctl_read("net.ipv4.ip_local_port_range", b, sizeof(b));
+	if (rc < 0)
+		return rc;
+	if (sscanf(b, "%ld %ld", &a, &z) != 2 || a < 1 || z > 65535 || a > z)
+		return -EPROTO;
+	*lo = (uint16_t)a;
+	*hi = (uint16_t)z;
+	return 0;
+}
+
 int kproc_sysctl_write(const char *name, const char *value)
 {
 	char path[160];

@@ -19,6 +19,8 @@ int kproc_read(const char *path, size_t max, char **buf, size_t *len);
 int kproc_sysctl_path(const char *name, char *buf, size_t len);
 /* Read one sysctl of the current netns; trailing newline removed; tabs become spaces. */
 int kproc_sysctl_read(const char *name, char *buf, size_t len);
+/* net.ipv4.ip_local_port_range of the current netns. 0, -errno, or -EPROTO if malformed. */
+int kproc_port_range(uint16_t *lo, uint16_t *hi);
 /* Write one sysctl (in the current netns). 0 or -errno. */
 int kproc_sysctl_write(const char *name, const char *value);
 

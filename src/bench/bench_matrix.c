@@ -4,6 +4,7 @@
  * line's (so a matrix file only says what differs). '#' starts a comment.
  */
 #include "bench/bench.h"
+#include "kernel/procfs.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -26,33 +27,6 @@ static const char builtin_other[] =
 	"keep-alive --requests-per-conn 100\n"
 	"bind-then-conn --bind-no-port off\n";
 
-static int read_file(const char *path, char **out)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t n;
-	int rc = 0;
-	if (!f)
-		return -errno;
-	buf = malloc(65536);
-	if (!buf) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	n = fread(buf, 1, 65535, f);
-	if (ferror(f) || !feof(f)) {
-		rc = ferror(f) ? -EIO : -EFBIG;
-		goto out;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	buf = NULL;
-out:
-	free(buf);
-	fclose(f);
-	return rc;
-}
-
 static bool loopback_v4(const struct bench_cfg *cfg)
 {
 	const struct bench_ep *ep = cfg->mode == BENCH_MODE_RUN ? &cfg->target : &cfg->listen;
@@ -64,6 +38,7 @@ int bench_matrix_run(const struct bench_cfg *cfg, int argc, char **argv,
 		     struct bench_result **out, int *nout, char *err, size_t errlen)
 {
 	char *text = NULL, *save = NULL;
+	size_t tlen;
 	struct bench_result *rs = NULL;
 	int n = 0, rc = 0, lineno = 0;
 
@@ -71,7 +46,7 @@ int bench_matrix_run(const struct bench_cfg *cfg, int argc, char **argv,
 		text = strdup(loopback_v4(cfg) ? builtin_v4_loop : builtin_other);
 		if (!text)
 			return -ENOMEM;
-	} else if ((rc = read_file(cfg->matrix, &text)) < 0) {
+	} else if ((rc = kproc_read(cfg->matrix, 65535, &text, &tlen)) < 0) {
 		snprintf(err, errlen, "--matrix '%s': %s", cfg->matrix, strerror(-rc));
 		return rc == -ENOMEM ? rc : -EINVAL;
 	}

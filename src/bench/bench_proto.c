@@ -138,15 +138,24 @@ static int walk_headers(const char *buf, size_t hlen, hdr_fn fn, void *ctx)
 	return 0;
 }
 
+/* A "Connection:" header (either direction): true when it was one, updating *close. */
+static bool conn_hdr(const char *n, const char *ne, const char *v, const char *ve, bool *close)
+{
+	if (!tok_eq(n, ne, "Connection"))
+		return false;
+	if (tok_eq(v, ve, "close"))
+		*close = true;
+	else if (tok_eq(v, ve, "keep-alive"))
+		*close = false;
+	return true;
+}
+
 static int req_hdr(const char *n, const char *ne, const char *v, const char *ve, void *ctx)
 {
 	struct bench_http_req *r = ctx;
-	if (tok_eq(n, ne, "Connection")) {
-		if (tok_eq(v, ve, "close"))
-			r->close = true;
-		else if (tok_eq(v, ve, "keep-alive"))
-			r->close = false;
-	} else if (tok_eq(n, ne, "Content-Length")) {
+	if (conn_hdr(n, ne, v, ve, &r->close))
+		return 0;
+	if (tok_eq(n, ne, "Content-Length")) {
 		if (parse_u64(v, ve, &r->body_len) < 0 || r->body_len > (64u << 20))
 			return -EPROTO;
 	} else if (tok_eq(n, ne, "Transfer-Encoding")) {
@@ -186,12 +195,9 @@ int bench_http_req_parse(const char *buf, size_t len, struct bench_http_req *out
 static int resp_hdr(const char *n, const char *ne, const char *v, const char *ve, void *ctx)
 {
 	struct bench_http_resp *r = ctx;
-	if (tok_eq(n, ne, "Connection")) {
-		if (tok_eq(v, ve, "close"))
-			r->close = true;
-		else if (tok_eq(v, ve, "keep-alive"))
-			r->close = false;
-	} else if (tok_eq(n, ne, "Content-Length")) {
+	if (conn_hdr(n, ne, v, ve, &r->close))
+		return 0;
+	if (tok_eq(n, ne, "Content-Length")) {
 		if (parse_u64(v, ve, &r->body_len) < 0)
 			return -EPROTO;
 		r->has_len = true;

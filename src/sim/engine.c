@@ -170,7 +170,7 @@ static double node_rate(const struct sim_eng *e, const struct sim_nrt *nr, int64
 	return r * n->count;
 }
 
-static void next_arrival(struct sim_eng *e, struct sim_nrt *nr)
+static void next_arrival_t(struct sim_eng *e, struct sim_nrt *nr)
 {
 	const struct sim_node *n = nr->n;
 	double r = node_rate(e, nr, e->now);
@@ -200,6 +200,12 @@ static void next_arrival(struct sim_eng *e, struct sim_nrt *nr)
 		double u = ((double)(sim_rand(e) >> 11) + 1.0) / 9007199254740993.0; /* (0,1] */
 		nr->next_arrival = e->now + 1 + (int64_t)(-log(u) * 1e9 / r);
 	}
+}
+
+static void next_arrival(struct sim_eng *e, struct sim_nrt *nr)
+{
+	next_arrival_t(e, nr);
+	sim_src_set(e, SIM_SRC_NODE((int)(nr - e->node)), nr->next_arrival);
 }
 
 static void sample(struct sim_eng *e, const struct sim_config *cfg, struct sim_counters *prev,
@@ -236,78 +242,75 @@ static void sample(struct sim_eng *e, const struct sim_config *cfg, struct sim_c
 	}
 }
 
+/* Source k's next time after its FIFO q was popped. */
+static int64_t fifo_conn_t(const struct sim_eng *e, const struct sim_fifo *q, int close)
+{
+	if (!q->n)
+		return INT64_MAX;
+	const struct sim_conn *c = &e->conns[sim_fifo_front(q)];
+	return close ? c->syn0 : c->tarrive;
+}
+
 /* One step: find the earliest source and run it. Returns 0 when the run is over. */
 static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_counters *prev,
 		int64_t *next_sample, int64_t sample_ns)
 {
-	int64_t best = INT64_MAX;
-	int kind = -1, which = -1;
-	if (e->heap.n && e->heap.v[0].t < best) {
-		best = e->heap.v[0].t;
-		kind = 0;
+	uint64_t b0 = UINT64_MAX, b1 = UINT64_MAX, b2 = UINT64_MAX, b3 = UINT64_MAX, best;
+	int k;
+	/* four independent minima: short dependency chains; unused slots hold UINT64_MAX */
+	for (int i = 0; i < e->nsrc_pad; i += 4) {
+		b0 = e->src_key[i] < b0 ? e->src_key[i] : b0;
+		b1 = e->src_key[i + 1] < b1 ? e->src_key[i + 1] : b1;
+		b2 = e->src_key[i + 2] < b2 ? e->src_key[i + 2] : b2;
+		b3 = e->src_key[i + 3] < b3 ? e->src_key[i + 3] : b3;
 	}
-	for (int i = 0; i < e->nnodes; i++) {
-		struct sim_nrt *nr = &e->node[i];
-		if (nr->kind == SIM_NODE_CLIENT && nr->next_arrival < best) {
-			best = nr->next_arrival;
-			kind = 1;
-			which = i;
-		}
-		if (nr->syn_q.n && e->conns[sim_fifo_front(&nr->syn_q)].tarrive < best) {
-			best = e->conns[sim_fifo_front(&nr->syn_q)].tarrive;
-			kind = 5;
-			which = i;
-		}
-		if (nr->close_q.n && e->conns[sim_fifo_front(&nr->close_q)].syn0 < best) {
-			best = e->conns[sim_fifo_front(&nr->close_q)].syn0;
-			kind = 2;
-			which = i;
-		}
-	}
-	for (int i = 0; i < e->ntwq; i++) {
-		struct sim_fifo *q = &e->twq[i].q;
-		if (q->n && e->socks[sim_fifo_front(q)].t < best) {
-			best = e->socks[sim_fifo_front(q)].t;
-			kind = 3;
-			which = i;
-		}
-	}
-	if (*next_sample <= e->end && *next_sample < best) {
-		best = *next_sample;
-		kind = 4;
-	}
-	if (best > e->end || kind < 0)
+	b0 = b1 < b0 ? b1 : b0;
+	b2 = b3 < b2 ? b3 : b2;
+	best = b2 < b0 ? b2 : b0;
+	if (best == UINT64_MAX || (int64_t)(best >> SIM_SRC_BITS) > e->end)
 		return 0;
-	e->now = best;
+	k = (int)(best & ((1u << SIM_SRC_BITS) - 1));
+	e->now = (int64_t)(best >> SIM_SRC_BITS);
 	e->res->events++;
-	switch (kind) {
-	case 0: {
+	if (k == SIM_SRC_HEAP) {
 		struct sim_ev ev;
 		sim_heap_pop(&e->heap, &ev);
+		sim_src_heap(e);
 		if (ev.kind == SIM_EV_SYN)
 			sim_syn_send(e, ev.idx);
 		else
 			sim_conn_fail(e, ev.idx);
-		break;
-	}
-	case 1: {
+	} else if (k < e->src_twq0) {
+		int which = (k - 1) / 3;
 		struct sim_nrt *nr = &e->node[which];
-		uint32_t h = nr->host0 + (nr->nhosts == 1 ? 0 : nr->rr_host++ % nr->nhosts);
-		nr->arrivals++;
-		e->res->attempts++;
-		sim_connect(e, which, h, e->now);
-		next_arrival(e, nr);
-		break;
-	}
-	case 2: {
-		struct sim_fifo *q = &e->node[which].close_q;
-		uint32_t ci = sim_fifo_front(q);
-		sim_fifo_pop(q);
-		sim_close(e, ci);
-		break;
-	}
-	case 3: {
-		struct sim_twq *q = &e->twq[which];
+		switch ((k - 1) % 3) {
+		case 0: {
+			uint32_t h = nr->host0 + nr->rr_host;
+			if (++nr->rr_host == nr->nhosts)
+				nr->rr_host = 0;
+			nr->arrivals++;
+			e->res->attempts++;
+			sim_connect(e, which, h, e->now);
+			next_arrival(e, nr);
+			break;
+		}
+		case 1: {
+			uint32_t ci = sim_fifo_front(&nr->syn_q);
+			sim_fifo_pop(&nr->syn_q);
+			sim_src_set(e, k, fifo_conn_t(e, &nr->syn_q, 0));
+			sim_syn(e, ci);
+			break;
+		}
+		default: {
+			uint32_t ci = sim_fifo_front(&nr->close_q);
+			sim_fifo_pop(&nr->close_q);
+			sim_src_set(e, k, fifo_conn_t(e, &nr->close_q, 1));
+			sim_close(e, ci);
+			break;
+		}
+		}
+	} else if (k < e->nsrc) {
+		struct sim_twq *q = &e->twq[k - e->src_twq0];
 		uint32_t si = sim_fifo_front(&q->q), mask = q->q.cap - 1;
 		if (q->q.n > 64) {
 			sim_tw_prefetch(e, q->q.v[(q->q.head + 64) & mask], 0);
@@ -322,22 +325,14 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 				e->res->hosts[e->hosts[s->host].node].c.tw++;
 		}
 		sim_fifo_pop(&q->q);
+		sim_src_set(e, k, q->q.n ? e->socks[sim_fifo_front(&q->q)].t : INT64_MAX);
 		sim_tw_expire(e, si);
-		break;
-	}
-	case 5: {
-		struct sim_fifo *q = &e->node[which].syn_q;
-		uint32_t ci = sim_fifo_front(q);
-		sim_fifo_pop(q);
-		sim_syn(e, ci);
-		break;
-	}
-	default:
+	} else {
 		sample(e, cfg, prev, (double)*next_sample / 1e9);
 		if (cfg->progress)
 			cfg->progress(cfg->progress_arg, e->now, e->end);
 		*next_sample += sample_ns;
-		break;
+		sim_src_set(e, e->nsrc, *next_sample <= e->end ? *next_sample : INT64_MAX);
 	}
 	return e->err ? 0 : 1;
 }
@@ -392,6 +387,13 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 	rc = sim_hosts_init(e);
 	if (rc < 0)
 		goto out;
+	e->src_twq0 = SIM_SRC_NODE(e->nnodes);
+	e->nsrc = e->src_twq0 + e->ntwq;
+	e->nsrc_pad = (e->nsrc + 1 + 3) & ~3;
+	for (int i = 0; i < (int)(sizeof(e->src_key) / sizeof(e->src_key[0])); i++)
+		e->src_key[i] = UINT64_MAX;
+	for (int i = 0; i < e->nsrc; i++)
+		sim_src_set(e, i, INT64_MAX);
 	for (int i = 0; i < e->nnodes; i++) {
 		struct sim_host_result *r = &res->hosts[i];
 		snprintf(r->name, sizeof(r->name), "%s", e->node[i].n->name);
@@ -408,6 +410,7 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 	}
 	memset(prev, 0, sizeof(prev));
 	next_sample = sample_ns;
+	sim_src_set(e, e->nsrc, next_sample <= e->end ? next_sample : INT64_MAX);
 	while (step(e, cfg, prev, &next_sample, sample_ns))
 		;
 	rc = e->err;

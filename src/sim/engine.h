@@ -2,7 +2,8 @@
  * engine — internal state of one sim_run(): TCP hosts, translating hops, connections,
  * socket records and the event sources. Private to src/sim (the API is sim.h).
  *
- * Invariants: every socket record that is not free is in exactly one host's ehash, except
+ * Invariants: every socket record that is not free is in exactly one host's ehash (its aux
+ * holding the key's hash), except
  * TIME-WAIT records killed early (state SOCK_DEAD), which wait in their FIFO to be freed.
  * A host's tw_count equals its records in state SOCK_TW. Simulated time never goes back.
  */
@@ -31,7 +32,7 @@ struct sim_sock {
 	uint32_t snd_nxt, rcv_nxt;
 	uint32_t ts_recent, ts_stamp_s;
 	int64_t t;         /* TIME-WAIT: expiry time; otherwise creation time */
-	uint32_t aux;      /* free list link */
+	uint32_t aux;      /* in a host's ehash: sim_map_hash of its key; free: free list link */
 	uint16_t dest;     /* connecting side: index+1 of its destination, 0 if none */
 	uint8_t state;
 	uint8_t flags;
@@ -85,6 +86,8 @@ struct sim_conn {
 	uint8_t strip;       /* a hop strips timestamps */
 	uint8_t nmaps;
 	uint32_t aux;        /* free list */
+	uint32_t skey_hash;  /* sim_map_hash of the 4-tuple as the accepting host keys it */
+	uint32_t ts_off[2];  /* timestamp offsets of the connecting and accepting sockets (§6) */
 };
 
 /* Per-node runtime. */
@@ -116,6 +119,20 @@ struct sim_twq {
 
 #define SIM_MAX_TWQ 16
 
+/*
+ * Event sources in tie-break order: the SYN heap, then per node its arrivals, SYNs in flight
+ * and closes, then the TIME-WAIT FIFOs, last the per-second sampler. src_key[k] is source k's
+ * next time shifted left by SIM_SRC_BITS with k in the low bits (UINT64_MAX: none), so the
+ * smallest key is the earliest event and, on equal times, the earlier source: step() takes a
+ * branch-free minimum over one small array. Times stay below 2^56 ns (runs are at most 7 days;
+ * nothing is scheduled more than a few minutes past the end). A FIFO's head changes only when
+ * it is popped or pushed while empty, so every push and pop keeps its key current.
+ */
+#define SIM_SRC_HEAP 0
+#define SIM_SRC_NODE(i) (1 + 3 * (i)) /* + 0 arrival, + 1 SYN in flight, + 2 close */
+#define SIM_NSRC_MAX (1 + 3 * SIM_MAX_NODES + SIM_MAX_TWQ + 1)
+#define SIM_SRC_BITS 7
+
 struct sim_eng {
 	const struct sim_scenario *sc;
 	struct sim_result *res;
@@ -132,6 +149,9 @@ struct sim_eng {
 	struct sim_heap heap;
 	struct sim_twq twq[SIM_MAX_TWQ];
 	int ntwq;
+	int nsrc, src_twq0;         /* sources in use (the sampler is the last); first TW FIFO */
+	int nsrc_pad;               /* nsrc + 1 rounded up to 4: the scan reads 4 at a time */
+	uint64_t src_key[(SIM_NSRC_MAX + 3) & ~3];
 	uint64_t tw_total, tw_total_peak;
 	uint64_t group_tw[SIM_MAX_NODES], group_est[SIM_MAX_NODES];
 	int64_t syn_at[SIM_MAX_NODES][TW_SYN_MAX_TRIES];
@@ -142,6 +162,30 @@ struct sim_eng {
 };
 
 enum SIM_EV { SIM_EV_SYN, SIM_EV_FAIL };
+
+_Static_assert(SIM_NSRC_MAX <= (1 << SIM_SRC_BITS), "source index must fit its bits");
+
+/* Source src is next due at t (INT64_MAX: nothing pending). */
+static inline void sim_src_set(struct sim_eng *e, int src, int64_t t)
+{
+	e->src_key[src] = t == INT64_MAX ? UINT64_MAX
+					 : (uint64_t)t << SIM_SRC_BITS | (uint64_t)src;
+}
+
+/* Append x (due at t, not before anything queued) to the FIFO of source src. */
+static inline void sim_src_push(struct sim_eng *e, int src, struct sim_fifo *q, uint32_t x,
+				int64_t t)
+{
+	if (!q->n)
+		sim_src_set(e, src, t);
+	if (sim_fifo_push(q, x) < 0)
+		e->err = -ENOMEM;
+}
+
+static inline void sim_src_heap(struct sim_eng *e)
+{
+	sim_src_set(e, SIM_SRC_HEAP, e->heap.n ? e->heap.v[0].t : INT64_MAX);
+}
 
 /* engine.c */
 uint64_t sim_rand(struct sim_eng *e);

@@ -99,7 +99,7 @@ static void sock_release(struct sim_eng *e, uint32_t i)
 {
 	struct sim_sock *s = &e->socks[i];
 	struct sim_thost *h = &e->hosts[s->host];
-	sim_map_del(&h->eh, sock_key(e, s));
+	sim_map_del_h(&h->eh, sock_key(e, s), s->aux);
 	if (s->dest)
 		dest_unhold(h, s);
 	sock_free(e, i);
@@ -150,7 +150,7 @@ static void tw_kill(struct sim_eng *e, uint32_t i)
 {
 	struct sim_sock *s = &e->socks[i];
 	struct sim_thost *h = &e->hosts[s->host];
-	sim_map_del(&h->eh, sock_key(e, s));
+	sim_map_del_h(&h->eh, sock_key(e, s), s->aux);
 	if (s->dest)
 		dest_unhold(h, s);
 	s->state = SOCK_DEAD;
@@ -166,7 +166,7 @@ void sim_tw_prefetch(const struct sim_eng *e, uint32_t i, int stage)
 	}
 	if (s->state == SOCK_TW) {
 		const struct sim_map *m = &e->hosts[s->host].eh;
-		uint32_t home = sim_map_home(m, sock_key(e, s));
+		uint32_t home = sim_map_home(m, s->aux);
 		/* for writing (the deletion shifts the run), and the line after: the backward
 		 * shift reads past the key's slot */
 		__builtin_prefetch(&m->s[home], 1);
@@ -179,7 +179,7 @@ void sim_tw_expire(struct sim_eng *e, uint32_t i)
 	struct sim_sock *s = &e->socks[i];
 	if (s->state == SOCK_TW) {
 		struct sim_thost *h = &e->hosts[s->host];
-		sim_map_del(&h->eh, sock_key(e, s));
+		sim_map_del_h(&h->eh, sock_key(e, s), s->aux);
 		if (s->dest)
 			dest_unhold(h, s);
 		tw_count_add(e, h, -1);
@@ -399,17 +399,12 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	if (si == SIM_NONE || ci == SIM_NONE)
 		return -ENOMEM;
 	s = &e->socks[si];
-	memset(s, 0, sizeof(*s));
-	s->laddr = laddr;
-	s->raddr = raddr;
-	s->lport = lport;
-	s->rport = rport;
-	s->host = hidx;
-	s->snd_nxt = isn + 1;
-	s->t = e->now;
-	s->dest = (uint16_t)(di + 1);
-	s->state = SOCK_SYN_SENT;
-	if (sim_map_put(&h->eh, ehkey(lip, lport, raddr, rport), si) < 0) {
+	uint64_t key = ehkey(lip, lport, raddr, rport);
+	*s = (struct sim_sock){ .laddr = laddr, .raddr = raddr, .lport = lport, .rport = rport,
+				.host = hidx, .snd_nxt = isn + 1, .t = e->now,
+				.aux = sim_map_hash(key), .dest = (uint16_t)(di + 1),
+				.state = SOCK_SYN_SENT };
+	if (sim_map_put_h(&h->eh, key, s->aux, si) < 0) {
 		e->err = -ENOMEM;
 		return -ENOMEM;
 	}
@@ -417,19 +412,11 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	if (lport >= h->lo && lport <= h->hi)
 		dest_hold(&h->dests[di], (uint32_t)(lport - h->lo));
 	c = &e->conns[ci];
-	memset(c, 0, sizeof(*c));
-	c->csock = si;
-	c->ssock = SIM_NONE;
-	c->chost = hidx;
-	c->shost = tgt->host0;
-	c->node = (uint32_t)node;
-	c->start = start;
-	c->syn0 = e->now;
-	c->saddr = laddr;
-	c->sport = lport;
-	c->daddr = raddr;
-	c->dport = rport;
-	c->nmaps = 0xff; /* not translated yet */
+	*c = (struct sim_conn){ .csock = si, .ssock = SIM_NONE, .chost = hidx, .shost = tgt->host0,
+				.node = (uint32_t)node, .start = start, .syn0 = e->now,
+				.saddr = laddr, .daddr = raddr, .sport = lport, .dport = rport,
+				.nmaps = 0xff /* not translated yet */,
+				.ts_off = { tw_ts_offset(h->p, &h->ts, laddr, lport, raddr, rport) } };
 	cnt(e, node)->active_opens++;
 	sim_syn_send(e, ci);
 	return 0;
@@ -516,11 +503,11 @@ static int translate(struct sim_eng *e, struct sim_conn *c)
 	return 0;
 }
 
-static uint32_t sock_tsval(struct sim_eng *e, const struct sim_sock *s)
+/* The TSval socket s of connection c sends now; side 0 connects, 1 accepts. */
+static uint32_t conn_tsval(struct sim_eng *e, const struct sim_conn *c, int side)
 {
-	const struct sim_thost *h = &e->hosts[s->host];
-	return tw_ts_value(h->p, &h->ts, e->now,
-			   tw_ts_offset(h->p, &h->ts, s->laddr, s->lport, s->raddr, s->rport));
+	const struct sim_thost *h = &e->hosts[side ? c->shost : c->chost];
+	return tw_ts_value(h->p, &h->ts, e->now, c->ts_off[side]);
 }
 
 static void syn_lost(struct sim_eng *e, uint32_t ci)
@@ -535,6 +522,7 @@ static void syn_lost(struct sim_eng *e, uint32_t ci)
 	} else if (sim_heap_push(&e->heap, c->syn0 + e->syn_fail[node], SIM_EV_FAIL, ci)) {
 		e->err = -ENOMEM;
 	}
+	sim_src_heap(e);
 }
 
 /*
@@ -557,7 +545,8 @@ static void l7_reset(struct sim_eng *e, uint32_t ci)
 	conn_free(e, ci);
 }
 
-static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts)
+/* where: the empty ehash slot sim_syn found for the 4-tuple, UINT32_MAX if unknown */
+static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts, uint32_t where)
 {
 	struct sim_conn *c = &e->conns[ci];
 	struct sim_nrt *nr = &e->node[c->node];
@@ -569,20 +558,16 @@ static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts)
 	c = &e->conns[ci];
 	cs = &e->socks[c->csock];
 	s = &e->socks[si];
-	memset(s, 0, sizeof(*s));
-	s->laddr = c->daddr;
-	s->lport = c->dport;
-	s->raddr = c->saddr;
-	s->rport = c->sport;
-	s->host = shost;
-	s->rcv_nxt = cs->snd_nxt;
-	s->snd_nxt = (uint32_t)tw_hash64(((uint64_t)c->saddr << 32 | c->sport) ^ sh->ts.secret) +
-		     (uint32_t)(e->now >> 6) + 1;
-	s->t = e->now;
-	s->state = SOCK_ESTAB;
-	s->flags = ts ? SOCK_F_TS : 0;
+	*s = (struct sim_sock){
+		.laddr = c->daddr, .raddr = c->saddr, .lport = c->dport, .rport = c->sport,
+		.host = shost, .rcv_nxt = cs->snd_nxt,
+		.snd_nxt = (uint32_t)tw_hash64(((uint64_t)c->saddr << 32 | c->sport) ^
+					       sh->ts.secret) + (uint32_t)(e->now >> 6) + 1,
+		.t = e->now, .aux = c->skey_hash, .state = SOCK_ESTAB, .flags = ts ? SOCK_F_TS : 0 };
+	c->ts_off[1] = tw_ts_offset(sh->p, &sh->ts, s->laddr, s->lport, s->raddr, s->rport);
 	lip = c->daddr - sh->addr0;
-	if (sim_map_put(&sh->eh, ehkey(lip, c->dport, c->saddr, c->sport), si) < 0) {
+	if (sim_map_put_at(&sh->eh, where, ehkey(lip, c->dport, c->saddr, c->sport), s->aux,
+			   si) < 0) {
 		e->err = -ENOMEM;
 		return;
 	}
@@ -611,8 +596,7 @@ static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts)
 	/* now is the SYN's arrival, half an RTT after it left; the close comes after the
 	 * requests, and syn0 now holds that time */
 	c->syn0 = e->now + nr->n->rtt_ns / 2 + nr->dur_ns;
-	if (sim_fifo_push(&nr->close_q, ci) < 0)
-		e->err = -ENOMEM;
+	sim_src_push(e, SIM_SRC_NODE((int)c->node) + 2, &nr->close_q, ci, c->syn0);
 }
 
 void sim_syn_send(struct sim_eng *e, uint32_t ci)
@@ -628,12 +612,13 @@ void sim_syn_send(struct sim_eng *e, uint32_t ci)
 		return;
 	}
 	/* the server will look this 4-tuple up when the SYN lands: fetch its slot now */
+	if (c->attempt == 0)
+		c->skey_hash = sim_map_hash(ehkey(c->daddr - sh->addr0, c->dport, c->saddr,
+						  c->sport));
 	if (m->cap)
-		__builtin_prefetch(&m->s[sim_map_home(
-			m, ehkey(c->daddr - sh->addr0, c->dport, c->saddr, c->sport))]);
+		__builtin_prefetch(&m->s[sim_map_home(m, c->skey_hash)]);
 	c->tarrive = e->now + nr->n->rtt_ns / 2;
-	if (sim_fifo_push(&nr->syn_q, ci) < 0)
-		e->err = -ENOMEM;
+	sim_src_push(e, SIM_SRC_NODE((int)c->node) + 1, &nr->syn_q, ci, c->tarrive);
 }
 
 void sim_syn(struct sim_eng *e, uint32_t ci)
@@ -644,12 +629,13 @@ void sim_syn(struct sim_eng *e, uint32_t ci)
 	struct sim_thost *ch = &e->hosts[c->chost];
 	struct sim_thost *sh = &e->hosts[e->node[nr->target].host0];
 	struct sim_sock *cs = &e->socks[c->csock];
-	uint32_t tsval, *v;
+	uint32_t tsval, *v, where;
 	bool has_ts;
 
-	tsval = sock_tsval(e, cs);
+	tsval = conn_tsval(e, c, 0);
 	has_ts = ch->ts.timestamps != 0 && !c->strip;
-	v = sim_map_get(&sh->eh, ehkey(c->daddr - sh->addr0, c->dport, c->saddr, c->sport));
+	v = sim_map_find_h(&sh->eh, ehkey(c->daddr - sh->addr0, c->dport, c->saddr, c->sport),
+			   c->skey_hash, &where);
 	if (v) {
 		struct sim_sock *tw = &e->socks[*v];
 		if (tw->state != SOCK_TW) {
@@ -666,7 +652,8 @@ void sim_syn(struct sim_eng *e, uint32_t ci)
 			cnt(e, nr->target)->tw_syn_accepted++;
 			tw_kill(e, *v);
 			established(e, ci, e->node[nr->target].host0,
-				    tw_ts_negotiated(ch->ts.timestamps, sh->ts.timestamps, c->strip));
+				    tw_ts_negotiated(ch->ts.timestamps, sh->ts.timestamps, c->strip),
+				    UINT32_MAX);
 			return;
 		}
 		/* §5.1: ACK, the client's RST kills the TIME-WAIT (rfc1337=0), SYN retried */
@@ -687,7 +674,7 @@ void sim_syn(struct sim_eng *e, uint32_t ci)
 		}
 	}
 	established(e, ci, e->node[nr->target].host0,
-		    tw_ts_negotiated(ch->ts.timestamps, sh->ts.timestamps, c->strip));
+		    tw_ts_negotiated(ch->ts.timestamps, sh->ts.timestamps, c->strip), where);
 }
 
 void sim_conn_fail(struct sim_eng *e, uint32_t ci)
@@ -735,8 +722,7 @@ static void enter_tw(struct sim_eng *e, uint32_t xi, uint32_t peer_tsval)
 		x->t = e->now + tw_timer_lifetime(h->p, out.timeout_ns,
 						  e->now % (TW_TIMEWAIT_LEN_NS / 8));
 	}
-	if (sim_fifo_push(&e->twq[q].q, xi) < 0)
-		e->err = -ENOMEM;
+	sim_src_push(e, e->src_twq0 + q, &e->twq[q].q, xi, x->t);
 	tw_count_add(e, h, 1);
 }
 
@@ -767,7 +753,7 @@ void sim_close(struct sim_eng *e, uint32_t ci)
 		cnt(e, other_node)->estab_resets++;
 		sock_release(e, closer);
 	} else {
-		enter_tw(e, closer, sock_tsval(e, &e->socks[other]));
+		enter_tw(e, closer, conn_tsval(e, c, client_closes));
 	}
 	/* the passive closer goes LAST_ACK -> CLOSE and is gone (§1.1) */
 	sock_release(e, other);

@@ -91,21 +91,30 @@ void sim_heap_free(struct sim_heap *h)
 	memset(h, 0, sizeof(*h));
 }
 
-static uint32_t slot_of(uint32_t cap, uint64_t key)
-{
-	const struct sim_map m = { .cap = cap };
-	return sim_map_home(&m, key);
-}
-
-uint32_t *sim_map_get(const struct sim_map *m, uint64_t key)
+uint32_t *sim_map_get_h(const struct sim_map *m, uint64_t key, uint32_t h)
 {
 	if (!m->cap)
 		return NULL;
-	for (uint32_t i = slot_of(m->cap, key);; i = (i + 1) & (m->cap - 1)) {
+	for (uint32_t i = sim_map_home(m, h);; i = (i + 1) & (m->cap - 1)) {
 		if (m->s[i].key == key)
 			return &m->s[i].val;
 		if (m->s[i].key == 0)
 			return NULL;
+	}
+}
+
+uint32_t *sim_map_find_h(const struct sim_map *m, uint64_t key, uint32_t h, uint32_t *where)
+{
+	*where = UINT32_MAX;
+	if (!m->cap)
+		return NULL;
+	for (uint32_t i = sim_map_home(m, h);; i = (i + 1) & (m->cap - 1)) {
+		if (m->s[i].key == key)
+			return &m->s[i].val;
+		if (m->s[i].key == 0) {
+			*where = i;
+			return NULL;
+		}
 	}
 }
 
@@ -130,12 +139,10 @@ static int map_grow(struct sim_map *m)
 	for (uint32_t i = 0; i < m->cap; i++) {
 		if (!m->s[i].key)
 			continue;
-		uint32_t j = slot_of(ncap, m->s[i].key);
+		uint32_t j = m->s[i].hash & (ncap - 1);
 		while (ns[j].key)
 			j = (j + 1) & (ncap - 1);
-		ns[j].key = m->s[i].key;
-		ns[j].val = m->s[i].val;
-		ns[j].home = slot_of(ncap, m->s[i].key);
+		ns[j] = m->s[i];
 	}
 	free(m->s);
 	m->s = ns;
@@ -143,13 +150,12 @@ static int map_grow(struct sim_map *m)
 	return 0;
 }
 
-int sim_map_put(struct sim_map *m, uint64_t key, uint32_t val)
+int sim_map_put_h(struct sim_map *m, uint64_t key, uint32_t h, uint32_t val)
 {
-	uint32_t i, home;
+	uint32_t i;
 	if ((m->n + 1) * 2 > m->cap && map_grow(m) < 0)
 		return -ENOMEM;
-	home = slot_of(m->cap, key);
-	for (i = home; m->s[i].key; i = (i + 1) & (m->cap - 1)) {
+	for (i = sim_map_home(m, h); m->s[i].key; i = (i + 1) & (m->cap - 1)) {
 		if (m->s[i].key == key) {
 			m->s[i].val = val;
 			return 0;
@@ -157,23 +163,34 @@ int sim_map_put(struct sim_map *m, uint64_t key, uint32_t val)
 	}
 	m->s[i].key = key;
 	m->s[i].val = val;
-	m->s[i].home = home;
+	m->s[i].hash = h;
 	m->n++;
 	return 0;
 }
 
-void sim_map_del(struct sim_map *m, uint64_t key)
+int sim_map_put_at(struct sim_map *m, uint32_t where, uint64_t key, uint32_t h, uint32_t val)
+{
+	if (where == UINT32_MAX || (m->n + 1) * 2 > m->cap)
+		return sim_map_put_h(m, key, h, val);
+	m->s[where].key = key;
+	m->s[where].val = val;
+	m->s[where].hash = h;
+	m->n++;
+	return 0;
+}
+
+void sim_map_del_h(struct sim_map *m, uint64_t key, uint32_t h)
 {
 	uint32_t i, j, mask = m->cap - 1;
 	if (!m->cap)
 		return;
-	for (i = slot_of(m->cap, key); m->s[i].key != key; i = (i + 1) & mask)
+	for (i = h & mask; m->s[i].key != key; i = (i + 1) & mask)
 		if (m->s[i].key == 0)
 			return;
 	/* backward shift: move later members of the probe run into the hole */
 	for (j = (i + 1) & mask; m->s[j].key; j = (j + 1) & mask) {
 		/* keep j where it is if its home lies cyclically in (i, j] */
-		if (((j - m->s[j].home) & mask) < ((j - i) & mask))
+		if (((j - m->s[j].hash) & mask) < ((j - i) & mask))
 			continue;
 		m->s[i] = m->s[j];
 		i = j;

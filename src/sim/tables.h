@@ -48,11 +48,12 @@ void sim_heap_pop(struct sim_heap *h, struct sim_ev *ev);
 void sim_heap_free(struct sim_heap *h);
 
 /* key -> value; key 0 is reserved (never stored). Key and value share a slot so a lookup
- * touches one cache line. */
+ * touches one cache line. Callers that meet the same key several times (a socket is looked up,
+ * inserted and deleted) compute its hash once with sim_map_hash and pass it to the _h calls. */
 struct sim_map_slot {
 	uint64_t key;
 	uint32_t val;
-	uint32_t home; /* the slot the key hashes to: deletion shifts without rehashing */
+	uint32_t hash; /* sim_map_hash(key): growth and deletion's shifts need no rehash */
 };
 
 struct sim_map {
@@ -60,18 +61,40 @@ struct sim_map {
 	uint32_t n, cap; /* power of two, load <= 1/2 */
 };
 
-/* The slot key hashes to (cap must be nonzero). A full mixer: the packed 4-tuple keys put
- * a plain multiplicative hash into long linear-probe runs (measured slower). Inline. */
-static inline uint32_t sim_map_home(const struct sim_map *m, uint64_t key)
+/* A full mixer: the packed 4-tuple keys put a plain multiplicative hash into long
+ * linear-probe runs (measured slower). */
+static inline uint32_t sim_map_hash(uint64_t key)
 {
-	return (uint32_t)tw_hash64(key) & (m->cap - 1);
+	return (uint32_t)tw_hash64(key);
+}
+/* The slot a key of hash h starts at (cap must be nonzero). */
+static inline uint32_t sim_map_home(const struct sim_map *m, uint32_t h)
+{
+	return h & (m->cap - 1);
 }
 /* Pointer to the value of key, or NULL. */
-uint32_t *sim_map_get(const struct sim_map *m, uint64_t key);
+uint32_t *sim_map_get_h(const struct sim_map *m, uint64_t key, uint32_t h);
+static inline uint32_t *sim_map_get(const struct sim_map *m, uint64_t key)
+{
+	return sim_map_get_h(m, key, sim_map_hash(key));
+}
 /* Insert or overwrite. */
-int sim_map_put(struct sim_map *m, uint64_t key, uint32_t val);
+int sim_map_put_h(struct sim_map *m, uint64_t key, uint32_t h, uint32_t val);
+static inline int sim_map_put(struct sim_map *m, uint64_t key, uint32_t val)
+{
+	return sim_map_put_h(m, key, sim_map_hash(key), val);
+}
+/* Lookup that remembers where a missing key would go: *where is that empty slot (UINT32_MAX
+ * when the map is empty). sim_map_put_at then inserts there, valid only if the map was not
+ * changed in between; it grows the map (and probes again) when the load requires. */
+uint32_t *sim_map_find_h(const struct sim_map *m, uint64_t key, uint32_t h, uint32_t *where);
+int sim_map_put_at(struct sim_map *m, uint32_t where, uint64_t key, uint32_t h, uint32_t val);
 /* Remove key if present (backward-shift deletion: no tombstones). */
-void sim_map_del(struct sim_map *m, uint64_t key);
+void sim_map_del_h(struct sim_map *m, uint64_t key, uint32_t h);
+static inline void sim_map_del(struct sim_map *m, uint64_t key)
+{
+	sim_map_del_h(m, key, sim_map_hash(key));
+}
 void sim_map_free(struct sim_map *m);
 /* Bytes held (for the memory-per-TIME-WAIT figure). */
 uint64_t sim_map_bytes(const struct sim_map *m);

@@ -36,7 +36,22 @@ uint32_t tw_ts_offset(const struct tw_profile *p, const struct tw_ts_host *h, ui
 uint32_t tw_ts_value(const struct tw_profile *p, const struct tw_ts_host *h, int64_t now_ns,
 		     uint32_t offset)
 {
-	uint64_t ticks = (uint64_t)now_ns / (1000000000ULL / tw_ts_rate(p, h));
+	uint64_t t = (uint64_t)now_ns, ticks;
+	/* the usual rates divide by a constant (a multiply); the simulator calls this per SYN */
+	switch (tw_ts_rate(p, h)) {
+	case 1000:
+		ticks = t / 1000000ULL;
+		break;
+	case 250:
+		ticks = t / 4000000ULL;
+		break;
+	case 100:
+		ticks = t / 10000000ULL;
+		break;
+	default:
+		ticks = t / (1000000000ULL / tw_ts_rate(p, h));
+		break;
+	}
 	return h->boot + (uint32_t)ticks + offset; /* wraps like the kernel's u32 */
 }
 

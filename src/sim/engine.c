@@ -121,7 +121,8 @@ int sim_hosts_init(struct sim_eng *e)
 			h->hi = n->port_lo ? n->port_hi : p->port_hi;
 			h->ps.hint = (uint32_t)sim_rand(e);
 			h->tw_fifo60 = twq_for(e, p->timer_wheel ? -1 : TW_TIMEWAIT_LEN_NS);
-			h->tw_fifo_rec = twq_for(e, tw_rto_35(n->rto_ns));
+			/* a short-lived FIFO only where tw_recycle can apply: fewer sources to scan */
+			h->tw_fifo_rec = h->recycle ? twq_for(e, tw_rto_35(n->rto_ns)) : -1;
 		}
 		if (nr->kind == SIM_NODE_CLIENT || nr->kind == SIM_NODE_L7LB) {
 			const struct sim_node *t;
@@ -205,7 +206,7 @@ static void next_arrival_t(struct sim_eng *e, struct sim_nrt *nr)
 static void next_arrival(struct sim_eng *e, struct sim_nrt *nr)
 {
 	next_arrival_t(e, nr);
-	sim_src_set(e, SIM_SRC_NODE((int)(nr - e->node)), nr->next_arrival);
+	sim_src_set(e, nr->src0, nr->next_arrival);
 }
 
 static void sample(struct sim_eng *e, const struct sim_config *cfg, struct sim_counters *prev,
@@ -272,7 +273,8 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 	k = (int)(best & ((1u << SIM_SRC_BITS) - 1));
 	e->now = (int64_t)(best >> SIM_SRC_BITS);
 	e->res->events++;
-	if (k == SIM_SRC_HEAP) {
+	switch (e->src_kind[k]) {
+	case SRC_HEAP: {
 		struct sim_ev ev;
 		sim_heap_pop(&e->heap, &ev);
 		sim_src_heap(e);
@@ -280,37 +282,37 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 			sim_syn_send(e, ev.idx);
 		else
 			sim_conn_fail(e, ev.idx);
-	} else if (k < e->src_twq0) {
-		int which = (k - 1) / 3;
-		struct sim_nrt *nr = &e->node[which];
-		switch ((k - 1) % 3) {
-		case 0: {
-			uint32_t h = nr->host0 + nr->rr_host;
-			if (++nr->rr_host == nr->nhosts)
-				nr->rr_host = 0;
-			nr->arrivals++;
-			e->res->attempts++;
-			sim_connect(e, which, h, e->now);
-			next_arrival(e, nr);
-			break;
-		}
-		case 1: {
-			uint32_t ci = sim_fifo_front(&nr->syn_q);
-			sim_fifo_pop(&nr->syn_q);
-			sim_src_set(e, k, fifo_conn_t(e, &nr->syn_q, 0));
-			sim_syn(e, ci);
-			break;
-		}
-		default: {
-			uint32_t ci = sim_fifo_front(&nr->close_q);
-			sim_fifo_pop(&nr->close_q);
-			sim_src_set(e, k, fifo_conn_t(e, &nr->close_q, 1));
-			sim_close(e, ci);
-			break;
-		}
-		}
-	} else if (k < e->nsrc) {
-		struct sim_twq *q = &e->twq[k - e->src_twq0];
+		break;
+	}
+	case SRC_ARRIVAL: {
+		struct sim_nrt *nr = &e->node[e->src_arg[k]];
+		uint32_t h = nr->host0 + nr->rr_host;
+		if (++nr->rr_host == nr->nhosts)
+			nr->rr_host = 0;
+		nr->arrivals++;
+		e->res->attempts++;
+		sim_connect(e, e->src_arg[k], h, e->now);
+		next_arrival(e, nr);
+		break;
+	}
+	case SRC_SYN: {
+		struct sim_nrt *nr = &e->node[e->src_arg[k]];
+		uint32_t ci = sim_fifo_front(&nr->syn_q);
+		sim_fifo_pop(&nr->syn_q);
+		sim_src_set(e, k, fifo_conn_t(e, &nr->syn_q, 0));
+		sim_syn(e, ci);
+		break;
+	}
+	case SRC_CLOSE: {
+		struct sim_nrt *nr = &e->node[e->src_arg[k]];
+		uint32_t ci = sim_fifo_front(&nr->close_q);
+		sim_fifo_pop(&nr->close_q);
+		sim_src_set(e, k, fifo_conn_t(e, &nr->close_q, 1));
+		sim_close(e, ci);
+		break;
+	}
+	case SRC_TWQ: {
+		struct sim_twq *q = &e->twq[e->src_arg[k]];
 		uint32_t si = sim_fifo_front(&q->q), mask = q->q.cap - 1;
 		if (q->q.n > 64) {
 			sim_tw_prefetch(e, q->q.v[(q->q.head + 64) & mask], 0);
@@ -327,12 +329,15 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 		sim_fifo_pop(&q->q);
 		sim_src_set(e, k, q->q.n ? e->socks[sim_fifo_front(&q->q)].t : INT64_MAX);
 		sim_tw_expire(e, si);
-	} else {
+		break;
+	}
+	default:
 		sample(e, cfg, prev, (double)*next_sample / 1e9);
 		if (cfg->progress)
 			cfg->progress(cfg->progress_arg, e->now, e->end);
 		*next_sample += sample_ns;
 		sim_src_set(e, e->nsrc, *next_sample <= e->end ? *next_sample : INT64_MAX);
+		break;
 	}
 	return e->err ? 0 : 1;
 }
@@ -387,8 +392,26 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 	rc = sim_hosts_init(e);
 	if (rc < 0)
 		goto out;
-	e->src_twq0 = SIM_SRC_NODE(e->nnodes);
-	e->nsrc = e->src_twq0 + e->ntwq;
+	/* sources in tie-break order: heap, each connecting node's three, the TW FIFOs, sampler */
+	e->nsrc = 0;
+	e->src_kind[e->nsrc++] = SRC_HEAP;
+	for (int i = 0; i < e->nnodes; i++) {
+		struct sim_nrt *nr = &e->node[i];
+		nr->src0 = -1;
+		if (nr->kind != SIM_NODE_CLIENT && nr->kind != SIM_NODE_L7LB)
+			continue;
+		nr->src0 = e->nsrc;
+		for (int j = 0; j < 3; j++) {
+			e->src_kind[e->nsrc] = (uint8_t)(SRC_ARRIVAL + j);
+			e->src_arg[e->nsrc++] = (uint8_t)i;
+		}
+	}
+	e->src_twq0 = e->nsrc;
+	for (int i = 0; i < e->ntwq; i++) {
+		e->src_kind[e->nsrc] = SRC_TWQ;
+		e->src_arg[e->nsrc++] = (uint8_t)i;
+	}
+	e->src_kind[e->nsrc] = SRC_SAMPLE;
 	e->nsrc_pad = (e->nsrc + 1 + 3) & ~3;
 	for (int i = 0; i < (int)(sizeof(e->src_key) / sizeof(e->src_key[0])); i++)
 		e->src_key[i] = UINT64_MAX;

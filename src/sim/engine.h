@@ -102,7 +102,8 @@ struct sim_nrt {
 	int64_t dur_ns;             /* connection lifetime after the handshake */
 	struct sim_fifo close_q;
 	struct sim_fifo syn_q;      /* SYNs in flight: all take rtt/2, so arrival order is FIFO */
-	uint32_t rr, rr_host;       /* destination and host round robin */
+	uint32_t rr_ip, rr_port;    /* destination round robin: target IP, then port */
+	uint32_t rr_host;           /* host round robin */
 	int64_t next_arrival;
 	uint64_t arrivals;
 	/* translating nodes (nat, l4lb): per public IP, when each port is free again */
@@ -110,6 +111,7 @@ struct sim_nrt {
 	uint32_t seq_port;
 	/* accepting nodes */
 	uint32_t rr_backend;
+	int src0;                   /* connecting nodes: its arrival source (SYN +1, close +2) */
 };
 
 struct sim_twq {
@@ -129,7 +131,7 @@ struct sim_twq {
  * it is popped or pushed while empty, so every push and pop keeps its key current.
  */
 #define SIM_SRC_HEAP 0
-#define SIM_SRC_NODE(i) (1 + 3 * (i)) /* + 0 arrival, + 1 SYN in flight, + 2 close */
+enum SIM_SRC_KIND { SRC_HEAP, SRC_ARRIVAL, SRC_SYN, SRC_CLOSE, SRC_TWQ, SRC_SAMPLE };
 #define SIM_NSRC_MAX (1 + 3 * SIM_MAX_NODES + SIM_MAX_TWQ + 1)
 #define SIM_SRC_BITS 7
 
@@ -150,6 +152,7 @@ struct sim_eng {
 	struct sim_twq twq[SIM_MAX_TWQ];
 	int ntwq;
 	int nsrc, src_twq0;         /* sources in use (the sampler is the last); first TW FIFO */
+	uint8_t src_kind[SIM_NSRC_MAX], src_arg[SIM_NSRC_MAX]; /* SIM_SRC_KIND; node or FIFO */
 	int nsrc_pad;               /* nsrc + 1 rounded up to 4: the scan reads 4 at a time */
 	uint64_t src_key[(SIM_NSRC_MAX + 3) & ~3];
 	uint64_t tw_total, tw_total_peak;

@@ -56,7 +56,7 @@ static uint32_t sock_alloc(struct sim_eng *e)
 	}
 	if (e->nsocks == e->sock_cap) {
 		uint32_t ncap = e->sock_cap ? e->sock_cap * 2 : 4096;
-		struct sim_sock *n = realloc(e->socks, (size_t)ncap * sizeof(*n));
+		struct sim_sock *n = sim_grow(e->socks, e->nsocks, ncap, sizeof(*n));
 		if (!n) {
 			e->err = -ENOMEM;
 			return SIM_NONE;
@@ -353,25 +353,33 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	const struct sim_node *n = nr->n;
 	struct sim_thost *h = &e->hosts[hidx];
 	const struct sim_nrt *tgt = &e->node[nr->target];
-	uint32_t k = nr->rr++, raddr, laddr, lip, si, ci, isn;
+	uint32_t raddr, laddr, lip, si, ci, isn;
 	uint16_t rport, lport;
 	struct sim_sock *s;
 	struct sim_conn *c;
 	int di;
 
 	/* the address connect() is given: the L4 balancer's VIP, else the target itself */
+	/* round robin over the target's IPs, then its ports: the k-th connect goes to IP k % ips,
+	 * port (k / ips) % ports, counted without dividing */
 	if (nr->nhops && e->node[nr->hops[nr->nhops - 1]].kind == SIM_NODE_L4LB) {
 		const struct sim_nrt *lb = &e->node[nr->hops[nr->nhops - 1]];
-		raddr = lb->addr0 + k % lb->n->ips;
+		raddr = lb->addr0 + nr->rr_ip;
 		rport = 80;
+		if (++nr->rr_ip >= lb->n->ips)
+			nr->rr_ip = 0;
 	} else {
-		/* one IP or one port is the common case: skip the divisions (same values) */
-		uint32_t ips = tgt->n->ips, ports = tgt->n->ports;
-		uint32_t q = ips == 1 ? k : k / ips;
-		raddr = tgt->addr0 + (k - q * ips);
-		rport = (uint16_t)(80 + (ports == 1 ? 0 : q % ports));
+		raddr = tgt->addr0 + nr->rr_ip;
+		rport = (uint16_t)(80 + nr->rr_port);
+		if (++nr->rr_ip >= tgt->n->ips) {
+			nr->rr_ip = 0;
+			if (++nr->rr_port >= tgt->n->ports)
+				nr->rr_port = 0;
+		}
 	}
-	lip = h->nips == 1 ? 0 : h->next_ip++ % h->nips;
+	lip = h->next_ip; /* round robin over the host's source IPs */
+	if (++h->next_ip >= h->nips)
+		h->next_ip = 0;
 	laddr = h->addr0 + lip;
 	di = dest_get(e, h, laddr, raddr, rport);
 	if (di < 0)
@@ -411,12 +419,30 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	h->dests[di].used++;
 	if (lport >= h->lo && lport <= h->hi)
 		dest_hold(&h->dests[di], (uint32_t)(lport - h->lo));
+	/* every field, one by one: a struct literal here compiles to rep stos (slow to start) */
 	c = &e->conns[ci];
-	*c = (struct sim_conn){ .csock = si, .ssock = SIM_NONE, .chost = hidx, .shost = tgt->host0,
-				.node = (uint32_t)node, .start = start, .syn0 = e->now,
-				.saddr = laddr, .daddr = raddr, .sport = lport, .dport = rport,
-				.nmaps = 0xff /* not translated yet */,
-				.ts_off = { tw_ts_offset(h->p, &h->ts, laddr, lport, raddr, rport) } };
+	c->csock = si;
+	c->ssock = SIM_NONE;
+	c->chost = hidx;
+	c->shost = tgt->host0;
+	c->node = (uint32_t)node;
+	c->start = start;
+	c->syn0 = e->now;
+	c->tarrive = 0;
+	c->saddr = laddr;
+	c->daddr = raddr;
+	c->sport = lport;
+	c->dport = rport;
+	c->map_port[0] = c->map_port[1] = 0;
+	c->map_node[0] = c->map_node[1] = 0;
+	c->map_ip[0] = c->map_ip[1] = 0;
+	c->attempt = 0;
+	c->strip = 0;
+	c->nmaps = 0xff; /* not translated yet */
+	c->aux = 0;
+	c->skey_hash = 0;
+	c->ts_off[0] = tw_ts_offset(h->p, &h->ts, laddr, lport, raddr, rport);
+	c->ts_off[1] = 0;
 	cnt(e, node)->active_opens++;
 	sim_syn_send(e, ci);
 	return 0;
@@ -596,7 +622,7 @@ static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts,
 	/* now is the SYN's arrival, half an RTT after it left; the close comes after the
 	 * requests, and syn0 now holds that time */
 	c->syn0 = e->now + nr->n->rtt_ns / 2 + nr->dur_ns;
-	sim_src_push(e, SIM_SRC_NODE((int)c->node) + 2, &nr->close_q, ci, c->syn0);
+	sim_src_push(e, nr->src0 + 2, &nr->close_q, ci, c->syn0);
 }
 
 void sim_syn_send(struct sim_eng *e, uint32_t ci)
@@ -618,7 +644,7 @@ void sim_syn_send(struct sim_eng *e, uint32_t ci)
 	if (m->cap)
 		__builtin_prefetch(&m->s[sim_map_home(m, c->skey_hash)]);
 	c->tarrive = e->now + nr->n->rtt_ns / 2;
-	sim_src_push(e, SIM_SRC_NODE((int)c->node) + 1, &nr->syn_q, ci, c->tarrive);
+	sim_src_push(e, nr->src0 + 1, &nr->syn_q, ci, c->tarrive);
 }
 
 void sim_syn(struct sim_eng *e, uint32_t ci)

@@ -118,6 +118,21 @@ uint32_t *sim_map_find_h(const struct sim_map *m, uint64_t key, uint32_t h, uint
 	}
 }
 
+void *sim_grow(void *old, size_t n, size_t ncap, size_t sz)
+{
+	size_t bytes = ncap * sz;
+	void *p = NULL;
+	if (bytes < (4u << 20))
+		return realloc(old, bytes);
+	if (posix_memalign(&p, 2u << 20, bytes))
+		return NULL;
+	madvise(p, bytes, MADV_HUGEPAGE);
+	if (n)
+		memcpy(p, old, n * sz);
+	free(old);
+	return p;
+}
+
 static int map_grow(struct sim_map *m)
 {
 	uint32_t ncap = m->cap ? m->cap * 2 : 64;

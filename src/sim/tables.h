@@ -8,6 +8,7 @@
 #ifndef TWKIT_SIM_TABLES_H
 #define TWKIT_SIM_TABLES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "model/tsclock.h"
@@ -46,6 +47,12 @@ int sim_heap_push(struct sim_heap *h, int64_t t, uint32_t kind, uint32_t idx);
 /* Remove the earliest event into *ev; the heap must not be empty. */
 void sim_heap_pop(struct sim_heap *h, struct sim_ev *ev);
 void sim_heap_free(struct sim_heap *h);
+
+/* Grow an array of n elements of size sz to ncap elements (contents kept, the rest unset).
+ * Big arrays are 2 MiB aligned and asked for huge pages: the simulator reads sockets and
+ * slots at random, and 4 KiB pages put a TLB miss in front of most of those reads. Returns
+ * the new array or NULL (the old one is then untouched). Free with free(). */
+void *sim_grow(void *old, size_t n, size_t ncap, size_t sz);
 
 /* key -> value; key 0 is reserved (never stored). Key and value share a slot so a lookup
  * touches one cache line. Callers that meet the same key several times (a socket is looked up,

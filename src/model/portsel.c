@@ -114,6 +114,15 @@ static int walk_parity(const struct tw_portsel_req *r, uint32_t n, uint32_t rema
 		       uint32_t offset, uint32_t *port, uint32_t *i_out, uint32_t *probes)
 {
 	offset &= ~1u;
+	/* the common case first: the walk's first candidate is known free (its held bit is
+	 * clear) and accepted; the same answer the loop below gives, with less bookkeeping */
+	if (r->held && !r->excluded && offset < n && !((r->held[offset >> 6] >> (offset & 63)) & 1) &&
+	    r->ok(r->arg, (uint16_t)(r->lo + offset))) {
+		(*probes)++;
+		*port = r->lo + offset;
+		*i_out = 0;
+		return 0;
+	}
 	for (uint32_t pass = 0; pass < 2; pass++) {
 		uint32_t start = offset + pass, hit;
 		/* unwrapped candidates start + 2j, j < remaining/2 (i < remaining in the kernel);

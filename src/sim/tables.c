@@ -9,7 +9,7 @@
 #include <sys/mman.h>
 
 
-int sim_fifo_push(struct sim_fifo *f, uint32_t x)
+int sim_fifo_grow_push(struct sim_fifo *f, uint32_t x)
 {
 	if (f->n == f->cap) {
 		uint32_t ncap = f->cap ? f->cap * 2 : 1024;
@@ -133,7 +133,7 @@ void *sim_grow(void *old, size_t n, size_t ncap, size_t sz)
 	return p;
 }
 
-static int map_grow(struct sim_map *m)
+__attribute__((noinline, cold)) static int map_grow(struct sim_map *m)
 {
 	uint32_t ncap = m->cap ? m->cap * 2 : 64;
 	size_t bytes = (size_t)ncap * sizeof(struct sim_map_slot);
@@ -168,7 +168,7 @@ static int map_grow(struct sim_map *m)
 int sim_map_put_h(struct sim_map *m, uint64_t key, uint32_t h, uint32_t val)
 {
 	uint32_t i;
-	if ((m->n + 1) * 2 > m->cap && map_grow(m) < 0)
+	if (__builtin_expect((m->n + 1) * 2 > m->cap, 0) && map_grow(m) < 0)
 		return -ENOMEM;
 	for (i = sim_map_home(m, h); m->s[i].key; i = (i + 1) & (m->cap - 1)) {
 		if (m->s[i].key == key) {

@@ -18,7 +18,16 @@ struct sim_fifo {
 	uint32_t head, n, cap; /* cap is a power of two */
 };
 
-int sim_fifo_push(struct sim_fifo *f, uint32_t x);
+/* Slow path of sim_fifo_push: double the ring, then append. */
+int sim_fifo_grow_push(struct sim_fifo *f, uint32_t x);
+static inline int sim_fifo_push(struct sim_fifo *f, uint32_t x)
+{
+	if (__builtin_expect(f->n == f->cap, 0))
+		return sim_fifo_grow_push(f, x);
+	f->v[(f->head + f->n) & (f->cap - 1)] = x;
+	f->n++;
+	return 0;
+}
 /* Front element; the FIFO must not be empty. */
 static inline uint32_t sim_fifo_front(const struct sim_fifo *f)
 {

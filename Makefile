@@ -19,7 +19,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissi
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -D_GNU_SOURCE \
               -DTWKIT_VERSION=\"$(VERSION)\" -Isrc -MMD -MP
-LDLIBS  := -lmnl -linih -lm
+LDLIBS  := -lmnl -linih -ljansson -lm
 LDFLAGS += $(EXTRA_LDFLAGS)
 
 # V=1 shows the full compiler lines

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,6 @@
 #include <unistd.h>
 
 #include "kernel/netns.h"
-#include "lab/lab_json.h"
 #include "lab/lab_nginx.h"
 #include "lab/lab_relay.h"
 
@@ -291,17 +291,26 @@ static int wait_listen(const char *ns, uint16_t lo, uint16_t hi, uint32_t n, pid
 	return -ETIMEDOUT;
 }
 
-/* Where to find a client column in a bench series row: key contains one of these. */
-static double row_value(const struct lj_doc *d, int row, const char *const *keys)
+/* Where to find a client column in a bench series row: key is one of these. */
+static double row_value(json_t *row, const char *const *keys)
 {
-	for (int c = d->n[row].first; c >= 0; c = d->n[c].next) {
-		if (!d->n[c].key || d->n[c].type != LJ_NUM)
+	const char *key;
+	json_t *v;
+	json_object_foreach(row, key, v) {
+		if (!json_is_number(v))
 			continue;
 		for (int k = 0; keys[k]; k++)
-			if (strcasecmp(d->n[c].key, keys[k]) == 0)
-				return d->n[c].num;
+			if (strcasecmp(key, keys[k]) == 0)
+				return json_number_value(v);
 	}
 	return 0;
+}
+
+/* Number member `key` of obj, or def when absent or not a number. */
+static double num_or(json_t *obj, const char *key, double def)
+{
+	json_t *v = json_object_get(obj, key);
+	return json_is_number(v) ? json_number_value(v) : def;
 }
 
 int lab_bench_parse(const char *json, size_t len, struct lab_result *res)
@@ -312,58 +321,65 @@ int lab_bench_parse(const char *json, size_t len, struct lab_result *res)
 	static const char *const ok_keys[] = { "rate", "completed", NULL };
 	static const char *const ean_keys[] = { "EADDRNOTAVAIL", "eaddrnotavail", NULL };
 	static const char *const fail_keys[] = { "failed", NULL };
-	struct lj_doc d;
-	int failed, series, rc;
+	json_error_t jerr;
+	json_t *root, *totals, *failed, *series;
 	bool only_ean;
+	int rc = -EPROTO;
 
-	rc = lj_parse(json, len, &d);
-	if (rc < 0)
+	/* jansson: bounded nesting depth, NUL bytes refused, any bytes safe */
+	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root)
+		return -EPROTO;
+	totals = json_object_get(root, "totals");
+	if (!json_is_object(totals))
 		goto out;
-	rc = -EPROTO;
-	if (lj_path(&d, 0, "totals") < 0)
-		goto out;
-	res->attempted = (uint64_t)lj_num(&d, 0, "totals.attempted", 0);
-	res->completed = (uint64_t)lj_num(&d, 0, "totals.completed", 0);
-	res->non2xx = (uint64_t)lj_num(&d, 0, "totals.non_2xx", 0);
-	res->rate = lj_num(&d, 0, "totals.rate", 0);
-	failed = lj_path(&d, 0, "totals.failed");
+	res->attempted = (uint64_t)num_or(totals, "attempted", 0);
+	res->completed = (uint64_t)num_or(totals, "completed", 0);
+	res->non2xx = (uint64_t)num_or(totals, "non_2xx", 0);
+	res->rate = num_or(totals, "rate", 0);
+	failed = json_object_get(totals, "failed");
 	res->failed = 0;
 	res->nerr = 0;
-	if (failed >= 0 && d.n[failed].type == LJ_OBJ) {
-		for (int c = d.n[failed].first; c >= 0; c = d.n[c].next) {
-			if (d.n[c].type != LJ_NUM || !d.n[c].key)
+	if (json_is_object(failed)) {
+		const char *key;
+		json_t *v;
+		json_object_foreach(failed, key, v) {
+			double n;
+			if (!json_is_number(v))
 				continue;
-			res->failed += (uint64_t)d.n[c].num;
-			if (res->nerr < LAB_MAX_ERRNOS && d.n[c].num > 0) {
-				snprintf(res->errs[res->nerr].name, sizeof(res->errs[0].name), "%s",
-					 d.n[c].key);
-				res->errs[res->nerr++].n = (uint64_t)d.n[c].num;
+			n = json_number_value(v);
+			res->failed += (uint64_t)n;
+			if (res->nerr < LAB_MAX_ERRNOS && n > 0) {
+				snprintf(res->errs[res->nerr].name, sizeof(res->errs[0].name), "%s", key);
+				res->errs[res->nerr++].n = (uint64_t)n;
 			}
 		}
-	} else if (failed >= 0 && d.n[failed].type == LJ_NUM) {
-		res->failed = (uint64_t)d.n[failed].num;
+	} else if (json_is_number(failed)) {
+		res->failed = (uint64_t)json_number_value(failed);
 	}
 	only_ean = res->nerr == 1 && strcmp(res->errs[0].name, "EADDRNOTAVAIL") == 0;
 	res->bench_rows = 0;
-	series = lj_member(&d, 0, "series");
-	if (series >= 0 && d.n[series].type == LJ_ARR) {
-		for (int r = d.n[series].first; r >= 0 && res->bench_rows < LAB_MAX_ROWS;
-		     r = d.n[r].next) {
+	series = json_object_get(root, "series");
+	if (json_is_array(series)) {
+		size_t idx;
+		json_t *row;
+		json_array_foreach(series, idx, row) {
 			int i = res->bench_rows;
-
-			if (d.n[r].type != LJ_OBJ)
+			if (i >= LAB_MAX_ROWS)
+				break;
+			if (!json_is_object(row))
 				continue;
-			res->bench_t[i] = lj_num(&d, r, "t", i);
-			res->bench_ok[i] = row_value(&d, r, ok_keys);
-			res->bench_ean[i] = row_value(&d, r, ean_keys);
+			res->bench_t[i] = num_or(row, "t", i);
+			res->bench_ok[i] = row_value(row, ok_keys);
+			res->bench_ean[i] = row_value(row, ean_keys);
 			if (res->bench_ean[i] == 0 && only_ean)
-				res->bench_ean[i] = row_value(&d, r, fail_keys);
+				res->bench_ean[i] = row_value(row, fail_keys);
 			res->bench_rows++;
 		}
 	}
 	rc = 0;
 out:
-	lj_free(&d);
+	json_decref(root);
 	return rc;
 }
 

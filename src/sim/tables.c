@@ -4,6 +4,7 @@
 #include "sim/tables.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -118,18 +119,30 @@ uint32_t *sim_map_find_h(const struct sim_map *m, uint64_t key, uint32_t h, uint
 	}
 }
 
-void *sim_grow(void *old, size_t n, size_t ncap, size_t sz)
+/* An array of `bytes` for random access: big ones 2 MiB aligned and asked for huge pages
+ * (2 MiB pages spare most TLB misses). NULL when small (the caller uses malloc/realloc) or
+ * on failure, told apart by *big. */
+static void *big_alloc(size_t bytes, bool *big)
 {
-	size_t bytes = ncap * sz;
 	void *p = NULL;
-	if (bytes < (4u << 20))
-		return realloc(old, bytes);
-	if (posix_memalign(&p, 2u << 20, bytes))
+	*big = bytes >= (4u << 20);
+	if (!*big || posix_memalign(&p, 2u << 20, bytes))
 		return NULL;
 	madvise(p, bytes, MADV_HUGEPAGE);
-	if (n)
-		memcpy(p, old, n * sz);
-	free(old);
+	return p;
+}
+
+void *sim_grow(void *old, size_t n, size_t ncap, size_t sz)
+{
+	bool big;
+	void *p = big_alloc(ncap * sz, &big);
+	if (!big)
+		return realloc(old, ncap * sz);
+	if (p) {
+		if (n)
+			memcpy(p, old, n * sz);
+		free(old);
+	}
 	return p;
 }
 
@@ -137,18 +150,12 @@ __attribute__((noinline, cold)) static int map_grow(struct sim_map *m)
 {
 	uint32_t ncap = m->cap ? m->cap * 2 : 64;
 	size_t bytes = (size_t)ncap * sizeof(struct sim_map_slot);
-	struct sim_map_slot *ns = NULL;
-	if (bytes >= (4u << 20)) {
-		/* big tables are probed at random: 2 MiB pages spare most TLB misses */
-		void *p = NULL;
-		if (posix_memalign(&p, 2u << 20, bytes))
-			return -ENOMEM;
-		madvise(p, bytes, MADV_HUGEPAGE);
-		memset(p, 0, bytes);
-		ns = p;
-	} else {
+	bool big;
+	struct sim_map_slot *ns = big_alloc(bytes, &big);
+	if (big && ns)
+		memset(ns, 0, bytes);
+	else if (!big)
 		ns = calloc(ncap, sizeof(*ns));
-	}
 	if (!ns)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < m->cap; i++) {

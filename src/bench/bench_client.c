@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "bench/bench_proto.h"
+#include "common/clock.h"
 #include "common/units.h"
 
 #ifndef IP_LOCAL_PORT_RANGE
@@ -90,13 +91,6 @@ static const char filler[65536];
 
 #define SET(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 #define INC(x) SET(x, (x) + 1)
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
-}
 
 static void l_del(struct cl_list *l, struct cl_conn *c)
 {
@@ -422,7 +416,7 @@ static void conn_start(struct cl_thread *t, int64_t intended, int64_t now)
 	 * per connection. A socket still connecting refuses with EAGAIN (sk_stream_wait_connect
 	 * with no timeout) and nothing is sent; a refused connect reports its error here.
 	 */
-	int64_t t_conn = now_ns();
+	int64_t t_conn = tw_mono_ns();
 	begin_request(t, c, t_conn);
 	int err = do_send(t, c);
 	if (err) {
@@ -458,7 +452,7 @@ static void *cl_thread_main(void *arg)
 	struct epoll_event ev[256];
 
 	for (;;) {
-		int64_t now = now_ns();
+		int64_t now = tw_mono_ns();
 		int timeout = 100;
 		if (__atomic_load_n(&t->cl->cancel, __ATOMIC_RELAXED) ||
 		    (t->deadline && now >= t->deadline))
@@ -484,7 +478,7 @@ static void *cl_thread_main(void *arg)
 				timeout = 0;
 		}
 		int n = epoll_wait(t->ep, ev, 256, timeout);
-		now = now_ns();
+		now = tw_mono_ns();
 		for (int i = 0; i < n; i++) {
 			struct cl_conn *c = ev[i].data.ptr;
 			if (c->state != CL_FREE)
@@ -530,7 +524,7 @@ int bench_client_start(const struct bench_cfg *cfg, struct bench_client **out)
 	uint64_t total_pool = cfg->rate > 0 ? (cfg->concurrency > CL_OPEN_POOL ? cfg->concurrency
 									      : CL_OPEN_POOL)
 					    : cfg->concurrency;
-	int64_t t0 = now_ns();
+	int64_t t0 = tw_mono_ns();
 
 	if (cfg->lpr_hi) { /* fail once, clearly, rather than once per connection */
 		int fd = socket(cfg->target.addr.ss_family, SOCK_STREAM, 0);

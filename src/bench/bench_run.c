@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/units.h"
 #include "kernel/procfs.h"
 #include "kernel/sockdiag.h"
@@ -37,13 +38,6 @@ static const char *const cols[] = { "rate",	 "failed",	  "tw_client",	  "tw_serv
 #define COL_ERRNO0 5 /* first per-errno column */
 static const int col_errnos[] = { EADDRNOTAVAIL, ETIMEDOUT, ECONNREFUSED, ECONNRESET, EMFILE };
 #define NCOL_ERRNOS ((int)(sizeof(col_errnos) / sizeof(col_errnos[0])))
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
-}
 
 struct tw_count_ctx {
 	const struct kdiag_filter *cf, *sf;
@@ -323,10 +317,10 @@ int bench_run(const struct bench_cfg *cfg_in, struct bench_result *r)
 		r->have_client = true;
 	}
 	memset(&prev, 0, sizeof(prev));
-	t0 = now_ns();
+	t0 = tw_mono_ns();
 	next = t0 + NS_PER_SEC;
 	for (;;) {
-		int64_t now = now_ns();
+		int64_t now = tw_mono_ns();
 		struct timespec ts = { 0, 50 * NS_PER_MS };
 		if (now >= next) {
 			memset(&cur, 0, offsetof(struct bench_stats, connect));
@@ -344,7 +338,7 @@ int bench_run(const struct bench_cfg *cfg_in, struct bench_result *r)
 			break;
 		}
 	}
-	r->elapsed_s = (double)(now_ns() - t0) / 1e9;
+	r->elapsed_s = (double)(tw_mono_ns() - t0) / 1e9;
 	bench_client_cancel(cl);
 	if (cl) {
 		bench_client_stop(cl, &r->st);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "bench/bench_proto.h"
+#include "common/clock.h"
 #include "common/units.h"
 
 #define SRV_HEAD_MAX 1024 /* an HTTP request head larger than this is garbage here */
@@ -74,13 +75,6 @@ struct bench_server {
 static const char filler[65536]; /* response bytes: zeros, read-only, shared */
 
 #define ST_INC(t, f) __atomic_store_n(&(t)->st.f, (t)->st.f + 1, __ATOMIC_RELAXED)
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
-}
 
 static void list_del(struct srv_thread *t, struct srv_conn *c)
 {
@@ -368,7 +362,7 @@ static void *srv_thread_main(void *arg)
 
 	while (!__atomic_load_n(&t->srv->stop, __ATOMIC_RELAXED)) {
 		int n = epoll_wait(t->ep, ev, 256, 100);
-		int64_t now = now_ns();
+		int64_t now = tw_mono_ns();
 		for (int i = 0; i < n; i++) {
 			uintptr_t u = (uintptr_t)ev[i].data.ptr;
 			if (u & 1)

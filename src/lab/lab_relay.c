@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
+
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
@@ -29,14 +31,6 @@ struct relay_pair {
 	size_t c2b_len, b2c_len;
 	int client_eof, backend_eof;
 };
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* Close both sides. first_backend: the client finished, so the FIN goes to the server first. */
 static void pair_close(struct relay_pair *p, int first_backend)
@@ -137,7 +131,7 @@ static void report(const struct lab_relay_cfg *cfg, int64_t t0, const struct lab
 {
 	char line[160];
 	int n = snprintf(line, sizeof(line), "relay %.3f %llu %llu %llu %llu\n",
-			 (double)(mono_ns() - t0) / 1e9, (unsigned long long)st->accepted,
+			 (double)(tw_mono_ns() - t0) / 1e9, (unsigned long long)st->accepted,
 			 (unsigned long long)st->backend_ok, (unsigned long long)st->backend_fail,
 			 (unsigned long long)st->eaddrnotavail);
 
@@ -188,7 +182,7 @@ int lab_relay_run(const struct lab_relay_cfg *cfg, volatile sig_atomic_t *stop,
 {
 	struct epoll_event ev = { .events = EPOLLIN }, evs[256];
 	struct relay_pair *pairs = NULL;
-	int64_t t0 = mono_ns(), next = t0 + 1000000000LL;
+	int64_t t0 = tw_mono_ns(), next = t0 + 1000000000LL;
 	int lfd = -1, ep = -1, rc = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -229,7 +223,7 @@ int lab_relay_run(const struct lab_relay_cfg *cfg, volatile sig_atomic_t *stop,
 			if (dc < 0 || db < 0)
 				pair_close(p, dc < 0);
 		}
-		if (mono_ns() >= next) {
+		if (tw_mono_ns() >= next) {
 			report(cfg, t0, st);
 			next += 1000000000LL;
 		}

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "kernel/netns.h"
 #include "lab/lab_nginx.h"
 #include "lab/lab_relay.h"
@@ -45,14 +46,6 @@ struct lab_children {
 };
 
 enum { CH_SERVER, CH_RELAY, CH_CLIENT };
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static volatile sig_atomic_t relay_stop;
 
@@ -168,7 +161,7 @@ static bool child_gone(pid_t pid, int *status)
 /* SIGTERM each recorded child by PID, wait, SIGKILL the ones still there, reap all. */
 static void children_stop(struct lab_children *ch)
 {
-	int64_t deadline = mono_ns() + LAB_STOP_WAIT_MS * 1000000LL;
+	int64_t deadline = tw_mono_ns() + LAB_STOP_WAIT_MS * 1000000LL;
 	int status;
 
 	for (int i = 0; i < LAB_CHILDREN; i++)
@@ -176,7 +169,7 @@ static void children_stop(struct lab_children *ch)
 			kill(ch->pid[i], SIGTERM);
 	for (int i = 0; i < LAB_CHILDREN; i++) {
 		while (ch->pid[i] > 0 && !child_gone(ch->pid[i], &status)) {
-			if (mono_ns() > deadline) {
+			if (tw_mono_ns() > deadline) {
 				kill(ch->pid[i], SIGKILL);
 				waitpid(ch->pid[i], &status, 0);
 				break;
@@ -273,10 +266,10 @@ static void nginx_note(const char *dir, const struct klab_sample *mid, struct la
 /* Wait until ns has n listeners on [lo, hi]. 0 or -ETIMEDOUT / -errno. */
 static int wait_listen(const char *ns, uint16_t lo, uint16_t hi, uint32_t n, pid_t pid)
 {
-	int64_t deadline = mono_ns() + LAB_START_WAIT_MS * 1000000LL;
+	int64_t deadline = tw_mono_ns() + LAB_START_WAIT_MS * 1000000LL;
 	int status;
 
-	while (mono_ns() < deadline) {
+	while (tw_mono_ns() < deadline) {
 		uint32_t got = 0;
 		int rc = klab_listeners(ns, lo, hi, &got);
 
@@ -644,7 +637,7 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 		struct lab_relay_cfg rcfg;
 
 		relay_cfg(p, &rcfg);
-		relay_t0 = mono_ns();
+		relay_t0 = tw_mono_ns();
 		if (nginx)
 			rc = spawn_nginx(t, t->ns[p->middle], &rcfg, ngx_dir, sizeof(ngx_dir),
 					 &ch.pid[CH_RELAY]);
@@ -662,7 +655,7 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 		}
 	}
 	argv_client(p, nginx, &cargv);
-	t0 = mono_ns();
+	t0 = tw_mono_ns();
 	rc = spawn_exec(t->ns[0], cfg->self_exe, cargv.v, &ch.pid[CH_CLIENT], &ch.fd[CH_CLIENT]);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot start `twkit bench run`: %s", strerror(-rc));
@@ -671,7 +664,7 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 	next = t0 + NS_PER_SEC_LAB;
 	for (;;) {
 		struct pollfd pf[2] = { { ch.fd[CH_CLIENT], POLLIN, 0 }, { ch.fd[CH_RELAY], POLLIN, 0 } };
-		int64_t now = mono_ns();
+		int64_t now = tw_mono_ns();
 		int wait_ms = (int)((next - now) / 1000000LL);
 
 		poll(pf, 2, wait_ms < 0 ? 0 : wait_ms > 100 ? 100 : wait_ms);
@@ -679,7 +672,7 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 		if (ch.fd[CH_RELAY] >= 0)
 			drain_relay(&ch, res, (double)(t0 - relay_t0) / 1e9, &relay_last,
 				    &relay_last_t);
-		now = mono_ns();
+		now = tw_mono_ns();
 		if (now >= next) {
 			rc = sample_all(t, sm, (double)(next - t0) / 1e9, &relay_last);
 			if (rc < 0) {
@@ -718,7 +711,7 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 			goto out;
 		}
 	}
-	res->elapsed_s = (double)(mono_ns() - t0) / 1e9;
+	res->elapsed_s = (double)(tw_mono_ns() - t0) / 1e9;
 	drain_client(&ch);
 	rc = sample_all(t, sm, res->elapsed_s, &relay_last);
 	if (rc < 0)

@@ -50,6 +50,7 @@ struct bench_cfg {
 	struct sockaddr_storage sources[BENCH_MAX_SOURCES];
 	int nsources;
 	bool bind_no_port;
+	bool delayed_ack; /* TCP_QUICKACK 0 on client sockets before connect */
 	uint16_t lpr_lo, lpr_hi; /* IP_LOCAL_PORT_RANGE, 0-0 = not set */
 	uint32_t concurrency;
 	double rate; /* 0 = closed loop */

@@ -34,6 +34,8 @@ static const struct opt_spec specs[] = {
 	  "source addresses, round-robin (IP_BIND_ADDRESS_NO_PORT)" },
 	{ "bind-no-port", 0, OPT_VALUE, "on|off", "on",
 	  "off: bind(ip, 0) before connect, the global-port trap" },
+	{ "delayed-ack", 0, OPT_VALUE, "auto|on|off", "auto",
+	  "ACKs ride on the request and the FIN (auto: churn only)" },
 	{ "local-port-range", 0, OPT_VALUE, "A-B", NULL,
 	  "per-socket IP_LOCAL_PORT_RANGE (kernel 6.3+)" },
 	{ "concurrency", 'c', OPT_VALUE, "N", "64", "closed loop: connections in flight" },
@@ -258,6 +260,10 @@ static int validate(const struct opt_result *res, struct bench_cfg *cfg, char *e
 	if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
 		return fail(err, el, "bind-no-port", v, "expected on or off");
 	cfg->bind_no_port = strcmp(v, "on") == 0;
+	v = V("delayed-ack");
+	if (strcmp(v, "auto") != 0 && strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+		return fail(err, el, "delayed-ack", v, "expected auto, on or off");
+	int dack = strcmp(v, "on") == 0 ? 1 : strcmp(v, "off") == 0 ? 0 : -1;
 	cfg->lpr_lo = cfg->lpr_hi = 0;
 	if ((v = V("local-port-range"))) {
 		long a, b;
@@ -320,6 +326,18 @@ static int validate(const struct opt_result *res, struct bench_cfg *cfg, char *e
 			return -EINVAL;
 		}
 	}
+	/*
+	 * Delayed ACK from the first segment (pingpong mode): the handshake's last ACK leaves
+	 * with the request and the response's ACK with our FIN, 8 segments per churned
+	 * connection instead of 10. Safe by default only where nothing waits on those ACKs: one
+	 * request per connection and either the server closes (its close pushes out anything
+	 * Nagle holds) or the server is ours (raw: it sets TCP_NODELAY). Elsewhere a server that
+	 * writes a response in pieces without TCP_NODELAY would stall ~40 ms on each.
+	 */
+	cfg->delayed_ack = dack >= 0 ? dack == 1
+				     : cfg->requests_per_conn == 1 &&
+					       (cfg->close == BENCH_CLOSE_SERVER ||
+						cfg->proto == BENCH_PROTO_RAW);
 	if (cfg->mode != BENCH_MODE_SERVE && !cfg->duration_ns && !cfg->count)
 		cfg->duration_ns = 10 * NS_PER_SEC; /* every run is bounded */
 	return 0;

@@ -380,6 +380,10 @@ static void conn_start(struct cl_thread *t, int64_t intended, int64_t now)
 		return;
 	}
 	c->fd = fd;
+	if (cfg->delayed_ack) { /* see bench_cfg.c: fewer segments, nothing waits on them */
+		int zero = 0;
+		setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero));
+	}
 	if (cfg->request > CL_REQ_BUF) /* the tail goes in several sends: no Nagle wait */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (cfg->lpr_hi) {

@@ -121,6 +121,7 @@ void bench_report_json_obj(struct jw *w, const char *key, const struct bench_res
 	jw_uint(w, "requests_per_conn", c->requests_per_conn);
 	jw_int(w, "sources", c->nsources);
 	jw_bool(w, "bind_no_port", c->bind_no_port);
+	jw_bool(w, "delayed_ack", c->delayed_ack);
 	jw_uint(w, "concurrency", c->concurrency);
 	jw_double(w, "rate", c->rate, 3);
 	jw_int(w, "threads", c->threads);

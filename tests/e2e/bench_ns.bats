@@ -104,3 +104,28 @@ invariant() {
 	[ "$(bj .schema)" = twkit.bench/1 ]
 	[ "$(bj .server.accepted)" -gt 900 ]
 }
+
+# segments per connection (both ends are in the fresh namespace, whose counters start at 0)
+segs_per_conn() { # bench options...
+	bench_in_ns -- bash -c '"$@" >"$BATS_TEST_TMPDIR/segs.json" &&
+		nstat -a -s -z TcpOutSegs | awk "/TcpOutSegs/ {print \$2}"' bash \
+		"$TWKIT" bench --proto http --close server --concurrency 4 --count 400 --json -q "$@"
+}
+
+@test "bench ns: --delayed-ack lets our ACKs ride on the request and the FIN (8 segments, not 10)" {
+	segs=$(segs_per_conn)
+	output=$(cat "$BATS_TEST_TMPDIR/segs.json")
+	[ "$(bj .config.delayed_ack)" = true ]
+	[ "$(bj .totals.completed)" -eq 400 ]
+	# SYN, SYN-ACK, request+ACK, ACK, response, FIN, FIN+ACK, ACK: 8 (a few timers may add one)
+	[ "$segs" -le $((400 * 85 / 10)) ]
+	[ "$segs" -ge $((400 * 8)) ]
+	segs=$(segs_per_conn --delayed-ack off)
+	output=$(cat "$BATS_TEST_TMPDIR/segs.json")
+	[ "$(bj .config.delayed_ack)" = false ]
+	[ "$(bj .totals.completed)" -eq 400 ]
+	[ "$segs" -ge $((400 * 10)) ]
+	# keep-alive: auto leaves quick ACKs alone (a server's Nagle could wait on ours)
+	run "$TWKIT" bench --proto http --requests-per-conn 3 --count 10 --json -q
+	[ "$(bj .config.delayed_ack)" = false ]
+}

@@ -17,6 +17,10 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wvla -Wundef -Wcast-align -Wwrite-strings -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
+# Link-time optimisation for the twkit binary: the simulator's hot path crosses src/sim,
+# src/model and src/common many times per simulated connection (-6% instructions, measured
+# with callgrind). Fat objects keep plain code too, so the test binaries link without LTO.
+LTO     ?= -flto=auto -ffat-lto-objects
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -D_GNU_SOURCE \
               -DTWKIT_VERSION=\"$(VERSION)\" -Isrc -MMD -MP
 LDLIBS  := -lmnl -linih -ljansson -lm
@@ -38,7 +42,7 @@ all: $(BUILD)/twkit
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LTO) -c $< -o $@
 
 $(BUILD)/libtwkit.a: $(LIB_OBJ)
 	@rm -f $@
@@ -46,16 +50,16 @@ $(BUILD)/libtwkit.a: $(LIB_OBJ)
 
 $(BUILD)/twkit: $(BUILD)/src/main.o $(BUILD)/libtwkit.a
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LTO) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtwkit.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -Wno-write-strings -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libtwkit.a $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(ALL_CFLAGS) -fno-lto -Wno-write-strings -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libtwkit.a $(LDLIBS) -lcmocka
 
 $(BUILD)/tests/helpers/%: tests/helpers/%.c $(BUILD)/libtwkit.a
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libtwkit.a $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -fno-lto $(LDFLAGS) -o $@ $< $(BUILD)/libtwkit.a $(LDLIBS)
 
 tests: $(BUILD)/twkit $(UNIT_BIN) $(HELPER_BIN)
 
@@ -78,7 +82,7 @@ check-only: tests
 	@tests/run $(BUILD)
 
 san: deps
-	@$(MAKE) --no-print-directory BUILD=build-san \
+	@$(MAKE) --no-print-directory BUILD=build-san LTO= \
 		EXTRA_CFLAGS="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		EXTRA_LDFLAGS="-fsanitize=address,undefined" check-only
 

@@ -74,7 +74,7 @@ int kproc_sysctl_path(const char *name, char *buf, size_t len)
 int kproc_sysctl_read(const char *name, char *buf, size_t len)
 {
 	char path[160], *text = NULL;
-	size_t n;
+	size_t n = 0;
 	int rc = kproc_sysctl_path(name, path, sizeof(path));
 	if (rc < 0)
 		return rc;

@@ -354,7 +354,7 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	struct sim_thost *h = &e->hosts[hidx];
 	const struct sim_nrt *tgt = &e->node[nr->target];
 	uint32_t raddr, laddr, lip, si, ci, isn;
-	uint16_t rport, lport;
+	uint16_t rport, lport = 0;
 	struct sim_sock *s;
 	struct sim_conn *c;
 	int di;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/opt.h"
+#include "common/units.h"
 #include "lab/lab_compare.h"
 #include "lab/lab_nginx.h"
 #include "lab/lab_report.h"
@@ -29,6 +30,8 @@ static const struct opt_spec specs[] = {
 	{ "relay", 0, OPT_VALUE, "nginx|twkit", NULL,
 	  "the L7 balancer: nginx as a reverse proxy (HTTP traffic) or twkit's own relay; "
 	  "default nginx when " LAB_NGINX_BIN " exists, else twkit" },
+	{ "wait", 0, OPT_VALUE, "DURATION", "0",
+	  "another lab run holds the lock: wait up to this long for it (e.g. 5m)" },
 	{ "list", 'l', OPT_FLAG, NULL, NULL, "list the lab scenarios and what each shows" },
 	{ "quiet", 'q', OPT_FLAG, NULL, NULL, "no progress line" },
 	{ "help", 'h', OPT_FLAG, NULL, NULL, "this help" },
@@ -41,6 +44,7 @@ struct lab_cfg {
 	struct lab_plan plan;
 	enum LAB_RELAY relay;
 	bool compare, json, keep, quiet;
+	int64_t wait_ns; /* for the run lock */
 	const char *svg, *csv;
 	char self_exe[4096];
 };
@@ -111,6 +115,13 @@ static int validate(const struct opt_result *res, struct lab_cfg *cfg)
 	cfg->json = opt_has(specs, NSPECS, res, "json");
 	cfg->keep = opt_has(specs, NSPECS, res, "keep");
 	cfg->quiet = opt_has(specs, NSPECS, res, "quiet") || cfg->json || !isatty(2);
+	const char *w = opt_get(specs, NSPECS, res, "wait");
+	if (units_parse_duration(w, &cfg->wait_ns) < 0 || cfg->wait_ns < 0 ||
+	    cfg->wait_ns > 24 * 3600 * NS_PER_SEC) {
+		fprintf(stderr, "twkit lab: --wait '%s': expected a duration up to 24h (30s, 5m)\n",
+			w);
+		return TWKIT_EXIT_USAGE;
+	}
 	cfg->svg = opt_get(specs, NSPECS, res, "svg");
 	cfg->csv = opt_get(specs, NSPECS, res, "csv");
 	relay = opt_get(specs, NSPECS, res, "relay");
@@ -181,7 +192,7 @@ static int run(const struct lab_cfg *cfg)
 		return TWKIT_EXIT_RUNTIME;
 	}
 	lab_topo_init(&topo, &cfg->plan, (int)getpid());
-	rc = lab_lock_acquire(&topo, &recovered, err, sizeof(err));
+	rc = lab_lock_acquire(&topo, cfg->wait_ns, &recovered, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "twkit lab: %s\n", err);
 		return TWKIT_EXIT_RUNTIME;

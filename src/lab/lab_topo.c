@@ -15,8 +15,10 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "kernel/lab_sample.h"
 #include "lab/lab_nginx.h"
 
@@ -200,11 +202,13 @@ static int recover_stale(int fd)
 	return removed;
 }
 
-int lab_lock_acquire(struct lab_topo *t, int *recovered, char *err, size_t errlen)
+int lab_lock_acquire(struct lab_topo *t, int64_t wait_ns, int *recovered, char *err,
+		     size_t errlen)
 {
 	char line[64];
 	int fd, rc;
 	ssize_t n;
+	int64_t deadline = tw_mono_ns() + wait_ns;
 
 	*recovered = 0;
 	fd = open(LAB_LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -213,13 +217,19 @@ int lab_lock_acquire(struct lab_topo *t, int *recovered, char *err, size_t errle
 		snprintf(err, errlen, "cannot open %s: %s", LAB_LOCK_PATH, strerror(-rc));
 		return rc;
 	}
+	/* poll rather than block: the wait stays bounded, and Ctrl-C ends it at once */
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK &&
+	       tw_mono_ns() < deadline) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		n = pread(fd, line, sizeof(line) - 1, 0);
 		line[n > 0 ? n : 0] = '\0';
 		line[strcspn(line, "\n")] = '\0';
-		snprintf(err, errlen, "another twkit lab run is active (%s, lock %s); wait for it "
-			 "to finish", line[0] ? line : "pid unknown", LAB_LOCK_PATH);
+		snprintf(err, errlen, "another twkit lab run is active (%s, lock %s); let it finish, "
+			 "or wait for it with --wait 5m", line[0] ? line : "pid unknown", LAB_LOCK_PATH);
 		close(fd);
 		return rc;
 	}

@@ -41,11 +41,12 @@ int lab_env_check(char *err, size_t errlen);
 /* Prepare t (names from the pid). No side effects. */
 void lab_topo_init(struct lab_topo *t, const struct lab_plan *p, int pid);
 /*
- * Take the run lock (LAB_LOCK_PATH, flock). -EBUSY with "pid N" in err when another run holds
- * it. On success, namespaces left by a dead run (recorded in the file, prefixed, their pid
+ * Take the run lock (LAB_LOCK_PATH, flock), waiting up to wait_ns for another run to release
+ * it (0: not at all). -EBUSY with "pid N" in err when another run still holds it. On success, namespaces left by a dead run (recorded in the file, prefixed, their pid
  * gone) are removed first; *recovered counts them.
  */
-int lab_lock_acquire(struct lab_topo *t, int *recovered, char *err, size_t errlen);
+int lab_lock_acquire(struct lab_topo *t, int64_t wait_ns, int *recovered, char *err,
+		     size_t errlen);
 void lab_lock_release(struct lab_topo *t);
 /* Record a run's private directory (lab_nginx) in the lock file, so that the next run
  * removes it when this one dies without cleaning up. */

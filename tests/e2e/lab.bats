@@ -46,7 +46,13 @@ load lib/lab
 
 @test "lab stress-client: EADDRNOTAVAIL once the 1,000-port budget is spent, TIME-WAIT ~1,000" {
 	lab_need_root
-	lab_json stress-client --svg "$BATS_TEST_TMPDIR/p.svg"
+	# the run lock is busy for a moment (as if another run were ending): --wait waits for it
+	flock -n /run/twkit-lab.lock -c "touch '$BATS_TEST_TMPDIR/held'; sleep 1" &
+	holder=$!
+	for _ in $(seq 50); do [ -e "$BATS_TEST_TMPDIR/held" ] && break; sleep 0.1; done
+	[ -e "$BATS_TEST_TMPDIR/held" ]
+	lab_json stress-client --svg "$BATS_TEST_TMPDIR/p.svg" --wait 2m
+	wait $holder
 	[ "$(lj .schema)" = "twkit.lab/1" ]
 	[ "$(lj '.traffic.failed.EADDRNOTAVAIL')" -gt 100 ]
 	# 1,000 ports / 100 per s: the budget is spent at about 10 s
@@ -146,6 +152,9 @@ load lib/lab
 	lab_wait_ns $pid
 	sleep 2
 	run "$TWKIT" lab stress-client
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"another twkit lab run is active"* && "$output" == *"--wait"* ]]
+	run "$TWKIT" lab stress-client --wait 300ms # a bounded wait, then the same refusal
 	[ "$status" -eq 3 ]
 	[[ "$output" == *"another twkit lab run is active"* ]]
 	kids=$(pgrep -P $pid || true)

@@ -7,6 +7,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "common/opt.h"
@@ -17,6 +20,7 @@
 #include "lab/lab_run.h"
 #include "lab/lab_scen.h"
 #include "lab/lab_topo.h"
+#include "sim/sim.h"
 #include "verbs.h"
 
 static const struct opt_spec specs[] = {
@@ -30,6 +34,8 @@ static const struct opt_spec specs[] = {
 	{ "relay", 0, OPT_VALUE, "nginx|twkit", NULL,
 	  "the L7 balancer: nginx as a reverse proxy (HTTP traffic) or twkit's own relay; "
 	  "default nginx when " LAB_NGINX_BIN " exists, else twkit" },
+	{ "set", 's', OPT_MULTI, "SECTION.KEY=VALUE", NULL,
+	  "scenario files: override a value, as twkit sim --set (repeatable)" },
 	{ "wait", 0, OPT_VALUE, "DURATION", "0",
 	  "another lab run holds the lock: wait up to this long for it (e.g. 5m)" },
 	{ "list", 'l', OPT_FLAG, NULL, NULL, "list the lab scenarios and what each shows" },
@@ -40,6 +46,8 @@ static const struct opt_spec specs[] = {
 
 struct lab_cfg {
 	const struct lab_entry *entry;
+	struct lab_entry file_entry; /* a scenario file: entry points here */
+	char file_summary[256];
 	struct sim_scenario sc;
 	struct lab_plan plan;
 	enum LAB_RELAY relay;
@@ -59,11 +67,13 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: twkit lab NAME [OPTIONS]      (root)\n\n"
+	fprintf(f, "usage: twkit lab NAME|FILE.ini [OPTIONS]      (root)\n\n"
 		   "Builds the scenario's hosts as network namespaces (client, NAT gateway, L4/L7\n"
 		   "balancer, server), drives `twkit bench` traffic through them, samples TIME-WAIT\n"
 		   "and the kernel counters in every namespace each second, and reports per host.\n"
-		   "--compare runs `twkit sim` on the same scenario beside it.\n\n"
+		   "--compare runs `twkit sim` on the same scenario beside it. A sim scenario file\n"
+		   "(docs/scenarios.md) runs too when the lab can build it: one client host at a\n"
+		   "constant rate, at most one NAT, L4 or L7 hop, a server, up to 90 s.\n\n"
 		   "options:\n");
 	opt_print_help(f, specs, NSPECS);
 	fprintf(f, "\nscenarios (twkit lab --list):");
@@ -82,6 +92,64 @@ static void list(FILE *f)
 	}
 }
 
+/* A scenario file rather than a catalog name: as twkit sim tells them apart. */
+static bool lab_is_file_arg(const char *a)
+{
+	struct stat st;
+	if (strchr(a, '/') || strstr(a, ".ini"))
+		return true;
+	return !lab_catalog_find(a) && stat(a, &st) == 0;
+}
+
+/*
+ * Load a sim scenario file (and --set overrides) into cfg and plan it. The lab runs this
+ * machine's kernel: kernel keys are set to host (and stderr says so).
+ * Returns -1 to go on, or an exit code after printing why.
+ */
+static int load_file(const struct opt_result *res, const char *path, struct lab_cfg *cfg)
+{
+	char err[512];
+	const char *v, *release = NULL;
+	struct utsname u;
+	int rc = sim_scenario_load_file(path, &cfg->sc, err, sizeof(err));
+
+	if (rc == 0 && (v = opt_get(specs, NSPECS, res, "set"))) {
+		char *copy = strdup(v), *save = NULL;
+		if (!copy)
+			return TWKIT_EXIT_RUNTIME;
+		for (char *t = strtok_r(copy, "\n", &save); t && rc == 0;
+		     t = strtok_r(NULL, "\n", &save))
+			rc = sim_scenario_set(&cfg->sc, t, err, sizeof(err));
+		free(copy);
+	}
+	if (rc < 0) {
+		fprintf(stderr, "twkit lab: %s\n", err); /* names file:line, key, what was expected */
+		return rc == -ENOMEM ? TWKIT_EXIT_RUNTIME : TWKIT_EXIT_USAGE;
+	}
+	/* the lab's hosts are namespaces of this kernel: every node is profile host */
+	for (int i = 0; i < cfg->sc.nnodes; i++)
+		cfg->sc.nodes[i].kernel[0] = '\0';
+	snprintf(cfg->sc.kernel, sizeof(cfg->sc.kernel), "host");
+	if (uname(&u) == 0)
+		release = u.release;
+	rc = sim_scenario_check(&cfg->sc, release, err, sizeof(err));
+	if (rc == 0)
+		rc = lab_plan_from_sim(&cfg->sc, &cfg->plan, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "twkit lab: %s: %s (twkit sim %s shows it in the model)\n", path, err,
+			path);
+		return TWKIT_EXIT_USAGE;
+	}
+	fprintf(stderr, "twkit lab: %s runs on this machine's kernel (%s); its kernel keys apply "
+			"to twkit sim only\n", path, release ? release : "?");
+	snprintf(cfg->file_summary, sizeof(cfg->file_summary), "scenario file %s", path);
+	cfg->file_entry.name = cfg->sc.name[0] ? cfg->sc.name : path;
+	cfg->file_entry.sim_name = path;
+	cfg->file_entry.summary = cfg->file_summary;
+	cfg->entry = &cfg->file_entry;
+	return -1;
+}
+
 /* Validate the parsed options into cfg. Returns an exit code, or -1 to go on. */
 static int validate(const struct opt_result *res, struct lab_cfg *cfg)
 {
@@ -94,22 +162,34 @@ static int validate(const struct opt_result *res, struct lab_cfg *cfg)
 		fprintf(stderr, "twkit lab: expected one scenario NAME (twkit lab --list)\n");
 		return TWKIT_EXIT_USAGE;
 	}
-	cfg->entry = lab_catalog_find(res->pos[0]);
-	if (!cfg->entry) {
-		fprintf(stderr, "twkit lab: unknown scenario '%s' (twkit lab --list)\n",
-			res->pos[0]);
-		return TWKIT_EXIT_USAGE;
-	}
-	if (cfg->entry->unsupported) {
-		fprintf(stderr, "twkit lab: %s: %s\n", cfg->entry->name, cfg->entry->unsupported);
-		return TWKIT_EXIT_USAGE;
-	}
-	rc = lab_catalog_scenario(cfg->entry->name, &cfg->sc);
-	if (rc == 0)
-		rc = lab_plan_from_sim(&cfg->sc, &cfg->plan, err, sizeof(err));
-	if (rc < 0) {
-		fprintf(stderr, "twkit lab: %s: %s\n", cfg->entry->name, err);
-		return TWKIT_EXIT_USAGE;
+	if (lab_is_file_arg(res->pos[0])) {
+		rc = load_file(res, res->pos[0], cfg);
+		if (rc >= 0)
+			return rc;
+	} else {
+		if (opt_get(specs, NSPECS, res, "set")) {
+			fprintf(stderr, "twkit lab: --set applies to scenario files; the built-in lab "
+					"scenarios are fixed (twkit sim NAME --set ... for variants)\n");
+			return TWKIT_EXIT_USAGE;
+		}
+		cfg->entry = lab_catalog_find(res->pos[0]);
+		if (!cfg->entry) {
+			fprintf(stderr, "twkit lab: unknown scenario '%s' (twkit lab --list, or a "
+					"scenario FILE.ini)\n", res->pos[0]);
+			return TWKIT_EXIT_USAGE;
+		}
+		if (cfg->entry->unsupported) {
+			fprintf(stderr, "twkit lab: %s: %s\n", cfg->entry->name,
+				cfg->entry->unsupported);
+			return TWKIT_EXIT_USAGE;
+		}
+		rc = lab_catalog_scenario(cfg->entry->name, &cfg->sc);
+		if (rc == 0)
+			rc = lab_plan_from_sim(&cfg->sc, &cfg->plan, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "twkit lab: %s: %s\n", cfg->entry->name, err);
+			return TWKIT_EXIT_USAGE;
+		}
 	}
 	cfg->compare = opt_has(specs, NSPECS, res, "compare");
 	cfg->json = opt_has(specs, NSPECS, res, "json");

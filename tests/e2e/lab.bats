@@ -192,3 +192,30 @@ teardown() {
 	[ -n "${pid:-}" ] && lab_ns_remove "$pid" || true
 	[ -n "${pid:-}" ] && lab_nginx_dir_remove "$pid" || true
 }
+
+@test "lab FILE.ini: a sim scenario file runs on the real kernel, beside sim; bad files exit 2" {
+	f=$BATS_TEST_TMPDIR/short.ini
+	printf '[sim]\nname = short-budget\nduration = 5s\nkernel = 5.4\n\n[client c]\nrate = 60/s\ncloses = client\nport_range = 40000-40099\nvia = srv\n\n[server srv]\n' >"$f"
+	printf '[sim]\nduration = 5s\n[client a]\nrate = fast\nvia = s\n[server s]\n' >"$BATS_TEST_TMPDIR/bad.ini"
+	printf '[sim]\nduration = 5s\n[client a]\nrate = 1/s\nvia = s\n[client b]\nrate = 1/s\nvia = s\n[server s]\n' >"$BATS_TEST_TMPDIR/two.ini"
+	run "$TWKIT" lab "$BATS_TEST_TMPDIR/bad.ini"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"bad.ini:4:"* && "$output" == *"'rate'"* ]]
+	run "$TWKIT" lab "$BATS_TEST_TMPDIR/two.ini"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"one client group"* ]]
+	run "$TWKIT" lab "$f" --set c.rate=oops
+	[ "$status" -eq 2 ]
+	run "$TWKIT" lab stress-client --set c.rate=1/s
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"scenario files"* ]]
+	lab_need_root
+	# 100 ports at 60/s toward one destination: the budget is spent at about 1.7 s
+	lab_json "$f" --compare --set c.rate=60/s
+	[ "$(lj .scenario)" = short-budget ]
+	[ "$(lj .traffic.failed.EADDRNOTAVAIL)" -gt 100 ]
+	awk -v t="$(lj .traffic.first_eaddrnotavail_s)" 'BEGIN { exit !(t > 1.2 && t < 2.5) }'
+	[ "$(lj '.hosts[] | select(.name == "c") | .time_wait_max')" -eq 100 ]
+	[ "$(lj .compare.sim.connect_errors.EADDRNOTAVAIL)" -gt 100 ]
+	grep -q "runs on this machine's kernel" "$BATS_TEST_TMPDIR/lab.err"
+}

@@ -7,8 +7,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <stdlib.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -92,15 +90,6 @@ static void list(FILE *f)
 	}
 }
 
-/* A scenario file rather than a catalog name: as twkit sim tells them apart. */
-static bool lab_is_file_arg(const char *a)
-{
-	struct stat st;
-	if (strchr(a, '/') || strstr(a, ".ini"))
-		return true;
-	return !lab_catalog_find(a) && stat(a, &st) == 0;
-}
-
 /*
  * Load a sim scenario file (and --set overrides) into cfg and plan it. The lab runs this
  * machine's kernel: kernel keys are set to host (and stderr says so).
@@ -113,15 +102,8 @@ static int load_file(const struct opt_result *res, const char *path, struct lab_
 	struct utsname u;
 	int rc = sim_scenario_load_file(path, &cfg->sc, err, sizeof(err));
 
-	if (rc == 0 && (v = opt_get(specs, NSPECS, res, "set"))) {
-		char *copy = strdup(v), *save = NULL;
-		if (!copy)
-			return TWKIT_EXIT_RUNTIME;
-		for (char *t = strtok_r(copy, "\n", &save); t && rc == 0;
-		     t = strtok_r(NULL, "\n", &save))
-			rc = sim_scenario_set(&cfg->sc, t, err, sizeof(err));
-		free(copy);
-	}
+	if (rc == 0 && (v = opt_get(specs, NSPECS, res, "set")))
+		rc = sim_scenario_set_lines(&cfg->sc, v, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "twkit lab: %s\n", err); /* names file:line, key, what was expected */
 		return rc == -ENOMEM ? TWKIT_EXIT_RUNTIME : TWKIT_EXIT_USAGE;
@@ -162,7 +144,7 @@ static int validate(const struct opt_result *res, struct lab_cfg *cfg)
 		fprintf(stderr, "twkit lab: expected one scenario NAME (twkit lab --list)\n");
 		return TWKIT_EXIT_USAGE;
 	}
-	if (lab_is_file_arg(res->pos[0])) {
+	if (sim_scenario_arg_is_file(res->pos[0], lab_catalog_find(res->pos[0]) != NULL)) {
 		rc = load_file(res, res->pos[0], cfg);
 		if (rc >= 0)
 			return rc;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/units.h"
 #include "sim/sim.h"
@@ -531,6 +532,28 @@ int sim_scenario_load_builtin(const char *name, struct sim_scenario *sc, char *e
 	}
 	snprintf(label, sizeof(label), "builtin:%s", name);
 	return sim_scenario_load_string(text, label, sc, err, errlen);
+}
+
+int sim_scenario_set_lines(struct sim_scenario *sc, const char *lines, char *err, size_t errlen)
+{
+	char *copy = strdup(lines), *save = NULL;
+	int rc = 0;
+	if (!copy) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (char *t = strtok_r(copy, "\n", &save); t && rc == 0; t = strtok_r(NULL, "\n", &save))
+		rc = sim_scenario_set(sc, t, err, errlen);
+	free(copy);
+	return rc;
+}
+
+bool sim_scenario_arg_is_file(const char *arg, bool known)
+{
+	struct stat st;
+	if (strchr(arg, '/') || strstr(arg, ".ini"))
+		return true;
+	return !known && stat(arg, &st) == 0;
 }
 
 int sim_scenario_set(struct sim_scenario *sc, const char *assignment, char *err, size_t errlen)

@@ -91,6 +91,12 @@ int sim_scenario_load_builtin(const char *name, struct sim_scenario *sc, char *e
 			      size_t errlen);
 /* Apply "section.key=value" (section is a node name or "sim"). 0 or -EINVAL with err. */
 int sim_scenario_set(struct sim_scenario *sc, const char *assignment, char *err, size_t errlen);
+/* Apply each line of `lines` ("a.b=1\nc.d=2", as OPT_MULTI collects --set) in order. 0, or
+ * the first error (-EINVAL with err, -ENOMEM). */
+int sim_scenario_set_lines(struct sim_scenario *sc, const char *lines, char *err, size_t errlen);
+/* Whether a command-line scenario argument names a file rather than a built-in: it has a '/'
+ * or ".ini", or it is no known name (known false) and a file of that name exists. */
+bool sim_scenario_arg_is_file(const char *arg, bool known);
 /* Whole-scenario checks: via targets exist and form a client->...->server path, kernels
  * resolve (host_release is used for "host"), tw_recycle only where the era has it. */
 int sim_scenario_check(const struct sim_scenario *sc, const char *host_release, char *err,

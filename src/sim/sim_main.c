@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -59,14 +58,6 @@ static void progress(void *arg, int64_t now, int64_t end)
 		fprintf(stderr, "\r%40s\r", "");
 }
 
-static int is_file_arg(const char *a)
-{
-	struct stat st;
-	if (strchr(a, '/') || strstr(a, ".ini"))
-		return 1;
-	return !sim_builtin_text(a) && stat(a, &st) == 0;
-}
-
 struct sim_opts {
 	const char *scen;
 	bool json, csv, series, explain, show, quiet;
@@ -79,24 +70,17 @@ static int load(const struct opt_result *res, struct sim_opts *o, struct sim_sce
 	char err[512];
 	const char *v;
 	int rc;
-	if (is_file_arg(o->scen))
+	if (sim_scenario_arg_is_file(o->scen, sim_builtin_text(o->scen) != NULL))
 		rc = sim_scenario_load_file(o->scen, sc, err, sizeof(err));
 	else
 		rc = sim_scenario_load_builtin(o->scen, sc, err, sizeof(err));
 	if (rc < 0)
 		goto bad;
-	if ((v = opt_get(specs, NSPECS, res, "set"))) {
-		char *copy = strdup(v), *save = NULL;
-		if (!copy)
-			return -ENOMEM;
-		for (char *t = strtok_r(copy, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
-			rc = sim_scenario_set(sc, t, err, sizeof(err));
-			if (rc < 0)
-				break;
-		}
-		free(copy);
-		if (rc < 0)
-			goto bad;
+	if ((v = opt_get(specs, NSPECS, res, "set")) &&
+	    (rc = sim_scenario_set_lines(sc, v, err, sizeof(err))) < 0) {
+		if (rc == -ENOMEM)
+			return rc;
+		goto bad;
 	}
 	if ((v = opt_get(specs, NSPECS, res, "kernel"))) {
 		if (!tw_profile_by_name(v, release)) {

@@ -126,6 +126,6 @@ segs_per_conn() { # bench options...
 	[ "$(bj .totals.completed)" -eq 400 ]
 	[ "$segs" -ge $((400 * 10)) ]
 	# keep-alive: auto leaves quick ACKs alone (a server's Nagle could wait on ours)
-	run "$TWKIT" bench --proto http --requests-per-conn 3 --count 10 --json -q
+	run bench_in_ns -- "$TWKIT" bench --proto http --requests-per-conn 3 --count 10 --json -q
 	[ "$(bj .config.delayed_ack)" = false ]
 }

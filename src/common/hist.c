@@ -43,6 +43,17 @@ void hist_record(struct hist *h, uint64_t v)
 	h->b[bucket_of(v)]++;
 }
 
+void hist_record_n(struct hist *h, uint64_t v, uint64_t n)
+{
+	if (h->count == 0 || v < h->min)
+		h->min = v;
+	if (v > h->max)
+		h->max = v;
+	h->count += n;
+	h->sum += (double)v * (double)n;
+	h->b[bucket_of(v)] += n;
+}
+
 void hist_merge(struct hist *dst, const struct hist *src)
 {
 	if (!src->count)

@@ -23,6 +23,8 @@ struct hist {
 
 void hist_init(struct hist *h);
 void hist_record(struct hist *h, uint64_t v);
+/* n samples of the same value v at once (n > 0). */
+void hist_record_n(struct hist *h, uint64_t v, uint64_t n);
 /* Add every sample of src into dst. */
 void hist_merge(struct hist *dst, const struct hist *src);
 /* Value at percentile p in [0,100] (upper edge of its bucket, capped at max); 0 when empty. */

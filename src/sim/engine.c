@@ -32,6 +32,16 @@ uint64_t sim_rand(struct sim_eng *e)
 	return tw_hash64(e->rng);
 }
 
+void sim_lat_flush(struct sim_eng *e)
+{
+	if (!e->lat_n)
+		return;
+	hist_record_n(&e->res->latency, (uint64_t)e->lat_v, e->lat_n);
+	for (int k = 0; k < SIM_LAT_STEPS && e->lat_v >= sim_latency_steps_s[k] * NS; k++)
+		e->res->latency_over[k] += e->lat_n;
+	e->lat_n = 0;
+}
+
 static int twq_for(struct sim_eng *e, int64_t dur)
 {
 	for (int i = 0; i < e->ntwq; i++)
@@ -252,14 +262,53 @@ static int64_t fifo_conn_t(const struct sim_eng *e, const struct sim_fifo *q, in
 	return close ? c->syn0 : c->tarrive;
 }
 
-/* One step: find the earliest source and run it. Returns 0 when the run is over. */
+/* Expire the head of TIME-WAIT FIFO i (source e->src_twq0 + i). */
+static void twq_pop(struct sim_eng *e, int i)
+{
+	struct sim_twq *q = &e->twq[i];
+	uint32_t si = sim_fifo_front(&q->q), mask = q->q.cap - 1;
+	if (q->q.n > 64) {
+		sim_tw_prefetch(e, q->q.v[(q->q.head + 64) & mask], 0);
+		sim_tw_prefetch(e, q->q.v[(q->q.head + 32) & mask], 1);
+	}
+	struct sim_sock *s = &e->socks[si];
+	if (s->state == SOCK_TW) {
+		/* §1.3: short (recycle) timers count TWKilled, the rest TW */
+		if (q->dur >= 0 && q->dur <= TW_KILLED_MAX_NS)
+			e->res->hosts[e->hosts[s->host].node].c.tw_killed++;
+		else
+			e->res->hosts[e->hosts[s->host].node].c.tw++;
+	}
+	sim_fifo_pop(&q->q);
+	sim_src_set(e, e->src_twq0 + i, q->q.n ? e->socks[sim_fifo_front(&q->q)].t : INT64_MAX);
+	sim_tw_expire(e, si);
+}
+
+/* The earliest TIME-WAIT expiry's key, its FIFO in *twi (UINT64_MAX: none). */
+static inline uint64_t twq_min(const struct sim_eng *e, int *twi)
+{
+	const uint64_t *key = &e->src_key[e->src_twq0];
+	uint64_t m = key[0];
+	*twi = 0;
+	for (int i = 1; i < e->ntwq; i++)
+		if (key[i] < m) {
+			m = key[i];
+			*twi = i;
+		}
+	return m;
+}
+
+/*
+ * One step: find the earliest heap or node event, play the TIME-WAIT expiries and samples
+ * due before it, then run it. Returns 0 when the run is over.
+ */
 static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_counters *prev,
 		int64_t *next_sample, int64_t sample_ns)
 {
 	uint64_t b0 = UINT64_MAX, b1 = UINT64_MAX, b2 = UINT64_MAX, b3 = UINT64_MAX, best;
 	int k;
-	/* four independent minima: short dependency chains; unused slots hold UINT64_MAX */
-	for (int i = 0; i < e->nsrc_pad; i += 4) {
+	/* four independent minima: short dependency chains; padding slots hold UINT64_MAX */
+	for (int i = 0; i < e->src_twq0; i += 4) {
 		b0 = e->src_key[i] < b0 ? e->src_key[i] : b0;
 		b1 = e->src_key[i + 1] < b1 ? e->src_key[i + 1] : b1;
 		b2 = e->src_key[i + 2] < b2 ? e->src_key[i + 2] : b2;
@@ -268,6 +317,32 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 	b0 = b1 < b0 ? b1 : b0;
 	b2 = b3 < b2 ? b3 : b2;
 	best = b2 < b0 ? b2 : b0;
+	/* expiries and samples due before it (their sources rank after every node source) and
+	 * not after the end: TIME-WAIT keys change only when their FIFO is popped here */
+	uint64_t lim = (uint64_t)(e->end + 1) << SIM_SRC_BITS, tk;
+	int twi;
+	lim = best < lim ? best : lim;
+	tk = twq_min(e, &twi);
+	for (;;) {
+		if (tk < lim && tk < e->src_key[e->nsrc]) {
+			e->now = (int64_t)(tk >> SIM_SRC_BITS);
+			e->res->events++;
+			twq_pop(e, twi);
+			tk = twq_min(e, &twi);
+		} else if (e->src_key[e->nsrc] < lim) {
+			e->now = (int64_t)(e->src_key[e->nsrc] >> SIM_SRC_BITS);
+			e->res->events++;
+			sample(e, cfg, prev, (double)*next_sample / 1e9);
+			if (cfg->progress)
+				cfg->progress(cfg->progress_arg, e->now, e->end);
+			*next_sample += sample_ns;
+			sim_src_set(e, e->nsrc, *next_sample <= e->end ? *next_sample : INT64_MAX);
+			if (e->err)
+				return 0;
+		} else {
+			break;
+		}
+	}
 	if (best == UINT64_MAX || (int64_t)(best >> SIM_SRC_BITS) > e->end)
 		return 0;
 	k = (int)(best & ((1u << SIM_SRC_BITS) - 1));
@@ -303,7 +378,7 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 		sim_syn(e, ci);
 		break;
 	}
-	case SRC_CLOSE: {
+	default: { /* SRC_CLOSE */
 		struct sim_nrt *nr = &e->node[e->src_arg[k]];
 		uint32_t ci = sim_fifo_front(&nr->close_q);
 		sim_fifo_pop(&nr->close_q);
@@ -311,33 +386,6 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 		sim_close(e, ci);
 		break;
 	}
-	case SRC_TWQ: {
-		struct sim_twq *q = &e->twq[e->src_arg[k]];
-		uint32_t si = sim_fifo_front(&q->q), mask = q->q.cap - 1;
-		if (q->q.n > 64) {
-			sim_tw_prefetch(e, q->q.v[(q->q.head + 64) & mask], 0);
-			sim_tw_prefetch(e, q->q.v[(q->q.head + 32) & mask], 1);
-		}
-		struct sim_sock *s = &e->socks[si];
-		if (s->state == SOCK_TW) {
-			/* §1.3: short (recycle) timers count TWKilled, the rest TW */
-			if (q->dur >= 0 && q->dur <= TW_KILLED_MAX_NS)
-				e->res->hosts[e->hosts[s->host].node].c.tw_killed++;
-			else
-				e->res->hosts[e->hosts[s->host].node].c.tw++;
-		}
-		sim_fifo_pop(&q->q);
-		sim_src_set(e, k, q->q.n ? e->socks[sim_fifo_front(&q->q)].t : INT64_MAX);
-		sim_tw_expire(e, si);
-		break;
-	}
-	default:
-		sample(e, cfg, prev, (double)*next_sample / 1e9);
-		if (cfg->progress)
-			cfg->progress(cfg->progress_arg, e->now, e->end);
-		*next_sample += sample_ns;
-		sim_src_set(e, e->nsrc, *next_sample <= e->end ? *next_sample : INT64_MAX);
-		break;
 	}
 	return e->err ? 0 : 1;
 }
@@ -406,17 +454,16 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 			e->src_arg[e->nsrc++] = (uint8_t)i;
 		}
 	}
+	while (e->nsrc & 3) /* padding: never set, the scan reads it as "nothing" */
+		e->src_kind[e->nsrc++] = SRC_HEAP;
 	e->src_twq0 = e->nsrc;
 	for (int i = 0; i < e->ntwq; i++) {
 		e->src_kind[e->nsrc] = SRC_TWQ;
 		e->src_arg[e->nsrc++] = (uint8_t)i;
 	}
 	e->src_kind[e->nsrc] = SRC_SAMPLE;
-	e->nsrc_pad = (e->nsrc + 1 + 3) & ~3;
 	for (int i = 0; i < (int)(sizeof(e->src_key) / sizeof(e->src_key[0])); i++)
 		e->src_key[i] = UINT64_MAX;
-	for (int i = 0; i < e->nsrc; i++)
-		sim_src_set(e, i, INT64_MAX);
 	for (int i = 0; i < e->nnodes; i++) {
 		struct sim_host_result *r = &res->hosts[i];
 		snprintf(r->name, sizeof(r->name), "%s", e->node[i].n->name);
@@ -437,6 +484,7 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 	while (step(e, cfg, prev, &next_sample, sample_ns))
 		;
 	rc = e->err;
+	sim_lat_flush(e);
 	for (int i = 0; i < res->nhosts; i++) {
 		const struct sim_counters *c = &res->hosts[i].c;
 		if (e->node[i].kind == SIM_NODE_CLIENT) {

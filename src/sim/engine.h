@@ -125,14 +125,17 @@ struct sim_twq {
  * Event sources in tie-break order: the SYN heap, then per node its arrivals, SYNs in flight
  * and closes, then the TIME-WAIT FIFOs, last the per-second sampler. src_key[k] is source k's
  * next time shifted left by SIM_SRC_BITS with k in the low bits (UINT64_MAX: none), so the
- * smallest key is the earliest event and, on equal times, the earlier source: step() takes a
- * branch-free minimum over one small array. Times stay below 2^56 ns (runs are at most 7 days;
- * nothing is scheduled more than a few minutes past the end). A FIFO's head changes only when
- * it is popped or pushed while empty, so every push and pop keeps its key current.
+ * smallest key is the earliest event and, on equal times, the earlier source. The heap and
+ * node sources come first, padded with unused slots to a multiple of four (src_twq0): step()
+ * takes a branch-free minimum over them, then plays every TIME-WAIT expiry and sample due
+ * before that event in a tight loop (those change no other source). Times stay below 2^56 ns
+ * (runs are at most 7 days; nothing is scheduled more than a few minutes past the end). A
+ * FIFO's head changes only when it is popped or pushed while empty, so every push and pop
+ * keeps its key current.
  */
 #define SIM_SRC_HEAP 0
 enum SIM_SRC_KIND { SRC_HEAP, SRC_ARRIVAL, SRC_SYN, SRC_CLOSE, SRC_TWQ, SRC_SAMPLE };
-#define SIM_NSRC_MAX (1 + 3 * SIM_MAX_NODES + SIM_MAX_TWQ + 1)
+#define SIM_NSRC_MAX (((1 + 3 * SIM_MAX_NODES + 3) & ~3) + SIM_MAX_TWQ + 1)
 #define SIM_SRC_BITS 7
 
 struct sim_eng {
@@ -151,15 +154,16 @@ struct sim_eng {
 	struct sim_heap heap;
 	struct sim_twq twq[SIM_MAX_TWQ];
 	int ntwq;
-	int nsrc, src_twq0;         /* sources in use (the sampler is the last); first TW FIFO */
+	int nsrc, src_twq0;         /* the sampler's index (the last); first TW FIFO (4k) */
 	uint8_t src_kind[SIM_NSRC_MAX], src_arg[SIM_NSRC_MAX]; /* SIM_SRC_KIND; node or FIFO */
-	int nsrc_pad;               /* nsrc + 1 rounded up to 4: the scan reads 4 at a time */
-	uint64_t src_key[(SIM_NSRC_MAX + 3) & ~3];
+	uint64_t src_key[SIM_NSRC_MAX];
 	uint64_t tw_total, tw_total_peak;
 	uint64_t group_tw[SIM_MAX_NODES], group_est[SIM_MAX_NODES];
 	int64_t syn_at[SIM_MAX_NODES][TW_SYN_MAX_TRIES];
 	int syn_n[SIM_MAX_NODES];
 	int64_t syn_fail[SIM_MAX_NODES];
+	int64_t lat_v;              /* latency samples not yet in the histogram: lat_n of lat_v */
+	uint64_t lat_n;             /* (a run's latencies are mostly equal: one record per run) */
 	int err;                    /* first -ENOMEM */
 	const char *host_release;
 };
@@ -192,6 +196,8 @@ static inline void sim_src_heap(struct sim_eng *e)
 
 /* engine.c */
 uint64_t sim_rand(struct sim_eng *e);
+/* Put the pending run of equal latencies into the histogram and the over-N-s counts. */
+void sim_lat_flush(struct sim_eng *e);
 /* net.c: connection life */
 /* 0 (SYN sent), -EADDRNOTAVAIL (counted) or -ENOMEM (in e->err). */
 int sim_connect(struct sim_eng *e, int node, uint32_t host, int64_t start);

@@ -46,14 +46,9 @@ static uint64_t sock_key(const struct sim_eng *e, const struct sim_sock *s)
 	return ehkey(s->laddr - e->hosts[s->host].addr0, s->lport, s->raddr, s->rport);
 }
 
-static uint32_t sock_alloc(struct sim_eng *e)
+/* A socket record: the free list's head, else a new one (growing the array). */
+static __attribute__((noinline)) uint32_t sock_new(struct sim_eng *e)
 {
-	uint32_t i;
-	if (e->sock_free != SIM_NONE) {
-		i = e->sock_free;
-		e->sock_free = e->socks[i].aux;
-		return i;
-	}
 	if (e->nsocks == e->sock_cap) {
 		uint32_t ncap = e->sock_cap ? e->sock_cap * 2 : 4096;
 		struct sim_sock *n = sim_grow(e->socks, e->nsocks, ncap, sizeof(*n));
@@ -65,6 +60,15 @@ static uint32_t sock_alloc(struct sim_eng *e)
 		e->sock_cap = ncap;
 	}
 	return e->nsocks++;
+}
+
+static inline uint32_t sock_alloc(struct sim_eng *e)
+{
+	uint32_t i = e->sock_free;
+	if (__builtin_expect(i == SIM_NONE, 0))
+		return sock_new(e);
+	e->sock_free = e->socks[i].aux;
+	return i;
 }
 
 static void sock_free(struct sim_eng *e, uint32_t i)
@@ -105,14 +109,8 @@ static void sock_release(struct sim_eng *e, uint32_t i)
 	sock_free(e, i);
 }
 
-static uint32_t conn_alloc(struct sim_eng *e)
+static __attribute__((noinline)) uint32_t conn_new(struct sim_eng *e)
 {
-	uint32_t i;
-	if (e->conn_free != SIM_NONE) {
-		i = e->conn_free;
-		e->conn_free = e->conns[i].aux;
-		return i;
-	}
 	if (e->nconns == e->conn_cap) {
 		uint32_t ncap = e->conn_cap ? e->conn_cap * 2 : 1024;
 		struct sim_conn *n = realloc(e->conns, (size_t)ncap * sizeof(*n));
@@ -124,6 +122,15 @@ static uint32_t conn_alloc(struct sim_eng *e)
 		e->conn_cap = ncap;
 	}
 	return e->nconns++;
+}
+
+static inline uint32_t conn_alloc(struct sim_eng *e)
+{
+	uint32_t i = e->conn_free;
+	if (__builtin_expect(i == SIM_NONE, 0))
+		return conn_new(e);
+	e->conn_free = e->conns[i].aux;
+	return i;
 }
 
 static void conn_free(struct sim_eng *e, uint32_t i)
@@ -615,9 +622,11 @@ static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts,
 	e->group_est[nr->target]++;
 	if (nr->kind == SIM_NODE_CLIENT) {
 		int64_t lat = e->now + nr->n->rtt_ns / 2 - c->start;
-		hist_record(&e->res->latency, (uint64_t)lat);
-		for (int k = 0; k < SIM_LAT_STEPS && lat >= sim_latency_steps_s[k] * NS; k++)
-			e->res->latency_over[k]++;
+		if (lat != e->lat_v) {
+			sim_lat_flush(e);
+			e->lat_v = lat;
+		}
+		e->lat_n++;
 	}
 	/* now is the SYN's arrival, half an RTT after it left; the close comes after the
 	 * requests, and syn0 now holds that time */

@@ -25,6 +25,13 @@ uint32_t tw_ts_rate(const struct tw_profile *p, const struct tw_ts_host *h);
  * tcp_timestamps != 1 or the era has none. */
 uint32_t tw_ts_offset(const struct tw_profile *p, const struct tw_ts_host *h, uint32_t saddr,
 		      uint16_t sport, uint32_t daddr, uint16_t dport);
+/* Whether tw_ts_offset depends on the addresses only (not the ports) on this era and host:
+ * callers may then keep one value per address pair. */
+static inline bool tw_ts_offset_by_addrs(const struct tw_profile *p, const struct tw_ts_host *h)
+{
+	return h->timestamps != 1 || p->ts_offset == TW_TS_OFF_NONE ||
+	       p->ts_offset == TW_TS_OFF_PER_HOSTS;
+}
 /* TSval sent at now_ns (offset included). */
 uint32_t tw_ts_value(const struct tw_profile *p, const struct tw_ts_host *h, int64_t now_ns,
 		     uint32_t offset);

@@ -26,8 +26,7 @@ enum SOCK_STATE { SOCK_FREE, SOCK_SYN_SENT, SOCK_ESTAB, SOCK_TW, SOCK_DEAD };
 
 /* One endpoint: 48 bytes. A TIME-WAIT is one of these plus its ehash slot and FIFO entry. */
 struct sim_sock {
-	uint32_t laddr, raddr;
-	uint16_t lport, rport;
+	uint64_t key;      /* its 4-tuple as the host's ehash keys it (net.c: ehkey) */
 	uint32_t host;
 	uint32_t snd_nxt, rcv_nxt;
 	uint32_t ts_recent, ts_stamp_s;
@@ -43,6 +42,9 @@ struct sim_dest {
 	uint32_t laddr, raddr;
 	uint16_t rport;
 	uint32_t used;     /* sockets (live or TIME-WAIT) holding a port toward it */
+	uint32_t ts_off;   /* the TSval offset toward it, on eras where ports do not enter it */
+	int64_t port_epoch; /* port_off was computed for this 10 s epoch (-1: not yet) */
+	uint64_t port_off; /* connect()'s secret port offset toward it (§3.1) */
 	uint32_t usable;   /* ports the era's search can hand out */
 	uint64_t *held;    /* bit (port - host lo): a socket holds the port toward it */
 	uint64_t full[2][16]; /* per parity: bit w set when held[w]'s bits of it are all set */

@@ -41,9 +41,15 @@ static uint64_t ehkey(uint32_t lip, uint16_t lport, uint32_t raddr, uint16_t rpo
 	       ((uint64_t)lport << 16) | rport;
 }
 
-static uint64_t sock_key(const struct sim_eng *e, const struct sim_sock *s)
+/* The remote address and local port back from the key (addresses are 10.x.y.z). */
+static uint32_t sock_raddr(const struct sim_sock *s)
 {
-	return ehkey(s->laddr - e->hosts[s->host].addr0, s->lport, s->raddr, s->rport);
+	return (10u << 24) | (uint32_t)(s->key >> 40);
+}
+
+static uint16_t sock_lport(const struct sim_sock *s)
+{
+	return (uint16_t)(s->key >> 16);
 }
 
 /* A socket record: the free list's head, else a new one (growing the array). */
@@ -81,9 +87,10 @@ static void sock_free(struct sim_eng *e, uint32_t i)
 static void dest_unhold(struct sim_thost *h, const struct sim_sock *s)
 {
 	struct sim_dest *d = &h->dests[s->dest - 1];
-	uint32_t r = (uint32_t)(s->lport - h->lo);
+	uint16_t lport = sock_lport(s);
+	uint32_t r = (uint32_t)(lport - h->lo);
 	d->used--;
-	if (s->lport >= h->lo && s->lport <= h->hi) {
+	if (lport >= h->lo && lport <= h->hi) {
 		d->held[r >> 6] &= ~(1ULL << (r & 63));
 		d->full[r & 1][r >> 12] &= ~(1ULL << ((r >> 6) & 63));
 	}
@@ -103,7 +110,7 @@ static void sock_release(struct sim_eng *e, uint32_t i)
 {
 	struct sim_sock *s = &e->socks[i];
 	struct sim_thost *h = &e->hosts[s->host];
-	sim_map_del_h(&h->eh, sock_key(e, s), s->aux);
+	sim_map_del_h(&h->eh, s->key, s->aux);
 	if (s->dest)
 		dest_unhold(h, s);
 	sock_free(e, i);
@@ -157,7 +164,7 @@ static void tw_kill(struct sim_eng *e, uint32_t i)
 {
 	struct sim_sock *s = &e->socks[i];
 	struct sim_thost *h = &e->hosts[s->host];
-	sim_map_del_h(&h->eh, sock_key(e, s), s->aux);
+	sim_map_del_h(&h->eh, s->key, s->aux);
 	if (s->dest)
 		dest_unhold(h, s);
 	s->state = SOCK_DEAD;
@@ -186,7 +193,7 @@ void sim_tw_expire(struct sim_eng *e, uint32_t i)
 	struct sim_sock *s = &e->socks[i];
 	if (s->state == SOCK_TW) {
 		struct sim_thost *h = &e->hosts[s->host];
-		sim_map_del_h(&h->eh, sock_key(e, s), s->aux);
+		sim_map_del_h(&h->eh, s->key, s->aux);
 		if (s->dest)
 			dest_unhold(h, s);
 		tw_count_add(e, h, -1);
@@ -256,6 +263,9 @@ static int dest_get(struct sim_eng *e, struct sim_thost *h, uint32_t laddr, uint
 	d->rport = rport;
 	d->used = 0;
 	d->usable = tw_ports_usable(h->p, h->lo, h->hi, NULL); /* §3.3 per destination */
+	d->ts_off = tw_ts_offset(h->p, &h->ts, laddr, 0, raddr, 0);
+	d->port_epoch = -1;
+	d->port_off = 0;
 	h->last_dest = h->ndests;
 	return (int)h->ndests++;
 }
@@ -316,6 +326,20 @@ static void connect_fail(struct sim_eng *e, int node, enum SIM_ERR err)
 		e->res->first_failure_ns = e->now;
 }
 
+/* §3.1: a secret hash of (laddr, raddr, rport), re-salted every 10 s on 2022+ eras; kept
+ * per destination until the salt changes */
+static uint64_t port_offset(const struct sim_eng *e, const struct sim_thost *h,
+			    struct sim_dest *d)
+{
+	int64_t epoch = h->p->port_alg == TW_PORT_ALG_PERTURB_64K ? e->now / (10 * NS) : 0;
+	if (d->port_epoch != epoch) {
+		d->port_epoch = epoch;
+		d->port_off = tw_hash64(((uint64_t)d->laddr << 32 | d->raddr) ^ h->ts.secret ^
+					((uint64_t)d->rport << 48) ^ (uint64_t)epoch << 20);
+	}
+	return d->port_off;
+}
+
 static int pick_port(struct sim_eng *e, struct sim_thost *h, const struct sim_node *n,
 		     struct pctx *c, struct sim_dest *d, uint16_t *port)
 {
@@ -341,11 +365,7 @@ static int pick_port(struct sim_eng *e, struct sim_thost *h, const struct sim_no
 	struct tw_portsel_req r = {
 		.lo = h->lo, .hi = h->hi, .ok = port_ok, .arg = c,
 		/* §3.1: secret hash of (laddr, raddr, rport), re-salted every 10 s on 2022+ eras */
-		.port_offset = tw_hash64(((uint64_t)d->laddr << 32 | d->raddr) ^ h->ts.secret ^
-					 ((uint64_t)d->rport << 48) ^
-					 (h->p->port_alg == TW_PORT_ALG_PERTURB_64K
-						  ? (uint64_t)(e->now / (10 * NS)) << 20
-						  : 0)),
+		.port_offset = port_offset(e, h, d),
 		.rnd = (uint32_t)sim_rand(e),
 		/* exact when no TIME-WAIT can be taken over: lets the walk skip held ports */
 		.held = reuse_possible(h, n) ? NULL : d->held,
@@ -415,8 +435,7 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 		return -ENOMEM;
 	s = &e->socks[si];
 	uint64_t key = ehkey(lip, lport, raddr, rport);
-	*s = (struct sim_sock){ .laddr = laddr, .raddr = raddr, .lport = lport, .rport = rport,
-				.host = hidx, .snd_nxt = isn + 1, .t = e->now,
+	*s = (struct sim_sock){ .key = key, .host = hidx, .snd_nxt = isn + 1, .t = e->now,
 				.aux = sim_map_hash(key), .dest = (uint16_t)(di + 1),
 				.state = SOCK_SYN_SENT };
 	if (sim_map_put_h(&h->eh, key, s->aux, si) < 0) {
@@ -448,7 +467,9 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	c->nmaps = 0xff; /* not translated yet */
 	c->aux = 0;
 	c->skey_hash = 0;
-	c->ts_off[0] = tw_ts_offset(h->p, &h->ts, laddr, lport, raddr, rport);
+	c->ts_off[0] = tw_ts_offset_by_addrs(h->p, &h->ts)
+			       ? h->dests[di].ts_off
+			       : tw_ts_offset(h->p, &h->ts, laddr, lport, raddr, rport);
 	c->ts_off[1] = 0;
 	cnt(e, node)->active_opens++;
 	sim_syn_send(e, ci);
@@ -591,16 +612,15 @@ static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts,
 	c = &e->conns[ci];
 	cs = &e->socks[c->csock];
 	s = &e->socks[si];
+	lip = c->daddr - sh->addr0;
 	*s = (struct sim_sock){
-		.laddr = c->daddr, .raddr = c->saddr, .lport = c->dport, .rport = c->sport,
+		.key = ehkey(lip, c->dport, c->saddr, c->sport),
 		.host = shost, .rcv_nxt = cs->snd_nxt,
 		.snd_nxt = (uint32_t)tw_hash64(((uint64_t)c->saddr << 32 | c->sport) ^
 					       sh->ts.secret) + (uint32_t)(e->now >> 6) + 1,
 		.t = e->now, .aux = c->skey_hash, .state = SOCK_ESTAB, .flags = ts ? SOCK_F_TS : 0 };
-	c->ts_off[1] = tw_ts_offset(sh->p, &sh->ts, s->laddr, s->lport, s->raddr, s->rport);
-	lip = c->daddr - sh->addr0;
-	if (sim_map_put_at(&sh->eh, where, ehkey(lip, c->dport, c->saddr, c->sport), s->aux,
-			   si) < 0) {
+	c->ts_off[1] = tw_ts_offset(sh->p, &sh->ts, c->daddr, c->dport, c->saddr, c->sport);
+	if (sim_map_put_at(&sh->eh, where, s->key, s->aux, si) < 0) {
 		e->err = -ENOMEM;
 		return;
 	}
@@ -735,7 +755,7 @@ static void enter_tw(struct sim_eng *e, uint32_t xi, uint32_t peer_tsval)
 	int q;
 	if (h->recycle && ts) {
 		/* §4.1: remember the peer's timestamp; the cache always has the entry here */
-		struct tw_peer_ts *pe = peer_get(e, h, x->raddr, true);
+		struct tw_peer_ts *pe = peer_get(e, h, sock_raddr(x), true);
 		if (pe)
 			in.recycle_ok = tw_recycle_remember(pe, peer_tsval, now_s(e), now_s(e));
 	}

@@ -253,9 +253,21 @@ static void test_tsclock(void **st)
 			     tw_ts_offset(prof("4.11"), &h, 1, 40000, 3, 80));
 	assert_int_not_equal(tw_ts_offset(prof("6.18"), &h, 1, 40000, 2, 80),
 			     tw_ts_offset(prof("6.18"), &h, 1, 40002, 2, 80));
+	/* by addresses only (a caller may keep one per pair) exactly where ports do not count */
+	static const char *const eras[] = { "2.6.32", "3.10", "4.4", "4.10", "4.11", "4.19",
+					    "5.4", "5.15", "6.1", "6.12", "6.14", "6.18" };
+	for (size_t i = 0; i < sizeof(eras) / sizeof(eras[0]); i++) {
+		const struct tw_profile *p = prof(eras[i]);
+		bool same = true;
+		for (uint16_t port = 40000; port < 40016; port++)
+			same &= tw_ts_offset(p, &h, 1, port, 2, 80) ==
+				tw_ts_offset(p, &h, 1, 40000, 2, 81);
+		assert_int_equal(tw_ts_offset_by_addrs(p, &h), same);
+	}
 	/* tcp_timestamps=2: no offset */
 	h.timestamps = 2;
 	assert_int_equal(tw_ts_offset(prof("4.10"), &h, 1, 40000, 2, 80), 0);
+	assert_true(tw_ts_offset_by_addrs(prof("4.10"), &h));
 	assert_true(tw_ts_negotiated(1, 2, false));
 	assert_false(tw_ts_negotiated(1, 1, true));
 	assert_false(tw_ts_negotiated(0, 1, false));

@@ -61,7 +61,7 @@ struct sim_thost {
 	uint16_t lo, hi;
 	uint32_t bind_next;
 	uint64_t tw_count;
-	struct sim_map eh;     /* 4-tuple key -> socket index */
+	struct sim_eh eh;      /* 4-tuple key (in the socket) -> socket index */
 	struct sim_map peers;  /* peer address -> index in peer[] (tw_recycle cache, §4.1) */
 	struct tw_peer_ts *peer;
 	uint32_t npeer, peer_cap;

@@ -110,7 +110,7 @@ static void sock_release(struct sim_eng *e, uint32_t i)
 {
 	struct sim_sock *s = &e->socks[i];
 	struct sim_thost *h = &e->hosts[s->host];
-	sim_map_del_h(&h->eh, s->key, s->aux);
+	sim_eh_del(&h->eh, s->aux, i);
 	if (s->dest)
 		dest_unhold(h, s);
 	sock_free(e, i);
@@ -164,7 +164,7 @@ static void tw_kill(struct sim_eng *e, uint32_t i)
 {
 	struct sim_sock *s = &e->socks[i];
 	struct sim_thost *h = &e->hosts[s->host];
-	sim_map_del_h(&h->eh, s->key, s->aux);
+	sim_eh_del(&h->eh, s->aux, i);
 	if (s->dest)
 		dest_unhold(h, s);
 	s->state = SOCK_DEAD;
@@ -179,12 +179,9 @@ void sim_tw_prefetch(const struct sim_eng *e, uint32_t i, int stage)
 		return;
 	}
 	if (s->state == SOCK_TW) {
-		const struct sim_map *m = &e->hosts[s->host].eh;
-		uint32_t home = sim_map_home(m, s->aux);
-		/* for writing (the deletion shifts the run), and the line after: the backward
-		 * shift reads past the key's slot */
-		__builtin_prefetch(&m->s[home], 1);
-		__builtin_prefetch(&m->s[(home + 4) & (m->cap - 1)], 1);
+		const struct sim_eh *m = &e->hosts[s->host].eh;
+		/* for writing (the deletion shifts the run) */
+		__builtin_prefetch(sim_eh_home(m, s->aux), 1);
 	}
 }
 
@@ -193,7 +190,7 @@ void sim_tw_expire(struct sim_eng *e, uint32_t i)
 	struct sim_sock *s = &e->socks[i];
 	if (s->state == SOCK_TW) {
 		struct sim_thost *h = &e->hosts[s->host];
-		sim_map_del_h(&h->eh, s->key, s->aux);
+		sim_eh_del(&h->eh, s->aux, i);
 		if (s->dest)
 			dest_unhold(h, s);
 		tw_count_add(e, h, -1);
@@ -286,15 +283,17 @@ static int port_ok(void *arg, uint16_t port)
 	struct pctx *c = arg;
 	const struct sim_sock *s;
 	struct tw_reuse_tw tw;
-	uint32_t *v, r = (uint32_t)(port - c->h->lo);
+	uint32_t v, r = (uint32_t)(port - c->h->lo);
+	uint64_t key;
 	/* the destination's held bits are exact for ports in the range: a clear bit means no
 	 * socket has this 4-tuple, without touching the hash table */
 	if (port >= c->h->lo && port <= c->h->hi && !((c->held[r >> 6] >> (r & 63)) & 1))
 		return 1;
-	v = sim_map_get(&c->h->eh, ehkey(c->lip, port, c->raddr, c->rport));
-	if (!v)
+	key = ehkey(c->lip, port, c->raddr, c->rport);
+	v = sim_eh_find(&c->h->eh, c->e->socks, sizeof(*s), key, sim_map_hash(key), NULL);
+	if (v == UINT32_MAX)
 		return 1;
-	s = &c->e->socks[*v];
+	s = &c->e->socks[v];
 	if (s->state != SOCK_TW)
 		return 0; /* a live socket owns the 4-tuple */
 	tw.ts_recent_stamp_s = s->ts_stamp_s;
@@ -304,7 +303,7 @@ static int port_ok(void *arg, uint16_t port)
 	tw.snd_nxt = s->snd_nxt;
 	if (!tw_reuse_unique(c->h->p, &tw, &c->req, NULL))
 		return 0;
-	c->takeover = *v;
+	c->takeover = v;
 	return 1;
 }
 
@@ -438,7 +437,7 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	*s = (struct sim_sock){ .key = key, .host = hidx, .snd_nxt = isn + 1, .t = e->now,
 				.aux = sim_map_hash(key), .dest = (uint16_t)(di + 1),
 				.state = SOCK_SYN_SENT };
-	if (sim_map_put_h(&h->eh, key, s->aux, si) < 0) {
+	if (sim_eh_put(&h->eh, s->aux, si) < 0) {
 		e->err = -ENOMEM;
 		return -ENOMEM;
 	}
@@ -620,7 +619,7 @@ static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts,
 					       sh->ts.secret) + (uint32_t)(e->now >> 6) + 1,
 		.t = e->now, .aux = c->skey_hash, .state = SOCK_ESTAB, .flags = ts ? SOCK_F_TS : 0 };
 	c->ts_off[1] = tw_ts_offset(sh->p, &sh->ts, c->daddr, c->dport, c->saddr, c->sport);
-	if (sim_map_put_at(&sh->eh, where, s->key, s->aux, si) < 0) {
+	if (sim_eh_put_at(&sh->eh, where, s->aux, si) < 0) {
 		e->err = -ENOMEM;
 		return;
 	}
@@ -659,7 +658,7 @@ void sim_syn_send(struct sim_eng *e, uint32_t ci)
 	struct sim_conn *c = &e->conns[ci];
 	struct sim_nrt *nr = &e->node[c->node];
 	const struct sim_thost *sh = &e->hosts[e->node[nr->target].host0];
-	const struct sim_map *m = &sh->eh;
+	const struct sim_eh *m = &sh->eh;
 	if (c->attempt > 0)
 		cnt(e, (int)c->node)->syn_retrans++;
 	if (c->nmaps == 0xff && translate(e, c) < 0) {
@@ -671,7 +670,7 @@ void sim_syn_send(struct sim_eng *e, uint32_t ci)
 		c->skey_hash = sim_map_hash(ehkey(c->daddr - sh->addr0, c->dport, c->saddr,
 						  c->sport));
 	if (m->cap)
-		__builtin_prefetch(&m->s[sim_map_home(m, c->skey_hash)]);
+		__builtin_prefetch(sim_eh_home(m, c->skey_hash));
 	c->tarrive = e->now + nr->n->rtt_ns / 2;
 	sim_src_push(e, nr->src0 + 1, &nr->syn_q, ci, c->tarrive);
 }
@@ -684,15 +683,16 @@ void sim_syn(struct sim_eng *e, uint32_t ci)
 	struct sim_thost *ch = &e->hosts[c->chost];
 	struct sim_thost *sh = &e->hosts[e->node[nr->target].host0];
 	struct sim_sock *cs = &e->socks[c->csock];
-	uint32_t tsval, *v, where;
+	uint32_t tsval, v, where;
 	bool has_ts;
 
 	tsval = conn_tsval(e, c, 0);
 	has_ts = ch->ts.timestamps != 0 && !c->strip;
-	v = sim_map_find_h(&sh->eh, ehkey(c->daddr - sh->addr0, c->dport, c->saddr, c->sport),
-			   c->skey_hash, &where);
-	if (v) {
-		struct sim_sock *tw = &e->socks[*v];
+	v = sim_eh_find(&sh->eh, e->socks, sizeof(*cs),
+			ehkey(c->daddr - sh->addr0, c->dport, c->saddr, c->sport), c->skey_hash,
+			&where);
+	if (v != UINT32_MAX) {
+		struct sim_sock *tw = &e->socks[v];
 		if (tw->state != SOCK_TW) {
 			syn_lost(e, ci); /* the 4-tuple is a live connection (NAT collision) */
 			return;
@@ -705,7 +705,7 @@ void sim_syn(struct sim_eng *e, uint32_t ci)
 			/* §5.1: the TIME-WAIT is killed and the listener takes the SYN, with no
 			 * tw_recycle check */
 			cnt(e, nr->target)->tw_syn_accepted++;
-			tw_kill(e, *v);
+			tw_kill(e, v);
 			established(e, ci, e->node[nr->target].host0,
 				    tw_ts_negotiated(ch->ts.timestamps, sh->ts.timestamps, c->strip),
 				    UINT32_MAX);
@@ -716,7 +716,7 @@ void sim_syn(struct sim_eng *e, uint32_t ci)
 		if (vd == TW_SYN_ACK_PAWS)
 			cnt(e, nr->target)->paws_tw++;
 		if (tw_timewait_rst_kills(e->node[nr->target].n->rfc1337))
-			tw_kill(e, *v);
+			tw_kill(e, v);
 		syn_lost(e, ci);
 		return;
 	}

@@ -221,6 +221,86 @@ void sim_map_del_h(struct sim_map *m, uint64_t key, uint32_t h)
 	m->n--;
 }
 
+__attribute__((noinline, cold)) static int eh_grow(struct sim_eh *m)
+{
+	uint32_t ncap = m->cap ? m->cap * 2 : 64;
+	size_t bytes = (size_t)ncap * sizeof(struct sim_eh_slot);
+	bool big;
+	struct sim_eh_slot *ns = big_alloc(bytes, &big);
+	if (big && ns)
+		memset(ns, 0, bytes);
+	else if (!big)
+		ns = calloc(ncap, sizeof(*ns));
+	if (!ns)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < m->cap; i++) {
+		if (!m->s[i].v1)
+			continue;
+		uint32_t j = m->s[i].hash & (ncap - 1);
+		while (ns[j].v1)
+			j = (j + 1) & (ncap - 1);
+		ns[j] = m->s[i];
+	}
+	free(m->s);
+	m->s = ns;
+	m->cap = ncap;
+	return 0;
+}
+
+int sim_eh_put(struct sim_eh *m, uint32_t h, uint32_t v)
+{
+	uint32_t i;
+	if (__builtin_expect((m->n + 1) * 2 > m->cap, 0) && eh_grow(m) < 0)
+		return -ENOMEM;
+	for (i = h & (m->cap - 1); m->s[i].v1; i = (i + 1) & (m->cap - 1))
+		;
+	m->s[i].v1 = v + 1;
+	m->s[i].hash = h;
+	m->n++;
+	return 0;
+}
+
+int sim_eh_put_at(struct sim_eh *m, uint32_t where, uint32_t h, uint32_t v)
+{
+	if (where == UINT32_MAX || (m->n + 1) * 2 > m->cap)
+		return sim_eh_put(m, h, v);
+	m->s[where].v1 = v + 1;
+	m->s[where].hash = h;
+	m->n++;
+	return 0;
+}
+
+void sim_eh_del(struct sim_eh *m, uint32_t h, uint32_t v)
+{
+	uint32_t i, j, mask = m->cap - 1;
+	if (!m->cap)
+		return;
+	for (i = h & mask; m->s[i].v1 != v + 1; i = (i + 1) & mask)
+		if (!m->s[i].v1)
+			return;
+	/* backward shift: move later members of the probe run into the hole */
+	for (j = (i + 1) & mask; m->s[j].v1; j = (j + 1) & mask) {
+		/* keep j where it is if its home lies cyclically in (i, j] */
+		if (((j - m->s[j].hash) & mask) < ((j - i) & mask))
+			continue;
+		m->s[i] = m->s[j];
+		i = j;
+	}
+	m->s[i].v1 = 0;
+	m->n--;
+}
+
+void sim_eh_free(struct sim_eh *m)
+{
+	free(m->s);
+	memset(m, 0, sizeof(*m));
+}
+
+uint64_t sim_eh_bytes(const struct sim_eh *m)
+{
+	return (uint64_t)m->cap * sizeof(*m->s);
+}
+
 void sim_map_free(struct sim_map *m)
 {
 	free(m->s);

@@ -115,4 +115,59 @@ void sim_map_free(struct sim_map *m);
 /* Bytes held (for the memory-per-TIME-WAIT figure). */
 uint64_t sim_map_bytes(const struct sim_map *m);
 
+/*
+ * An index map whose keys live in the records it points to: a host's established hash, from
+ * a socket's 4-tuple key to its index. A slot is 8 bytes (index + 1, 0 when empty, and the
+ * key's hash), half a sim_map slot, so the hash of 600k TIME-WAITs stays small. Lookups are
+ * given the records: the key of index v is the uint64_t at base + v * stride. A lookup compares the 32-bit hash first and
+ * reads a record only when it matches; a deletion finds its slot by index alone. Linear
+ * probing, load <= 1/2, backward-shift deletion.
+ */
+struct sim_eh_slot {
+	uint32_t v1;   /* index + 1; 0: empty */
+	uint32_t hash;
+};
+
+struct sim_eh {
+	struct sim_eh_slot *s;
+	uint32_t n, cap; /* power of two */
+};
+
+/* The index stored under key (hash h), or UINT32_MAX. *where (may be NULL) is the empty slot
+ * where the key would go (UINT32_MAX when the map is empty). */
+static inline uint32_t sim_eh_find(const struct sim_eh *m, const void *base, size_t stride,
+				   uint64_t key, uint32_t h, uint32_t *where)
+{
+	uint32_t mask = m->cap - 1;
+	if (where)
+		*where = UINT32_MAX;
+	if (!m->cap)
+		return UINT32_MAX;
+	for (uint32_t i = h & mask;; i = (i + 1) & mask) {
+		const struct sim_eh_slot *s = &m->s[i];
+		if (!s->v1) {
+			if (where)
+				*where = i;
+			return UINT32_MAX;
+		}
+		if (s->hash == h &&
+		    *(const uint64_t *)(const void *)((const char *)base +
+						      (size_t)(s->v1 - 1) * stride) == key)
+			return s->v1 - 1;
+	}
+}
+/* Insert index v under key (not present), with hash h. */
+int sim_eh_put(struct sim_eh *m, uint32_t h, uint32_t v);
+/* The same at the empty slot sim_eh_find gave, if the map has not changed since. */
+int sim_eh_put_at(struct sim_eh *m, uint32_t where, uint32_t h, uint32_t v);
+/* Remove index v, stored with hash h (no record is read). */
+void sim_eh_del(struct sim_eh *m, uint32_t h, uint32_t v);
+/* The slot a hash starts at, for prefetching (cap must be nonzero). */
+static inline const struct sim_eh_slot *sim_eh_home(const struct sim_eh *m, uint32_t h)
+{
+	return &m->s[h & (m->cap - 1)];
+}
+void sim_eh_free(struct sim_eh *m);
+uint64_t sim_eh_bytes(const struct sim_eh *m);
+
 #endif

@@ -24,6 +24,15 @@ static int try_port(const struct tw_portsel_req *r, uint32_t port)
 	return r->ok(r->arg, (uint16_t)port);
 }
 
+/* A candidate whose held bit is clear: accepted at once when the caller says clear bits are
+ * exact. */
+static int try_clear(const struct tw_portsel_req *r, uint32_t port)
+{
+	if (r->held_exact && !r->excluded)
+		return 1;
+	return try_port(r, port);
+}
+
 /* First word index >= w whose full-summary bit is clear (words below nwords). */
 static uint32_t next_open_word(const struct tw_portsel_req *r, uint32_t par, uint32_t step,
 			       uint32_t w, uint32_t nwords)
@@ -80,7 +89,7 @@ static int walk_seg(const struct tw_portsel_req *r, uint32_t a, uint32_t b, uint
 				break;
 		}
 		(*probes)++;
-		if (try_port(r, r->lo + x)) {
+		if (r->held ? try_clear(r, r->lo + x) : try_port(r, r->lo + x)) {
 			*hit = x;
 			return 1;
 		}
@@ -117,7 +126,7 @@ static int walk_parity(const struct tw_portsel_req *r, uint32_t n, uint32_t rema
 	/* the common case first: the walk's first candidate is known free (its held bit is
 	 * clear) and accepted; the same answer the loop below gives, with less bookkeeping */
 	if (r->held && !r->excluded && offset < n && !((r->held[offset >> 6] >> (offset & 63)) & 1) &&
-	    r->ok(r->arg, (uint16_t)(r->lo + offset))) {
+	    (r->held_exact || r->ok(r->arg, (uint16_t)(r->lo + offset)))) {
 		(*probes)++;
 		*port = r->lo + offset;
 		*i_out = 0;

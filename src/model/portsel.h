@@ -42,6 +42,9 @@ struct tw_portsel_req {
 	 * (held by a socket it cannot take over). The walk then skips such ports a word at a
 	 * time instead of calling ok() for each; the result is the same port. */
 	const uint64_t *held;
+	/* With held: a clear bit also means the port is accepted (ok() would return 1), so the
+	 * walk takes it without asking. */
+	bool held_exact;
 	/* Optional with held: full[p] bit w set when every bit of parity p (relative index) in
 	 * held[w] is set, so whole words of held ports are skipped 64 at a time. */
 	const uint64_t *full[2];

@@ -130,6 +130,7 @@ int sim_hosts_init(struct sim_eng *e)
 			h->lo = n->port_lo ? n->port_lo : p->port_lo;
 			h->hi = n->port_lo ? n->port_hi : p->port_hi;
 			h->ps.hint = (uint32_t)sim_rand(e);
+			h->ps_size = tw_portsel_table_size(p);
 			h->tw_fifo60 = twq_for(e, p->timer_wheel ? -1 : TW_TIMEWAIT_LEN_NS);
 			/* a short-lived FIFO only where tw_recycle can apply: fewer sources to scan */
 			h->tw_fifo_rec = h->recycle ? twq_for(e, tw_rto_35(n->rto_ns)) : -1;
@@ -224,7 +225,7 @@ static void sample(struct sim_eng *e, const struct sim_config *cfg, struct sim_c
 {
 	for (int i = 0; i < e->nnodes; i++) {
 		struct sim_host_result *r = &e->res->hosts[i];
-		const struct sim_counters *c = &r->c;
+		const struct sim_counters *c = &e->cnt[i];
 		uint64_t mem = tw_timewait_mem_bytes(e->group_tw[i]);
 		uint64_t ok = e->node[i].kind == SIM_NODE_SERVER
 				      ? c->passive_opens - prev[i].passive_opens
@@ -275,9 +276,9 @@ static void twq_pop(struct sim_eng *e, int i)
 	if (s->state == SOCK_TW) {
 		/* §1.3: short (recycle) timers count TWKilled, the rest TW */
 		if (q->dur >= 0 && q->dur <= TW_KILLED_MAX_NS)
-			e->res->hosts[e->hosts[s->host].node].c.tw_killed++;
+			e->cnt[e->hosts[s->host].node].tw_killed++;
 		else
-			e->res->hosts[e->hosts[s->host].node].c.tw++;
+			e->cnt[e->hosts[s->host].node].tw++;
 	}
 	sim_fifo_pop(&q->q);
 	sim_src_set(e, e->src_twq0 + i, q->q.n ? e->socks[sim_fifo_front(&q->q)].t : INT64_MAX);
@@ -487,6 +488,7 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 	sim_lat_flush(e);
 	for (int i = 0; i < res->nhosts; i++) {
 		const struct sim_counters *c = &res->hosts[i].c;
+		res->hosts[i].c = e->cnt[i];
 		if (e->node[i].kind == SIM_NODE_CLIENT) {
 			res->connections_ok += c->connections_ok;
 			for (int k = 0; k < SIM_ERR_N; k++)

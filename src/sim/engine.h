@@ -45,6 +45,9 @@ struct sim_dest {
 	uint32_t ts_off;   /* the TSval offset toward it, on eras where ports do not enter it */
 	int64_t port_epoch; /* port_off was computed for this 10 s epoch (-1: not yet) */
 	uint64_t port_off; /* connect()'s secret port offset toward it (§3.1) */
+	/* the accepting host's TSval offset for its last connection from here, on eras where
+	 * ports do not enter it (a NAT or balancer may change the addresses it sees) */
+	uint32_t peer_host, peer_laddr, peer_raddr, peer_ts_off;
 	uint32_t usable;   /* ports the era's search can hand out */
 	uint64_t *held;    /* bit (port - host lo): a socket holds the port toward it */
 	uint64_t full[2][16]; /* per parity: bit w set when held[w]'s bits of it are all set */
@@ -57,6 +60,7 @@ struct sim_thost {
 	uint32_t addr0, nips, next_ip;
 	struct tw_ts_host ts;
 	struct tw_portsel ps;
+	uint32_t ps_size;      /* entries its perturb table needs (allocated on first use) */
 	int reuse, recycle;
 	uint16_t lo, hi;
 	uint32_t bind_next;
@@ -161,6 +165,7 @@ struct sim_eng {
 	uint64_t src_key[SIM_NSRC_MAX];
 	uint64_t tw_total, tw_total_peak;
 	uint64_t group_tw[SIM_MAX_NODES], group_est[SIM_MAX_NODES];
+	struct sim_counters cnt[SIM_MAX_NODES]; /* per node; copied to the result at the end */
 	int64_t syn_at[SIM_MAX_NODES][TW_SYN_MAX_TRIES];
 	int syn_n[SIM_MAX_NODES];
 	int64_t syn_fail[SIM_MAX_NODES];

@@ -31,7 +31,7 @@ static int64_t now_ms(const struct sim_eng *e)
 
 static struct sim_counters *cnt(struct sim_eng *e, int node)
 {
-	return &e->res->hosts[node].c;
+	return &e->cnt[node];
 }
 
 static uint64_t ehkey(uint32_t lip, uint16_t lport, uint32_t raddr, uint16_t rport)
@@ -263,6 +263,7 @@ static int dest_get(struct sim_eng *e, struct sim_thost *h, uint32_t laddr, uint
 	d->ts_off = tw_ts_offset(h->p, &h->ts, laddr, 0, raddr, 0);
 	d->port_epoch = -1;
 	d->port_off = 0;
+	d->peer_host = SIM_NONE;
 	h->last_dest = h->ndests;
 	return (int)h->ndests++;
 }
@@ -351,8 +352,8 @@ static int pick_port(struct sim_eng *e, struct sim_thost *h, const struct sim_no
 	}
 	if (d->used >= d->usable && !reuse_possible(h, n))
 		return -EADDRNOTAVAIL; /* both passes would fail: every port is held */
-	if (!h->ps.perturb && tw_portsel_table_size(h->p)) {
-		uint32_t sz = tw_portsel_table_size(h->p);
+	if (!h->ps.perturb && h->ps_size) {
+		uint32_t sz = h->ps_size;
 		h->ps.perturb = malloc(sz * sizeof(uint32_t));
 		if (!h->ps.perturb) {
 			e->err = -ENOMEM;
@@ -368,6 +369,7 @@ static int pick_port(struct sim_eng *e, struct sim_thost *h, const struct sim_no
 		.rnd = (uint32_t)sim_rand(e),
 		/* exact when no TIME-WAIT can be taken over: lets the walk skip held ports */
 		.held = reuse_possible(h, n) ? NULL : d->held,
+		.held_exact = true, /* port_ok accepts every in-range port whose bit is clear */
 		.full = { d->full[0], d->full[1] },
 	};
 	return tw_port_select(h->p, &h->ps, &r, port, NULL);
@@ -598,6 +600,25 @@ static void l7_reset(struct sim_eng *e, uint32_t ci)
 	conn_free(e, ci);
 }
 
+/* The accepting socket's TSval offset (§6), kept per connecting destination on eras where
+ * ports do not enter it. */
+static uint32_t accept_ts_off(struct sim_eng *e, const struct sim_conn *c,
+			      const struct sim_sock *cs, uint32_t shost)
+{
+	const struct sim_thost *sh = &e->hosts[shost];
+	struct sim_dest *d;
+	if (!cs->dest || !tw_ts_offset_by_addrs(sh->p, &sh->ts))
+		return tw_ts_offset(sh->p, &sh->ts, c->daddr, c->dport, c->saddr, c->sport);
+	d = &e->hosts[cs->host].dests[cs->dest - 1];
+	if (d->peer_host != shost || d->peer_laddr != c->daddr || d->peer_raddr != c->saddr) {
+		d->peer_host = shost;
+		d->peer_laddr = c->daddr;
+		d->peer_raddr = c->saddr;
+		d->peer_ts_off = tw_ts_offset(sh->p, &sh->ts, c->daddr, 0, c->saddr, 0);
+	}
+	return d->peer_ts_off;
+}
+
 /* where: the empty ehash slot sim_syn found for the 4-tuple, UINT32_MAX if unknown */
 static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts, uint32_t where)
 {
@@ -618,7 +639,7 @@ static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts,
 		.snd_nxt = (uint32_t)tw_hash64(((uint64_t)c->saddr << 32 | c->sport) ^
 					       sh->ts.secret) + (uint32_t)(e->now >> 6) + 1,
 		.t = e->now, .aux = c->skey_hash, .state = SOCK_ESTAB, .flags = ts ? SOCK_F_TS : 0 };
-	c->ts_off[1] = tw_ts_offset(sh->p, &sh->ts, c->daddr, c->dport, c->saddr, c->sport);
+	c->ts_off[1] = accept_ts_off(e, c, cs, shost);
 	if (sim_eh_put_at(&sh->eh, where, s->aux, si) < 0) {
 		e->err = -ENOMEM;
 		return;

@@ -451,22 +451,24 @@ static int plain_ok(void *arg, uint16_t port)
 
 static void test_portsel_fast_path(void **st)
 {
-	static uint32_t t1[TW_PERTURB_64K], t2[TW_PERTURB_64K];
+	static uint32_t t1[TW_PERTURB_64K], t2[TW_PERTURB_64K], t3[TW_PERTURB_64K];
 	const char *eras[] = { "3.10", "4.4", "4.19", "6.1" };
 	uint64_t x = 42;
 	for (size_t e = 0; e < 4; e++) {
 		const struct tw_profile *p = prof(eras[e]);
 		struct tw_portsel a = { .hint = 7, .perturb = t1 }, b = { .hint = 7, .perturb = t2 };
+		struct tw_portsel c = { .hint = 7, .perturb = t3 };
 		memset(held_bits, 0, sizeof(held_bits));
 		memset(full_bits, 0, sizeof(full_bits));
 		memset(t1, 0, sizeof(t1));
 		memset(t2, 0, sizeof(t2));
+		memset(t3, 0, sizeof(t3));
 		for (int i = 0; i < 20000; i++) {
 			struct tw_portsel_req ra = { .lo = 1000, .hi = 9999, .ok = plain_ok };
-			struct tw_portsel_req rb;
-			uint16_t pa = 0, pb = 0;
-			uint32_t na = 0, nb = 0;
-			int rca, rcb;
+			struct tw_portsel_req rb, rc;
+			uint16_t pa = 0, pb = 0, pc = 0;
+			uint32_t na = 0, nb = 0, nc = 0;
+			int rca, rcb, rcc;
 			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
 			ra.port_offset = x >> 7;
 			ra.rnd = (uint32_t)(x >> 40);
@@ -474,10 +476,16 @@ static void test_portsel_fast_path(void **st)
 			rb.held = held_bits;
 			rb.full[0] = full_bits[0];
 			rb.full[1] = full_bits[1];
+			rc = rb;
+			rc.held_exact = true; /* held_bits is exact here: the same walk */
+			rcc = tw_port_select(p, &c, &rc, &pc, &nc);
 			rca = tw_port_select(p, &a, &ra, &pa, &na);
 			rcb = tw_port_select(p, &b, &rb, &pb, &nb);
 			assert_int_equal(rca, rcb);
 			assert_int_equal(na, nb);
+			assert_int_equal(rcc, rcb);
+			assert_int_equal(nc, nb);
+			assert_int_equal(pc, pb);
 			if (rca == 0) {
 				assert_int_equal(pa, pb);
 				uint32_t r = pa - 1000u;

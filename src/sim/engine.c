@@ -285,12 +285,19 @@ static void twq_pop(struct sim_eng *e, int i)
 	sim_tw_expire(e, si);
 }
 
+static inline uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
 /* The earliest TIME-WAIT expiry's key, its FIFO in *twi (UINT64_MAX: none). */
 static inline uint64_t twq_min(const struct sim_eng *e, int *twi)
 {
 	const uint64_t *key = &e->src_key[e->src_twq0];
 	uint64_t m = key[0];
 	*twi = 0;
+	if (__builtin_expect(e->ntwq == 1, 1))
+		return m;
 	for (int i = 1; i < e->ntwq; i++)
 		if (key[i] < m) {
 			m = key[i];
@@ -306,18 +313,15 @@ static inline uint64_t twq_min(const struct sim_eng *e, int *twi)
 static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_counters *prev,
 		int64_t *next_sample, int64_t sample_ns)
 {
-	uint64_t b0 = UINT64_MAX, b1 = UINT64_MAX, b2 = UINT64_MAX, b3 = UINT64_MAX, best;
+	const uint64_t *key = e->src_key;
+	uint64_t best;
 	int k;
-	/* four independent minima: short dependency chains; padding slots hold UINT64_MAX */
-	for (int i = 0; i < e->src_twq0; i += 4) {
-		b0 = e->src_key[i] < b0 ? e->src_key[i] : b0;
-		b1 = e->src_key[i + 1] < b1 ? e->src_key[i + 1] : b1;
-		b2 = e->src_key[i + 2] < b2 ? e->src_key[i + 2] : b2;
-		b3 = e->src_key[i + 3] < b3 ? e->src_key[i + 3] : b3;
-	}
-	b0 = b1 < b0 ? b1 : b0;
-	b2 = b3 < b2 ? b3 : b2;
-	best = b2 < b0 ? b2 : b0;
+	/* a tree of minima over groups of four (padding slots hold UINT64_MAX); most scenarios
+	 * have one connecting node, so one group */
+	best = min_u64(min_u64(key[0], key[1]), min_u64(key[2], key[3]));
+	for (int i = 4; i < e->src_twq0; i += 4)
+		best = min_u64(best, min_u64(min_u64(key[i], key[i + 1]),
+					     min_u64(key[i + 2], key[i + 3])));
 	/* expiries and samples due before it (their sources rank after every node source) and
 	 * not after the end: TIME-WAIT keys change only when their FIFO is popped here */
 	uint64_t lim = (uint64_t)(e->end + 1) << SIM_SRC_BITS, tk;

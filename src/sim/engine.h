@@ -93,6 +93,7 @@ struct sim_conn {
 	uint8_t nmaps;
 	uint32_t aux;        /* free list */
 	uint32_t skey_hash;  /* sim_map_hash of the 4-tuple as the accepting host keys it */
+	uint64_t skey;       /* that key (set when the first SYN leaves) */
 	uint32_t ts_off[2];  /* timestamp offsets of the connecting and accepting sockets (§6) */
 };
 

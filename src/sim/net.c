@@ -625,16 +625,15 @@ static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts,
 	struct sim_conn *c = &e->conns[ci];
 	struct sim_nrt *nr = &e->node[c->node];
 	struct sim_thost *sh = &e->hosts[shost];
-	uint32_t si = sock_alloc(e), lip;
+	uint32_t si = sock_alloc(e);
 	struct sim_sock *s, *cs;
 	if (si == SIM_NONE)
 		return;
 	c = &e->conns[ci];
 	cs = &e->socks[c->csock];
 	s = &e->socks[si];
-	lip = c->daddr - sh->addr0;
 	*s = (struct sim_sock){
-		.key = ehkey(lip, c->dport, c->saddr, c->sport),
+		.key = c->skey,
 		.host = shost, .rcv_nxt = cs->snd_nxt,
 		.snd_nxt = (uint32_t)tw_hash64(((uint64_t)c->saddr << 32 | c->sport) ^
 					       sh->ts.secret) + (uint32_t)(e->now >> 6) + 1,
@@ -682,14 +681,16 @@ void sim_syn_send(struct sim_eng *e, uint32_t ci)
 	const struct sim_eh *m = &sh->eh;
 	if (c->attempt > 0)
 		cnt(e, (int)c->node)->syn_retrans++;
-	if (c->nmaps == 0xff && translate(e, c) < 0) {
-		syn_lost(e, ci); /* no public port at the NAT: the SYN goes nowhere */
-		return;
+	if (c->nmaps == 0xff) {
+		if (translate(e, c) < 0) {
+			syn_lost(e, ci); /* no public port at the NAT: the SYN goes nowhere */
+			return;
+		}
+		/* the 4-tuple as the server will key it: translated once, then fixed */
+		c->skey = ehkey(c->daddr - sh->addr0, c->dport, c->saddr, c->sport);
+		c->skey_hash = sim_map_hash(c->skey);
 	}
 	/* the server will look this 4-tuple up when the SYN lands: fetch its slot now */
-	if (c->attempt == 0)
-		c->skey_hash = sim_map_hash(ehkey(c->daddr - sh->addr0, c->dport, c->saddr,
-						  c->sport));
 	if (m->cap)
 		__builtin_prefetch(sim_eh_home(m, c->skey_hash));
 	c->tarrive = e->now + nr->n->rtt_ns / 2;
@@ -709,9 +710,7 @@ void sim_syn(struct sim_eng *e, uint32_t ci)
 
 	tsval = conn_tsval(e, c, 0);
 	has_ts = ch->ts.timestamps != 0 && !c->strip;
-	v = sim_eh_find(&sh->eh, e->socks, sizeof(*cs),
-			ehkey(c->daddr - sh->addr0, c->dport, c->saddr, c->sport), c->skey_hash,
-			&where);
+	v = sim_eh_find(&sh->eh, e->socks, sizeof(*cs), c->skey, c->skey_hash, &where);
 	if (v != UINT32_MAX) {
 		struct sim_sock *tw = &e->socks[v];
 		if (tw->state != SOCK_TW) {

@@ -470,6 +470,16 @@ static void test_arrivals_and_hops(void **st)
 	assert_true(sim_result_host(&r, "c")->c.syn_retrans > 1000);
 	assert_true(r.connections_ok >= 64400 && r.connections_ok <= 64600);
 	sim_result_fini(&r);
+	/* the same NAT freeing ports after 20 s: SYNs that found no port at first get one on a
+	 * retransmission, and the server keys them by the translated 4-tuple. It can never hold
+	 * more TIME-WAITs from the NAT's one address to port 80 than the NAT has ports (a wrong
+	 * key made duplicates once) */
+	run_text("[sim]\nduration=60s\n[client c]\ncount=20\nrate=200/s\ncloses=server\nvia=n\n"
+		 "[nat n]\nmapping=sequential\nmapping_timeout=20s\nvia=s\n[server s]\n", &r);
+	assert_true(sim_result_host(&r, "n")->c.nat_port_fail > 1000);
+	assert_true(sim_result_host(&r, "s")->time_wait_max > 60000);
+	assert_true(sim_result_host(&r, "s")->time_wait_max <= 64512);
+	sim_result_fini(&r);
 	/* an L4 balancer that strips timestamps: the 3.10 recycle client's TIME-WAITs last
 	 * 60 s (about 70 x 60), as behind the L7 one (§6) */
 	run_text("[sim]\nduration=70s\nkernel=3.10\n[client c]\nrate=70/s\ntw_recycle=1\n"

@@ -146,16 +146,22 @@ void *sim_grow(void *old, size_t n, size_t ncap, size_t sz)
 	return p;
 }
 
+/* A zeroed hash table of n slots of sz bytes (huge pages when big), or NULL. */
+static void *table_alloc(uint32_t n, size_t sz)
+{
+	bool big;
+	void *t = big_alloc((size_t)n * sz, &big);
+	if (big && t)
+		memset(t, 0, (size_t)n * sz);
+	else if (!big)
+		t = calloc(n, sz);
+	return t;
+}
+
 __attribute__((noinline, cold)) static int map_grow(struct sim_map *m)
 {
 	uint32_t ncap = m->cap ? m->cap * 2 : 64;
-	size_t bytes = (size_t)ncap * sizeof(struct sim_map_slot);
-	bool big;
-	struct sim_map_slot *ns = big_alloc(bytes, &big);
-	if (big && ns)
-		memset(ns, 0, bytes);
-	else if (!big)
-		ns = calloc(ncap, sizeof(*ns));
+	struct sim_map_slot *ns = table_alloc(ncap, sizeof(*ns));
 	if (!ns)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < m->cap; i++) {
@@ -224,13 +230,7 @@ void sim_map_del_h(struct sim_map *m, uint64_t key, uint32_t h)
 __attribute__((noinline, cold)) static int eh_grow(struct sim_eh *m)
 {
 	uint32_t ncap = m->cap ? m->cap * 2 : 64;
-	size_t bytes = (size_t)ncap * sizeof(struct sim_eh_slot);
-	bool big;
-	struct sim_eh_slot *ns = big_alloc(bytes, &big);
-	if (big && ns)
-		memset(ns, 0, bytes);
-	else if (!big)
-		ns = calloc(ncap, sizeof(*ns));
+	struct sim_eh_slot *ns = table_alloc(ncap, sizeof(*ns));
 	if (!ns)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < m->cap; i++) {

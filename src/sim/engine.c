@@ -152,7 +152,7 @@ void sim_hosts_fini(struct sim_eng *e)
 	for (uint32_t i = 0; i < e->nhosts; i++) {
 		struct sim_thost *h = &e->hosts[i];
 		sim_eh_free(&h->eh);
-		sim_map_free(&h->peers);
+		sim_eh_free(&h->peers);
 		free(h->peer);
 		for (uint32_t d = 0; d < h->ndests; d++)
 			free(h->dests[d].held);
@@ -397,11 +397,11 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 
 static uint64_t state_bytes(const struct sim_eng *e)
 {
-	uint64_t b = (uint64_t)e->sock_cap * sizeof(struct sim_sock) +
-		     (uint64_t)e->conn_cap * sizeof(struct sim_conn) +
+	uint64_t b = (uint64_t)e->sockp.cap * sizeof(struct sim_sock) +
+		     (uint64_t)e->connp.cap * sizeof(struct sim_conn) +
 		     (uint64_t)e->heap.cap * sizeof(struct sim_ev);
 	for (uint32_t i = 0; i < e->nhosts; i++)
-		b += sim_eh_bytes(&e->hosts[i].eh) + sim_map_bytes(&e->hosts[i].peers);
+		b += sim_eh_bytes(&e->hosts[i].eh) + sim_eh_bytes(&e->hosts[i].peers);
 	for (int i = 0; i < e->ntwq; i++)
 		b += (uint64_t)e->twq[i].q.cap * sizeof(uint32_t);
 	for (int i = 0; i < e->nnodes; i++)
@@ -439,8 +439,8 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 	e->host_release = release;
 	e->end = cfg->sc->duration_ns;
 	e->rng = cfg->sc->seed * 0x2545f4914f6cdd1dULL + 1;
-	e->sock_free = SIM_NONE;
-	e->conn_free = SIM_NONE;
+	e->sockp.free = SIM_NONE;
+	e->connp.free = SIM_NONE;
 	res->duration_ns = e->end;
 	rc = sim_hosts_init(e);
 	if (rc < 0)

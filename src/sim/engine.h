@@ -31,7 +31,7 @@ struct sim_sock {
 	uint32_t snd_nxt, rcv_nxt;
 	uint32_t ts_recent, ts_stamp_s;
 	int64_t t;         /* TIME-WAIT: expiry time; otherwise creation time */
-	uint32_t aux;      /* in a host's ehash: sim_map_hash of its key; free: free list link */
+	uint32_t aux;      /* in a host's ehash: sim_key_hash of its key; free: free list link */
 	uint16_t dest;     /* connecting side: index+1 of its destination, 0 if none */
 	uint8_t state;
 	uint8_t flags;
@@ -53,6 +53,12 @@ struct sim_dest {
 	uint64_t full[2][16]; /* per parity: bit w set when held[w]'s bits of it are all set */
 };
 
+/* A peer's entry in a host's tw_recycle cache (§4.1), keyed by its address. */
+struct sim_peer {
+	uint64_t addr;     /* the key: sim_eh reads it first in the record */
+	struct tw_peer_ts ts;
+};
+
 /* A machine that runs TCP: one per client in a group, one per l7lb and server node. */
 struct sim_thost {
 	const struct tw_profile *p;
@@ -66,8 +72,8 @@ struct sim_thost {
 	uint32_t bind_next;
 	uint64_t tw_count;
 	struct sim_eh eh;      /* 4-tuple key (in the socket) -> socket index */
-	struct sim_map peers;  /* peer address -> index in peer[] (tw_recycle cache, §4.1) */
-	struct tw_peer_ts *peer;
+	struct sim_eh peers;   /* peer address -> index in peer[] (tw_recycle cache, §4.1) */
+	struct sim_peer *peer;
 	uint32_t npeer, peer_cap;
 	struct sim_dest *dests;
 	uint32_t ndests, dest_cap;
@@ -92,7 +98,7 @@ struct sim_conn {
 	uint8_t strip;       /* a hop strips timestamps */
 	uint8_t nmaps;
 	uint32_t aux;        /* free list */
-	uint32_t skey_hash;  /* sim_map_hash of the 4-tuple as the accepting host keys it */
+	uint32_t skey_hash;  /* sim_key_hash of the 4-tuple as the accepting host keys it */
 	uint64_t skey;       /* that key (set when the first SYN leaves) */
 	uint32_t ts_off[2];  /* timestamp offsets of the connecting and accepting sockets (§6) */
 };
@@ -154,10 +160,16 @@ struct sim_eng {
 	int nnodes;
 	struct sim_thost *hosts;
 	uint32_t nhosts;
-	struct sim_sock *socks;
-	uint32_t nsocks, sock_cap, sock_free;
-	struct sim_conn *conns;
-	uint32_t nconns, conn_cap, conn_free;
+	/* socket and connection records: the pools, their arrays typed (free ones linked
+	 * through aux) */
+	union {
+		struct sim_pool sockp;
+		struct sim_sock *socks;
+	};
+	union {
+		struct sim_pool connp;
+		struct sim_conn *conns;
+	};
 	struct sim_heap heap;
 	struct sim_twq twq[SIM_MAX_TWQ];
 	int ntwq;

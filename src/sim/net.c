@@ -5,6 +5,7 @@
  * (§1, §7), and TIME-WAIT expiry or early kill (§1.3). Every kernel decision is a model/ call.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,36 +53,20 @@ static uint16_t sock_lport(const struct sim_sock *s)
 	return (uint16_t)(s->key >> 16);
 }
 
-/* A socket record: the free list's head, else a new one (growing the array). */
-static __attribute__((noinline)) uint32_t sock_new(struct sim_eng *e)
-{
-	if (e->nsocks == e->sock_cap) {
-		uint32_t ncap = e->sock_cap ? e->sock_cap * 2 : 4096;
-		struct sim_sock *n = sim_grow(e->socks, e->nsocks, ncap, sizeof(*n));
-		if (!n) {
-			e->err = -ENOMEM;
-			return SIM_NONE;
-		}
-		e->socks = n;
-		e->sock_cap = ncap;
-	}
-	return e->nsocks++;
-}
-
+/* A socket record (SIM_NONE and -ENOMEM in e->err when out of memory) */
 static inline uint32_t sock_alloc(struct sim_eng *e)
 {
-	uint32_t i = e->sock_free;
+	uint32_t i = sim_pool_alloc(&e->sockp, sizeof(struct sim_sock),
+				    offsetof(struct sim_sock, aux), 4096);
 	if (__builtin_expect(i == SIM_NONE, 0))
-		return sock_new(e);
-	e->sock_free = e->socks[i].aux;
+		e->err = -ENOMEM;
 	return i;
 }
 
 static void sock_free(struct sim_eng *e, uint32_t i)
 {
 	e->socks[i].state = SOCK_FREE;
-	e->socks[i].aux = e->sock_free;
-	e->sock_free = i;
+	sim_pool_free(&e->sockp, i, sizeof(struct sim_sock), offsetof(struct sim_sock, aux));
 }
 
 static void dest_unhold(struct sim_thost *h, const struct sim_sock *s)
@@ -116,34 +101,18 @@ static void sock_release(struct sim_eng *e, uint32_t i)
 	sock_free(e, i);
 }
 
-static __attribute__((noinline)) uint32_t conn_new(struct sim_eng *e)
-{
-	if (e->nconns == e->conn_cap) {
-		uint32_t ncap = e->conn_cap ? e->conn_cap * 2 : 1024;
-		struct sim_conn *n = realloc(e->conns, (size_t)ncap * sizeof(*n));
-		if (!n) {
-			e->err = -ENOMEM;
-			return SIM_NONE;
-		}
-		e->conns = n;
-		e->conn_cap = ncap;
-	}
-	return e->nconns++;
-}
-
 static inline uint32_t conn_alloc(struct sim_eng *e)
 {
-	uint32_t i = e->conn_free;
+	uint32_t i = sim_pool_alloc(&e->connp, sizeof(struct sim_conn),
+				    offsetof(struct sim_conn, aux), 1024);
 	if (__builtin_expect(i == SIM_NONE, 0))
-		return conn_new(e);
-	e->conn_free = e->conns[i].aux;
+		e->err = -ENOMEM;
 	return i;
 }
 
 static void conn_free(struct sim_eng *e, uint32_t i)
 {
-	e->conns[i].aux = e->conn_free;
-	e->conn_free = i;
+	sim_pool_free(&e->connp, i, sizeof(struct sim_conn), offsetof(struct sim_conn, aux));
 }
 
 static void tw_count_add(struct sim_eng *e, struct sim_thost *h, int d)
@@ -201,14 +170,15 @@ void sim_tw_expire(struct sim_eng *e, uint32_t i)
 static struct tw_peer_ts *peer_get(struct sim_eng *e, struct sim_thost *h, uint32_t addr,
 				   bool create)
 {
-	uint32_t *v = sim_map_get(&h->peers, addr);
-	if (v)
-		return &h->peer[*v];
+	uint32_t hash = sim_key_hash(addr), where;
+	uint32_t v = sim_eh_find(&h->peers, h->peer, sizeof(*h->peer), addr, hash, &where);
+	if (v != UINT32_MAX)
+		return &h->peer[v].ts;
 	if (!create)
 		return NULL;
 	if (h->npeer == h->peer_cap) {
 		uint32_t ncap = h->peer_cap ? h->peer_cap * 2 : 16;
-		struct tw_peer_ts *n = realloc(h->peer, (size_t)ncap * sizeof(*n));
+		struct sim_peer *n = realloc(h->peer, (size_t)ncap * sizeof(*n));
 		if (!n) {
 			e->err = -ENOMEM;
 			return NULL;
@@ -216,12 +186,12 @@ static struct tw_peer_ts *peer_get(struct sim_eng *e, struct sim_thost *h, uint3
 		h->peer = n;
 		h->peer_cap = ncap;
 	}
-	if (sim_map_put(&h->peers, addr, h->npeer) < 0) {
+	if (sim_eh_put_at(&h->peers, where, hash, h->npeer) < 0) {
 		e->err = -ENOMEM;
 		return NULL;
 	}
-	memset(&h->peer[h->npeer], 0, sizeof(h->peer[0]));
-	return &h->peer[h->npeer++];
+	h->peer[h->npeer] = (struct sim_peer){ .addr = addr };
+	return &h->peer[h->npeer++].ts;
 }
 
 static int dest_get(struct sim_eng *e, struct sim_thost *h, uint32_t laddr, uint32_t raddr,
@@ -291,7 +261,7 @@ static int port_ok(void *arg, uint16_t port)
 	if (port >= c->h->lo && port <= c->h->hi && !((c->held[r >> 6] >> (r & 63)) & 1))
 		return 1;
 	key = ehkey(c->lip, port, c->raddr, c->rport);
-	v = sim_eh_find(&c->h->eh, c->e->socks, sizeof(*s), key, sim_map_hash(key), NULL);
+	v = sim_eh_find(&c->h->eh, c->e->socks, sizeof(*s), key, sim_key_hash(key), NULL);
 	if (v == UINT32_MAX)
 		return 1;
 	s = &c->e->socks[v];
@@ -437,7 +407,7 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	s = &e->socks[si];
 	uint64_t key = ehkey(lip, lport, raddr, rport);
 	*s = (struct sim_sock){ .key = key, .host = hidx, .snd_nxt = isn + 1, .t = e->now,
-				.aux = sim_map_hash(key), .dest = (uint16_t)(di + 1),
+				.aux = sim_key_hash(key), .dest = (uint16_t)(di + 1),
 				.state = SOCK_SYN_SENT };
 	if (sim_eh_put(&h->eh, s->aux, si) < 0) {
 		e->err = -ENOMEM;
@@ -688,7 +658,7 @@ void sim_syn_send(struct sim_eng *e, uint32_t ci)
 		}
 		/* the 4-tuple as the server will key it: translated once, then fixed */
 		c->skey = ehkey(c->daddr - sh->addr0, c->dport, c->saddr, c->sport);
-		c->skey_hash = sim_map_hash(c->skey);
+		c->skey_hash = sim_key_hash(c->skey);
 	}
 	/* the server will look this 4-tuple up when the SYN lands: fetch its slot now */
 	if (m->cap)

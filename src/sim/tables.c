@@ -92,33 +92,6 @@ void sim_heap_free(struct sim_heap *h)
 	memset(h, 0, sizeof(*h));
 }
 
-uint32_t *sim_map_get_h(const struct sim_map *m, uint64_t key, uint32_t h)
-{
-	if (!m->cap)
-		return NULL;
-	for (uint32_t i = sim_map_home(m, h);; i = (i + 1) & (m->cap - 1)) {
-		if (m->s[i].key == key)
-			return &m->s[i].val;
-		if (m->s[i].key == 0)
-			return NULL;
-	}
-}
-
-uint32_t *sim_map_find_h(const struct sim_map *m, uint64_t key, uint32_t h, uint32_t *where)
-{
-	*where = UINT32_MAX;
-	if (!m->cap)
-		return NULL;
-	for (uint32_t i = sim_map_home(m, h);; i = (i + 1) & (m->cap - 1)) {
-		if (m->s[i].key == key)
-			return &m->s[i].val;
-		if (m->s[i].key == 0) {
-			*where = i;
-			return NULL;
-		}
-	}
-}
-
 /* An array of `bytes` for random access: big ones 2 MiB aligned and asked for huge pages
  * (2 MiB pages spare most TLB misses). NULL when small (the caller uses malloc/realloc) or
  * on failure, told apart by *big. */
@@ -146,6 +119,19 @@ void *sim_grow(void *old, size_t n, size_t ncap, size_t sz)
 	return p;
 }
 
+__attribute__((noinline)) uint32_t sim_pool_append(struct sim_pool *p, size_t sz, uint32_t cap0)
+{
+	if (p->n == p->cap) {
+		uint32_t ncap = p->cap ? p->cap * 2 : cap0;
+		void *v = sim_grow(p->v, p->n, ncap, sz);
+		if (!v)
+			return UINT32_MAX;
+		p->v = v;
+		p->cap = ncap;
+	}
+	return p->n++;
+}
+
 /* A zeroed hash table of n slots of sz bytes (huge pages when big), or NULL. */
 static void *table_alloc(uint32_t n, size_t sz)
 {
@@ -156,75 +142,6 @@ static void *table_alloc(uint32_t n, size_t sz)
 	else if (!big)
 		t = calloc(n, sz);
 	return t;
-}
-
-__attribute__((noinline, cold)) static int map_grow(struct sim_map *m)
-{
-	uint32_t ncap = m->cap ? m->cap * 2 : 64;
-	struct sim_map_slot *ns = table_alloc(ncap, sizeof(*ns));
-	if (!ns)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < m->cap; i++) {
-		if (!m->s[i].key)
-			continue;
-		uint32_t j = m->s[i].hash & (ncap - 1);
-		while (ns[j].key)
-			j = (j + 1) & (ncap - 1);
-		ns[j] = m->s[i];
-	}
-	free(m->s);
-	m->s = ns;
-	m->cap = ncap;
-	return 0;
-}
-
-int sim_map_put_h(struct sim_map *m, uint64_t key, uint32_t h, uint32_t val)
-{
-	uint32_t i;
-	if (__builtin_expect((m->n + 1) * 2 > m->cap, 0) && map_grow(m) < 0)
-		return -ENOMEM;
-	for (i = sim_map_home(m, h); m->s[i].key; i = (i + 1) & (m->cap - 1)) {
-		if (m->s[i].key == key) {
-			m->s[i].val = val;
-			return 0;
-		}
-	}
-	m->s[i].key = key;
-	m->s[i].val = val;
-	m->s[i].hash = h;
-	m->n++;
-	return 0;
-}
-
-int sim_map_put_at(struct sim_map *m, uint32_t where, uint64_t key, uint32_t h, uint32_t val)
-{
-	if (where == UINT32_MAX || (m->n + 1) * 2 > m->cap)
-		return sim_map_put_h(m, key, h, val);
-	m->s[where].key = key;
-	m->s[where].val = val;
-	m->s[where].hash = h;
-	m->n++;
-	return 0;
-}
-
-void sim_map_del_h(struct sim_map *m, uint64_t key, uint32_t h)
-{
-	uint32_t i, j, mask = m->cap - 1;
-	if (!m->cap)
-		return;
-	for (i = h & mask; m->s[i].key != key; i = (i + 1) & mask)
-		if (m->s[i].key == 0)
-			return;
-	/* backward shift: move later members of the probe run into the hole */
-	for (j = (i + 1) & mask; m->s[j].key; j = (j + 1) & mask) {
-		/* keep j where it is if its home lies cyclically in (i, j] */
-		if (((j - m->s[j].hash) & mask) < ((j - i) & mask))
-			continue;
-		m->s[i] = m->s[j];
-		i = j;
-	}
-	m->s[i].key = 0;
-	m->n--;
 }
 
 __attribute__((noinline, cold)) static int eh_grow(struct sim_eh *m)
@@ -297,17 +214,6 @@ void sim_eh_free(struct sim_eh *m)
 }
 
 uint64_t sim_eh_bytes(const struct sim_eh *m)
-{
-	return (uint64_t)m->cap * sizeof(*m->s);
-}
-
-void sim_map_free(struct sim_map *m)
-{
-	free(m->s);
-	memset(m, 0, sizeof(*m));
-}
-
-uint64_t sim_map_bytes(const struct sim_map *m)
 {
 	return (uint64_t)m->cap * sizeof(*m->s);
 }

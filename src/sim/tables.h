@@ -1,8 +1,8 @@
 /*
  * tables — the simulator's containers: a FIFO of uint32 indices (one per fixed duration: every
  * TIME-WAIT of a kind lasts the same time, so expiry order is insertion order), a binary heap
- * of timed events with a sequence number for ties, and an open-addressing map from 64-bit
- * keys to uint32 values. All grow by doubling (amortized O(1), no per-event allocation once
+ * of timed events with a sequence number for ties, and an open-addressing index map whose
+ * 64-bit keys live in the records it points to. All grow by doubling (amortized O(1), no per-event allocation once
  * warm). Functions returning int give 0 or -ENOMEM.
  */
 #ifndef TWKIT_SIM_TABLES_H
@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "model/tsclock.h"
 
@@ -63,62 +64,45 @@ void sim_heap_free(struct sim_heap *h);
  * the new array or NULL (the old one is then untouched). Free with free(). */
 void *sim_grow(void *old, size_t n, size_t ncap, size_t sz);
 
-/* key -> value; key 0 is reserved (never stored). Key and value share a slot so a lookup
- * touches one cache line. Callers that meet the same key several times (a socket is looked up,
- * inserted and deleted) compute its hash once with sim_map_hash and pass it to the _h calls. */
-struct sim_map_slot {
-	uint64_t key;
-	uint32_t val;
-	uint32_t hash; /* sim_map_hash(key): growth and deletion's shifts need no rehash */
+/*
+ * A pool of fixed-size records in one growing array: a free record links to the next free
+ * one through a uint32_t field at byte offset `link` (UINT32_MAX ends the list); allocation
+ * takes the list's head, else appends (doubling the array, cap0 records first). Indices stay
+ * valid across growth; pointers into v do not.
+ */
+struct sim_pool {
+	void *v;
+	uint32_t n, cap, free; /* records ever handed out, allocated, free list head */
 };
 
-struct sim_map {
-	struct sim_map_slot *s;
-	uint32_t n, cap; /* power of two, load <= 1/2 */
-};
+/* Slow path of sim_pool_alloc: a new record at the end; UINT32_MAX on -ENOMEM. */
+uint32_t sim_pool_append(struct sim_pool *p, size_t sz, uint32_t cap0);
+static inline uint32_t sim_pool_alloc(struct sim_pool *p, size_t sz, size_t link, uint32_t cap0)
+{
+	uint32_t i = p->free;
+	if (__builtin_expect(i == UINT32_MAX, 0))
+		return sim_pool_append(p, sz, cap0);
+	memcpy(&p->free, (const char *)p->v + (size_t)i * sz + link, sizeof(p->free));
+	return i;
+}
+static inline void sim_pool_free(struct sim_pool *p, uint32_t i, size_t sz, size_t link)
+{
+	memcpy((char *)p->v + (size_t)i * sz + link, &p->free, sizeof(p->free));
+	p->free = i;
+}
 
-/* A full mixer: the packed 4-tuple keys put a plain multiplicative hash into long
- * linear-probe runs (measured slower). */
-static inline uint32_t sim_map_hash(uint64_t key)
+/* The hash of a 64-bit key: a full mixer (the packed 4-tuple keys put a plain multiplicative
+ * hash into long linear-probe runs, measured slower). Computed once per key by callers that
+ * meet the same key several times (a socket is looked up, inserted and deleted). */
+static inline uint32_t sim_key_hash(uint64_t key)
 {
 	return (uint32_t)tw_hash64(key);
 }
-/* The slot a key of hash h starts at (cap must be nonzero). */
-static inline uint32_t sim_map_home(const struct sim_map *m, uint32_t h)
-{
-	return h & (m->cap - 1);
-}
-/* Pointer to the value of key, or NULL. */
-uint32_t *sim_map_get_h(const struct sim_map *m, uint64_t key, uint32_t h);
-static inline uint32_t *sim_map_get(const struct sim_map *m, uint64_t key)
-{
-	return sim_map_get_h(m, key, sim_map_hash(key));
-}
-/* Insert or overwrite. */
-int sim_map_put_h(struct sim_map *m, uint64_t key, uint32_t h, uint32_t val);
-static inline int sim_map_put(struct sim_map *m, uint64_t key, uint32_t val)
-{
-	return sim_map_put_h(m, key, sim_map_hash(key), val);
-}
-/* Lookup that remembers where a missing key would go: *where is that empty slot (UINT32_MAX
- * when the map is empty). sim_map_put_at then inserts there, valid only if the map was not
- * changed in between; it grows the map (and probes again) when the load requires. */
-uint32_t *sim_map_find_h(const struct sim_map *m, uint64_t key, uint32_t h, uint32_t *where);
-int sim_map_put_at(struct sim_map *m, uint32_t where, uint64_t key, uint32_t h, uint32_t val);
-/* Remove key if present (backward-shift deletion: no tombstones). */
-void sim_map_del_h(struct sim_map *m, uint64_t key, uint32_t h);
-static inline void sim_map_del(struct sim_map *m, uint64_t key)
-{
-	sim_map_del_h(m, key, sim_map_hash(key));
-}
-void sim_map_free(struct sim_map *m);
-/* Bytes held (for the memory-per-TIME-WAIT figure). */
-uint64_t sim_map_bytes(const struct sim_map *m);
 
 /*
  * An index map whose keys live in the records it points to: a host's established hash, from
  * a socket's 4-tuple key to its index. A slot is 8 bytes (index + 1, 0 when empty, and the
- * key's hash), half a sim_map slot, so the hash of 600k TIME-WAITs stays small. Lookups are
+ * key's hash), so the hash of 600k TIME-WAITs stays small. Lookups are
  * given the records: the key of index v is the uint64_t at base + v * stride. A lookup compares the 32-bit hash first and
  * reads a record only when it matches; a deletion finds its slot by index alone. Linear
  * probing, load <= 1/2, backward-shift deletion.

@@ -151,32 +151,9 @@ static void test_parse_errors(void **st)
 
 static void test_tables(void **st)
 {
-	struct sim_map m = { 0 };
 	struct sim_heap h = { 0 };
 	struct sim_fifo f = { 0 };
-	static uint32_t ref[5000];
 	uint64_t x = 1;
-	/* map against a naive array, with deletions (backward shift) */
-	memset(ref, 0xff, sizeof(ref));
-	for (int i = 0; i < 200000; i++) {
-		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-		uint32_t k = (uint32_t)(x >> 33) % 5000;
-		if ((x >> 20) & 1) {
-			assert_int_equal(sim_map_put(&m, k + 1, (uint32_t)i), 0);
-			ref[k] = (uint32_t)i;
-		} else {
-			sim_map_del(&m, k + 1);
-			ref[k] = UINT32_MAX;
-		}
-	}
-	for (uint32_t k = 0; k < 5000; k++) {
-		uint32_t *v = sim_map_get(&m, k + 1);
-		if (ref[k] == UINT32_MAX)
-			assert_null(v);
-		else
-			assert_true(v && *v == ref[k]);
-	}
-	sim_map_free(&m);
 	/* the index map whose keys live in the records: key k (with a poor hash, so runs are
 	 * long and deletions shift) at record k; present exactly where the reference says */
 	{
@@ -227,6 +204,32 @@ static void test_tables(void **st)
 		}
 	}
 	sim_fifo_free(&f);
+	/* pool: freed records come back last-in first-out, the rest are appended; indices and
+	 * contents survive growth */
+	{
+		struct rec {
+			uint64_t payload;
+			uint32_t link;
+		};
+		struct sim_pool p = { .free = UINT32_MAX };
+		for (uint32_t i = 0; i < 3000; i++) {
+			assert_int_equal(sim_pool_alloc(&p, sizeof(struct rec),
+							 offsetof(struct rec, link), 16), i);
+			((struct rec *)p.v)[i].payload = i * 7u;
+		}
+		assert_true(p.cap >= 3000);
+		for (uint32_t i = 0; i < 3000; i++)
+			assert_int_equal(((struct rec *)p.v)[i].payload, i * 7u);
+		sim_pool_free(&p, 10, sizeof(struct rec), offsetof(struct rec, link));
+		sim_pool_free(&p, 2000, sizeof(struct rec), offsetof(struct rec, link));
+		assert_int_equal(sim_pool_alloc(&p, sizeof(struct rec), offsetof(struct rec, link), 16),
+				 2000);
+		assert_int_equal(sim_pool_alloc(&p, sizeof(struct rec), offsetof(struct rec, link), 16),
+				 10);
+		assert_int_equal(sim_pool_alloc(&p, sizeof(struct rec), offsetof(struct rec, link), 16),
+				 3000);
+		free(p.v);
+	}
 }
 
 /* ---- scenarios ---- */

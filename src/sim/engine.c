@@ -127,6 +127,11 @@ int sim_hosts_init(struct sim_eng *e)
 			h->ts.secret = sim_rand(e);
 			h->reuse = n->tw_reuse < 0 ? p->reuse_default : n->tw_reuse;
 			h->recycle = n->tw_recycle && p->has_tw_recycle; /* §4.5: gone in 4.12 */
+			h->reusable = n->bind_port ||
+				      (h->reuse != 0 && !(h->reuse == 2 && p->reuse_loopback_mode) &&
+				       h->ts.timestamps != 0);
+			h->eh_on = nr->kind == SIM_NODE_SERVER || nr->kind == SIM_NODE_L7LB ||
+				   h->reusable;
 			h->lo = n->port_lo ? n->port_lo : p->port_lo;
 			h->hi = n->port_lo ? n->port_hi : p->port_hi;
 			h->ps.hint = (uint32_t)sim_rand(e);

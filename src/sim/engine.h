@@ -2,10 +2,10 @@
  * engine — internal state of one sim_run(): TCP hosts, translating hops, connections,
  * socket records and the event sources. Private to src/sim (the API is sim.h).
  *
- * Invariants: every socket record that is not free is in exactly one host's ehash (its aux
- * holding the key's hash), except
- * TIME-WAIT records killed early (state SOCK_DEAD), which wait in their FIFO to be freed.
- * A host's tw_count equals its records in state SOCK_TW. Simulated time never goes back.
+ * Invariants: every socket record that is not free is in its host's ehash (its aux holding
+ * the key's hash) when the host keeps one (eh_on), except TIME-WAIT records killed early
+ * (state SOCK_DEAD), which wait in their FIFO to be freed. A host's tw_count equals its
+ * records in state SOCK_TW. Simulated time never goes back.
  */
 #ifndef TWKIT_SIM_ENGINE_H
 #define TWKIT_SIM_ENGINE_H
@@ -68,6 +68,10 @@ struct sim_thost {
 	struct tw_portsel ps;
 	uint32_t ps_size;      /* entries its perturb table needs (allocated on first use) */
 	int reuse, recycle;
+	bool reusable;         /* tcp_tw_reuse or bind() may take a TIME-WAIT over (§2.2) */
+	bool eh_on;            /* keeps an ehash: it accepts, or its connects look 4-tuples up
+				* (a pure client that cannot reuse finds its ports in the
+				* destinations' bitmaps alone: nothing would read it) */
 	uint16_t lo, hi;
 	uint32_t bind_next;
 	uint64_t tw_count;

@@ -95,7 +95,8 @@ static void sock_release(struct sim_eng *e, uint32_t i)
 {
 	struct sim_sock *s = &e->socks[i];
 	struct sim_thost *h = &e->hosts[s->host];
-	sim_eh_del(&h->eh, s->aux, i);
+	if (h->eh_on)
+		sim_eh_del(&h->eh, s->aux, i);
 	if (s->dest)
 		dest_unhold(h, s);
 	sock_free(e, i);
@@ -147,7 +148,7 @@ void sim_tw_prefetch(const struct sim_eng *e, uint32_t i, int stage)
 		__builtin_prefetch(s);
 		return;
 	}
-	if (s->state == SOCK_TW) {
+	if (s->state == SOCK_TW && e->hosts[s->host].eh_on) {
 		const struct sim_eh *m = &e->hosts[s->host].eh;
 		/* for writing (the deletion shifts the run) */
 		__builtin_prefetch(sim_eh_home(m, s->aux), 1);
@@ -159,7 +160,8 @@ void sim_tw_expire(struct sim_eng *e, uint32_t i)
 	struct sim_sock *s = &e->socks[i];
 	if (s->state == SOCK_TW) {
 		struct sim_thost *h = &e->hosts[s->host];
-		sim_eh_del(&h->eh, s->aux, i);
+		if (h->eh_on)
+			sim_eh_del(&h->eh, s->aux, i);
 		if (s->dest)
 			dest_unhold(h, s);
 		tw_count_add(e, h, -1);
@@ -278,17 +280,6 @@ static int port_ok(void *arg, uint16_t port)
 	return 1;
 }
 
-/* Whether tcp_tw_reuse can ever take a TIME-WAIT over for this host (§2.2): when it cannot,
- * a destination whose every port is held fails without walking the range again. */
-static bool reuse_possible(const struct sim_thost *h, const struct sim_node *n)
-{
-	if (n->bind_port)
-		return true;
-	if (h->reuse == 0 || (h->reuse == 2 && h->p->reuse_loopback_mode))
-		return false;
-	return h->ts.timestamps != 0;
-}
-
 static void connect_fail(struct sim_eng *e, int node, enum SIM_ERR err)
 {
 	cnt(e, node)->connect_errors[err]++;
@@ -320,7 +311,7 @@ static int pick_port(struct sim_eng *e, struct sim_thost *h, const struct sim_no
 		c->req.port_bound = true;
 		return port_ok(c, *port) ? 0 : -EADDRNOTAVAIL;
 	}
-	if (d->used >= d->usable && !reuse_possible(h, n))
+	if (d->used >= d->usable && !h->reusable)
 		return -EADDRNOTAVAIL; /* both passes would fail: every port is held */
 	if (!h->ps.perturb && h->ps_size) {
 		uint32_t sz = h->ps_size;
@@ -338,7 +329,7 @@ static int pick_port(struct sim_eng *e, struct sim_thost *h, const struct sim_no
 		.port_offset = port_offset(e, h, d),
 		.rnd = (uint32_t)sim_rand(e),
 		/* exact when no TIME-WAIT can be taken over: lets the walk skip held ports */
-		.held = reuse_possible(h, n) ? NULL : d->held,
+		.held = h->reusable ? NULL : d->held,
 		.held_exact = true, /* port_ok accepts every in-range port whose bit is clear */
 		.full = { d->full[0], d->full[1] },
 	};
@@ -407,9 +398,9 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	s = &e->socks[si];
 	uint64_t key = ehkey(lip, lport, raddr, rport);
 	*s = (struct sim_sock){ .key = key, .host = hidx, .snd_nxt = isn + 1, .t = e->now,
-				.aux = sim_key_hash(key), .dest = (uint16_t)(di + 1),
+				.aux = h->eh_on ? sim_key_hash(key) : 0, .dest = (uint16_t)(di + 1),
 				.state = SOCK_SYN_SENT };
-	if (sim_eh_put(&h->eh, s->aux, si) < 0) {
+	if (h->eh_on && sim_eh_put(&h->eh, s->aux, si) < 0) {
 		e->err = -ENOMEM;
 		return -ENOMEM;
 	}

@@ -146,6 +146,8 @@ int sim_hosts_init(struct sim_eng *e)
 				return -EINVAL;
 			t = e->node[nr->target].n;
 			nr->dur_ns = (int64_t)n->requests * (n->rtt_ns + t->service_ns);
+			nr->half_rtt = n->rtt_ns / 2;
+			nr->close_after = nr->half_rtt + nr->dur_ns;
 			e->syn_n[i] = tw_syn_schedule(p, n->syn_retries, e->syn_at[i], &e->syn_fail[i]);
 		}
 	}
@@ -329,19 +331,18 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 					     min_u64(key[i + 2], key[i + 3])));
 	/* expiries and samples due before it (their sources rank after every node source) and
 	 * not after the end: TIME-WAIT keys change only when their FIFO is popped here */
-	uint64_t lim = (uint64_t)(e->end + 1) << SIM_SRC_BITS, tk;
+	uint64_t lim = min_u64(best, e->end_key), tk;
 	int twi;
-	lim = best < lim ? best : lim;
 	tk = twq_min(e, &twi);
 	for (;;) {
 		if (tk < lim && tk < e->src_key[e->nsrc]) {
 			e->now = (int64_t)(tk >> SIM_SRC_BITS);
-			e->res->events++;
+			e->events++;
 			twq_pop(e, twi);
 			tk = twq_min(e, &twi);
 		} else if (e->src_key[e->nsrc] < lim) {
 			e->now = (int64_t)(e->src_key[e->nsrc] >> SIM_SRC_BITS);
-			e->res->events++;
+			e->events++;
 			sample(e, cfg, prev, (double)*next_sample / 1e9);
 			if (cfg->progress)
 				cfg->progress(cfg->progress_arg, e->now, e->end);
@@ -353,11 +354,11 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 			break;
 		}
 	}
-	if (best == UINT64_MAX || (int64_t)(best >> SIM_SRC_BITS) > e->end)
+	if (best >= e->end_key)
 		return 0;
 	k = (int)(best & ((1u << SIM_SRC_BITS) - 1));
 	e->now = (int64_t)(best >> SIM_SRC_BITS);
-	e->res->events++;
+	e->events++;
 	switch (e->src_kind[k]) {
 	case SRC_HEAP: {
 		struct sim_ev ev;
@@ -443,6 +444,7 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 	e->res = res;
 	e->host_release = release;
 	e->end = cfg->sc->duration_ns;
+	e->end_key = (uint64_t)(e->end + 1) << SIM_SRC_BITS;
 	e->rng = cfg->sc->seed * 0x2545f4914f6cdd1dULL + 1;
 	e->sockp.free = SIM_NONE;
 	e->connp.free = SIM_NONE;
@@ -494,6 +496,7 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 	while (step(e, cfg, prev, &next_sample, sample_ns))
 		;
 	rc = e->err;
+	res->events = e->events;
 	sim_lat_flush(e);
 	for (int i = 0; i < res->nhosts; i++) {
 		const struct sim_counters *c = &res->hosts[i].c;

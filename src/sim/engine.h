@@ -117,6 +117,8 @@ struct sim_nrt {
 	int hops[4], nhops;         /* translating nodes between it and its target */
 	int target;                 /* accepting node (server or l7lb) */
 	int64_t dur_ns;             /* connection lifetime after the handshake */
+	int64_t half_rtt;           /* rtt / 2: a segment's flight toward the target */
+	int64_t close_after;        /* half_rtt + dur_ns: SYN's arrival to the close */
 	struct sim_fifo close_q;
 	struct sim_fifo syn_q;      /* SYNs in flight: all take rtt/2, so arrival order is FIFO */
 	uint32_t rr_ip, rr_port;    /* destination round robin: target IP, then port */
@@ -159,6 +161,8 @@ struct sim_eng {
 	const struct sim_scenario *sc;
 	struct sim_result *res;
 	int64_t now, end;
+	uint64_t end_key;           /* (end + 1) << SIM_SRC_BITS: keys at or above it are past the end */
+	uint64_t events;            /* copied to the result at the end */
 	uint64_t rng;
 	struct sim_nrt node[SIM_MAX_NODES];
 	int nnodes;

@@ -116,16 +116,24 @@ static void conn_free(struct sim_eng *e, uint32_t i)
 	sim_pool_free(&e->connp, i, sizeof(struct sim_conn), offsetof(struct sim_conn, aux));
 }
 
-static void tw_count_add(struct sim_eng *e, struct sim_thost *h, int d)
+/* One more TIME-WAIT on host h: its counts and their peaks. */
+static void tw_count_inc(struct sim_eng *e, struct sim_thost *h)
 {
 	struct sim_host_result *r = &e->res->hosts[h->node];
-	h->tw_count += (uint64_t)(int64_t)d;
-	e->group_tw[h->node] += (uint64_t)(int64_t)d;
-	e->tw_total += (uint64_t)(int64_t)d;
+	h->tw_count++;
+	e->group_tw[h->node]++;
+	e->tw_total++;
 	if (e->group_tw[h->node] > r->time_wait_max)
 		r->time_wait_max = e->group_tw[h->node];
 	if (e->tw_total > e->tw_total_peak)
 		e->tw_total_peak = e->tw_total;
+}
+
+static void tw_count_dec(struct sim_eng *e, struct sim_thost *h)
+{
+	h->tw_count--;
+	e->group_tw[h->node]--;
+	e->tw_total--;
 }
 
 /* §1.3 early kill (reuse takeover, RST assassination, SYN acceptance): the record leaves the
@@ -138,7 +146,7 @@ static void tw_kill(struct sim_eng *e, uint32_t i)
 	if (s->dest)
 		dest_unhold(h, s);
 	s->state = SOCK_DEAD;
-	tw_count_add(e, h, -1);
+	tw_count_dec(e, h);
 }
 
 void sim_tw_prefetch(const struct sim_eng *e, uint32_t i, int stage)
@@ -164,7 +172,7 @@ void sim_tw_expire(struct sim_eng *e, uint32_t i)
 			sim_eh_del(&h->eh, s->aux, i);
 		if (s->dest)
 			dest_unhold(h, s);
-		tw_count_add(e, h, -1);
+		tw_count_dec(e, h);
 	}
 	sock_free(e, i);
 }
@@ -376,7 +384,7 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	struct pctx pc = { .e = e, .h = h, .lip = lip, .raddr = raddr, .rport = rport,
 			   .takeover = SIM_NONE, .held = h->dests[di].held,
 			   .req = { .reuse = h->reuse, .delay_ms = n->tw_reuse_delay_ms,
-				    .now_ms = now_ms(e) } };
+				    .now_ms = h->reusable ? now_ms(e) : 0 } };
 	if (pick_port(e, h, n, &pc, &h->dests[di], &lport) < 0) {
 		connect_fail(e, node, SIM_ERR_EADDRNOTAVAIL); /* §3.3 */
 		return -EADDRNOTAVAIL;
@@ -621,7 +629,7 @@ static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts,
 	e->group_est[c->node]++;
 	e->group_est[nr->target]++;
 	if (nr->kind == SIM_NODE_CLIENT) {
-		int64_t lat = e->now + nr->n->rtt_ns / 2 - c->start;
+		int64_t lat = e->now + nr->half_rtt - c->start;
 		if (lat != e->lat_v) {
 			sim_lat_flush(e);
 			e->lat_v = lat;
@@ -630,7 +638,7 @@ static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts,
 	}
 	/* now is the SYN's arrival, half an RTT after it left; the close comes after the
 	 * requests, and syn0 now holds that time */
-	c->syn0 = e->now + nr->n->rtt_ns / 2 + nr->dur_ns;
+	c->syn0 = e->now + nr->close_after;
 	sim_src_push(e, nr->src0 + 2, &nr->close_q, ci, c->syn0);
 }
 
@@ -654,7 +662,7 @@ void sim_syn_send(struct sim_eng *e, uint32_t ci)
 	/* the server will look this 4-tuple up when the SYN lands: fetch its slot now */
 	if (m->cap)
 		__builtin_prefetch(sim_eh_home(m, c->skey_hash));
-	c->tarrive = e->now + nr->n->rtt_ns / 2;
+	c->tarrive = e->now + nr->half_rtt;
 	sim_src_push(e, nr->src0 + 1, &nr->syn_q, ci, c->tarrive);
 }
 
@@ -759,7 +767,7 @@ static void enter_tw(struct sim_eng *e, uint32_t xi, uint32_t peer_tsval)
 						  e->now % (TW_TIMEWAIT_LEN_NS / 8));
 	}
 	sim_src_push(e, e->src_twq0 + q, &e->twq[q].q, xi, x->t);
-	tw_count_add(e, h, 1);
+	tw_count_inc(e, h);
 }
 
 void sim_close(struct sim_eng *e, uint32_t ci)

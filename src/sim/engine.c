@@ -145,6 +145,7 @@ int sim_hosts_init(struct sim_eng *e)
 			if (resolve_path(e, i) < 0)
 				return -EINVAL;
 			t = e->node[nr->target].n;
+			nr->target_host = e->node[nr->target].host0;
 			nr->dur_ns = (int64_t)n->requests * (n->rtt_ns + t->service_ns);
 			nr->half_rtt = n->rtt_ns / 2;
 			nr->close_after = nr->half_rtt + nr->dur_ns;

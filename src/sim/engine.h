@@ -116,6 +116,7 @@ struct sim_nrt {
 	/* connecting nodes (client, l7lb) */
 	int hops[4], nhops;         /* translating nodes between it and its target */
 	int target;                 /* accepting node (server or l7lb) */
+	uint32_t target_host;       /* its TCP host */
 	int64_t dur_ns;             /* connection lifetime after the handshake */
 	int64_t half_rtt;           /* rtt / 2: a segment's flight toward the target */
 	int64_t close_after;        /* half_rtt + dur_ns: SYN's arrival to the close */

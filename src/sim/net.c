@@ -381,10 +381,15 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	di = dest_get(e, h, laddr, raddr, rport);
 	if (di < 0)
 		return -ENOMEM;
-	struct pctx pc = { .e = e, .h = h, .lip = lip, .raddr = raddr, .rport = rport,
-			   .takeover = SIM_NONE, .held = h->dests[di].held,
-			   .req = { .reuse = h->reuse, .delay_ms = n->tw_reuse_delay_ms,
-				    .now_ms = h->reusable ? now_ms(e) : 0 } };
+	/* what port_ok needs, only where it can be called (a host that may take a TIME-WAIT
+	 * over); the others find their ports in the destination's bitmap alone */
+	struct pctx pc;
+	pc.takeover = SIM_NONE;
+	if (h->reusable)
+		pc = (struct pctx){ .e = e, .h = h, .lip = lip, .raddr = raddr, .rport = rport,
+				    .takeover = SIM_NONE, .held = h->dests[di].held,
+				    .req = { .reuse = h->reuse, .delay_ms = n->tw_reuse_delay_ms,
+					     .now_ms = now_ms(e) } };
 	if (pick_port(e, h, n, &pc, &h->dests[di], &lport) < 0) {
 		connect_fail(e, node, SIM_ERR_EADDRNOTAVAIL); /* §3.3 */
 		return -EADDRNOTAVAIL;
@@ -420,7 +425,7 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	c->csock = si;
 	c->ssock = SIM_NONE;
 	c->chost = hidx;
-	c->shost = tgt->host0;
+	c->shost = nr->target_host;
 	c->node = (uint32_t)node;
 	c->start = start;
 	c->syn0 = e->now;
@@ -646,7 +651,7 @@ void sim_syn_send(struct sim_eng *e, uint32_t ci)
 {
 	struct sim_conn *c = &e->conns[ci];
 	struct sim_nrt *nr = &e->node[c->node];
-	const struct sim_thost *sh = &e->hosts[e->node[nr->target].host0];
+	const struct sim_thost *sh = &e->hosts[nr->target_host];
 	const struct sim_eh *m = &sh->eh;
 	if (c->attempt > 0)
 		cnt(e, (int)c->node)->syn_retrans++;
@@ -672,7 +677,7 @@ void sim_syn(struct sim_eng *e, uint32_t ci)
 	int node = (int)c->node;
 	const struct sim_nrt *nr = &e->node[node];
 	struct sim_thost *ch = &e->hosts[c->chost];
-	struct sim_thost *sh = &e->hosts[e->node[nr->target].host0];
+	struct sim_thost *sh = &e->hosts[nr->target_host];
 	struct sim_sock *cs = &e->socks[c->csock];
 	uint32_t tsval, v, where;
 	bool has_ts;
@@ -695,7 +700,7 @@ void sim_syn(struct sim_eng *e, uint32_t ci)
 			 * tw_recycle check */
 			cnt(e, nr->target)->tw_syn_accepted++;
 			tw_kill(e, v);
-			established(e, ci, e->node[nr->target].host0,
+			established(e, ci, nr->target_host,
 				    tw_ts_negotiated(ch->ts.timestamps, sh->ts.timestamps, c->strip),
 				    UINT32_MAX);
 			return;
@@ -717,7 +722,7 @@ void sim_syn(struct sim_eng *e, uint32_t ci)
 			return;
 		}
 	}
-	established(e, ci, e->node[nr->target].host0,
+	established(e, ci, nr->target_host,
 		    tw_ts_negotiated(ch->ts.timestamps, sh->ts.timestamps, c->strip), where);
 }
 

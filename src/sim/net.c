@@ -656,7 +656,9 @@ void sim_syn_send(struct sim_eng *e, uint32_t ci)
 	if (c->attempt > 0)
 		cnt(e, (int)c->node)->syn_retrans++;
 	if (c->nmaps == 0xff) {
-		if (translate(e, c) < 0) {
+		if (!nr->nhops) /* straight to the target: nothing rewrites the SYN */
+			c->nmaps = 0;
+		else if (translate(e, c) < 0) {
 			syn_lost(e, ci); /* no public port at the NAT: the SYN goes nowhere */
 			return;
 		}

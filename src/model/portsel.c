@@ -179,36 +179,47 @@ int tw_port_select(const struct tw_profile *p, struct tw_portsel *st,
 			st->hint += (i + 2) & ~1u;
 		break;
 	case TW_PORT_ALG_HINT_PARITY: /* C: rounded to even, even pass then odd pass */
-		if (remaining > 1)
-			remaining &= ~1u;
-		offset = (uint32_t)((st->hint + r->port_offset) % remaining);
-		rc = walk_parity(r, n_ports, remaining, offset, &got, &i, &n);
-		if (!rc)
-			st->hint += i + 2;
-		break;
 	case TW_PORT_ALG_PERTURB_256: /* D: RFC 6056 algorithm 4, 256 perturbations */
-		if (remaining > 1)
-			remaining &= ~1u;
-		idx = (uint32_t)((r->port_offset * 0x9e3779b97f4a7c15ULL) >> 56); /* hash_32(.., 8) */
-		offset = (uint32_t)((st->perturb[idx] + r->port_offset) % remaining);
-		rc = walk_parity(r, n_ports, remaining, offset, &got, &i, &n);
-		if (!rc)
-			st->perturb[idx] += i + 2;
-		break;
 	case TW_PORT_ALG_PERTURB_64K: /* E: 2^16 perturbations and a small random jump */
-	default:
+	default: {
+		uint32_t *slot, base;
 		if (remaining > 1)
 			remaining &= ~1u;
-		idx = (uint32_t)(r->port_offset & (TW_PERTURB_64K - 1));
-		offset = (uint32_t)((st->perturb[idx] + (r->port_offset >> 32)) % remaining);
-		rc = walk_parity(r, n_ports, remaining, offset, &got, &i, &n);
+		if (p->port_alg == TW_PORT_ALG_HINT_PARITY) {
+			slot = &st->hint;
+			base = (uint32_t)((st->hint + r->port_offset) % remaining);
+		} else if (p->port_alg == TW_PORT_ALG_PERTURB_256) {
+			/* hash_32(.., 8) */
+			idx = (uint32_t)((r->port_offset * 0x9e3779b97f4a7c15ULL) >> 56);
+			slot = &st->perturb[idx];
+			base = (uint32_t)((*slot + r->port_offset) % remaining);
+		} else {
+			idx = (uint32_t)(r->port_offset & (TW_PERTURB_64K - 1));
+			slot = &st->perturb[idx];
+			base = (uint32_t)((*slot + (r->port_offset >> 32)) % remaining);
+		}
+		offset = base & ~1u;
+		/* the common case without the walk: the first candidate's held bit is clear and
+		 * the caller says that means accepted (walk_parity's own first step, inline) */
+		if (r->held && r->held_exact && !r->excluded && offset < n_ports &&
+		    !((r->held[offset >> 6] >> (offset & 63)) & 1)) {
+			got = r->lo + offset;
+			i = 0;
+			n = 1;
+			rc = 0;
+		} else {
+			rc = walk_parity(r, n_ports, remaining, base, &got, &i, &n);
+		}
 		if (!rc) {
-			uint32_t jump = 2 * (r->rnd % 8);
-			if (i < jump)
-				i = jump;
-			st->perturb[idx] += i + 2;
+			if (p->port_alg == TW_PORT_ALG_PERTURB_64K) {
+				uint32_t jump = 2 * (r->rnd % 8);
+				if (i < jump)
+					i = jump;
+			}
+			*slot += i + 2;
 		}
 		break;
+	}
 	}
 out:
 	if (probes)

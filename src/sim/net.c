@@ -344,6 +344,8 @@ static int pick_port(struct sim_eng *e, struct sim_thost *h, const struct sim_no
 	return tw_port_select(h->p, &h->ps, &r, port, NULL);
 }
 
+static inline __attribute__((always_inline)) void syn_send(struct sim_eng *e, uint32_t ci);
+
 int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 {
 	struct sim_nrt *nr = &e->node[node];
@@ -447,7 +449,7 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 			       : tw_ts_offset(h->p, &h->ts, laddr, lport, raddr, rport);
 	c->ts_off[1] = 0;
 	cnt(e, node)->active_opens++;
-	sim_syn_send(e, ci);
+	syn_send(e, ci);
 	return 0;
 }
 
@@ -647,7 +649,8 @@ static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts,
 	sim_src_push(e, nr->src0 + 2, &nr->close_q, ci, c->syn0);
 }
 
-void sim_syn_send(struct sim_eng *e, uint32_t ci)
+/* sim_syn_send's body, inlined into connect (the first SYN of every connection) */
+static inline __attribute__((always_inline)) void syn_send(struct sim_eng *e, uint32_t ci)
 {
 	struct sim_conn *c = &e->conns[ci];
 	struct sim_nrt *nr = &e->node[c->node];
@@ -671,6 +674,11 @@ void sim_syn_send(struct sim_eng *e, uint32_t ci)
 		__builtin_prefetch(sim_eh_home(m, c->skey_hash));
 	c->tarrive = e->now + nr->half_rtt;
 	sim_src_push(e, nr->src0 + 1, &nr->syn_q, ci, c->tarrive);
+}
+
+void sim_syn_send(struct sim_eng *e, uint32_t ci)
+{
+	syn_send(e, ci);
 }
 
 void sim_syn(struct sim_eng *e, uint32_t ci)

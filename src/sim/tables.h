@@ -1,9 +1,10 @@
 /*
  * tables — the simulator's containers: a FIFO of uint32 indices (one per fixed duration: every
  * TIME-WAIT of a kind lasts the same time, so expiry order is insertion order), a binary heap
- * of timed events with a sequence number for ties, and an open-addressing index map whose
- * 64-bit keys live in the records it points to. All grow by doubling (amortized O(1), no per-event allocation once
- * warm). Functions returning int give 0 or -ENOMEM.
+ * of timed events with a sequence number for ties, an open-addressing index map whose 64-bit
+ * keys live in the records it points to, and a pool of records with a free list. All grow by
+ * doubling (amortized O(1), no per-event allocation once warm). Functions returning int give
+ * 0 or -ENOMEM.
  */
 #ifndef TWKIT_SIM_TABLES_H
 #define TWKIT_SIM_TABLES_H
@@ -101,11 +102,12 @@ static inline uint32_t sim_key_hash(uint64_t key)
 
 /*
  * An index map whose keys live in the records it points to: a host's established hash, from
- * a socket's 4-tuple key to its index. A slot is 8 bytes (index + 1, 0 when empty, and the
- * key's hash), so the hash of 600k TIME-WAITs stays small. Lookups are
- * given the records: the key of index v is the uint64_t at base + v * stride. A lookup compares the 32-bit hash first and
- * reads a record only when it matches; a deletion finds its slot by index alone. Linear
- * probing, load <= 1/2, backward-shift deletion.
+ * a socket's 4-tuple key to its index (and a host's peer address to its tw_recycle entry). A
+ * slot is 8 bytes (index + 1, 0 when empty, and the key's hash), so the hash of 600k
+ * TIME-WAITs stays small. Lookups are given the records: the key of index v is the uint64_t
+ * at base + v * stride. A lookup compares the 32-bit hash first and reads a record only when
+ * it matches; a deletion finds its slot by index alone. Linear probing, load <= 1/2,
+ * backward-shift deletion.
  */
 struct sim_eh_slot {
 	uint32_t v1;   /* index + 1; 0: empty */

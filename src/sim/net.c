@@ -689,11 +689,10 @@ void sim_syn(struct sim_eng *e, uint32_t ci)
 	struct sim_thost *ch = &e->hosts[c->chost];
 	struct sim_thost *sh = &e->hosts[nr->target_host];
 	struct sim_sock *cs = &e->socks[c->csock];
-	uint32_t tsval, v, where;
-	bool has_ts;
+	uint32_t v, where;
+	/* the SYN's TSval matters only to a TIME-WAIT it meets or to tw_recycle */
+	bool has_ts = ch->ts.timestamps != 0 && !c->strip;
 
-	tsval = conn_tsval(e, c, 0);
-	has_ts = ch->ts.timestamps != 0 && !c->strip;
 	v = sim_eh_find(&sh->eh, e->socks, sizeof(*cs), c->skey, c->skey_hash, &where);
 	if (v != UINT32_MAX) {
 		struct sim_sock *tw = &e->socks[v];
@@ -703,8 +702,8 @@ void sim_syn(struct sim_eng *e, uint32_t ci)
 		}
 		struct tw_tw_seg seg = { .rcv_nxt = tw->rcv_nxt, .ts_recent = tw->ts_recent,
 					 .ts_recent_stamp_s = tw->ts_stamp_s };
-		enum TW_SYN_VERDICT vd = tw_timewait_syn(&seg, has_ts, tsval, cs->snd_nxt - 1,
-							  now_s(e));
+		enum TW_SYN_VERDICT vd = tw_timewait_syn(&seg, has_ts, conn_tsval(e, c, 0),
+							  cs->snd_nxt - 1, now_s(e));
 		if (vd == TW_SYN_ACCEPT) {
 			/* §5.1: the TIME-WAIT is killed and the listener takes the SYN, with no
 			 * tw_recycle check */
@@ -726,7 +725,7 @@ void sim_syn(struct sim_eng *e, uint32_t ci)
 	}
 	if (sh->recycle) {
 		const struct tw_peer_ts *pe = peer_get(e, sh, c->saddr, false);
-		if (tw_recycle_syn_drop(sh->p, pe, has_ts, tsval, now_s(e))) {
+		if (tw_recycle_syn_drop(sh->p, pe, has_ts, conn_tsval(e, c, 0), now_s(e))) {
 			cnt(e, nr->target)->paws_passive++; /* §4.3: dropped silently */
 			syn_lost(e, ci);
 			return;

@@ -104,7 +104,8 @@ struct sim_conn {
 	uint32_t aux;        /* free list */
 	uint32_t skey_hash;  /* sim_key_hash of the 4-tuple as the accepting host keys it */
 	uint64_t skey;       /* that key (set when the first SYN leaves) */
-	uint32_t ts_off[2];  /* timestamp offsets of the connecting and accepting sockets (§6) */
+	uint32_t ts_off[2];  /* timestamp offsets of the connecting and accepting sockets (§6);
+			      * the accepting one set at close, where alone it is read */
 };
 
 /* Per-node runtime. */

@@ -447,7 +447,7 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	c->ts_off[0] = tw_ts_offset_by_addrs(h->p, &h->ts)
 			       ? h->dests[di].ts_off
 			       : tw_ts_offset(h->p, &h->ts, laddr, lport, raddr, rport);
-	c->ts_off[1] = 0;
+	c->ts_off[1] = 0; /* the accepting end's: set at close, where it is read */
 	cnt(e, node)->active_opens++;
 	syn_send(e, ci);
 	return 0;
@@ -614,7 +614,6 @@ static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts,
 		.snd_nxt = (uint32_t)tw_hash64(((uint64_t)c->saddr << 32 | c->sport) ^
 					       sh->ts.secret) + (uint32_t)(e->now >> 6) + 1,
 		.t = e->now, .aux = c->skey_hash, .state = SOCK_ESTAB, .flags = ts ? SOCK_F_TS : 0 };
-	c->ts_off[1] = accept_ts_off(e, c, cs, shost);
 	if (sim_eh_put_at(&sh->eh, where, s->aux, si) < 0) {
 		e->err = -ENOMEM;
 		return;
@@ -811,6 +810,10 @@ void sim_close(struct sim_eng *e, uint32_t ci)
 		cnt(e, other_node)->estab_resets++;
 		sock_release(e, closer);
 	} else {
+		/* the active closer remembers its peer's last TSval: the accepting end's offset
+		 * is needed only now, when the client closes */
+		if (client_closes)
+			c->ts_off[1] = accept_ts_off(e, c, &e->socks[cs], c->shost);
 		enter_tw(e, closer, conn_tsval(e, c, client_closes));
 	}
 	/* the passive closer goes LAST_ACK -> CLOSE and is gone (§1.1) */

@@ -422,7 +422,9 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	h->dests[di].used++;
 	if (lport >= h->lo && lport <= h->hi)
 		dest_hold(&h->dests[di], (uint32_t)(lport - h->lo));
-	/* every field, one by one: a struct literal here compiles to rep stos (slow to start) */
+	/* field by field (a struct literal compiles to rep stos, slow to start), and only those
+	 * read before they are written: the SYN's send sets tarrive and the server's key, the
+	 * translation the mappings it counts in nmaps */
 	c = &e->conns[ci];
 	c->csock = si;
 	c->ssock = SIM_NONE;
@@ -431,19 +433,13 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	c->node = (uint32_t)node;
 	c->start = start;
 	c->syn0 = e->now;
-	c->tarrive = 0;
 	c->saddr = laddr;
 	c->daddr = raddr;
 	c->sport = lport;
 	c->dport = rport;
-	c->map_port[0] = c->map_port[1] = 0;
-	c->map_node[0] = c->map_node[1] = 0;
-	c->map_ip[0] = c->map_ip[1] = 0;
 	c->attempt = 0;
 	c->strip = 0;
 	c->nmaps = 0xff; /* not translated yet */
-	c->aux = 0;
-	c->skey_hash = 0;
 	c->ts_off[0] = tw_ts_offset_by_addrs(h->p, &h->ts)
 			       ? h->dests[di].ts_off
 			       : tw_ts_offset(h->p, &h->ts, laddr, lport, raddr, rport);
@@ -507,6 +503,11 @@ static int translate(struct sim_eng *e, struct sim_conn *c)
 {
 	const struct sim_nrt *nr = &e->node[c->node];
 	const struct sim_nrt *tgt = &e->node[nr->target];
+	/* the SYN as the client sent it: a retransmission after a later hop found no port
+	 * starts again from here, not from what the earlier hops made of it */
+	uint32_t saddr = c->saddr, daddr = c->daddr;
+	uint16_t sport = c->sport, dport = c->dport;
+	uint8_t strip = c->strip;
 	c->nmaps = 0;
 	for (int i = 0; i < nr->nhops; i++) {
 		struct sim_nrt *x = &e->node[nr->hops[i]];
@@ -516,6 +517,11 @@ static int translate(struct sim_eng *e, struct sim_conn *c)
 			cnt(e, nr->hops[i])->nat_port_fail++;
 			xlate_release(e, c);
 			c->nmaps = 0xff;
+			c->saddr = saddr;
+			c->sport = sport;
+			c->daddr = daddr;
+			c->dport = dport;
+			c->strip = strip;
 			return -EADDRNOTAVAIL;
 		}
 		c->map_node[c->nmaps] = (uint8_t)nr->hops[i];

@@ -53,14 +53,21 @@ static uint16_t sock_lport(const struct sim_sock *s)
 	return (uint16_t)(s->key >> 16);
 }
 
-/* A socket record (SIM_NONE and -ENOMEM in e->err when out of memory) */
-static inline uint32_t sock_alloc(struct sim_eng *e)
+/* A record of pool p, whose free ones link through the uint32_t at `link` (SIM_NONE, with
+ * -ENOMEM in e->err, when out of memory). */
+static inline uint32_t pool_take(struct sim_eng *e, struct sim_pool *p, size_t sz, size_t link,
+				 uint32_t cap0)
 {
-	uint32_t i = sim_pool_alloc(&e->sockp, sizeof(struct sim_sock),
-				    offsetof(struct sim_sock, aux), 4096);
+	uint32_t i = sim_pool_alloc(p, sz, link, cap0);
 	if (__builtin_expect(i == SIM_NONE, 0))
 		e->err = -ENOMEM;
 	return i;
+}
+
+static inline uint32_t sock_alloc(struct sim_eng *e)
+{
+	return pool_take(e, &e->sockp, sizeof(struct sim_sock), offsetof(struct sim_sock, aux),
+			 4096);
 }
 
 static void sock_free(struct sim_eng *e, uint32_t i)
@@ -104,11 +111,8 @@ static void sock_release(struct sim_eng *e, uint32_t i)
 
 static inline uint32_t conn_alloc(struct sim_eng *e)
 {
-	uint32_t i = sim_pool_alloc(&e->connp, sizeof(struct sim_conn),
-				    offsetof(struct sim_conn, aux), 1024);
-	if (__builtin_expect(i == SIM_NONE, 0))
-		e->err = -ENOMEM;
-	return i;
+	return pool_take(e, &e->connp, sizeof(struct sim_conn), offsetof(struct sim_conn, aux),
+			 1024);
 }
 
 static void conn_free(struct sim_eng *e, uint32_t i)

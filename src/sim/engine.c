@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "model/reuse.h"
 #include "model/timewait.h"
 #include "sim/engine.h"
 
@@ -127,9 +128,13 @@ int sim_hosts_init(struct sim_eng *e)
 			h->ts.secret = sim_rand(e);
 			h->reuse = n->tw_reuse < 0 ? p->reuse_default : n->tw_reuse;
 			h->recycle = n->tw_recycle && p->has_tw_recycle; /* §4.5: gone in 4.12 */
+			/* §2.2: whether connect() may ever take a TIME-WAIT over (bind() always
+			 * may); the peer's timestamps are seen per TIME-WAIT, so unknown here */
+			struct tw_reuse_scope rs = { .reuse = h->reuse,
+						     .timestamps = h->ts.timestamps,
+						     .peer_timestamps = -1, .outgoing = true };
 			h->reusable = n->bind_port ||
-				      (h->reuse != 0 && !(h->reuse == 2 && p->reuse_loopback_mode) &&
-				       h->ts.timestamps != 0);
+				      tw_reuse_explain(p, &rs) == TW_REUSE_PEER_UNKNOWN;
 			h->eh_on = nr->kind == SIM_NODE_SERVER || nr->kind == SIM_NODE_L7LB ||
 				   h->reusable;
 			h->lo = n->port_lo ? n->port_lo : p->port_lo;

@@ -285,17 +285,10 @@ static void twq_pop(struct sim_eng *e, int i)
 		sim_tw_prefetch(e, q->q.v[(q->q.head + 64) & mask], 0);
 		sim_tw_prefetch(e, q->q.v[(q->q.head + 32) & mask], 1);
 	}
-	struct sim_sock *s = &e->socks[si];
-	if (s->state == SOCK_TW) {
-		/* §1.3: short (recycle) timers count TWKilled, the rest TW */
-		if (q->dur >= 0 && q->dur <= TW_KILLED_MAX_NS)
-			e->cnt[e->hosts[s->host].node].tw_killed++;
-		else
-			e->cnt[e->hosts[s->host].node].tw++;
-	}
 	sim_fifo_pop(&q->q);
 	sim_src_set(e, e->src_twq0 + i, q->q.n ? e->socks[sim_fifo_front(&q->q)].t : INT64_MAX);
-	sim_tw_expire(e, si);
+	/* §1.3: short (recycle) timers count TWKilled, the rest TW */
+	sim_tw_expire(e, si, q->dur >= 0 && q->dur <= TW_KILLED_MAX_NS);
 }
 
 static inline uint64_t min_u64(uint64_t a, uint64_t b)

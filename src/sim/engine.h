@@ -235,7 +235,9 @@ void sim_syn_send(struct sim_eng *e, uint32_t conn);
 void sim_syn(struct sim_eng *e, uint32_t conn);
 void sim_conn_fail(struct sim_eng *e, uint32_t conn);
 void sim_close(struct sim_eng *e, uint32_t conn);
-void sim_tw_expire(struct sim_eng *e, uint32_t sock);
+/* The head of a TIME-WAIT FIFO is due: counted as TWKilled (killed) or TW unless it died
+ * early, its tables let go, its record freed. */
+void sim_tw_expire(struct sim_eng *e, uint32_t sock, bool killed);
 /* Expiry is FIFO-ordered, so upcoming records are known: stage 0 prefetches the socket
  * record, stage 1 (a few events later) its ehash slot. No effect on results. */
 void sim_tw_prefetch(const struct sim_eng *e, uint32_t sock, int stage);

@@ -167,11 +167,15 @@ void sim_tw_prefetch(const struct sim_eng *e, uint32_t i, int stage)
 	}
 }
 
-void sim_tw_expire(struct sim_eng *e, uint32_t i)
+void sim_tw_expire(struct sim_eng *e, uint32_t i, bool killed)
 {
 	struct sim_sock *s = &e->socks[i];
 	if (s->state == SOCK_TW) {
 		struct sim_thost *h = &e->hosts[s->host];
+		if (killed)
+			e->cnt[h->node].tw_killed++;
+		else
+			e->cnt[h->node].tw++;
 		if (h->eh_on)
 			sim_eh_del(&h->eh, s->aux, i);
 		if (s->dest)

@@ -132,88 +132,105 @@ __attribute__((noinline)) uint32_t sim_pool_append(struct sim_pool *p, size_t sz
 	return p->n++;
 }
 
-/* A zeroed hash table of n slots of sz bytes (huge pages when big), or NULL. */
+/* A zeroed hash table of n buckets of sz bytes, cache-line aligned (huge pages when big), or
+ * NULL. */
 static void *table_alloc(uint32_t n, size_t sz)
 {
 	bool big;
 	void *t = big_alloc((size_t)n * sz, &big);
-	if (big && t)
+	if (!big)
+		t = aligned_alloc(64, (size_t)n * sz);
+	if (t)
 		memset(t, 0, (size_t)n * sz);
-	else if (!big)
-		t = calloc(n, sz);
 	return t;
+}
+
+/* Put index + 1 v1 with hash h in the first bucket from h's home with a free lane, counting
+ * it in the overflow count of each full bucket it passes. The map has room. */
+static inline void eh_place(struct sim_eh_bkt *bk, uint32_t mask, uint32_t h, uint32_t v1)
+{
+	for (uint32_t b = h & mask;; b = (b + 1) & mask) {
+		unsigned fr = sim_eh_lanes_eq(bk[b].v1, 0);
+		if (fr) {
+			unsigned l = (unsigned)__builtin_ctz(fr);
+			bk[b].v1[l] = v1;
+			bk[b].hash[l] = h;
+			return;
+		}
+		bk[b].v1[SIM_EH_LANES]++;
+	}
+}
+
+/* Whether n entries would fill more than half the lanes */
+static inline bool eh_full(const struct sim_eh *m, uint32_t n)
+{
+	return (uint64_t)n * 2 > (uint64_t)m->cap * SIM_EH_LANES;
 }
 
 __attribute__((noinline, cold)) static int eh_grow(struct sim_eh *m)
 {
-	uint32_t ncap = m->cap ? m->cap * 2 : 64;
-	struct sim_eh_slot *ns = table_alloc(ncap, sizeof(*ns));
-	if (!ns)
+	uint32_t ncap = m->cap ? m->cap * 2 : 8;
+	struct sim_eh_bkt *nb = table_alloc(ncap, sizeof(*nb));
+	if (!nb)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < m->cap; i++) {
-		if (!m->s[i].v1)
-			continue;
-		uint32_t j = m->s[i].hash & (ncap - 1);
-		while (ns[j].v1)
-			j = (j + 1) & (ncap - 1);
-		ns[j] = m->s[i];
-	}
-	free(m->s);
-	m->s = ns;
+	for (uint32_t b = 0; b < m->cap; b++)
+		for (unsigned l = 0; l < SIM_EH_LANES; l++)
+			if (m->b[b].v1[l])
+				eh_place(nb, ncap - 1, m->b[b].hash[l], m->b[b].v1[l]);
+	free(m->b);
+	m->b = nb;
 	m->cap = ncap;
 	return 0;
 }
 
 int sim_eh_put(struct sim_eh *m, uint32_t h, uint32_t v)
 {
-	uint32_t i;
-	if (__builtin_expect((m->n + 1) * 2 > m->cap, 0) && eh_grow(m) < 0)
+	if (__builtin_expect(eh_full(m, m->n + 1), 0) && eh_grow(m) < 0)
 		return -ENOMEM;
-	for (i = h & (m->cap - 1); m->s[i].v1; i = (i + 1) & (m->cap - 1))
-		;
-	m->s[i].v1 = v + 1;
-	m->s[i].hash = h;
+	eh_place(m->b, m->cap - 1, h, v + 1);
 	m->n++;
 	return 0;
 }
 
 int sim_eh_put_at(struct sim_eh *m, uint32_t where, uint32_t h, uint32_t v)
 {
-	if (where == UINT32_MAX || (m->n + 1) * 2 > m->cap)
+	uint32_t mask = m->cap - 1, wb = where / 8;
+	if (where == UINT32_MAX || eh_full(m, m->n + 1))
 		return sim_eh_put(m, h, v);
-	m->s[where].v1 = v + 1;
-	m->s[where].hash = h;
+	/* the buckets before where's were full when find passed them */
+	for (uint32_t b = h & mask; b != wb; b = (b + 1) & mask)
+		m->b[b].v1[SIM_EH_LANES]++;
+	m->b[wb].v1[where % 8] = v + 1;
+	m->b[wb].hash[where % 8] = h;
 	m->n++;
 	return 0;
 }
 
 void sim_eh_del(struct sim_eh *m, uint32_t h, uint32_t v)
 {
-	uint32_t i, j, mask = m->cap - 1;
+	uint32_t mask = m->cap - 1, home = h & mask, b = home;
+	unsigned hit;
 	if (!m->cap)
 		return;
-	for (i = h & mask; m->s[i].v1 != v + 1; i = (i + 1) & mask)
-		if (!m->s[i].v1)
-			return;
-	/* backward shift: move later members of the probe run into the hole */
-	for (j = (i + 1) & mask; m->s[j].v1; j = (j + 1) & mask) {
-		/* keep j where it is if its home lies cyclically in (i, j] */
-		if (((j - m->s[j].hash) & mask) < ((j - i) & mask))
-			continue;
-		m->s[i] = m->s[j];
-		i = j;
+	while (!(hit = sim_eh_lanes_eq(m->b[b].v1, v + 1))) {
+		if (!m->b[b].v1[SIM_EH_LANES])
+			return; /* not in the map */
+		b = (b + 1) & mask;
 	}
-	m->s[i].v1 = 0;
+	m->b[b].v1[__builtin_ctz(hit)] = 0;
 	m->n--;
+	/* it had passed the buckets before its own */
+	for (; home != b; home = (home + 1) & mask)
+		m->b[home].v1[SIM_EH_LANES]--;
 }
 
 void sim_eh_free(struct sim_eh *m)
 {
-	free(m->s);
+	free(m->b);
 	memset(m, 0, sizeof(*m));
 }
 
 uint64_t sim_eh_bytes(const struct sim_eh *m)
 {
-	return (uint64_t)m->cap * sizeof(*m->s);
+	return (uint64_t)m->cap * sizeof(*m->b);
 }

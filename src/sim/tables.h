@@ -12,6 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "model/tsclock.h"
 
@@ -102,25 +105,47 @@ static inline uint32_t sim_key_hash(uint64_t key)
 
 /*
  * An index map whose keys live in the records it points to: a host's established hash, from
- * a socket's 4-tuple key to its index (and a host's peer address to its tw_recycle entry). A
- * slot is 8 bytes (index + 1, 0 when empty, and the key's hash), so the hash of 600k
- * TIME-WAITs stays small. Lookups are given the records: the key of index v is the uint64_t
- * at base + v * stride. A lookup compares the 32-bit hash first and reads a record only when
- * it matches; a deletion finds its slot by index alone. Linear probing, load <= 1/2,
- * backward-shift deletion.
+ * a socket's 4-tuple key to its index (and a host's peer address to its tw_recycle entry).
+ * Lookups are given the records: the key of index v is the uint64_t at base + v * stride.
+ * Buckets of one cache line hold seven entries (index + 1, 0 when empty, and the key's 32-bit
+ * hash; 8 bytes an entry, so the hash of 600k TIME-WAITs stays small) and a count of the
+ * entries that found it full and went on to the next bucket. A lookup compares the bucket's
+ * seven hashes at once, reads a record only on a hash match, and goes on to the next bucket
+ * only while that count is nonzero; a deletion finds its entry by index alone and just
+ * clears it. So the common lookup, insertion and deletion read one cache line and take no
+ * branch that depends on its neighbours (a linear-probe deletion shifts the run after it).
+ * Load <= 1/2 of the entries.
  */
-struct sim_eh_slot {
-	uint32_t v1;   /* index + 1; 0: empty */
-	uint32_t hash;
-};
+#define SIM_EH_LANES 7
+struct sim_eh_bkt {
+	uint32_t v1[8];   /* lanes 0-6: index + 1, 0 when empty; v1[7]: entries past this bucket */
+	uint32_t hash[8]; /* lanes 0-6: their keys' hashes */
+} __attribute__((aligned(64)));
 
 struct sim_eh {
-	struct sim_eh_slot *s;
-	uint32_t n, cap; /* power of two */
+	struct sim_eh_bkt *b;
+	uint32_t n, cap; /* entries, buckets (a power of two) */
 };
 
+/* Bit i set: lane i of the 8 holds x (lane 7 masked off). */
+static inline unsigned sim_eh_lanes_eq(const uint32_t *lanes, uint32_t x)
+{
+#ifdef __SSE2__
+	__m128i k = _mm_set1_epi32((int)x);
+	__m128i a = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(const void *)lanes), k);
+	__m128i b = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(const void *)(lanes + 4)), k);
+	return ((unsigned)_mm_movemask_ps(_mm_castsi128_ps(a)) |
+		(unsigned)_mm_movemask_ps(_mm_castsi128_ps(b)) << 4) & 0x7f;
+#else
+	unsigned m = 0;
+	for (unsigned i = 0; i < SIM_EH_LANES; i++)
+		m |= (unsigned)(lanes[i] == x) << i;
+	return m;
+#endif
+}
+
 /* The index stored under key (hash h), or UINT32_MAX. *where (may be NULL) is the empty slot
- * where the key would go (UINT32_MAX when the map is empty). */
+ * where the key would go (UINT32_MAX when unknown). */
 static inline uint32_t sim_eh_find(const struct sim_eh *m, const void *base, size_t stride,
 				   uint64_t key, uint32_t h, uint32_t *where)
 {
@@ -129,17 +154,22 @@ static inline uint32_t sim_eh_find(const struct sim_eh *m, const void *base, siz
 		*where = UINT32_MAX;
 	if (!m->cap)
 		return UINT32_MAX;
-	for (uint32_t i = h & mask;; i = (i + 1) & mask) {
-		const struct sim_eh_slot *s = &m->s[i];
-		if (!s->v1) {
-			if (where)
-				*where = i;
-			return UINT32_MAX;
+	for (uint32_t b = h & mask;; b = (b + 1) & mask) {
+		const struct sim_eh_bkt *k = &m->b[b];
+		for (unsigned hit = sim_eh_lanes_eq(k->hash, h); hit; hit &= hit - 1) {
+			unsigned l = (unsigned)__builtin_ctz(hit);
+			uint32_t v1 = k->v1[l];
+			if (v1 && *(const uint64_t *)(const void *)((const char *)base +
+								    (size_t)(v1 - 1) * stride) == key)
+				return v1 - 1;
 		}
-		if (s->hash == h &&
-		    *(const uint64_t *)(const void *)((const char *)base +
-						      (size_t)(s->v1 - 1) * stride) == key)
-			return s->v1 - 1;
+		if (where && *where == UINT32_MAX) {
+			unsigned fr = sim_eh_lanes_eq(k->v1, 0);
+			if (fr)
+				*where = b * 8 + (uint32_t)__builtin_ctz(fr);
+		}
+		if (!k->v1[SIM_EH_LANES])
+			return UINT32_MAX;
 	}
 }
 /* Insert index v under key (not present), with hash h. */
@@ -148,10 +178,10 @@ int sim_eh_put(struct sim_eh *m, uint32_t h, uint32_t v);
 int sim_eh_put_at(struct sim_eh *m, uint32_t where, uint32_t h, uint32_t v);
 /* Remove index v, stored with hash h (no record is read). */
 void sim_eh_del(struct sim_eh *m, uint32_t h, uint32_t v);
-/* The slot a hash starts at, for prefetching (cap must be nonzero). */
-static inline const struct sim_eh_slot *sim_eh_home(const struct sim_eh *m, uint32_t h)
+/* The bucket a hash starts at, for prefetching (cap must be nonzero). */
+static inline const struct sim_eh_bkt *sim_eh_home(const struct sim_eh *m, uint32_t h)
 {
-	return &m->s[h & (m->cap - 1)];
+	return &m->b[h & (m->cap - 1)];
 }
 void sim_eh_free(struct sim_eh *m);
 uint64_t sim_eh_bytes(const struct sim_eh *m);

@@ -144,6 +144,8 @@ int sim_hosts_init(struct sim_eng *e)
 			h->tw_fifo60 = twq_for(e, p->timer_wheel ? -1 : TW_TIMEWAIT_LEN_NS);
 			/* a short-lived FIFO only where tw_recycle can apply: fewer sources to scan */
 			h->tw_fifo_rec = h->recycle ? twq_for(e, tw_rto_35(n->rto_ns)) : -1;
+			h->rto_ns = n->rto_ns;
+			h->max_tw_buckets = n->max_tw_buckets;
 		}
 		if (nr->kind == SIM_NODE_CLIENT || nr->kind == SIM_NODE_L7LB) {
 			const struct sim_node *t;
@@ -154,6 +156,10 @@ int sim_hosts_init(struct sim_eng *e)
 			nr->dur_ns = (int64_t)n->requests * (n->rtt_ns + t->service_ns);
 			nr->half_rtt = n->rtt_ns / 2;
 			nr->close_after = nr->half_rtt + nr->dur_ns;
+			nr->req_seq = SIM_REQ_BYTES * (uint32_t)n->requests + 1;
+			nr->resp_seq = SIM_RESP_BYTES * (uint32_t)n->requests + 1;
+			nr->client_closes = n->closes == SIM_CLOSES_CLIENT;
+			nr->linger0 = n->linger0;
 			e->syn_n[i] = tw_syn_schedule(p, n->syn_retries, e->syn_at[i], &e->syn_fail[i]);
 		}
 	}

@@ -83,6 +83,8 @@ struct sim_thost {
 	uint32_t ndests, dest_cap;
 	uint32_t last_dest;
 	int tw_fifo60, tw_fifo_rec; /* which TIME-WAIT FIFOs it uses */
+	int64_t rto_ns;             /* its node's rto and tcp_max_tw_buckets, read at each close */
+	uint32_t max_tw_buckets;
 };
 
 /* Connection in progress or established. */
@@ -121,6 +123,9 @@ struct sim_nrt {
 	int64_t dur_ns;             /* connection lifetime after the handshake */
 	int64_t half_rtt;           /* rtt / 2: a segment's flight toward the target */
 	int64_t close_after;        /* half_rtt + dur_ns: SYN's arrival to the close */
+	uint32_t req_seq, resp_seq; /* sequence space a connection's requests (responses) and
+				     * FIN take */
+	bool client_closes, linger0;
 	struct sim_fifo close_q;
 	struct sim_fifo syn_q;      /* SYNs in flight: all take rtt/2, so arrival order is FIFO */
 	uint32_t rr_ip, rr_port;    /* destination round robin: target IP, then port */
@@ -199,6 +204,9 @@ struct sim_eng {
 };
 
 enum SIM_EV { SIM_EV_SYN, SIM_EV_FAIL };
+
+#define SIM_REQ_BYTES 100u   /* bytes a request adds to the client's sequence space */
+#define SIM_RESP_BYTES 1000u /* bytes a response adds to the server's */
 
 _Static_assert(SIM_NSRC_MAX <= (1 << SIM_SRC_BITS), "source index must fit its bits");
 

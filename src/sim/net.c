@@ -14,8 +14,6 @@
 #include "sim/engine.h"
 
 #define NS 1000000000LL
-#define REQ_BYTES 100u   /* bytes a request adds to the client's sequence space */
-#define RESP_BYTES 1000u /* bytes a response adds to the server's */
 
 /* Seconds clock used for TS.Recent stamps; starts at 100 so that 0 keeps meaning "no
  * timestamp seen" (§1.2). */
@@ -762,11 +760,10 @@ static void enter_tw(struct sim_eng *e, uint32_t xi, uint32_t peer_tsval)
 {
 	struct sim_sock *x = &e->socks[xi];
 	struct sim_thost *h = &e->hosts[x->host];
-	const struct sim_node *n = e->node[h->node].n;
 	bool ts = x->flags & SOCK_F_TS;
 	struct tw_enter_in in = { .ts_negotiated = ts, .tw_recycle = h->recycle,
-				  .rto_ns = n->rto_ns, .tw_count = h->tw_count,
-				  .max_tw_buckets = n->max_tw_buckets };
+				  .rto_ns = h->rto_ns, .tw_count = h->tw_count,
+				  .max_tw_buckets = h->max_tw_buckets };
 	struct tw_enter_out out;
 	int q;
 	if (h->recycle && ts) {
@@ -802,9 +799,9 @@ void sim_close(struct sim_eng *e, uint32_t ci)
 	struct sim_conn *c = &e->conns[ci];
 	const struct sim_nrt *nr = &e->node[c->node];
 	uint32_t cs = c->csock, ss = c->ssock;
-	uint32_t c_end = e->socks[cs].snd_nxt + REQ_BYTES * nr->n->requests + 1; /* data + FIN */
-	uint32_t s_end = e->socks[ss].snd_nxt + RESP_BYTES * nr->n->requests + 1;
-	bool client_closes = nr->n->closes == SIM_CLOSES_CLIENT;
+	uint32_t c_end = e->socks[cs].snd_nxt + nr->req_seq; /* data + FIN */
+	uint32_t s_end = e->socks[ss].snd_nxt + nr->resp_seq;
+	bool client_closes = nr->client_closes;
 	uint32_t closer = client_closes ? cs : ss, other = client_closes ? ss : cs;
 	int closer_node = client_closes ? (int)c->node : nr->target;
 	int other_node = client_closes ? nr->target : (int)c->node;
@@ -815,7 +812,7 @@ void sim_close(struct sim_eng *e, uint32_t ci)
 	e->socks[cs].rcv_nxt = s_end;
 	e->socks[ss].snd_nxt = s_end;
 	e->socks[ss].rcv_nxt = c_end;
-	if (nr->n->linger0) {
+	if (nr->linger0) {
 		/* §7: RST, TCPAbortOnData on the closer, no TIME-WAIT; both ends leave
 		 * ESTABLISHED for CLOSE, so both count EstabResets (seen on 6.18, see
 		 * docs/kernel-tw-spec-notes.md) */

@@ -208,12 +208,12 @@ int sim_eh_put_at(struct sim_eh *m, uint32_t where, uint32_t h, uint32_t v)
 
 void sim_eh_del(struct sim_eh *m, uint32_t h, uint32_t v)
 {
-	uint32_t mask = m->cap - 1, home = h & mask, b = home;
+	uint32_t mask = m->cap - 1, home = h & mask, b = home, left = m->cap;
 	unsigned hit;
 	if (!m->cap)
 		return;
 	while (!(hit = sim_eh_lanes_eq(m->b[b].v1, v + 1))) {
-		if (!m->b[b].v1[SIM_EH_LANES])
+		if (!m->b[b].v1[SIM_EH_LANES] || !--left)
 			return; /* not in the map */
 		b = (b + 1) & mask;
 	}

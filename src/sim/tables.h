@@ -154,7 +154,9 @@ static inline uint32_t sim_eh_find(const struct sim_eh *m, const void *base, siz
 		*where = UINT32_MAX;
 	if (!m->cap)
 		return UINT32_MAX;
-	for (uint32_t b = h & mask;; b = (b + 1) & mask) {
+	/* at most every bucket once: overflow counts can outlive the entries that filled the
+	 * buckets they passed, but never cover a table at most half full */
+	for (uint32_t b = h & mask, left = m->cap; left; b = (b + 1) & mask, left--) {
 		const struct sim_eh_bkt *k = &m->b[b];
 		for (unsigned hit = sim_eh_lanes_eq(k->hash, h); hit; hit &= hit - 1) {
 			unsigned l = (unsigned)__builtin_ctz(hit);
@@ -169,8 +171,9 @@ static inline uint32_t sim_eh_find(const struct sim_eh *m, const void *base, siz
 				*where = b * 8 + (uint32_t)__builtin_ctz(fr);
 		}
 		if (!k->v1[SIM_EH_LANES])
-			return UINT32_MAX;
+			break;
 	}
+	return UINT32_MAX;
 }
 /* Insert index v under key (not present), with hash h. */
 int sim_eh_put(struct sim_eh *m, uint32_t h, uint32_t v);

@@ -186,6 +186,37 @@ static void test_tables(void **st)
 		assert_int_equal(eh.n, 5000);
 		sim_eh_free(&eh);
 	}
+	/* index map: one hash for all, so entries overflow through a run of buckets; deleting
+	 * from the run's middle, or an index that is not there, leaves every other one found */
+	{
+		static uint64_t keys[300];
+		struct sim_eh eh = { 0 };
+		uint32_t where;
+		for (uint32_t k = 0; k < 300; k++) {
+			keys[k] = 0xabc00000000ULL + k;
+			assert_int_equal(sim_eh_put(&eh, 5, k), 0);
+		}
+		for (uint32_t k = 0; k < 300; k += 3)
+			sim_eh_del(&eh, 5, k);
+		sim_eh_del(&eh, 5, 1000); /* absent */
+		for (uint32_t k = 0; k < 300; k++)
+			assert_int_equal(sim_eh_find(&eh, keys, sizeof(keys[0]), keys[k], 5, NULL),
+					 k % 3 ? k : UINT32_MAX);
+		for (uint32_t k = 0; k < 300; k += 3) {
+			assert_int_equal(sim_eh_find(&eh, keys, sizeof(keys[0]), keys[k], 5, &where),
+					 UINT32_MAX);
+			assert_int_equal(sim_eh_put_at(&eh, where, 5, k), 0);
+		}
+		for (uint32_t k = 0; k < 300; k++) {
+			assert_int_equal(sim_eh_find(&eh, keys, sizeof(keys[0]), keys[k], 5, NULL), k);
+			sim_eh_del(&eh, 5, k);
+		}
+		assert_int_equal(eh.n, 0);
+		/* every overflow count is back to zero with the entries gone */
+		for (uint32_t b = 0; b < eh.cap; b++)
+			assert_int_equal(eh.b[b].v1[SIM_EH_LANES], 0);
+		sim_eh_free(&eh);
+	}
 	/* heap: non-decreasing times, ties in insertion order */
 	for (uint32_t i = 0; i < 1000; i++)
 		assert_int_equal(sim_heap_push(&h, (int64_t)((i * 7919) % 100), 0, i), 0);

@@ -29,7 +29,7 @@ LTO     ?= -flto=auto -ffat-lto-objects
 PGO     ?= $(if $(shell $(CC) --version 2>/dev/null | grep -q 'Free Software Foundation' && echo y),1,0)
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -D_GNU_SOURCE \
               -DTWKIT_VERSION=\"$(VERSION)\" -Isrc -MMD -MP
-LDLIBS  := -lmnl -linih -ljansson -lm
+LDLIBS  := -lmnl -linih -ljansson -lmicrohttpd -lm
 LDFLAGS += $(EXTRA_LDFLAGS)
 ifeq ($(PGO),1)
 PGO_STAMP := $(BUILD)/pgo/profile.stamp

@@ -79,40 +79,13 @@ static int fail(char *err, size_t errlen, const char *opt, const char *val, cons
 
 int bench_ep_parse(const char *s, struct bench_ep *ep)
 {
-	char host[64];
-	const char *colon;
 	long lo, hi;
-
 	memset(ep, 0, sizeof(*ep));
-	if (s[0] == '[') {
-		const char *rb = strchr(s, ']');
-		if (!rb || rb[1] != ':' || (size_t)(rb - s - 1) >= sizeof(host))
-			return -EINVAL;
-		memcpy(host, s + 1, (size_t)(rb - s - 1));
-		host[rb - s - 1] = '\0';
-		colon = rb + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon || (size_t)(colon - s) >= sizeof(host))
-			return -EINVAL;
-		memcpy(host, s, (size_t)(colon - s));
-		host[colon - s] = '\0';
-	}
-	if (units_parse_range(colon + 1, 0, 65535, &lo, &hi) < 0 || (lo == 0 && hi != 0))
+	if (units_parse_ipport(s, 0, 65535, &ep->addr, &ep->len, &lo, &hi) < 0 ||
+	    (lo == 0 && hi != 0))
 		return -EINVAL;
 	ep->lo = (uint16_t)lo;
 	ep->hi = (uint16_t)hi;
-	struct sockaddr_in *a4 = (struct sockaddr_in *)&ep->addr;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ep->addr;
-	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-		ep->len = sizeof(*a4);
-	} else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
-		a6->sin6_family = AF_INET6;
-		ep->len = sizeof(*a6);
-	} else {
-		return -EINVAL;
-	}
 	return 0;
 }
 

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 /* Parse a leading non-negative decimal number (digits and one optional point). */
 static int leading_number(const char *s, double *v, const char **end)
@@ -119,6 +121,45 @@ int units_parse_size(const char *s, uint64_t *bytes)
 	if (v > 1.8e19)
 		return -EINVAL;
 	*bytes = (uint64_t)v;
+	return 0;
+}
+
+int units_parse_ipport(const char *s, long plo, long phi, struct sockaddr_storage *ss,
+		       socklen_t *len, long *a, long *b)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *colon;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (!s)
+		return -EINVAL;
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+		if (!rb || rb[1] != ':' || (size_t)(rb - s - 1) >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, s + 1, (size_t)(rb - s - 1));
+		host[rb - s - 1] = '\0';
+		colon = rb + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || (size_t)(colon - s) >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, s, (size_t)(colon - s));
+		host[colon - s] = '\0';
+	}
+	if (units_parse_range(colon + 1, plo, phi, a, b) < 0)
+		return -EINVAL;
+	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		*len = sizeof(*a4);
+	} else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		*len = sizeof(*a6);
+	} else {
+		return -EINVAL;
+	}
 	return 0;
 }
 

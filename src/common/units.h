@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #define NS_PER_SEC 1000000000LL
 #define NS_PER_MS 1000000LL
@@ -23,6 +24,10 @@ int units_parse_count(const char *s, uint64_t *n);
 int units_parse_size(const char *s, uint64_t *bytes);
 /* "A-B" with A <= B, both in [lo, hi]; a single "A" gives A-A. */
 int units_parse_range(const char *s, long lo, long hi, long *a, long *b);
+/* "IP:PORT" or "[IPv6]:PORT", where PORT may be a range "A-B" in [plo, phi] (one port gives
+ * A-A): the address into *ss (port 0) and its length into *len, the ports into *a, *b. */
+int units_parse_ipport(const char *s, long plo, long phi, struct sockaddr_storage *ss,
+		       socklen_t *len, long *a, long *b);
 /* Integer in [lo, hi], decimal. */
 int units_parse_long(const char *s, long lo, long hi, long *v);
 /* Floating point in [lo, hi]. */

@@ -2,7 +2,9 @@
  * doctor — the verb: options, then collect -> analyse -> findings -> render, once or every
  * --watch seconds. The only place in doctor that prints errors and picks exit codes.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/httpd.h"
 #include "common/opt.h"
 #include "common/units.h"
 #include "doctor/analyse.h"
@@ -28,6 +31,8 @@ static const struct opt_spec specs[] = {
 	  "exit 1 when a finding is at least warning|critical" },
 	{ "watch", 0, OPT_VALUE, "SECONDS", NULL, "repeat every SECONDS until Ctrl-C" },
 	{ "count", 0, OPT_VALUE, "N", NULL, "with --watch: stop after N reports" },
+	{ "listen", 0, OPT_VALUE, "ADDR:PORT", NULL,
+	  "serve --prom over HTTP at /metrics, a fresh look per scrape, until Ctrl-C" },
 	{ "netns", 0, OPT_VALUE, "NAME", NULL, "look inside network namespace NAME (root)" },
 	{ "record", 0, OPT_VALUE, "FILE", NULL, "also save everything collected to FILE" },
 	{ "replay", 0, OPT_VALUE, "FILE", NULL, "analyse a capture made with --record" },
@@ -44,6 +49,9 @@ struct doctor_cfg {
 	long count;       /* 0 = unbounded */
 	const char *netns, *record, *replay;
 	bool color;
+	const char *listen; /* NULL: report once or every watch_ns */
+	struct sockaddr_storage listen_addr;
+	socklen_t listen_len;
 };
 
 static void help(FILE *f)
@@ -82,9 +90,16 @@ static void help(FILE *f)
 	      "  twkit doctor --prom --top 10 > /var/lib/node_exporter/twkit.prom\n"
 	      "  twkit doctor --record prod.twcap       # capture on production...\n"
 	      "  twkit doctor --replay prod.twcap       # ...analyse it anywhere\n"
-	      "  twkit doctor --watch 5 --fail-on critical\n\n"
+	      "  twkit doctor --watch 5 --fail-on critical\n"
+	      "  twkit doctor --listen 127.0.0.1:9798   # Prometheus scrapes /metrics\n\n"
+	      "--listen serves the --prom exposition over HTTP: each GET /metrics looks at the\n"
+	      "host again (or at --netns NAME, while the port stays in this namespace), and\n"
+	      "findings that compare with the last look (rising counters) compare with the last\n"
+	      "scrape. ADDR:PORT is an address of this host: 127.0.0.1 for a local agent,\n"
+	      "0.0.0.0 or [::] for every address. It runs until Ctrl-C (SIGINT) or SIGTERM.\n\n"
 	      "exit codes: 0 ok, 1 a finding at or above --fail-on, 2 usage error,\n"
-	      "3 runtime error (capture unreadable, namespace not found, netlink refused).\n",
+	      "3 runtime error (capture unreadable, namespace not found, netlink refused,\n"
+	      "--listen address in use).\n",
 	      f);
 }
 
@@ -161,6 +176,28 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 		snprintf(err, el, "--record takes one capture: it excludes --watch");
 		return -EINVAL;
 	}
+	if ((c->listen = opt_get(specs, NSPECS, r, "listen"))) {
+		long a, b;
+		if (units_parse_ipport(c->listen, 1, 65535, &c->listen_addr, &c->listen_len, &a,
+				       &b) < 0 ||
+		    a != b) {
+			snprintf(err, el,
+				 "--listen wants ADDR:PORT (127.0.0.1:9798, [::1]:9798), got '%s'",
+				 c->listen);
+			return -EINVAL;
+		}
+		if (c->listen_addr.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&c->listen_addr)->sin6_port = htons((uint16_t)a);
+		else
+			((struct sockaddr_in *)&c->listen_addr)->sin_port = htons((uint16_t)a);
+		if (c->out == OUT_JSON || c->watch_ns || c->record || c->fail_on >= 0) {
+			snprintf(err, el, "--listen serves the Prometheus exposition until stopped: "
+					  "it excludes --json, --watch, --count, --record and "
+					  "--fail-on");
+			return -EINVAL;
+		}
+		c->out = OUT_PROM;
+	}
 	if (r->npos > 0) {
 		snprintf(err, el, "unexpected argument '%s'", r->pos[0]);
 		return -EINVAL;
@@ -168,64 +205,55 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 	return 0;
 }
 
-/* One report. Returns the highest finding severity (-1 none) or -(exit code) on error. */
-static int doctor_once(const struct doctor_cfg *c, struct doc_prev *prev)
+/* One report on out. Returns the highest finding severity (-1 none), or -(exit code) with the
+ * reason in err. */
+static int doctor_once(const struct doctor_cfg *c, struct doc_prev *prev, FILE *out, char *err,
+		       size_t el)
 {
 	struct snapshot s;
 	struct doc_analysis a;
 	struct doc_findings *fs = NULL;
 	struct cap_reader rd;
 	struct cap_writer wr;
-	char err[256] = "";
+	char e[256] = "";
 	int rc, ret;
 
 	snapshot_init(&s);
 	memset(&a, 0, sizeof(a));
 	if (c->replay) {
-		rc = cap_reader_open(&rd, c->replay, err, sizeof(err));
-		if (rc < 0) {
-			fprintf(stderr, "twkit doctor: %s: %s\n", c->replay, err);
-			ret = -TWKIT_EXIT_RUNTIME;
-			goto out;
+		rc = cap_reader_open(&rd, c->replay, e, sizeof(e));
+		if (rc >= 0) {
+			rc = snapshot_from_capture(&s, &rd, e, sizeof(e));
+			cap_reader_fini(&rd);
 		}
-		rc = snapshot_from_capture(&s, &rd, err, sizeof(err));
-		cap_reader_fini(&rd);
 		if (rc < 0) {
-			fprintf(stderr, "twkit doctor: %s: %s\n", c->replay, err);
+			snprintf(err, el, "%s: %s", c->replay, e);
 			ret = -TWKIT_EXIT_RUNTIME;
 			goto out;
 		}
 	} else {
 		if (c->record && (rc = cap_writer_open(&wr, c->record)) < 0) {
-			fprintf(stderr, "twkit doctor: cannot write %s: %s\n", c->record,
-				strerror(-rc));
+			snprintf(err, el, "cannot write %s: %s", c->record, strerror(-rc));
 			ret = -TWKIT_EXIT_RUNTIME;
 			goto out;
 		}
-		rc = snapshot_collect(&s, c->record ? &wr : NULL, err, sizeof(err));
+		rc = snapshot_collect(&s, c->record ? &wr : NULL, e, sizeof(e));
 		if (c->record) {
 			int wrc = cap_writer_close(&wr);
 			if (wrc < 0 && rc == 0) {
-				fprintf(stderr, "twkit doctor: writing %s failed: %s\n", c->record,
-					strerror(-wrc));
+				snprintf(err, el, "writing %s failed: %s", c->record, strerror(-wrc));
 				ret = -TWKIT_EXIT_RUNTIME;
 				goto out;
 			}
 		}
 		if (rc < 0) {
-			fprintf(stderr, "twkit doctor: %s\n", err);
+			snprintf(err, el, "%s", e);
 			ret = -TWKIT_EXIT_RUNTIME;
 			goto out;
 		}
 	}
-	if (doc_analyse(&s, &a) < 0) {
-		fprintf(stderr, "twkit doctor: out of memory\n");
-		ret = -TWKIT_EXIT_RUNTIME;
-		goto out;
-	}
-	fs = malloc(sizeof(*fs));
-	if (!fs) {
-		fprintf(stderr, "twkit doctor: out of memory\n");
+	if (doc_analyse(&s, &a) < 0 || !(fs = malloc(sizeof(*fs)))) {
+		snprintf(err, el, "out of memory");
 		ret = -TWKIT_EXIT_RUNTIME;
 		goto out;
 	}
@@ -233,12 +261,12 @@ static int doctor_once(const struct doctor_cfg *c, struct doc_prev *prev)
 	struct doc_render_opts ro = { .top = c->top, .replay = c->replay != NULL,
 				      .netns = c->netns, .color = c->color };
 	if (c->out == OUT_JSON)
-		doc_render_json(stdout, &s, &a, fs, &ro);
+		doc_render_json(out, &s, &a, fs, &ro);
 	else if (c->out == OUT_PROM)
-		doc_render_prom(stdout, &s, &a, fs, &ro);
+		doc_render_prom(out, &s, &a, fs, &ro);
 	else
-		doc_render_text(stdout, &s, &a, fs, &ro);
-	fflush(stdout);
+		doc_render_text(out, &s, &a, fs, &ro);
+	fflush(out);
 	ret = doc_findings_max_sev(fs);
 	prev->have = true;
 	prev->tw_overflow = 0;
@@ -252,12 +280,82 @@ out:
 	return ret;
 }
 
+static void netns_err(const char *name, int rc)
+{
+	fprintf(stderr, "twkit doctor: cannot enter network namespace '%s': %s%s\n", name,
+		strerror(-rc),
+		rc == -EPERM	 ? " (needs root)"
+		: rc == -ENOENT ? " (see 'ip netns list')"
+				 : "");
+}
+
+/* --listen: one scrape */
+struct scrape {
+	const struct doctor_cfg *cfg;
+	struct doc_prev prev;
+};
+
+static int scrape_page(void *arg, FILE *out, char *err, size_t el)
+{
+	struct scrape *sc = arg;
+	int rc = doctor_once(sc->cfg, &sc->prev, out, err, el);
+	if (rc < -1) {
+		fprintf(stderr, "twkit doctor: scrape failed: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* --listen: the socket here, the looks (and the library's thread) in --netns if given, until
+ * SIGINT or SIGTERM. Returns an exit code. */
+static int doctor_listen(const struct doctor_cfg *cfg)
+{
+	struct scrape sc = { .cfg = cfg };
+	struct httpd *h;
+	sigset_t block, old;
+	char err[512];
+	int fd, saved_ns = -1, rc;
+
+	fd = httpd_listen(&cfg->listen_addr, cfg->listen_len, err, sizeof(err));
+	if (fd < 0) {
+		fprintf(stderr, "twkit doctor: %s\n", err);
+		return TWKIT_EXIT_RUNTIME;
+	}
+	if (cfg->netns && (rc = kns_enter(cfg->netns, &saved_ns)) < 0) {
+		netns_err(cfg->netns, rc);
+		close(fd);
+		return TWKIT_EXIT_RUNTIME;
+	}
+	/* the server's thread inherits the blocked signals: they come to this one */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	h = httpd_start(fd, "/metrics", "text/plain; version=0.0.4; charset=utf-8", scrape_page,
+			&sc, err, sizeof(err));
+	if (!h) {
+		fprintf(stderr, "twkit doctor: %s\n", err);
+		rc = TWKIT_EXIT_RUNTIME;
+	} else {
+		fprintf(stderr, "twkit doctor: serving http://%s/metrics (Ctrl-C to stop)\n",
+			cfg->listen);
+		while (!stop_flag)
+			sigsuspend(&old);
+		httpd_stop(h);
+		rc = TWKIT_EXIT_OK;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (saved_ns >= 0)
+		kns_leave(saved_ns);
+	return rc;
+}
+
 int doctor_main(int argc, char **argv)
 {
 	struct opt_result r;
 	struct doctor_cfg cfg;
 	struct doc_prev prev = { 0 };
-	char err[256];
+	char err[512];
 	int saved_ns = -1, rc, worst = -1, code = TWKIT_EXIT_OK;
 
 	if (opt_parse(specs, NSPECS, argc, argv, 1, &r, err, sizeof(err)) < 0) {
@@ -274,24 +372,27 @@ int doctor_main(int argc, char **argv)
 		opt_result_fini(&r);
 		return usage_err(err);
 	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (cfg.listen) {
+		code = doctor_listen(&cfg);
+		opt_result_fini(&r);
+		return code;
+	}
 	if (cfg.netns) {
 		rc = kns_enter(cfg.netns, &saved_ns);
 		if (rc < 0) {
-			fprintf(stderr, "twkit doctor: cannot enter network namespace '%s': %s%s\n",
-				cfg.netns, strerror(-rc),
-				rc == -EPERM ? " (needs root)"
-				: rc == -ENOENT ? " (see 'ip netns list')" : "");
+			netns_err(cfg.netns, rc);
 			opt_result_fini(&r);
 			return TWKIT_EXIT_RUNTIME;
 		}
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	for (long n = 0; !stop_flag; n++) {
 		if (n > 0 && cfg.out == OUT_TEXT)
 			printf("\n");
-		rc = doctor_once(&cfg, &prev);
+		rc = doctor_once(&cfg, &prev, stdout, err, sizeof(err));
 		if (rc < -1) {
+			fprintf(stderr, "twkit doctor: %s\n", err);
 			code = -rc;
 			break;
 		}

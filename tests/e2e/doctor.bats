@@ -158,3 +158,68 @@ teardown() {
 	[ "$(jq -r .memory.source <<<"$output")" = documented ]
 	jq -r '.not_read[]' <<<"$output" | grep -q '^/proc/slabinfo: Permission denied'
 }
+
+@test "doctor --listen: /metrics is the --prom exposition, looked at anew per scrape" {
+	# in a private namespace: the port, the server and the scrapes stay there
+	in_ns "sysctl -qw net.ipv4.tcp_tw_reuse=0; '$CHURN' -p 8080 -n 300 >/dev/null; $WAIT_TW 300;
+	       '$TWKIT' doctor --record '$TMP/cap' >/dev/null
+	       '$TWKIT' doctor --listen 127.0.0.1:9798 2>'$TMP/live.err' & p=\$!
+	       for _ in \$(seq 50); do curl -sf -o '$TMP/m1' http://127.0.0.1:9798/metrics && break; sleep 0.1; done
+	       curl -sf -o '$TMP/m2' http://127.0.0.1:9798/metrics
+	       curl -s -o '$TMP/root' -w '%{http_code}\n' http://127.0.0.1:9798/ > '$TMP/codes'
+	       curl -s -o /dev/null -w '%{http_code}\n' http://127.0.0.1:9798/nope >> '$TMP/codes'
+	       curl -s -o /dev/null -w '%{http_code}\n' -d x http://127.0.0.1:9798/metrics >> '$TMP/codes'
+	       curl -sI http://127.0.0.1:9798/metrics > '$TMP/head'
+	       kill \$p; wait \$p; echo \$? > '$TMP/rc'
+	       '$TWKIT' doctor --listen 127.0.0.1:9799 --replay '$TMP/cap' 2>/dev/null & p=\$!
+	       for _ in \$(seq 50); do curl -sf -o '$TMP/r1' http://127.0.0.1:9799/metrics && break; sleep 0.1; done
+	       kill \$p; wait \$p"
+	# the first scrape sees the 300 TIME-WAITs; the second also the first scrape's own
+	# connection, which the server closed first
+	grep -qx 'twkit_tcp_sockets{state="TIME-WAIT"} 300' "$TMP/m1"
+	n2=$(sed -n 's/^twkit_tcp_sockets{state="TIME-WAIT"} //p' "$TMP/m2")
+	[ "$n2" -ge 301 ]
+	grep -q '^# TYPE twkit_finding gauge' "$TMP/m1"
+	[ "$(cat "$TMP/codes")" = "$(printf '200\n404\n405')" ]
+	grep -q '/metrics' "$TMP/root"
+	grep -qi '^content-type: text/plain; version=0.0.4' "$TMP/head"
+	[ "$(cat "$TMP/rc")" -eq 0 ]
+	grep -q 'serving http://127.0.0.1:9798/metrics' "$TMP/live.err"
+	# a capture served is exactly what --prom prints for it
+	"$TWKIT" doctor --prom --replay "$TMP/cap" > "$TMP/prom"
+	diff "$TMP/prom" "$TMP/r1"
+}
+
+@test "doctor --listen --netns: the port stays here, the looks go there" {
+	NS_C="twk-doc-$$-c"
+	ip netns add "$NS_C"
+	ip -n "$NS_C" link set lo up
+	ip netns exec "$NS_C" sysctl -qw net.ipv4.tcp_tw_reuse=0
+	ip netns exec "$NS_C" "$CHURN" -p 8080 -n 120 >/dev/null
+	in_ns "'$TWKIT' doctor --listen 127.0.0.1:9798 --netns '$NS_C' 2>/dev/null & p=\$!
+	       for _ in \$(seq 50); do curl -sf -o '$TMP/m' http://127.0.0.1:9798/metrics && break; sleep 0.1; done
+	       ss -Hltn > '$TMP/here'; kill \$p; wait \$p"
+	grep -q '127.0.0.1:9798' "$TMP/here"
+	n=$(sed -n 's/^twkit_tcp_sockets{state="TIME-WAIT"} //p' "$TMP/m")
+	[ "$n" -ge 115 ] && [ "$n" -le 120 ] # the last FINs may still be in flight
+	run ip netns exec "$NS_C" ss -Hltn
+	[[ "$output" != *":9798"* ]]
+}
+
+@test "doctor --listen: bad addresses and combinations are usage errors, a taken port exit 3" {
+	for bad in nope 127.0.0.1 127.0.0.1:0 127.0.0.1:70000 127.0.0.1:80-81 999.1.1.1:80 '[::1'; do
+		run "$TWKIT" doctor --listen "$bad"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"--listen wants ADDR:PORT"*"'$bad'"* ]]
+	done
+	for other in --json "--watch 1" "--record $TMP/x" "--fail-on warning"; do
+		run "$TWKIT" doctor --listen 127.0.0.1:9798 $other
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"--listen serves the Prometheus exposition"* ]]
+	done
+	run in_ns "'$TWKIT' doctor --listen 127.0.0.1:9798 2>/dev/null & p=\$!
+		   for _ in \$(seq 50); do ss -Hltn | grep -q ':9798' && break; sleep 0.1; done
+		   '$TWKIT' doctor --listen 127.0.0.1:9798; rc=\$?; kill \$p; wait \$p; exit \$rc"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"cannot listen on 127.0.0.1:9798: Address already in use"* ]]
+}

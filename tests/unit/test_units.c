@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "common/hist.h"
 #include "common/jsonw.h"
@@ -52,6 +54,30 @@ static void test_rate_count_size_range(void **st)
 	assert_int_equal(units_parse_range("0-8", 1, 65535, &a, &b), -22);
 	assert_int_equal(units_parse_range("80", 1, 65535, &a, &b), 0);
 	assert_true(a == 80 && b == 80);
+}
+
+static void test_ipport(void **st)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	long a, b;
+	(void)st;
+	assert_int_equal(units_parse_ipport("127.0.0.1:9798", 1, 65535, &ss, &len, &a, &b), 0);
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(len, sizeof(struct sockaddr_in));
+	assert_int_equal(((struct sockaddr_in *)&ss)->sin_addr.s_addr, htonl(0x7f000001));
+	assert_true(a == 9798 && b == 9798);
+	assert_int_equal(units_parse_ipport("[::1]:8080-8083", 1, 65535, &ss, &len, &a, &b), 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_int_equal(len, sizeof(struct sockaddr_in6));
+	assert_true(a == 8080 && b == 8083);
+	assert_int_equal(units_parse_ipport("::1:80", 1, 65535, &ss, &len, &a, &b), 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	const char *bad[] = { "127.0.0.1",   "127.0.0.1:",   ":80",	 "127.0.0.1:0",
+			      "1.2.3.4:70000", "999.1.1.1:80", "[::1", "[::1]80", "[::1]:",
+			      "host:80",       "1.2.3.4:8x",   "",	 NULL };
+	for (int i = 0; i < (int)(sizeof(bad) / sizeof(bad[0])); i++)
+		assert_int_equal(units_parse_ipport(bad[i], 1, 65535, &ss, &len, &a, &b), -22);
 }
 
 static void test_format(void **st)
@@ -158,7 +184,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_duration),	  cmocka_unit_test(test_rate_count_size_range),
-		cmocka_unit_test(test_format),	  cmocka_unit_test(test_opt),
+		cmocka_unit_test(test_format),	  cmocka_unit_test(test_opt), cmocka_unit_test(test_ipport),
 		cmocka_unit_test(test_hist_vs_reference), cmocka_unit_test(test_jsonw),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 /*
- * doctor — the verb: options, then collect -> analyse -> findings -> render, once or every
- * --watch seconds. The only place in doctor that prints errors and picks exit codes.
+ * doctor — the verb: options, then collect -> analyse -> findings -> render, once, every
+ * --watch seconds, or per HTTP scrape with --listen. The only place in doctor that prints
+ * errors and picks exit codes.
  */
 #include <arpa/inet.h>
 #include <errno.h>

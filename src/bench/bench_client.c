@@ -238,8 +238,8 @@ static int feed(struct cl_thread *t, struct cl_conn *c, const char *p, size_t n,
 		c->hdr_done = true;
 		if (r.status < 200 || r.status > 299)
 			INC(t->st.non2xx);
+		/* body bytes that came with the header: counted, not read */
 		size_t after = c->hlen - r.hdr_len;
-		p += k - after;
 		n = n - k + after;
 		c->to_eof = !r.has_len || r.close;
 		c->resp_left = r.has_len ? r.body_len : UINT64_MAX;

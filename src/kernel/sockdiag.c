@@ -272,8 +272,9 @@ static int count_one(const struct kdiag_sock *s, void *ctx)
 
 int kdiag_count(uint32_t states, const struct kdiag_filter *flt, struct kdiag_counts *out)
 {
-	struct count_ctx c = { flt, out };
+	struct count_ctx c;
 	memset(out, 0, sizeof(*out));
+	c = (struct count_ctx){ flt, out };
 	return kdiag_dump_socks(states, false, count_one, &c);
 }
 

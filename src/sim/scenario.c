@@ -137,6 +137,9 @@ static int valid_name(const char *s)
 }
 
 /* Apply one key to node n (kind-checked). On error writes "key 'k': ..." into msg. */
+/* Store x, of the field's type, in the field at k->off of the node (base). */
+#define SET_FIELD(x) memcpy(base + k->off, &(x), sizeof(x))
+
 static int node_set(struct sim_node *n, const char *key, const char *val, char *msg, size_t len)
 {
 	const struct key_spec *k = NULL;
@@ -171,26 +174,29 @@ static int node_set(struct sim_node *n, const char *key, const char *val, char *
 		if (k->off == O(count) && (uint64_t)l * n->ips > 60000)
 			goto bad;
 		if (k->off == O(tw_reuse) || k->off == O(tw_recycle) || k->off == O(timestamps) ||
-		    k->off == O(syn_retries) || k->off == O(rfc1337))
-			*(int *)(base + k->off) = (int)l;
-		else
-			*(uint32_t *)(base + k->off) = (uint32_t)l;
+		    k->off == O(syn_retries) || k->off == O(rfc1337)) {
+			int iv = (int)l;
+			SET_FIELD(iv);
+		} else {
+			uint32_t uv = (uint32_t)l;
+			SET_FIELD(uv);
+		}
 		return 0;
 	case K_BOOL:
 		if (parse_bool(val, &bo) < 0)
 			goto bad;
-		*(bool *)(base + k->off) = bo;
+		SET_FIELD(bo);
 		return 0;
 	case K_DUR:
 		if (units_parse_duration(val, &d) < 0 || d < k->lo * 1000000LL ||
 		    d > k->hi * 1000000LL)
 			goto bad;
-		*(int64_t *)(base + k->off) = d;
+		SET_FIELD(d);
 		return 0;
 	case K_RATE:
 		if (units_parse_rate(val, &r) < 0 || r < (double)k->lo || r > (double)k->hi)
 			goto bad;
-		*(double *)(base + k->off) = r;
+		SET_FIELD(r);
 		return 0;
 	case K_RANGE:
 		if (units_parse_range(val, k->lo, k->hi, &a, &b) < 0 || a >= b)
@@ -201,7 +207,7 @@ static int node_set(struct sim_node *n, const char *key, const char *val, char *
 	case K_ENUM:
 		for (int i = 0; k->words[i]; i++) {
 			if (!strcmp(k->words[i], val)) {
-				*(int *)(base + k->off) = i;
+				SET_FIELD(i);
 				return 0;
 			}
 		}

@@ -186,18 +186,24 @@ static void interpret(struct bench_result *r)
 	}
 }
 
-/* One row: counters of cur minus prev over `span` seconds, TIME-WAIT now. */
-static void sample(struct bench_result *r, const struct bench_stats *cur, struct bench_stats *prev,
-		   double t, double span)
+/* The TIME-WAIT toward the target (client side) and on the local server now. */
+static void tw_now(struct bench_result *r, uint32_t *twc, uint32_t *tws)
 {
-	uint32_t twc = 0, tws = 0;
-	uint64_t named;
-	double row[NCOLS];
-	int rc = count_tw(r->have_client ? &r->cfg.target : NULL,
-			  r->server_local ? (r->have_client ? &r->cfg.target : &r->cfg.listen) : NULL,
-			  &twc, &tws);
+	int rc;
+	*twc = *tws = 0;
+	rc = count_tw(r->have_client ? &r->cfg.target : NULL,
+		      r->server_local ? (r->have_client ? &r->cfg.target : &r->cfg.listen) : NULL,
+		      twc, tws);
 	if (rc < 0)
 		r->tw_err = rc;
+}
+
+/* One row: counters of cur minus prev over `span` seconds, TIME-WAIT twc and tws (tw_now). */
+static void sample(struct bench_result *r, const struct bench_stats *cur, struct bench_stats *prev,
+		   double t, double span, uint32_t twc, uint32_t tws)
+{
+	uint64_t named;
+	double row[NCOLS];
 	if (twc > r->tw_client_max)
 		r->tw_client_max = twc;
 	if (tws > r->tw_server_max)
@@ -271,6 +277,7 @@ int bench_run(const struct bench_cfg *cfg_in, struct bench_result *r)
 	struct rusage ru0, ru1;
 	sigset_t sigs;
 	int64_t t0, next;
+	uint32_t twc, tws;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -326,7 +333,8 @@ int bench_run(const struct bench_cfg *cfg_in, struct bench_result *r)
 			memset(&cur, 0, offsetof(struct bench_stats, connect));
 			if (cl)
 				bench_client_sample(cl, &cur, false);
-			sample(r, &cur, &prev, (double)(next - t0) / 1e9, 1.0);
+			tw_now(r, &twc, &tws);
+			sample(r, &cur, &prev, (double)(next - t0) / 1e9, 1.0, twc, tws);
 			next += NS_PER_SEC;
 		}
 		if (cl && bench_client_done(cl))
@@ -340,6 +348,10 @@ int bench_run(const struct bench_cfg *cfg_in, struct bench_result *r)
 	}
 	r->elapsed_s = (double)(tw_mono_ns() - t0) / 1e9;
 	bench_client_cancel(cl);
+	/* the last row's TIME-WAIT before the client closes what is still in flight: those
+	 * closes are the bench ending, not the workload (with --close server they would leave
+	 * client TIME-WAITs the workload never made) */
+	tw_now(r, &twc, &tws);
 	if (cl) {
 		bench_client_stop(cl, &r->st);
 		cl = NULL;
@@ -354,7 +366,7 @@ int bench_run(const struct bench_cfg *cfg_in, struct bench_result *r)
 		double t_end = ceil(r->elapsed_s * 1e3) / 1e3;
 		if (t_end < last + 0.001)
 			t_end = last + 0.001;
-		sample(r, &r->st, &prev, t_end, t_end - last);
+		sample(r, &r->st, &prev, t_end, t_end - last, twc, tws);
 	}
 	if (srv) {
 		bench_server_stats(srv, &r->srv);

@@ -117,14 +117,18 @@ segs_per_conn() { # bench options...
 	output=$(cat "$BATS_TEST_TMPDIR/segs.json")
 	[ "$(bj .config.delayed_ack)" = true ]
 	[ "$(bj .totals.completed)" -eq 400 ]
-	# SYN, SYN-ACK, request+ACK, ACK, response, FIN, FIN+ACK, ACK: 8 (a few timers may add one)
+	# SYN, SYN-ACK, request+ACK, ACK, response, FIN, FIN+ACK, ACK: 8 (a few timers may add
+	# one; on a busy machine the server's FIN sometimes leaves with its response, one fewer)
 	[ "$segs" -le $((400 * 85 / 10)) ]
-	[ "$segs" -ge $((400 * 8)) ]
+	[ "$segs" -ge $((400 * 75 / 10)) ]
+	on=$segs
 	segs=$(segs_per_conn --delayed-ack off)
 	output=$(cat "$BATS_TEST_TMPDIR/segs.json")
 	[ "$(bj .config.delayed_ack)" = false ]
 	[ "$(bj .totals.completed)" -eq 400 ]
-	[ "$segs" -ge $((400 * 10)) ]
+	# 10 (the same coalescing may take one off a few): the two ACKs the option saves
+	[ "$segs" -ge $((400 * 95 / 10)) ]
+	[ "$segs" -ge $((on + 400 * 3 / 2)) ]
 	# keep-alive: auto leaves quick ACKs alone (a server's Nagle could wait on ours)
 	run bench_in_ns -- "$TWKIT" bench --proto http --requests-per-conn 3 --count 10 --json -q
 	[ "$(bj .config.delayed_ack)" = false ]

@@ -91,17 +91,7 @@ int bench_ep_parse(const char *s, struct bench_ep *ep)
 
 char *bench_ep_fmt(const struct bench_ep *ep, char *buf, size_t len)
 {
-	char a[INET6_ADDRSTRLEN] = "?";
-	bool v6 = ep->addr.ss_family == AF_INET6;
-	if (v6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&ep->addr)->sin6_addr, a, sizeof(a));
-	else
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)&ep->addr)->sin_addr, a, sizeof(a));
-	if (ep->lo == ep->hi)
-		snprintf(buf, len, v6 ? "[%s]:%u" : "%s:%u", a, ep->lo);
-	else
-		snprintf(buf, len, v6 ? "[%s]:%u-%u" : "%s:%u-%u", a, ep->lo, ep->hi);
-	return buf;
+	return units_fmt_ipport(buf, len, &ep->addr, ep->lo, ep->hi);
 }
 
 /* "10.0.0.1,10.0.0.2" or "10.0.0.1-10.0.0.4" (IPv4 ranges) into cfg->sources. */

@@ -2,6 +2,7 @@
  * httpd — one text page over HTTP with libmicrohttpd (see httpd.h).
  */
 #include "common/httpd.h"
+#include "common/units.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,25 +19,13 @@ struct httpd {
 	void *arg;
 };
 
-static void addr_fmt(const struct sockaddr_storage *a, char *buf, size_t len)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-	if (a->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
-		inet_ntop(AF_INET6, &a6->sin6_addr, ip, sizeof(ip));
-		snprintf(buf, len, "[%s]:%u", ip, ntohs(a6->sin6_port));
-	} else {
-		const struct sockaddr_in *a4 = (const struct sockaddr_in *)a;
-		inet_ntop(AF_INET, &a4->sin_addr, ip, sizeof(ip));
-		snprintf(buf, len, "%s:%u", ip, ntohs(a4->sin_port));
-	}
-}
-
 int httpd_listen(const struct sockaddr_storage *addr, socklen_t len, char *err, size_t el)
 {
 	char where[INET6_ADDRSTRLEN + 16];
+	/* sin_port and sin6_port are at the same place */
+	unsigned port = ntohs(((const struct sockaddr_in *)addr)->sin_port);
 	int one = 1, fd, e;
-	addr_fmt(addr, where, sizeof(where));
+	units_fmt_ipport(where, sizeof(where), addr, port, port);
 	fd = socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		e = errno;

@@ -163,6 +163,22 @@ int units_parse_ipport(const char *s, long plo, long phi, struct sockaddr_storag
 	return 0;
 }
 
+char *units_fmt_ipport(char *buf, size_t len, const struct sockaddr_storage *ss, unsigned a,
+		       unsigned b)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	bool v6 = ss->ss_family == AF_INET6;
+	if (v6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, ip, sizeof(ip));
+	else
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, ip, sizeof(ip));
+	if (a == b)
+		snprintf(buf, len, v6 ? "[%s]:%u" : "%s:%u", ip, a);
+	else
+		snprintf(buf, len, v6 ? "[%s]:%u-%u" : "%s:%u-%u", ip, a, b);
+	return buf;
+}
+
 int units_parse_long(const char *s, long lo, long hi, long *v)
 {
 	char *e;

@@ -28,6 +28,9 @@ int units_parse_range(const char *s, long lo, long hi, long *a, long *b);
  * A-A): the address into *ss (port 0) and its length into *len, the ports into *a, *b. */
 int units_parse_ipport(const char *s, long plo, long phi, struct sockaddr_storage *ss,
 		       socklen_t *len, long *a, long *b);
+/* The address of ss with ports a-b: "10.0.0.1:80", "[::1]:8080-8083" (a == b: one port). */
+char *units_fmt_ipport(char *buf, size_t len, const struct sockaddr_storage *ss, unsigned a,
+		       unsigned b);
 /* Integer in [lo, hi], decimal. */
 int units_parse_long(const char *s, long lo, long hi, long *v);
 /* Floating point in [lo, hi]. */

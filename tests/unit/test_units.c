@@ -71,6 +71,10 @@ static void test_ipport(void **st)
 	assert_int_equal(ss.ss_family, AF_INET6);
 	assert_int_equal(len, sizeof(struct sockaddr_in6));
 	assert_true(a == 8080 && b == 8083);
+	char buf[64];
+	assert_string_equal(units_fmt_ipport(buf, sizeof(buf), &ss, 8080, 8083), "[::1]:8080-8083");
+	assert_int_equal(units_parse_ipport("10.1.2.3:80", 1, 65535, &ss, &len, &a, &b), 0);
+	assert_string_equal(units_fmt_ipport(buf, sizeof(buf), &ss, 80, 80), "10.1.2.3:80");
 	assert_int_equal(units_parse_ipport("::1:80", 1, 65535, &ss, &len, &a, &b), 0);
 	assert_int_equal(ss.ss_family, AF_INET6);
 	const char *bad[] = { "127.0.0.1",   "127.0.0.1:",   ":80",	 "127.0.0.1:0",

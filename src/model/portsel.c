@@ -183,6 +183,15 @@ int tw_port_select(const struct tw_profile *p, struct tw_portsel *st,
 	case TW_PORT_ALG_PERTURB_64K: /* E: 2^16 perturbations and a small random jump */
 	default: {
 		uint32_t *slot, base;
+		/* the common case without the walk: the first candidate's held bit is clear and
+		 * the caller says that means accepted (walk_parity's own first step) */
+		if (r->held && r->held_exact && !r->excluded &&
+		    tw_port_select_first(p, st, r->lo, r->hi, r->port_offset, r->rnd, r->held,
+					 port)) {
+			if (probes)
+				*probes = 1;
+			return 0;
+		}
 		if (remaining > 1)
 			remaining &= ~1u;
 		if (p->port_alg == TW_PORT_ALG_HINT_PARITY) {
@@ -198,18 +207,7 @@ int tw_port_select(const struct tw_profile *p, struct tw_portsel *st,
 			slot = &st->perturb[idx];
 			base = (uint32_t)((*slot + (r->port_offset >> 32)) % remaining);
 		}
-		offset = base & ~1u;
-		/* the common case without the walk: the first candidate's held bit is clear and
-		 * the caller says that means accepted (walk_parity's own first step, inline) */
-		if (r->held && r->held_exact && !r->excluded && offset < n_ports &&
-		    !((r->held[offset >> 6] >> (offset & 63)) & 1)) {
-			got = r->lo + offset;
-			i = 0;
-			n = 1;
-			rc = 0;
-		} else {
-			rc = walk_parity(r, n_ports, remaining, base, &got, &i, &n);
-		}
+		rc = walk_parity(r, n_ports, remaining, base, &got, &i, &n);
 		if (!rc) {
 			if (p->port_alg == TW_PORT_ALG_PERTURB_64K) {
 				uint32_t jump = 2 * (r->rnd % 8);

@@ -29,7 +29,7 @@ const int sim_latency_steps_s[SIM_LAT_STEPS] = { 1, 3, 7, 15, 31, 63 };
 
 uint64_t sim_rand(struct sim_eng *e)
 {
-	e->rng += 0x9e3779b97f4a7c15ULL; /* splitmix64: seedable, full period */
+	e->rng += SIM_RNG_STEP; /* splitmix64: seedable, full period */
 	return tw_hash64(e->rng);
 }
 
@@ -302,19 +302,15 @@ static inline uint64_t min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-/* The earliest TIME-WAIT expiry's key, its FIFO in *twi (UINT64_MAX: none). */
-static inline uint64_t twq_min(const struct sim_eng *e, int *twi)
+/* The least key of the TIME-WAIT FIFOs and the sampler (UINT64_MAX: none). */
+static inline uint64_t late_min(const struct sim_eng *e)
 {
 	const uint64_t *key = &e->src_key[e->src_twq0];
-	uint64_t m = key[0];
-	*twi = 0;
+	uint64_t m = min_u64(key[0], e->src_key[e->nsrc]);
 	if (__builtin_expect(e->ntwq == 1, 1))
 		return m;
 	for (int i = 1; i < e->ntwq; i++)
-		if (key[i] < m) {
-			m = key[i];
-			*twi = i;
-		}
+		m = min_u64(m, key[i]);
 	return m;
 }
 
@@ -335,19 +331,17 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 		best = min_u64(best, min_u64(min_u64(key[i], key[i + 1]),
 					     min_u64(key[i + 2], key[i + 3])));
 	/* expiries and samples due before it (their sources rank after every node source) and
-	 * not after the end: TIME-WAIT keys change only when their FIFO is popped here */
-	uint64_t lim = min_u64(best, e->end_key), tk;
-	int twi;
-	tk = twq_min(e, &twi);
-	for (;;) {
-		if (tk < lim && tk < e->src_key[e->nsrc]) {
-			e->now = (int64_t)(tk >> SIM_SRC_BITS);
-			e->events++;
-			twq_pop(e, twi);
-			tk = twq_min(e, &twi);
-		} else if (e->src_key[e->nsrc] < lim) {
-			e->now = (int64_t)(e->src_key[e->nsrc] >> SIM_SRC_BITS);
-			e->events++;
+	 * not after the end. late_key is their least key: a TIME-WAIT FIFO's key changes only
+	 * when it is popped here or pushed while empty (sim_twq_push lowers late_key) */
+	uint64_t lim = min_u64(best, e->end_key);
+	while (e->late_key < lim) {
+		uint64_t lk = e->late_key;
+		int src = (int)(lk & ((1u << SIM_SRC_BITS) - 1));
+		e->now = (int64_t)(lk >> SIM_SRC_BITS);
+		e->events++;
+		if (src != e->nsrc) {
+			twq_pop(e, src - e->src_twq0);
+		} else {
 			sample(e, cfg, prev, (double)*next_sample / 1e9);
 			if (cfg->progress)
 				cfg->progress(cfg->progress_arg, e->now, e->end);
@@ -355,9 +349,8 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 			sim_src_set(e, e->nsrc, *next_sample <= e->end ? *next_sample : INT64_MAX);
 			if (e->err)
 				return 0;
-		} else {
-			break;
 		}
+		e->late_key = late_min(e);
 	}
 	if (best >= e->end_key)
 		return 0;
@@ -498,6 +491,7 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 	memset(prev, 0, sizeof(prev));
 	next_sample = sample_ns;
 	sim_src_set(e, e->nsrc, next_sample <= e->end ? next_sample : INT64_MAX);
+	e->late_key = late_min(e);
 	while (step(e, cfg, prev, &next_sample, sample_ns))
 		;
 	rc = e->err;

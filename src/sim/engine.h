@@ -191,6 +191,7 @@ struct sim_eng {
 	int nsrc, src_twq0;         /* the sampler's index (the last); first TW FIFO (4k) */
 	uint8_t src_kind[SIM_NSRC_MAX], src_arg[SIM_NSRC_MAX]; /* SIM_SRC_KIND; node or FIFO */
 	uint64_t src_key[SIM_NSRC_MAX];
+	uint64_t late_key;          /* the least key of the TIME-WAIT FIFOs and the sampler */
 	uint64_t tw_total, tw_total_peak;
 	uint64_t group_tw[SIM_MAX_NODES], group_est[SIM_MAX_NODES];
 	struct sim_counters cnt[SIM_MAX_NODES]; /* per node; copied to the result at the end */
@@ -204,6 +205,8 @@ struct sim_eng {
 };
 
 enum SIM_EV { SIM_EV_SYN, SIM_EV_FAIL };
+
+#define SIM_RNG_STEP 0x9e3779b97f4a7c15ULL /* splitmix64's increment */
 
 #define SIM_REQ_BYTES 100u   /* bytes a request adds to the client's sequence space */
 #define SIM_RESP_BYTES 1000u /* bytes a response adds to the server's */
@@ -227,6 +230,19 @@ static inline void sim_src_push(struct sim_eng *e, int src, struct sim_fifo *q, 
 		e->err = -ENOMEM;
 }
 
+/* Append TIME-WAIT record x (due at t, not before anything queued) to FIFO i. */
+static inline void sim_twq_push(struct sim_eng *e, int i, struct sim_fifo *q, uint32_t x,
+				int64_t t)
+{
+	if (!q->n) {
+		sim_src_set(e, e->src_twq0 + i, t);
+		if (e->src_key[e->src_twq0 + i] < e->late_key)
+			e->late_key = e->src_key[e->src_twq0 + i];
+	}
+	if (sim_fifo_push(q, x) < 0)
+		e->err = -ENOMEM;
+}
+
 static inline void sim_src_heap(struct sim_eng *e)
 {
 	sim_src_set(e, SIM_SRC_HEAP, e->heap.n ? e->heap.v[0].t : INT64_MAX);
@@ -234,6 +250,11 @@ static inline void sim_src_heap(struct sim_eng *e)
 
 /* engine.c */
 uint64_t sim_rand(struct sim_eng *e);
+/* Step the generator as sim_rand does, for a draw nobody reads. */
+static inline void sim_rand_skip(struct sim_eng *e)
+{
+	e->rng += SIM_RNG_STEP;
+}
 /* Put the pending run of equal latencies into the histogram and the over-N-s counts. */
 void sim_lat_flush(struct sim_eng *e);
 /* net.c: connection life */

@@ -74,7 +74,8 @@ static void sock_free(struct sim_eng *e, uint32_t i)
 	sim_pool_free(&e->sockp, i, sizeof(struct sim_sock), offsetof(struct sim_sock, aux));
 }
 
-static void dest_unhold(struct sim_thost *h, const struct sim_sock *s)
+static inline __attribute__((always_inline)) void dest_unhold(struct sim_thost *h,
+							    const struct sim_sock *s)
 {
 	struct sim_dest *d = &h->dests[s->dest - 1];
 	uint16_t lport = sock_lport(s);
@@ -96,7 +97,7 @@ static void dest_hold(struct sim_dest *d, uint32_t r)
 }
 
 /* Drop a live socket from its host's tables and free it. */
-static void sock_release(struct sim_eng *e, uint32_t i)
+static inline __attribute__((always_inline)) void sock_release(struct sim_eng *e, uint32_t i)
 {
 	struct sim_sock *s = &e->socks[i];
 	struct sim_thost *h = &e->hosts[s->host];
@@ -337,11 +338,21 @@ static int pick_port(struct sim_eng *e, struct sim_thost *h, const struct sim_no
 		for (uint32_t i = 0; i < sz; i++) /* §3.2 D: filled randomly */
 			h->ps.perturb[i] = (uint32_t)sim_rand(e);
 	}
+	/* §3.1: secret hash of (laddr, raddr, rport), re-salted every 10 s on 2022+ eras */
+	uint64_t off = port_offset(e, h, d);
+	/* the draw for the 2022 jump, read on era E only: elsewhere the generator just steps
+	 * (the same sequence either way) */
+	uint32_t rnd = h->p->port_alg == TW_PORT_ALG_PERTURB_64K ? (uint32_t)sim_rand(e)
+								  : (sim_rand_skip(e), 0);
+	/* where no TIME-WAIT can be taken over, the bitmap is exact: the first candidate is
+	 * most often free */
+	if (!h->reusable && tw_port_select_first(h->p, &h->ps, h->lo, h->hi, off, rnd, d->held,
+						 port))
+		return 0;
 	struct tw_portsel_req r = {
 		.lo = h->lo, .hi = h->hi, .ok = port_ok, .arg = c,
-		/* §3.1: secret hash of (laddr, raddr, rport), re-salted every 10 s on 2022+ eras */
-		.port_offset = port_offset(e, h, d),
-		.rnd = (uint32_t)sim_rand(e),
+		.port_offset = off,
+		.rnd = rnd,
 		/* exact when no TIME-WAIT can be taken over: lets the walk skip held ports */
 		.held = h->reusable ? NULL : d->held,
 		.held_exact = true, /* port_ok accepts every in-range port whose bit is clear */
@@ -790,7 +801,7 @@ static void enter_tw(struct sim_eng *e, uint32_t xi, uint32_t peer_tsval)
 		x->t = e->now + tw_timer_lifetime(h->p, out.timeout_ns,
 						  e->now % (TW_TIMEWAIT_LEN_NS / 8));
 	}
-	sim_src_push(e, e->src_twq0 + q, &e->twq[q].q, xi, x->t);
+	sim_twq_push(e, q, &e->twq[q].q, xi, x->t);
 	tw_count_inc(e, h);
 }
 

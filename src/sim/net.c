@@ -712,8 +712,6 @@ void sim_syn(struct sim_eng *e, uint32_t ci)
 	struct sim_thost *sh = &e->hosts[nr->target_host];
 	struct sim_sock *cs = &e->socks[c->csock];
 	uint32_t v, where;
-	/* the SYN's TSval matters only to a TIME-WAIT it meets or to tw_recycle */
-	bool has_ts = ch->ts.timestamps != 0 && !c->strip;
 
 	v = sim_eh_find(&sh->eh, e->socks, sizeof(*cs), c->skey, c->skey_hash, &where);
 	if (v != UINT32_MAX) {
@@ -722,30 +720,30 @@ void sim_syn(struct sim_eng *e, uint32_t ci)
 			syn_lost(e, ci); /* the 4-tuple is a live connection (NAT collision) */
 			return;
 		}
+		/* the SYN's TSval matters only to a TIME-WAIT it meets or to tw_recycle */
+		bool has_ts = ch->ts.timestamps != 0 && !c->strip;
 		struct tw_tw_seg seg = { .rcv_nxt = tw->rcv_nxt, .ts_recent = tw->ts_recent,
 					 .ts_recent_stamp_s = tw->ts_stamp_s };
 		enum TW_SYN_VERDICT vd = tw_timewait_syn(&seg, has_ts, conn_tsval(e, c, 0),
 							  cs->snd_nxt - 1, now_s(e));
-		if (vd == TW_SYN_ACCEPT) {
-			/* §5.1: the TIME-WAIT is killed and the listener takes the SYN, with no
-			 * tw_recycle check */
-			cnt(e, nr->target)->tw_syn_accepted++;
-			tw_kill(e, v);
-			established(e, ci, nr->target_host,
-				    tw_ts_negotiated(ch->ts.timestamps, sh->ts.timestamps, c->strip),
-				    UINT32_MAX);
+		if (vd != TW_SYN_ACCEPT) {
+			/* §5.1: ACK, the client's RST kills the TIME-WAIT (rfc1337=0), SYN
+			 * retried */
+			cnt(e, nr->target)->tw_ack_rst++;
+			if (vd == TW_SYN_ACK_PAWS)
+				cnt(e, nr->target)->paws_tw++;
+			if (tw_timewait_rst_kills(e->node[nr->target].n->rfc1337))
+				tw_kill(e, v);
+			syn_lost(e, ci);
 			return;
 		}
-		/* §5.1: ACK, the client's RST kills the TIME-WAIT (rfc1337=0), SYN retried */
-		cnt(e, nr->target)->tw_ack_rst++;
-		if (vd == TW_SYN_ACK_PAWS)
-			cnt(e, nr->target)->paws_tw++;
-		if (tw_timewait_rst_kills(e->node[nr->target].n->rfc1337))
-			tw_kill(e, v);
-		syn_lost(e, ci);
-		return;
-	}
-	if (sh->recycle) {
+		/* §5.1: the TIME-WAIT is killed and the listener takes the SYN, with no
+		 * tw_recycle check */
+		cnt(e, nr->target)->tw_syn_accepted++;
+		tw_kill(e, v);
+		where = UINT32_MAX; /* the table changed */
+	} else if (sh->recycle) {
+		bool has_ts = ch->ts.timestamps != 0 && !c->strip;
 		const struct tw_peer_ts *pe = peer_get(e, sh, c->saddr, false);
 		if (tw_recycle_syn_drop(sh->p, pe, has_ts, conn_tsval(e, c, 0), now_s(e))) {
 			cnt(e, nr->target)->paws_passive++; /* §4.3: dropped silently */
@@ -753,6 +751,7 @@ void sim_syn(struct sim_eng *e, uint32_t ci)
 			return;
 		}
 	}
+	/* one call: established is inlined here */
 	established(e, ci, nr->target_host,
 		    tw_ts_negotiated(ch->ts.timestamps, sh->ts.timestamps, c->strip), where);
 }

@@ -75,6 +75,8 @@ uint32_t tw_ports_usable(const struct tw_profile *p, uint16_t lo, uint16_t hi,
 	uint32_t n = 0;
 	if (lo > hi)
 		return 0;
+	if (!excluded) /* every port but the one tw_ports_visited may leave out */
+		return (uint32_t)hi + 1 - lo - !tw_ports_visited(p, lo, hi, hi);
 	for (uint32_t port = lo; port <= hi; port++) {
 		if (!tw_ports_visited(p, lo, hi, (uint16_t)port))
 			continue;

@@ -161,12 +161,6 @@ static inline void eh_place(struct sim_eh_bkt *bk, uint32_t mask, uint32_t h, ui
 	}
 }
 
-/* Whether n entries would fill more than half the lanes */
-static inline bool eh_full(const struct sim_eh *m, uint32_t n)
-{
-	return (uint64_t)n * 2 > (uint64_t)m->cap * SIM_EH_LANES;
-}
-
 __attribute__((noinline, cold)) static int eh_grow(struct sim_eh *m)
 {
 	uint32_t ncap = m->cap ? m->cap * 2 : 8;
@@ -185,43 +179,11 @@ __attribute__((noinline, cold)) static int eh_grow(struct sim_eh *m)
 
 int sim_eh_put(struct sim_eh *m, uint32_t h, uint32_t v)
 {
-	if (__builtin_expect(eh_full(m, m->n + 1), 0) && eh_grow(m) < 0)
+	if (__builtin_expect(sim_eh_full(m, m->n + 1), 0) && eh_grow(m) < 0)
 		return -ENOMEM;
 	eh_place(m->b, m->cap - 1, h, v + 1);
 	m->n++;
 	return 0;
-}
-
-int sim_eh_put_at(struct sim_eh *m, uint32_t where, uint32_t h, uint32_t v)
-{
-	uint32_t mask = m->cap - 1, wb = where / 8;
-	if (where == UINT32_MAX || eh_full(m, m->n + 1))
-		return sim_eh_put(m, h, v);
-	/* the buckets before where's were full when find passed them */
-	for (uint32_t b = h & mask; b != wb; b = (b + 1) & mask)
-		m->b[b].v1[SIM_EH_LANES]++;
-	m->b[wb].v1[where % 8] = v + 1;
-	m->b[wb].hash[where % 8] = h;
-	m->n++;
-	return 0;
-}
-
-void sim_eh_del(struct sim_eh *m, uint32_t h, uint32_t v)
-{
-	uint32_t mask = m->cap - 1, home = h & mask, b = home, left = m->cap;
-	unsigned hit;
-	if (!m->cap)
-		return;
-	while (!(hit = sim_eh_lanes_eq(m->b[b].v1, v + 1))) {
-		if (!m->b[b].v1[SIM_EH_LANES] || !--left)
-			return; /* not in the map */
-		b = (b + 1) & mask;
-	}
-	m->b[b].v1[__builtin_ctz(hit)] = 0;
-	m->n--;
-	/* it had passed the buckets before its own */
-	for (; home != b; home = (home + 1) & mask)
-		m->b[home].v1[SIM_EH_LANES]--;
 }
 
 void sim_eh_free(struct sim_eh *m)

@@ -9,6 +9,7 @@
 #ifndef TWKIT_SIM_TABLES_H
 #define TWKIT_SIM_TABLES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -175,12 +176,46 @@ static inline uint32_t sim_eh_find(const struct sim_eh *m, const void *base, siz
 	}
 	return UINT32_MAX;
 }
+/* Whether n entries would fill more than half the lanes */
+static inline bool sim_eh_full(const struct sim_eh *m, uint32_t n)
+{
+	return (uint64_t)n * 2 > (uint64_t)m->cap * SIM_EH_LANES;
+}
 /* Insert index v under key (not present), with hash h. */
 int sim_eh_put(struct sim_eh *m, uint32_t h, uint32_t v);
-/* The same at the empty slot sim_eh_find gave, if the map has not changed since. */
-int sim_eh_put_at(struct sim_eh *m, uint32_t where, uint32_t h, uint32_t v);
+/* The same at the empty slot sim_eh_find gave, if the map has not changed since. (Inline,
+ * as sim_eh_del: one of each per simulated connection.) */
+static inline int sim_eh_put_at(struct sim_eh *m, uint32_t where, uint32_t h, uint32_t v)
+{
+	uint32_t mask = m->cap - 1, wb = where / 8;
+	if (where == UINT32_MAX || sim_eh_full(m, m->n + 1))
+		return sim_eh_put(m, h, v);
+	/* the buckets before where's were full when find passed them */
+	for (uint32_t b = h & mask; b != wb; b = (b + 1) & mask)
+		m->b[b].v1[SIM_EH_LANES]++;
+	m->b[wb].v1[where % 8] = v + 1;
+	m->b[wb].hash[where % 8] = h;
+	m->n++;
+	return 0;
+}
 /* Remove index v, stored with hash h (no record is read). */
-void sim_eh_del(struct sim_eh *m, uint32_t h, uint32_t v);
+static inline void sim_eh_del(struct sim_eh *m, uint32_t h, uint32_t v)
+{
+	uint32_t mask = m->cap - 1, home = h & mask, b = home, left = m->cap;
+	unsigned hit;
+	if (!m->cap)
+		return;
+	while (!(hit = sim_eh_lanes_eq(m->b[b].v1, v + 1))) {
+		if (!m->b[b].v1[SIM_EH_LANES] || !--left)
+			return; /* not in the map */
+		b = (b + 1) & mask;
+	}
+	m->b[b].v1[__builtin_ctz(hit)] = 0;
+	m->n--;
+	/* it had passed the buckets before its own */
+	for (; home != b; home = (home + 1) & mask)
+		m->b[home].v1[SIM_EH_LANES]--;
+}
 /* The bucket a hash starts at, for prefetching (cap must be nonzero). */
 static inline const struct sim_eh_bkt *sim_eh_home(const struct sim_eh *m, uint32_t h)
 {

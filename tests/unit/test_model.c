@@ -452,23 +452,26 @@ static int plain_ok(void *arg, uint16_t port)
 static void test_portsel_fast_path(void **st)
 {
 	static uint32_t t1[TW_PERTURB_64K], t2[TW_PERTURB_64K], t3[TW_PERTURB_64K];
-	const char *eras[] = { "3.10", "4.4", "4.19", "6.1" };
+	static uint32_t t4[TW_PERTURB_64K];
+	const char *eras[] = { "3.10", "4.4", "4.19", "5.15", "6.1" };
 	uint64_t x = 42;
-	for (size_t e = 0; e < 4; e++) {
+	for (size_t e = 0; e < 5; e++) {
 		const struct tw_profile *p = prof(eras[e]);
 		struct tw_portsel a = { .hint = 7, .perturb = t1 }, b = { .hint = 7, .perturb = t2 };
-		struct tw_portsel c = { .hint = 7, .perturb = t3 };
+		struct tw_portsel c = { .hint = 7, .perturb = t3 }, d = { .hint = 7, .perturb = t4 };
+		int first = 0; /* searches tw_port_select_first answered alone */
 		memset(held_bits, 0, sizeof(held_bits));
 		memset(full_bits, 0, sizeof(full_bits));
 		memset(t1, 0, sizeof(t1));
 		memset(t2, 0, sizeof(t2));
 		memset(t3, 0, sizeof(t3));
+		memset(t4, 0, sizeof(t4));
 		for (int i = 0; i < 20000; i++) {
 			struct tw_portsel_req ra = { .lo = 1000, .hi = 9999, .ok = plain_ok };
 			struct tw_portsel_req rb, rc;
-			uint16_t pa = 0, pb = 0, pc = 0;
+			uint16_t pa = 0, pb = 0, pc = 0, pd = 0;
 			uint32_t na = 0, nb = 0, nc = 0;
-			int rca, rcb, rcc;
+			int rca, rcb, rcc, rcd;
 			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
 			ra.port_offset = x >> 7;
 			ra.rnd = (uint32_t)(x >> 40);
@@ -479,6 +482,18 @@ static void test_portsel_fast_path(void **st)
 			rc = rb;
 			rc.held_exact = true; /* held_bits is exact here: the same walk */
 			rcc = tw_port_select(p, &c, &rc, &pc, &nc);
+			/* the first-candidate shortcut, else the full search: the same port and
+			 * the same state moved */
+			if (tw_port_select_first(p, &d, rc.lo, rc.hi, rc.port_offset, rc.rnd,
+						 held_bits, &pd)) {
+				rcd = 0;
+				first++;
+			} else {
+				rcd = tw_port_select(p, &d, &rc, &pd, NULL);
+			}
+			assert_int_equal(rcd, rcc);
+			assert_int_equal(pd, pc);
+			assert_int_equal(d.hint, c.hint);
 			rca = tw_port_select(p, &a, &ra, &pa, &na);
 			rcb = tw_port_select(p, &b, &rb, &pb, &nb);
 			assert_int_equal(rca, rcb);
@@ -505,6 +520,12 @@ static void test_portsel_fast_path(void **st)
 					full_bits[1][w >> 6] |= 1ULL << (w & 63);
 			}
 		}
+		assert_memory_equal(t4, t3, sizeof(t3));
+		/* eras A and B always walk; C-E mostly find their first candidate free */
+		if (p->port_alg < TW_PORT_ALG_HINT_PARITY)
+			assert_int_equal(first, 0);
+		else
+			assert_true(first > 1000); /* about 2,400 of the 20,000 here */
 	}
 }
 

@@ -3,14 +3,6 @@
  */
 #include "model/tsclock.h"
 
-uint32_t tw_ts_rate(const struct tw_profile *p, const struct tw_ts_host *h)
-{
-	/* §5: jiffies-based before ~4.13, a fixed 1 kHz after */
-	if (p->ts_fixed_1khz || h->hz == 0)
-		return 1000;
-	return h->hz;
-}
-
 uint32_t tw_ts_offset(const struct tw_profile *p, const struct tw_ts_host *h, uint32_t saddr,
 		      uint16_t sport, uint32_t daddr, uint16_t dport)
 {
@@ -31,31 +23,4 @@ uint32_t tw_ts_offset(const struct tw_profile *p, const struct tw_ts_host *h, ui
 		k = tw_hash64(k ^ h->secret) ^ (((uint64_t)sport << 16) | dport);
 		return (uint32_t)(tw_hash64(k) >> 32);
 	}
-}
-
-uint32_t tw_ts_value(const struct tw_profile *p, const struct tw_ts_host *h, int64_t now_ns,
-		     uint32_t offset)
-{
-	uint64_t t = (uint64_t)now_ns, ticks;
-	/* the usual rates divide by a constant (a multiply); the simulator calls this per SYN */
-	switch (tw_ts_rate(p, h)) {
-	case 1000:
-		ticks = t / 1000000ULL;
-		break;
-	case 250:
-		ticks = t / 4000000ULL;
-		break;
-	case 100:
-		ticks = t / 10000000ULL;
-		break;
-	default:
-		ticks = t / (1000000000ULL / tw_ts_rate(p, h));
-		break;
-	}
-	return h->boot + (uint32_t)ticks + offset; /* wraps like the kernel's u32 */
-}
-
-bool tw_ts_negotiated(int local_timestamps, int peer_timestamps, bool stripped)
-{
-	return local_timestamps != 0 && peer_timestamps != 0 && !stripped;
 }

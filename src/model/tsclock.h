@@ -20,7 +20,13 @@ struct tw_ts_host {
 };
 
 /* Ticks per second of the TS clock for this era and host. */
-uint32_t tw_ts_rate(const struct tw_profile *p, const struct tw_ts_host *h);
+static inline uint32_t tw_ts_rate(const struct tw_profile *p, const struct tw_ts_host *h)
+{
+	/* §5: jiffies-based before ~4.13, a fixed 1 kHz after */
+	if (p->ts_fixed_1khz || h->hz == 0)
+		return 1000;
+	return h->hz;
+}
 /* The offset added to TSvals of the connection (saddr:sport -> daddr:dport); 0 when
  * tcp_timestamps != 1 or the era has none. */
 uint32_t tw_ts_offset(const struct tw_profile *p, const struct tw_ts_host *h, uint32_t saddr,
@@ -32,11 +38,34 @@ static inline bool tw_ts_offset_by_addrs(const struct tw_profile *p, const struc
 	return h->timestamps != 1 || p->ts_offset == TW_TS_OFF_NONE ||
 	       p->ts_offset == TW_TS_OFF_PER_HOSTS;
 }
-/* TSval sent at now_ns (offset included). */
-uint32_t tw_ts_value(const struct tw_profile *p, const struct tw_ts_host *h, int64_t now_ns,
-		     uint32_t offset);
+/* TSval sent at now_ns (offset included). Inline, as the two below: the simulator calls
+ * them per connection. */
+static inline uint32_t tw_ts_value(const struct tw_profile *p, const struct tw_ts_host *h,
+				   int64_t now_ns, uint32_t offset)
+{
+	uint64_t t = (uint64_t)now_ns, ticks;
+	/* the usual rates divide by a constant (a multiply) */
+	switch (tw_ts_rate(p, h)) {
+	case 1000:
+		ticks = t / 1000000ULL;
+		break;
+	case 250:
+		ticks = t / 4000000ULL;
+		break;
+	case 100:
+		ticks = t / 10000000ULL;
+		break;
+	default:
+		ticks = t / (1000000000ULL / tw_ts_rate(p, h));
+		break;
+	}
+	return h->boot + (uint32_t)ticks + offset; /* wraps like the kernel's u32 */
+}
 /* §6: timestamps are negotiated only if both ends enable them and nothing strips them. */
-bool tw_ts_negotiated(int local_timestamps, int peer_timestamps, bool stripped);
+static inline bool tw_ts_negotiated(int local_timestamps, int peer_timestamps, bool stripped)
+{
+	return local_timestamps != 0 && peer_timestamps != 0 && !stripped;
+}
 /* A 64-bit mixing hash (splitmix64 finalizer) used for offsets, ISNs and port offsets.
  * Inline: the simulator calls it several times per connection. */
 static inline uint64_t tw_hash64(uint64_t x)

@@ -92,6 +92,7 @@ int sim_hosts_init(struct sim_eng *e)
 		nr->kind = nr->n->kind;
 		nr->addr0 = (10u << 24) | ((uint32_t)(i + 1) << 16) | 1u;
 		nr->target = -1;
+		nr->syn_q.head = nr->close_q.head = SIM_NONE;
 		if (nr->kind == SIM_NODE_CLIENT)
 			nr->nhosts = nr->n->count;
 		else if (nr->kind == SIM_NODE_L7LB || nr->kind == SIM_NODE_SERVER)
@@ -181,8 +182,6 @@ void sim_hosts_fini(struct sim_eng *e)
 	free(e->hosts);
 	for (int i = 0; i < e->nnodes; i++) {
 		free(e->node[i].busy);
-		sim_fifo_free(&e->node[i].close_q);
-		sim_fifo_free(&e->node[i].syn_q);
 	}
 	for (int i = 0; i < e->ntwq; i++)
 		sim_fifo_free(&e->twq[i].q);
@@ -273,13 +272,21 @@ static void sample(struct sim_eng *e, const struct sim_config *cfg, struct sim_c
 	}
 }
 
-/* Source k's next time after its FIFO q was popped. */
-static int64_t fifo_conn_t(const struct sim_eng *e, const struct sim_fifo *q, int close)
+/* Pop the head of connection FIFO q (not empty); the new head's time (INT64_MAX: none) in
+ * *next: its SYN's arrival, or its close (close) */
+static inline uint32_t connq_pop(const struct sim_eng *e, struct sim_connq *q, int close,
+				 int64_t *next)
 {
-	if (!q->n)
-		return INT64_MAX;
-	const struct sim_conn *c = &e->conns[sim_fifo_front(q)];
-	return close ? c->syn0 : c->tarrive;
+	uint32_t ci = q->head;
+	const struct sim_conn *c;
+	q->head = e->conns[ci].aux;
+	if (q->head == SIM_NONE) {
+		*next = INT64_MAX;
+		return ci;
+	}
+	c = &e->conns[q->head];
+	*next = close ? c->syn0 : c->tarrive;
+	return ci;
 }
 
 /* Expire the head of TIME-WAIT FIFO i (source e->src_twq0 + i). */
@@ -381,17 +388,17 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 	}
 	case SRC_SYN: {
 		struct sim_nrt *nr = &e->node[e->src_arg[k]];
-		uint32_t ci = sim_fifo_front(&nr->syn_q);
-		sim_fifo_pop(&nr->syn_q);
-		sim_src_set(e, k, fifo_conn_t(e, &nr->syn_q, 0));
+		int64_t next;
+		uint32_t ci = connq_pop(e, &nr->syn_q, 0, &next);
+		sim_src_set(e, k, next);
 		sim_syn(e, ci);
 		break;
 	}
 	default: { /* SRC_CLOSE */
 		struct sim_nrt *nr = &e->node[e->src_arg[k]];
-		uint32_t ci = sim_fifo_front(&nr->close_q);
-		sim_fifo_pop(&nr->close_q);
-		sim_src_set(e, k, fifo_conn_t(e, &nr->close_q, 1));
+		int64_t next;
+		uint32_t ci = connq_pop(e, &nr->close_q, 1, &next);
+		sim_src_set(e, k, next);
 		sim_close(e, ci);
 		break;
 	}
@@ -408,8 +415,6 @@ static uint64_t state_bytes(const struct sim_eng *e)
 		b += sim_eh_bytes(&e->hosts[i].eh) + sim_eh_bytes(&e->hosts[i].peers);
 	for (int i = 0; i < e->ntwq; i++)
 		b += (uint64_t)e->twq[i].q.cap * sizeof(uint32_t);
-	for (int i = 0; i < e->nnodes; i++)
-		b += (uint64_t)(e->node[i].close_q.cap + e->node[i].syn_q.cap) * sizeof(uint32_t);
 	return b;
 }
 

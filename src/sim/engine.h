@@ -110,6 +110,13 @@ struct sim_conn {
 			      * the accepting one set at close, where alone it is read */
 };
 
+/* A FIFO of connections linked through their aux (a connection waits in at most one: its
+ * SYN in flight, or its close; aux is the free list's link only once it is freed). No
+ * memory of its own, and a push or pop touches only the records at its ends. */
+struct sim_connq {
+	uint32_t head, tail;        /* SIM_NONE when empty (tail then stale) */
+};
+
 /* Per-node runtime. */
 struct sim_nrt {
 	const struct sim_node *n;
@@ -126,8 +133,8 @@ struct sim_nrt {
 	uint32_t req_seq, resp_seq; /* sequence space a connection's requests (responses) and
 				     * FIN take */
 	bool client_closes, linger0;
-	struct sim_fifo close_q;
-	struct sim_fifo syn_q;      /* SYNs in flight: all take rtt/2, so arrival order is FIFO */
+	struct sim_connq close_q;   /* established, in close order (all live dur_ns) */
+	struct sim_connq syn_q;     /* SYNs in flight: all take rtt/2, so arrival order is FIFO */
 	uint32_t rr_ip, rr_port;    /* destination round robin: target IP, then port */
 	uint32_t rr_host;           /* host round robin */
 	int64_t next_arrival;
@@ -241,6 +248,20 @@ static inline void sim_twq_push(struct sim_eng *e, int i, struct sim_fifo *q, ui
 	}
 	if (sim_fifo_push(q, x) < 0)
 		e->err = -ENOMEM;
+}
+
+/* Append connection ci (due at t, not before anything queued) to the FIFO of source src. */
+static inline void sim_connq_push(struct sim_eng *e, int src, struct sim_connq *q, uint32_t ci,
+				  int64_t t)
+{
+	e->conns[ci].aux = SIM_NONE;
+	if (q->head == SIM_NONE) {
+		q->head = ci;
+		sim_src_set(e, src, t);
+	} else {
+		e->conns[q->tail].aux = ci;
+	}
+	q->tail = ci;
 }
 
 static inline void sim_src_heap(struct sim_eng *e)

@@ -668,7 +668,7 @@ static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts,
 	/* now is the SYN's arrival, half an RTT after it left; the close comes after the
 	 * requests, and syn0 now holds that time */
 	c->syn0 = e->now + nr->close_after;
-	sim_src_push(e, nr->src0 + 2, &nr->close_q, ci, c->syn0);
+	sim_connq_push(e, nr->src0 + 2, &nr->close_q, ci, c->syn0);
 }
 
 /* sim_syn_send's body, inlined into connect (the first SYN of every connection) */
@@ -695,7 +695,7 @@ static inline __attribute__((always_inline)) void syn_send(struct sim_eng *e, ui
 	if (m->cap)
 		__builtin_prefetch(sim_eh_home(m, c->skey_hash));
 	c->tarrive = e->now + nr->half_rtt;
-	sim_src_push(e, nr->src0 + 1, &nr->syn_q, ci, c->tarrive);
+	sim_connq_push(e, nr->src0 + 1, &nr->syn_q, ci, c->tarrive);
 }
 
 void sim_syn_send(struct sim_eng *e, uint32_t ci)

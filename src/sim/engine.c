@@ -383,7 +383,13 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 		nr->arrivals++;
 		e->res->attempts++;
 		sim_connect(e, e->src_arg[k], h, e->now);
-		next_arrival(e, nr);
+		if (nr->const_rate > 0) {
+			/* next_arrival_t's constant case, inline */
+			nr->next_arrival = (int64_t)((double)(nr->arrivals + 1) * 1e9 / nr->const_rate);
+			sim_src_set(e, nr->src0, nr->next_arrival);
+		} else {
+			next_arrival(e, nr);
+		}
 		break;
 	}
 	case SRC_SYN: {
@@ -490,8 +496,13 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 		rc = series_init(&r->series, NCOLS, series_cols);
 		if (rc < 0)
 			goto out;
-		if (e->node[i].kind == SIM_NODE_CLIENT)
+		if (e->node[i].kind == SIM_NODE_CLIENT) {
+			const struct sim_node *n = e->node[i].n;
+			/* node_rate's product, once: the step computes the same times */
+			if (n->arrival == SIM_ARRIVAL_CONSTANT && n->rate * n->count > 0)
+				e->node[i].const_rate = n->rate * n->count;
 			next_arrival(e, &e->node[i]);
+		}
 	}
 	memset(prev, 0, sizeof(prev));
 	next_sample = sample_ns;

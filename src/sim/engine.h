@@ -139,6 +139,7 @@ struct sim_nrt {
 	uint32_t rr_host;           /* host round robin */
 	int64_t next_arrival;
 	uint64_t arrivals;
+	double const_rate;          /* constant arrivals: connections/s of the node, else 0 */
 	/* translating nodes (nat, l4lb): per public IP, when each port is free again */
 	int64_t *busy;              /* nips * 65536 */
 	uint32_t seq_port;
@@ -225,16 +226,6 @@ static inline void sim_src_set(struct sim_eng *e, int src, int64_t t)
 {
 	e->src_key[src] = t == INT64_MAX ? UINT64_MAX
 					 : (uint64_t)t << SIM_SRC_BITS | (uint64_t)src;
-}
-
-/* Append x (due at t, not before anything queued) to the FIFO of source src. */
-static inline void sim_src_push(struct sim_eng *e, int src, struct sim_fifo *q, uint32_t x,
-				int64_t t)
-{
-	if (!q->n)
-		sim_src_set(e, src, t);
-	if (sim_fifo_push(q, x) < 0)
-		e->err = -ENOMEM;
 }
 
 /* Append TIME-WAIT record x (due at t, not before anything queued) to FIFO i. */

@@ -272,20 +272,19 @@ static void sample(struct sim_eng *e, const struct sim_config *cfg, struct sim_c
 	}
 }
 
-/* Pop the head of connection FIFO q (not empty); the new head's time (INT64_MAX: none) in
- * *next: its SYN's arrival, or its close (close) */
-static inline uint32_t connq_pop(const struct sim_eng *e, struct sim_connq *q, int close,
-				 int64_t *next)
+/* Pop the head of connection FIFO q (not empty), source k, whose key becomes the new head's
+ * time: its SYN's arrival, or its close (close) */
+static inline uint32_t connq_pop(struct sim_eng *e, int k, struct sim_connq *q, int close)
 {
 	uint32_t ci = q->head;
 	const struct sim_conn *c;
 	q->head = e->conns[ci].aux;
 	if (q->head == SIM_NONE) {
-		*next = INT64_MAX;
+		e->src_key[k] = UINT64_MAX;
 		return ci;
 	}
 	c = &e->conns[q->head];
-	*next = close ? c->syn0 : c->tarrive;
+	e->src_key[k] = sim_src_key(k, close ? c->syn0 : c->tarrive);
 	return ci;
 }
 
@@ -299,7 +298,8 @@ static void twq_pop(struct sim_eng *e, int i)
 		sim_tw_prefetch(e, q->q.v[(q->q.head + 32) & mask], 1);
 	}
 	sim_fifo_pop(&q->q);
-	sim_src_set(e, e->src_twq0 + i, q->q.n ? e->socks[sim_fifo_front(&q->q)].t : INT64_MAX);
+	e->src_key[e->src_twq0 + i] =
+		q->q.n ? sim_src_key(e->src_twq0 + i, e->socks[sim_fifo_front(&q->q)].t) : UINT64_MAX;
 	/* §1.3: short (recycle) timers count TWKilled, the rest TW */
 	sim_tw_expire(e, si, q->dur >= 0 && q->dur <= TW_KILLED_MAX_NS);
 }
@@ -394,17 +394,13 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 	}
 	case SRC_SYN: {
 		struct sim_nrt *nr = &e->node[e->src_arg[k]];
-		int64_t next;
-		uint32_t ci = connq_pop(e, &nr->syn_q, 0, &next);
-		sim_src_set(e, k, next);
+		uint32_t ci = connq_pop(e, k, &nr->syn_q, 0);
 		sim_syn(e, ci);
 		break;
 	}
 	default: { /* SRC_CLOSE */
 		struct sim_nrt *nr = &e->node[e->src_arg[k]];
-		int64_t next;
-		uint32_t ci = connq_pop(e, &nr->close_q, 1, &next);
-		sim_src_set(e, k, next);
+		uint32_t ci = connq_pop(e, k, &nr->close_q, 1);
 		sim_close(e, ci);
 		break;
 	}

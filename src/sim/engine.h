@@ -228,6 +228,12 @@ static inline void sim_src_set(struct sim_eng *e, int src, int64_t t)
 					 : (uint64_t)t << SIM_SRC_BITS | (uint64_t)src;
 }
 
+/* Source src's key for a time that is not INT64_MAX (a queued record's). */
+static inline uint64_t sim_src_key(int src, int64_t t)
+{
+	return (uint64_t)t << SIM_SRC_BITS | (uint64_t)src;
+}
+
 /* Append TIME-WAIT record x (due at t, not before anything queued) to FIFO i. */
 static inline void sim_twq_push(struct sim_eng *e, int i, struct sim_fifo *q, uint32_t x,
 				int64_t t)

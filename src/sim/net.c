@@ -654,6 +654,7 @@ static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts,
 		l7_reset(e, ci);
 		return;
 	}
+	c = &e->conns[ci]; /* that connect may have grown the pool */
 	cnt(e, (int)c->node)->connections_ok++;
 	e->group_est[c->node]++;
 	e->group_est[nr->target]++;

@@ -340,6 +340,27 @@ static void test_lb_quadruplets(void **st)
 	assert_true(i2 > 1.9 * one && i2 < 2.1 * one);
 }
 
+/* Thousands of backend connections live at once behind an L7 balancer: its backend connect()
+ * grows the connection pool while the client's connection is being established (that record
+ * moves; make san catches a stale pointer to it). Every accepted connection gets its backend
+ * one. */
+static void test_l7_many_live(void **st)
+{
+	struct sim_scenario sc;
+	struct sim_result r;
+	const char *const d[] = { "sim.duration=10s", "web.service_time=3s", NULL };
+	load(&sc, "lb-quadruplets", d);
+	run(&sc, &r);
+	/* 800 backend connections/s living 3 s: about 2,400 open at once */
+	assert_true(host(&r, "balancer")->established_max > 2000);
+	assert_true(host(&r, "web")->established_max > 2000);
+	assert_true(host(&r, "users")->c.connections_ok > 7000);
+	assert_true(host(&r, "users")->c.connections_ok == host(&r, "balancer")->c.passive_opens);
+	assert_true(host(&r, "balancer")->c.connections_ok == host(&r, "web")->c.passive_opens);
+	assert_true(host(&r, "balancer")->c.active_opens == host(&r, "balancer")->c.passive_opens);
+	sim_result_fini(&r);
+}
+
 static void test_nat_recycle(void **st)
 {
 	struct sim_scenario sc;
@@ -588,7 +609,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_ok),        cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_tables),          cmocka_unit_test(test_stress_client),
-		cmocka_unit_test(test_lb_quadruplets),  cmocka_unit_test(test_nat_recycle),
+		cmocka_unit_test(test_lb_quadruplets),  cmocka_unit_test(test_l7_many_live),
+		cmocka_unit_test(test_nat_recycle),
 		cmocka_unit_test(test_random_offsets),  cmocka_unit_test(test_slb_strips_ts),
 		cmocka_unit_test(test_tw_reuse_client), cmocka_unit_test(test_tw_memory),
 		cmocka_unit_test(test_bucket_overflow), cmocka_unit_test(test_determinism),

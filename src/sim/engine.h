@@ -89,7 +89,7 @@ struct sim_thost {
 
 /* Connection in progress or established. */
 struct sim_conn {
-	uint32_t csock, ssock;
+	uint32_t csock, ssock; /* csock SIM_NONE: the connecting end is cs below */
 	uint32_t chost, shost;
 	uint32_t node;       /* connecting node */
 	int64_t start;       /* intended start (latency is measured from here) */
@@ -108,7 +108,16 @@ struct sim_conn {
 	uint64_t skey;       /* that key (set when the first SYN leaves) */
 	uint32_t ts_off[2];  /* timestamp offsets of the connecting and accepting sockets (§6);
 			      * the accepting one set at close, where alone it is read */
+	/* the connecting end of a host without an ehash (nothing looks its 4-tuple up): kept
+	 * here, no record of its own, until it enters TIME-WAIT (net.c: csock_take) */
+	struct sim_sock cs;
 };
+
+/* The connecting end's socket. */
+static inline struct sim_sock *sim_conn_csock(struct sim_sock *socks, struct sim_conn *c)
+{
+	return c->csock == SIM_NONE ? &c->cs : &socks[c->csock];
+}
 
 /* A FIFO of connections linked through their aux (a connection waits in at most one: its
  * SYN in flight, or its close; aux is the free list's link only once it is freed). No

@@ -108,6 +108,28 @@ static inline __attribute__((always_inline)) void sock_release(struct sim_eng *e
 	sock_free(e, i);
 }
 
+/* The connecting end of c is gone (closed, reset or timed out): its tables let go. */
+static inline void csock_release(struct sim_eng *e, struct sim_conn *c)
+{
+	if (c->csock != SIM_NONE)
+		sock_release(e, c->csock);
+	else if (c->cs.dest)
+		dest_unhold(&e->hosts[c->cs.host], &c->cs);
+}
+
+/* A pool record for c's connecting end, which enters TIME-WAIT (SIM_NONE: -ENOMEM). */
+static uint32_t csock_take(struct sim_eng *e, struct sim_conn *c)
+{
+	uint32_t si;
+	if (c->csock != SIM_NONE)
+		return c->csock;
+	si = pool_take(e, &e->sockp, sizeof(struct sim_sock), offsetof(struct sim_sock, aux),
+		       4096);
+	if (si != SIM_NONE)
+		e->socks[si] = c->cs;
+	return si;
+}
+
 static inline uint32_t conn_alloc(struct sim_eng *e)
 {
 	return pool_take(e, &e->connp, sizeof(struct sim_conn), offsetof(struct sim_conn, aux),
@@ -423,11 +445,14 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 		isn = (uint32_t)tw_hash64(ehkey(laddr, lport, raddr, rport) ^ h->ts.secret) +
 		      (uint32_t)(e->now >> 6);
 	}
-	si = sock_alloc(e);
+	/* a host with an ehash keeps the socket in the pool, where the ehash points; the
+	 * others keep it in the connection */
+	si = h->eh_on ? sock_alloc(e) : SIM_NONE;
 	ci = conn_alloc(e);
-	if (si == SIM_NONE || ci == SIM_NONE)
+	if ((h->eh_on && si == SIM_NONE) || ci == SIM_NONE)
 		return -ENOMEM;
-	s = &e->socks[si];
+	c = &e->conns[ci];
+	s = h->eh_on ? &e->socks[si] : &c->cs;
 	uint64_t key = ehkey(lip, lport, raddr, rport);
 	*s = (struct sim_sock){ .key = key, .host = hidx, .snd_nxt = isn + 1, .t = e->now,
 				.aux = h->eh_on ? sim_key_hash(key) : 0, .dest = (uint16_t)(di + 1),
@@ -442,7 +467,6 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	/* field by field (a struct literal compiles to rep stos, slow to start), and only those
 	 * read before they are written: the SYN's send sets tarrive and the server's key, the
 	 * translation the mappings it counts in nmaps */
-	c = &e->conns[ci];
 	c->csock = si;
 	c->ssock = SIM_NONE;
 	c->chost = hidx;
@@ -594,7 +618,7 @@ static void l7_reset(struct sim_eng *e, uint32_t ci)
 	cnt(e, (int)c->node)->estab_resets++;
 	connect_fail(e, (int)c->node, SIM_ERR_ECONNRESET);
 	sock_release(e, c->ssock);
-	sock_release(e, c->csock);
+	csock_release(e, c);
 	xlate_release(e, c);
 	conn_free(e, ci);
 }
@@ -629,7 +653,7 @@ static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts,
 	if (si == SIM_NONE)
 		return;
 	c = &e->conns[ci];
-	cs = &e->socks[c->csock];
+	cs = sim_conn_csock(e->socks, c);
 	s = &e->socks[si];
 	*s = (struct sim_sock){
 		.key = c->skey,
@@ -711,7 +735,7 @@ void sim_syn(struct sim_eng *e, uint32_t ci)
 	const struct sim_nrt *nr = &e->node[node];
 	struct sim_thost *ch = &e->hosts[c->chost];
 	struct sim_thost *sh = &e->hosts[nr->target_host];
-	struct sim_sock *cs = &e->socks[c->csock];
+	struct sim_sock *cs = sim_conn_csock(e->socks, c);
 	uint32_t v, where;
 
 	v = sim_eh_find(&sh->eh, e->socks, sizeof(*cs), c->skey, c->skey_hash, &where);
@@ -762,12 +786,13 @@ void sim_conn_fail(struct sim_eng *e, uint32_t ci)
 	struct sim_conn *c = &e->conns[ci];
 	connect_fail(e, (int)c->node, SIM_ERR_ETIMEDOUT); /* §10 */
 	xlate_release(e, c);
-	sock_release(e, c->csock);
+	csock_release(e, c);
 	conn_free(e, ci);
 }
 
 /* The active closer's socket after its FIN exchange: TIME-WAIT, overflow, or nothing. */
-static void enter_tw(struct sim_eng *e, uint32_t xi, uint32_t peer_tsval)
+static inline __attribute__((always_inline)) void enter_tw(struct sim_eng *e, uint32_t xi,
+							 uint32_t peer_tsval)
 {
 	struct sim_sock *x = &e->socks[xi];
 	struct sim_thost *h = &e->hosts[x->host];
@@ -809,20 +834,19 @@ void sim_close(struct sim_eng *e, uint32_t ci)
 {
 	struct sim_conn *c = &e->conns[ci];
 	const struct sim_nrt *nr = &e->node[c->node];
-	uint32_t cs = c->csock, ss = c->ssock;
-	uint32_t c_end = e->socks[cs].snd_nxt + nr->req_seq; /* data + FIN */
-	uint32_t s_end = e->socks[ss].snd_nxt + nr->resp_seq;
+	struct sim_sock *cs = sim_conn_csock(e->socks, c), *ss = &e->socks[c->ssock];
+	uint32_t c_end = cs->snd_nxt + nr->req_seq; /* data + FIN */
+	uint32_t s_end = ss->snd_nxt + nr->resp_seq;
 	bool client_closes = nr->client_closes;
-	uint32_t closer = client_closes ? cs : ss, other = client_closes ? ss : cs;
 	int closer_node = client_closes ? (int)c->node : nr->target;
 	int other_node = client_closes ? nr->target : (int)c->node;
 
 	e->group_est[c->node]--;
 	e->group_est[nr->target]--;
-	e->socks[cs].snd_nxt = c_end;
-	e->socks[cs].rcv_nxt = s_end;
-	e->socks[ss].snd_nxt = s_end;
-	e->socks[ss].rcv_nxt = c_end;
+	cs->snd_nxt = c_end;
+	cs->rcv_nxt = s_end;
+	ss->snd_nxt = s_end;
+	ss->rcv_nxt = c_end;
 	if (nr->linger0) {
 		/* §7: RST, TCPAbortOnData on the closer, no TIME-WAIT; both ends leave
 		 * ESTABLISHED for CLOSE, so both count EstabResets (seen on 6.18, see
@@ -830,16 +854,27 @@ void sim_close(struct sim_eng *e, uint32_t ci)
 		cnt(e, closer_node)->abort_on_data++;
 		cnt(e, closer_node)->estab_resets++;
 		cnt(e, other_node)->estab_resets++;
-		sock_release(e, closer);
-	} else {
+		if (client_closes)
+			csock_release(e, c);
+		else
+			sock_release(e, c->ssock);
+	} else if (client_closes) {
 		/* the active closer remembers its peer's last TSval: the accepting end's offset
 		 * is needed only now, when the client closes */
-		if (client_closes)
-			c->ts_off[1] = accept_ts_off(e, c, &e->socks[cs], c->shost);
-		enter_tw(e, closer, conn_tsval(e, c, client_closes));
+		uint32_t xi;
+		c->ts_off[1] = accept_ts_off(e, c, cs, c->shost);
+		xi = csock_take(e, c);
+		if (xi == SIM_NONE)
+			return;
+		enter_tw(e, xi, conn_tsval(e, c, 1));
+	} else {
+		enter_tw(e, c->ssock, conn_tsval(e, c, 0));
 	}
 	/* the passive closer goes LAST_ACK -> CLOSE and is gone (§1.1) */
-	sock_release(e, other);
+	if (client_closes)
+		sock_release(e, c->ssock);
+	else
+		csock_release(e, c);
 	xlate_release(e, c);
 	conn_free(e, ci);
 }

@@ -153,6 +153,13 @@ int sim_hosts_init(struct sim_eng *e)
 			if (resolve_path(e, i) < 0)
 				return -EINVAL;
 			t = e->node[nr->target].n;
+			/* one source IP, and one target IP and port (or the L4 balancer's one VIP):
+			 * connect() needs no destination lookup after the first */
+			if (nr->nhops && e->node[nr->hops[nr->nhops - 1]].kind == SIM_NODE_L4LB)
+				nr->one_dest = n->ips == 1 &&
+					       e->node[nr->hops[nr->nhops - 1]].n->ips == 1;
+			else
+				nr->one_dest = n->ips == 1 && t->ips == 1 && t->ports == 1;
 			nr->target_host = e->node[nr->target].host0;
 			nr->dur_ns = (int64_t)n->requests * (n->rtt_ns + t->service_ns);
 			nr->half_rtt = n->rtt_ns / 2;
@@ -385,7 +392,9 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 		sim_connect(e, e->src_arg[k], h, e->now);
 		if (nr->const_rate > 0) {
 			/* next_arrival_t's constant case, inline */
-			nr->next_arrival = (int64_t)((double)(nr->arrivals + 1) * 1e9 / nr->const_rate);
+			/* (signed: the same double below 2^63, a shorter conversion) */
+			nr->next_arrival =
+				(int64_t)((double)(int64_t)(nr->arrivals + 1) * 1e9 / nr->const_rate);
 			sim_src_set(e, nr->src0, nr->next_arrival);
 		} else {
 			next_arrival(e, nr);

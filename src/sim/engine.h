@@ -134,6 +134,7 @@ struct sim_nrt {
 	uint32_t addr0;             /* first address (VIP/public/own) */
 	/* connecting nodes (client, l7lb) */
 	int hops[4], nhops;         /* translating nodes between it and its target */
+	bool one_dest;              /* its hosts connect to one (laddr, raddr, rport) each */
 	int target;                 /* accepting node (server or l7lb) */
 	uint32_t target_host;       /* its TCP host */
 	int64_t dur_ns;             /* connection lifetime after the handshake */

@@ -419,7 +419,7 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	if (++h->next_ip >= h->nips)
 		h->next_ip = 0;
 	laddr = h->addr0 + lip;
-	di = dest_get(e, h, laddr, raddr, rport);
+	di = nr->one_dest && h->ndests ? 0 : dest_get(e, h, laddr, raddr, rport);
 	if (di < 0)
 		return -ENOMEM;
 	/* what port_ok needs, only where it can be called (a host that may take a TIME-WAIT
@@ -435,15 +435,17 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 		connect_fail(e, node, SIM_ERR_EADDRNOTAVAIL); /* §3.3 */
 		return -EADDRNOTAVAIL;
 	}
+	uint64_t key = ehkey(lip, lport, raddr, rport);
 	if (pc.takeover != SIM_NONE) {
 		/* §2.3: TWRecycled, the TIME-WAIT dies, the new ISN continues its sequence */
 		isn = tw_reuse_isn(e->socks[pc.takeover].snd_nxt);
 		tw_kill(e, pc.takeover);
 		cnt(e, node)->tw_recycled++;
 	} else {
-		/* secure_tcp_seq: a keyed hash of the 4-tuple plus a 64 ns clock */
-		isn = (uint32_t)tw_hash64(ehkey(laddr, lport, raddr, rport) ^ h->ts.secret) +
-		      (uint32_t)(e->now >> 6);
+		/* secure_tcp_seq: a keyed hash of the 4-tuple plus a 64 ns clock (the 4-tuple
+		 * with the local address's low byte for lip's: ehkey(laddr, ...)) */
+		uint64_t tuple = key ^ ((uint64_t)((laddr ^ lip) & 0xffu) << 32);
+		isn = (uint32_t)tw_hash64(tuple ^ h->ts.secret) + (uint32_t)(e->now >> 6);
 	}
 	/* a host with an ehash keeps the socket in the pool, where the ehash points; the
 	 * others keep it in the connection */
@@ -453,7 +455,6 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 		return -ENOMEM;
 	c = &e->conns[ci];
 	s = h->eh_on ? &e->socks[si] : &c->cs;
-	uint64_t key = ehkey(lip, lport, raddr, rport);
 	*s = (struct sim_sock){ .key = key, .host = hidx, .snd_nxt = isn + 1, .t = e->now,
 				.aux = h->eh_on ? sim_key_hash(key) : 0, .dest = (uint16_t)(di + 1),
 				.state = SOCK_SYN_SENT };

@@ -153,6 +153,9 @@ int sim_hosts_init(struct sim_eng *e)
 			if (resolve_path(e, i) < 0)
 				return -EINVAL;
 			t = e->node[nr->target].n;
+			/* every host of a group has the group's tcp_timestamps */
+			nr->ts_neg[0] = tw_ts_negotiated(n->timestamps, t->timestamps, false);
+			nr->ts_neg[1] = tw_ts_negotiated(n->timestamps, t->timestamps, true);
 			/* one source IP, and one target IP and port (or the L4 balancer's one VIP):
 			 * connect() needs no destination lookup after the first */
 			if (nr->nhops && e->node[nr->hops[nr->nhops - 1]].kind == SIM_NODE_L4LB)

@@ -135,6 +135,7 @@ struct sim_nrt {
 	/* connecting nodes (client, l7lb) */
 	int hops[4], nhops;         /* translating nodes between it and its target */
 	bool one_dest;              /* its hosts connect to one (laddr, raddr, rport) each */
+	bool ts_neg[2];             /* §6: timestamps negotiated with its target, [stripped] */
 	int target;                 /* accepting node (server or l7lb) */
 	uint32_t target_host;       /* its TCP host */
 	int64_t dur_ns;             /* connection lifetime after the handshake */

@@ -181,11 +181,11 @@ void sim_tw_prefetch(const struct sim_eng *e, uint32_t i, int stage)
 		__builtin_prefetch(s);
 		return;
 	}
-	if (s->state == SOCK_TW && e->hosts[s->host].eh_on) {
-		const struct sim_eh *m = &e->hosts[s->host].eh;
-		/* for writing (the deletion shifts the run) */
+	const struct sim_eh *m = &e->hosts[s->host].eh;
+	/* for writing (the deletion clears a lane); harmless for one killed early (its aux
+	 * still holds the hash) or a host without an ehash (cap 0: not read) */
+	if (m->cap)
 		__builtin_prefetch(sim_eh_home(m, s->aux), 1);
-	}
 }
 
 void sim_tw_expire(struct sim_eng *e, uint32_t i, bool killed)
@@ -778,8 +778,7 @@ void sim_syn(struct sim_eng *e, uint32_t ci)
 		}
 	}
 	/* one call: established is inlined here */
-	established(e, ci, nr->target_host,
-		    tw_ts_negotiated(ch->ts.timestamps, sh->ts.timestamps, c->strip), where);
+	established(e, ci, nr->target_host, nr->ts_neg[c->strip != 0], where);
 }
 
 void sim_conn_fail(struct sim_eng *e, uint32_t ci)

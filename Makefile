@@ -118,10 +118,13 @@ fuzz:
 	@scripts/deps clang libclang-rt-14-dev
 	@tests/fuzz/run $(BUILD)-fuzz
 
+# clang-tidy runs once per file: given several files, its va_list checker
+# (clang-analyzer-valist) calls every va_list in the second and later files uninitialized,
+# va_start or not (LLVM bug 41311, llvm-project#40656). The checks are chosen in .clang-tidy.
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--suppress=missingIncludeSystem -Isrc src
-	clang-tidy --quiet $(LIB_SRC) src/main.c -- $(ALL_CFLAGS)
+	for f in $(LIB_SRC) src/main.c; do clang-tidy --quiet $$f -- $(ALL_CFLAGS) || exit 1; done
 
 format:
 	clang-format -i $$(find src tests -name '*.[ch]')

@@ -194,6 +194,9 @@ static void record_port(struct cl_thread *t, struct cl_conn *c)
 {
 	struct sockaddr_storage ss;
 	socklen_t l = sizeof(ss);
+	/* Zeroed for the analyzer, which does not see getsockname() fill it (glibc passes the
+	 * address as a transparent union); by memset, as the port is read as another type. */
+	memset(&ss, 0, sizeof(ss));
 	if (getsockname(c->fd, (struct sockaddr *)&ss, &l) == 0) {
 		uint16_t p = ntohs(((struct sockaddr_in *)&ss)->sin_port);
 		t->st.ports[p >> 6] |= 1ULL << (p & 63);

@@ -386,6 +386,8 @@ static int listen_one(const struct bench_ep *ep, uint16_t port, int *fd_out, uin
 {
 	struct sockaddr_storage ss = ep->addr;
 	int one = 1, fd, rc;
+	/* written on every path: the analyzer does not know that a failed call's errno is > 0 */
+	*fd_out = -1;
 	((struct sockaddr_in *)&ss)->sin_port = htons(port); /* same offset in sockaddr_in6 */
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)

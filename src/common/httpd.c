@@ -111,7 +111,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 struct httpd *httpd_start(int fd, const char *path, const char *content_type, httpd_page_fn fn,
 			  void *arg, char *err, size_t el)
 {
-	struct sockaddr_storage a;
+	/* zeroed for the analyzer, which does not see getsockname() fill it (glibc passes the
+	 * address as a transparent union) */
+	struct sockaddr_storage a = { 0 };
 	socklen_t alen = sizeof(a);
 	struct httpd *h = calloc(1, sizeof(*h));
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD;

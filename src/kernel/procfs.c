@@ -81,6 +81,8 @@ int kproc_sysctl_read(const char *name, char *buf, size_t len)
 	rc = kproc_read(path, 1 << 20, &text, &n);
 	if (rc < 0)
 		return rc;
+	if (!text) /* cannot happen (0 means text is set), but the analyzer allows errno == 0 */
+		return -EIO;
 	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' '))
 		text[--n] = '\0';
 	for (char *p = text; *p; p++)

@@ -133,7 +133,7 @@ int kdiag_parse_buf(const void *buf, size_t len, kdiag_sock_fn fn, void *ctx, bo
 int kdiag_dump(int family, uint32_t states, bool want_info, kdiag_buf_fn bufn, void *ctx)
 {
 	struct mnl_socket *nl = NULL;
-	char *buf = NULL;
+	void *buf = NULL; /* from malloc(), aligned for struct nlmsghdr: no char * cast needed */
 	struct nlmsghdr *nlh;
 	struct inet_diag_req_v2 *req;
 	unsigned int seq = (unsigned int)time(NULL), portid;
@@ -169,7 +169,7 @@ int kdiag_dump(int family, uint32_t states, bool want_info, kdiag_buf_fn bufn, v
 	for (;;) {
 		ssize_t n = mnl_socket_recvfrom(nl, buf, KDIAG_BUF);
 		bool done = false;
-		const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+		const struct nlmsghdr *h = buf;
 		int left;
 		if (n < 0) {
 			rc = -errno;
@@ -190,7 +190,13 @@ int kdiag_dump(int family, uint32_t states, bool want_info, kdiag_buf_fn bufn, v
 				done = true;
 			if (h->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
-				rc = e->error ? e->error : 0;
+				/* as kdiag_parse_buf: a short error message is a protocol error,
+				 * not a read past it */
+				if (mnl_nlmsg_get_payload_len(h) < sizeof(*e))
+					rc = -EPROTO;
+				else
+					rc = e->error < 0 && e->error > -4096 ? e->error
+						: e->error ? -EPROTO : 0;
 				if (rc)
 					goto out;
 			}

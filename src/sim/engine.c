@@ -158,11 +158,9 @@ int sim_hosts_init(struct sim_eng *e)
 			nr->ts_neg[1] = tw_ts_negotiated(n->timestamps, t->timestamps, true);
 			/* one source IP, and one target IP and port (or the L4 balancer's one VIP):
 			 * connect() needs no destination lookup after the first */
-			if (nr->nhops && e->node[nr->hops[nr->nhops - 1]].kind == SIM_NODE_L4LB)
-				nr->one_dest = n->ips == 1 &&
-					       e->node[nr->hops[nr->nhops - 1]].n->ips == 1;
-			else
-				nr->one_dest = n->ips == 1 && t->ips == 1 && t->ports == 1;
+			const struct sim_nrt *lb = sim_vip_lb(e, nr);
+			nr->one_dest = n->ips == 1 &&
+				       (lb ? lb->n->ips == 1 : t->ips == 1 && t->ports == 1);
 			nr->target_host = e->node[nr->target].host0;
 			nr->dur_ns = (int64_t)n->requests * (n->rtt_ns + t->service_ns);
 			nr->half_rtt = n->rtt_ns / 2;
@@ -210,6 +208,14 @@ static double node_rate(const struct sim_eng *e, const struct sim_nrt *nr, int64
 	return r * n->count;
 }
 
+/* The next of a node's constant arrivals at r connections/s: from the count, not by adding
+ * intervals (no drift over millions of steps); the count converted signed (the same double
+ * below 2^63, a shorter conversion). */
+static inline int64_t const_arrival_t(const struct sim_nrt *nr, double r)
+{
+	return (int64_t)((double)(int64_t)(nr->arrivals + 1) * 1e9 / r);
+}
+
 static void next_arrival_t(struct sim_eng *e, struct sim_nrt *nr)
 {
 	const struct sim_node *n = nr->n;
@@ -234,8 +240,7 @@ static void next_arrival_t(struct sim_eng *e, struct sim_nrt *nr)
 		return;
 	}
 	if (n->arrival == SIM_ARRIVAL_CONSTANT) {
-		/* from the count, not by adding intervals: no drift over millions of steps */
-		nr->next_arrival = (int64_t)((double)(nr->arrivals + 1) * 1e9 / r);
+		nr->next_arrival = const_arrival_t(nr, r);
 	} else {
 		double u = ((double)(sim_rand(e) >> 11) + 1.0) / 9007199254740993.0; /* (0,1] */
 		nr->next_arrival = e->now + 1 + (int64_t)(-log(u) * 1e9 / r);
@@ -395,9 +400,7 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 		sim_connect(e, e->src_arg[k], h, e->now);
 		if (nr->const_rate > 0) {
 			/* next_arrival_t's constant case, inline */
-			/* (signed: the same double below 2^63, a shorter conversion) */
-			nr->next_arrival =
-				(int64_t)((double)(int64_t)(nr->arrivals + 1) * 1e9 / nr->const_rate);
+			nr->next_arrival = const_arrival_t(nr, nr->const_rate);
 			sim_src_set(e, nr->src0, nr->next_arrival);
 		} else {
 			next_arrival(e, nr);

@@ -232,17 +232,16 @@ enum SIM_EV { SIM_EV_SYN, SIM_EV_FAIL };
 
 _Static_assert(SIM_NSRC_MAX <= (1 << SIM_SRC_BITS), "source index must fit its bits");
 
-/* Source src is next due at t (INT64_MAX: nothing pending). */
-static inline void sim_src_set(struct sim_eng *e, int src, int64_t t)
-{
-	e->src_key[src] = t == INT64_MAX ? UINT64_MAX
-					 : (uint64_t)t << SIM_SRC_BITS | (uint64_t)src;
-}
-
 /* Source src's key for a time that is not INT64_MAX (a queued record's). */
 static inline uint64_t sim_src_key(int src, int64_t t)
 {
 	return (uint64_t)t << SIM_SRC_BITS | (uint64_t)src;
+}
+
+/* Source src is next due at t (INT64_MAX: nothing pending). */
+static inline void sim_src_set(struct sim_eng *e, int src, int64_t t)
+{
+	e->src_key[src] = t == INT64_MAX ? UINT64_MAX : sim_src_key(src, t);
 }
 
 /* Append TIME-WAIT record x (due at t, not before anything queued) to FIFO i. */
@@ -275,6 +274,15 @@ static inline void sim_connq_push(struct sim_eng *e, int src, struct sim_connq *
 static inline void sim_src_heap(struct sim_eng *e)
 {
 	sim_src_set(e, SIM_SRC_HEAP, e->heap.n ? e->heap.v[0].t : INT64_MAX);
+}
+
+/* The L4 balancer whose VIP connecting node nr is given, or NULL (it connects to its target
+ * itself). */
+static inline const struct sim_nrt *sim_vip_lb(const struct sim_eng *e, const struct sim_nrt *nr)
+{
+	if (nr->nhops && e->node[nr->hops[nr->nhops - 1]].kind == SIM_NODE_L4LB)
+		return &e->node[nr->hops[nr->nhops - 1]];
+	return NULL;
 }
 
 /* engine.c */

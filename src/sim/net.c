@@ -400,8 +400,8 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	/* the address connect() is given: the L4 balancer's VIP, else the target itself */
 	/* round robin over the target's IPs, then its ports: the k-th connect goes to IP k % ips,
 	 * port (k / ips) % ports, counted without dividing */
-	if (nr->nhops && e->node[nr->hops[nr->nhops - 1]].kind == SIM_NODE_L4LB) {
-		const struct sim_nrt *lb = &e->node[nr->hops[nr->nhops - 1]];
+	const struct sim_nrt *lb = sim_vip_lb(e, nr);
+	if (lb) {
 		raddr = lb->addr0 + nr->rr_ip;
 		rport = 80;
 		if (++nr->rr_ip >= lb->n->ips)

@@ -153,7 +153,7 @@ static int walk_parity(const struct tw_portsel_req *r, uint32_t n, uint32_t rema
 int tw_port_select(const struct tw_profile *p, struct tw_portsel *st,
 		   const struct tw_portsel_req *r, uint16_t *port, uint32_t *probes)
 {
-	uint32_t n_ports, remaining, offset, got = 0, i = 0, n = 0, idx = 0;
+	uint32_t n_ports, remaining, offset, got = 0, i = 0, n = 0;
 	int rc;
 
 	if (r->lo > r->hi || r->lo == 0)
@@ -194,26 +194,12 @@ int tw_port_select(const struct tw_profile *p, struct tw_portsel *st,
 		}
 		if (remaining > 1)
 			remaining &= ~1u;
-		if (p->port_alg == TW_PORT_ALG_HINT_PARITY) {
-			slot = &st->hint;
-			base = (uint32_t)((st->hint + r->port_offset) % remaining);
-		} else if (p->port_alg == TW_PORT_ALG_PERTURB_256) {
-			/* hash_32(.., 8) */
-			idx = (uint32_t)((r->port_offset * 0x9e3779b97f4a7c15ULL) >> 56);
-			slot = &st->perturb[idx];
-			base = (uint32_t)((*slot + r->port_offset) % remaining);
-		} else {
-			idx = (uint32_t)(r->port_offset & (TW_PERTURB_64K - 1));
-			slot = &st->perturb[idx];
-			base = (uint32_t)((*slot + (r->port_offset >> 32)) % remaining);
-		}
+		slot = tw_portsel_start(p, st, r->port_offset, remaining, &base);
 		rc = walk_parity(r, n_ports, remaining, base, &got, &i, &n);
 		if (!rc) {
-			if (p->port_alg == TW_PORT_ALG_PERTURB_64K) {
-				uint32_t jump = 2 * (r->rnd % 8);
-				if (i < jump)
-					i = jump;
-			}
+			uint32_t jump = tw_portsel_jump(p, r->rnd);
+			if (i < jump)
+				i = jump;
 			*slot += i + 2;
 		}
 		break;

@@ -58,36 +58,53 @@ int tw_port_select(const struct tw_profile *p, struct tw_portsel *st,
 		   const struct tw_portsel_req *r, uint16_t *port, uint32_t *probes);
 
 /*
- * The search's common case on eras C-E (§3.2 C-E), without building a request: when the
- * caller's held bitmap is exact (a clear bit means the port is accepted, as held_exact) and
- * nothing is excluded, the walk's first candidate is taken if its bit is clear. Returns 1
- * with *port set and the hint or perturb slot moved exactly as tw_port_select moves it; 0,
- * with nothing changed, when the full search must run (other eras, the first candidate held,
- * an empty or invalid range). rnd is the request's random draw (read on era E only).
+ * Eras C-E (§3.2 C-E): the state slot the walk starts from and moves afterwards (the global
+ * hint, or the perturb entry the port offset picks) and, in *base, the walk's start offset
+ * (below remaining, not yet rounded to even).
+ */
+static inline uint32_t *tw_portsel_start(const struct tw_profile *p, struct tw_portsel *st,
+					 uint64_t port_offset, uint32_t remaining, uint32_t *base)
+{
+	uint32_t *slot;
+	if (p->port_alg == TW_PORT_ALG_HINT_PARITY) {
+		slot = &st->hint;
+		*base = (uint32_t)((*slot + port_offset) % remaining);
+	} else if (p->port_alg == TW_PORT_ALG_PERTURB_256) {
+		slot = &st->perturb[(port_offset * 0x9e3779b97f4a7c15ULL) >> 56]; /* hash_32(.., 8) */
+		*base = (uint32_t)((*slot + port_offset) % remaining);
+	} else {
+		slot = &st->perturb[port_offset & (TW_PERTURB_64K - 1)];
+		*base = (uint32_t)((*slot + (port_offset >> 32)) % remaining);
+	}
+	return slot;
+}
+
+/* Era E's 2022 jump: after a success the slot moves at least this far (rnd: the draw). */
+static inline uint32_t tw_portsel_jump(const struct tw_profile *p, uint32_t rnd)
+{
+	return p->port_alg == TW_PORT_ALG_PERTURB_64K ? 2 * (rnd % 8) : 0;
+}
+
+/*
+ * The search's common case on eras C-E, without building a request: when the caller's held
+ * bitmap is exact (a clear bit means the port is accepted, as held_exact) and nothing is
+ * excluded, the walk's first candidate is taken if its bit is clear. Returns 1 with *port set
+ * and the hint or perturb slot moved exactly as tw_port_select moves it; 0, with nothing
+ * changed, when the full search must run (other eras, the first candidate held, an empty or
+ * invalid range). rnd is the request's random draw (read on era E only).
  */
 static inline int tw_port_select_first(const struct tw_profile *p, struct tw_portsel *st,
 				       uint16_t lo, uint16_t hi, uint64_t port_offset,
 				       uint32_t rnd, const uint64_t *held, uint16_t *port)
 {
-	uint32_t n_ports = (uint32_t)hi + 1 - lo, remaining, *slot, base, jump = 0;
+	uint32_t n_ports = (uint32_t)hi + 1 - lo, *slot, base;
 	if (p->port_alg < TW_PORT_ALG_HINT_PARITY || lo == 0 || lo > hi)
 		return 0;
-	remaining = n_ports > 1 ? n_ports & ~1u : n_ports;
-	if (p->port_alg == TW_PORT_ALG_HINT_PARITY) {
-		slot = &st->hint;
-		base = (uint32_t)((*slot + port_offset) % remaining);
-	} else if (p->port_alg == TW_PORT_ALG_PERTURB_256) {
-		slot = &st->perturb[(port_offset * 0x9e3779b97f4a7c15ULL) >> 56]; /* hash_32(.., 8) */
-		base = (uint32_t)((*slot + port_offset) % remaining);
-	} else {
-		slot = &st->perturb[port_offset & (TW_PERTURB_64K - 1)];
-		base = (uint32_t)((*slot + (port_offset >> 32)) % remaining);
-		jump = 2 * (rnd % 8); /* the 2022 jump: the slot moves at least this far */
-	}
+	slot = tw_portsel_start(p, st, port_offset, n_ports > 1 ? n_ports & ~1u : n_ports, &base);
 	base &= ~1u;
 	if ((held[base >> 6] >> (base & 63)) & 1)
 		return 0;
-	*slot += jump + 2;
+	*slot += tw_portsel_jump(p, rnd) + 2;
 	*port = (uint16_t)(lo + base);
 	return 1;
 }

@@ -508,10 +508,10 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 		if (rc < 0)
 			goto out;
 		if (e->node[i].kind == SIM_NODE_CLIENT) {
-			const struct sim_node *n = e->node[i].n;
-			/* node_rate's product, once: the step computes the same times */
-			if (n->arrival == SIM_ARRIVAL_CONSTANT && n->rate * n->count > 0)
-				e->node[i].const_rate = n->rate * n->count;
+			/* the node's constant rate, once: the step computes the same times */
+			double rate = node_rate(e, &e->node[i], 0);
+			if (e->node[i].n->arrival == SIM_ARRIVAL_CONSTANT && rate > 0)
+				e->node[i].const_rate = rate;
 			next_arrival(e, &e->node[i]);
 		}
 	}

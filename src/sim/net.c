@@ -123,8 +123,7 @@ static uint32_t csock_take(struct sim_eng *e, struct sim_conn *c)
 	uint32_t si;
 	if (c->csock != SIM_NONE)
 		return c->csock;
-	si = pool_take(e, &e->sockp, sizeof(struct sim_sock), offsetof(struct sim_sock, aux),
-		       4096);
+	si = sock_alloc(e);
 	if (si != SIM_NONE)
 		e->socks[si] = c->cs;
 	return si;

@@ -91,27 +91,29 @@ struct sim_thost {
 struct sim_conn {
 	uint32_t csock, ssock; /* csock SIM_NONE: the connecting end is cs below */
 	uint32_t chost, shost;
-	uint32_t node;       /* connecting node */
-	int64_t start;       /* intended start (latency is measured from here) */
-	int64_t syn0;        /* first SYN; once established, the close time */
+	int64_t syn0;        /* first SYN, when connect() was called (latency is measured from
+			      * here); once established, the close time */
 	int64_t tarrive;     /* when the SYN in flight reaches the accepting host */
 	uint32_t saddr, daddr; /* as the accepting host sees them */
 	uint16_t sport, dport;
 	uint16_t map_port[2];
 	uint8_t map_node[2]; /* translating hops holding a mapping (0xff none) */
 	uint8_t map_ip[2];
+	uint8_t node;        /* connecting node (< SIM_MAX_NODES) */
 	uint8_t attempt;
 	uint8_t strip;       /* a hop strips timestamps */
 	uint8_t nmaps;
 	uint32_t aux;        /* free list */
 	uint32_t skey_hash;  /* sim_key_hash of the 4-tuple as the accepting host keys it */
 	uint64_t skey;       /* that key (set when the first SYN leaves) */
-	uint32_t ts_off[2];  /* timestamp offsets of the connecting and accepting sockets (§6);
-			      * the accepting one set at close, where alone it is read */
+	uint32_t ts_off;     /* the connecting socket's timestamp offset (§6); the accepting
+			      * one's is needed at close alone, and found there */
 	/* the connecting end of a host without an ehash (nothing looks its 4-tuple up): kept
 	 * here, no record of its own, until it enters TIME-WAIT (net.c: csock_take) */
 	struct sim_sock cs;
 };
+_Static_assert(sizeof(struct sim_conn) == 128, "a connection is two cache lines");
+_Static_assert(SIM_MAX_NODES <= 256, "a connection's node fits a byte");
 
 /* The connecting end's socket. */
 static inline struct sim_sock *sim_conn_csock(struct sim_sock *socks, struct sim_conn *c)

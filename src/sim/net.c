@@ -471,9 +471,8 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	c->ssock = SIM_NONE;
 	c->chost = hidx;
 	c->shost = nr->target_host;
-	c->node = (uint32_t)node;
-	c->start = start;
-	c->syn0 = e->now;
+	c->node = (uint8_t)node;
+	c->syn0 = start;
 	c->saddr = laddr;
 	c->daddr = raddr;
 	c->sport = lport;
@@ -481,10 +480,9 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	c->attempt = 0;
 	c->strip = 0;
 	c->nmaps = 0xff; /* not translated yet */
-	c->ts_off[0] = tw_ts_offset_by_addrs(h->p, &h->ts)
-			       ? h->dests[di].ts_off
-			       : tw_ts_offset(h->p, &h->ts, laddr, lport, raddr, rport);
-	c->ts_off[1] = 0; /* the accepting end's: set at close, where it is read */
+	c->ts_off = tw_ts_offset_by_addrs(h->p, &h->ts)
+			    ? h->dests[di].ts_off
+			    : tw_ts_offset(h->p, &h->ts, laddr, lport, raddr, rport);
 	cnt(e, node)->active_opens++;
 	syn_send(e, ci);
 	return 0;
@@ -581,11 +579,10 @@ static int translate(struct sim_eng *e, struct sim_conn *c)
 	return 0;
 }
 
-/* The TSval socket s of connection c sends now; side 0 connects, 1 accepts. */
-static uint32_t conn_tsval(struct sim_eng *e, const struct sim_conn *c, int side)
+/* The TSval host h's socket with timestamp offset off sends now. */
+static uint32_t sock_tsval(const struct sim_eng *e, uint32_t h, uint32_t off)
 {
-	const struct sim_thost *h = &e->hosts[side ? c->shost : c->chost];
-	return tw_ts_value(h->p, &h->ts, e->now, c->ts_off[side]);
+	return tw_ts_value(e->hosts[h].p, &e->hosts[h].ts, e->now, off);
 }
 
 static void syn_lost(struct sim_eng *e, uint32_t ci)
@@ -683,7 +680,7 @@ static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts,
 	e->group_est[c->node]++;
 	e->group_est[nr->target]++;
 	if (nr->kind == SIM_NODE_CLIENT) {
-		int64_t lat = e->now + nr->half_rtt - c->start;
+		int64_t lat = e->now + nr->half_rtt - c->syn0;
 		if (lat != e->lat_v) {
 			sim_lat_flush(e);
 			e->lat_v = lat;
@@ -749,7 +746,7 @@ void sim_syn(struct sim_eng *e, uint32_t ci)
 		bool has_ts = ch->ts.timestamps != 0 && !c->strip;
 		struct tw_tw_seg seg = { .rcv_nxt = tw->rcv_nxt, .ts_recent = tw->ts_recent,
 					 .ts_recent_stamp_s = tw->ts_stamp_s };
-		enum TW_SYN_VERDICT vd = tw_timewait_syn(&seg, has_ts, conn_tsval(e, c, 0),
+		enum TW_SYN_VERDICT vd = tw_timewait_syn(&seg, has_ts, sock_tsval(e, c->chost, c->ts_off),
 							  cs->snd_nxt - 1, now_s(e));
 		if (vd != TW_SYN_ACCEPT) {
 			/* §5.1: ACK, the client's RST kills the TIME-WAIT (rfc1337=0), SYN
@@ -770,7 +767,7 @@ void sim_syn(struct sim_eng *e, uint32_t ci)
 	} else if (sh->recycle) {
 		bool has_ts = ch->ts.timestamps != 0 && !c->strip;
 		const struct tw_peer_ts *pe = peer_get(e, sh, c->saddr, false);
-		if (tw_recycle_syn_drop(sh->p, pe, has_ts, conn_tsval(e, c, 0), now_s(e))) {
+		if (tw_recycle_syn_drop(sh->p, pe, has_ts, sock_tsval(e, c->chost, c->ts_off), now_s(e))) {
 			cnt(e, nr->target)->paws_passive++; /* §4.3: dropped silently */
 			syn_lost(e, ci);
 			return;
@@ -860,14 +857,12 @@ void sim_close(struct sim_eng *e, uint32_t ci)
 	} else if (client_closes) {
 		/* the active closer remembers its peer's last TSval: the accepting end's offset
 		 * is needed only now, when the client closes */
-		uint32_t xi;
-		c->ts_off[1] = accept_ts_off(e, c, cs, c->shost);
-		xi = csock_take(e, c);
+		uint32_t off = accept_ts_off(e, c, cs, c->shost), xi = csock_take(e, c);
 		if (xi == SIM_NONE)
 			return;
-		enter_tw(e, xi, conn_tsval(e, c, 1));
+		enter_tw(e, xi, sock_tsval(e, c->shost, off));
 	} else {
-		enter_tw(e, c->ssock, conn_tsval(e, c, 0));
+		enter_tw(e, c->ssock, sock_tsval(e, c->chost, c->ts_off));
 	}
 	/* the passive closer goes LAST_ACK -> CLOSE and is gone (§1.1) */
 	if (client_closes)

@@ -395,8 +395,7 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 		uint32_t h = nr->host0 + nr->rr_host;
 		if (++nr->rr_host == nr->nhosts)
 			nr->rr_host = 0;
-		nr->arrivals++;
-		e->res->attempts++;
+		nr->arrivals++; /* summed into the result's attempts at the end */
 		sim_connect(e, e->src_arg[k], h, e->now);
 		if (nr->const_rate > 0) {
 			/* next_arrival_t's constant case, inline */
@@ -527,7 +526,9 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 	for (int i = 0; i < res->nhosts; i++) {
 		const struct sim_counters *c = &res->hosts[i].c;
 		res->hosts[i].c = e->cnt[i];
+		res->hosts[i].time_wait_max = e->group_tw_max[i];
 		if (e->node[i].kind == SIM_NODE_CLIENT) {
+			res->attempts += e->node[i].arrivals;
 			res->connections_ok += c->connections_ok;
 			for (int k = 0; k < SIM_ERR_N; k++)
 				res->connect_errors[k] += c->connect_errors[k];

@@ -215,6 +215,7 @@ struct sim_eng {
 	uint64_t late_key;          /* the least key of the TIME-WAIT FIFOs and the sampler */
 	uint64_t tw_total, tw_total_peak;
 	uint64_t group_tw[SIM_MAX_NODES], group_est[SIM_MAX_NODES];
+	uint64_t group_tw_max[SIM_MAX_NODES]; /* copied to the result at the end */
 	struct sim_counters cnt[SIM_MAX_NODES]; /* per node; copied to the result at the end */
 	int64_t syn_at[SIM_MAX_NODES][TW_SYN_MAX_TRIES];
 	int syn_n[SIM_MAX_NODES];

@@ -143,12 +143,11 @@ static void conn_free(struct sim_eng *e, uint32_t i)
 /* One more TIME-WAIT on host h: its counts and their peaks. */
 static void tw_count_inc(struct sim_eng *e, struct sim_thost *h)
 {
-	struct sim_host_result *r = &e->res->hosts[h->node];
 	h->tw_count++;
 	e->group_tw[h->node]++;
 	e->tw_total++;
-	if (e->group_tw[h->node] > r->time_wait_max)
-		r->time_wait_max = e->group_tw[h->node];
+	if (e->group_tw[h->node] > e->group_tw_max[h->node])
+		e->group_tw_max[h->node] = e->group_tw[h->node];
 	if (e->tw_total > e->tw_total_peak)
 		e->tw_total_peak = e->tw_total;
 }

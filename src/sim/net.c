@@ -724,25 +724,29 @@ void sim_syn_send(struct sim_eng *e, uint32_t ci)
 	syn_send(e, ci);
 }
 
+/* Whether c's SYN carries a timestamp when it lands (a hop may strip it). */
+static bool syn_has_ts(const struct sim_eng *e, const struct sim_conn *c)
+{
+	return e->hosts[c->chost].ts.timestamps != 0 && !c->strip;
+}
+
 void sim_syn(struct sim_eng *e, uint32_t ci)
 {
 	struct sim_conn *c = &e->conns[ci];
 	int node = (int)c->node;
 	const struct sim_nrt *nr = &e->node[node];
-	struct sim_thost *ch = &e->hosts[c->chost];
 	struct sim_thost *sh = &e->hosts[nr->target_host];
-	struct sim_sock *cs = sim_conn_csock(e->socks, c);
 	uint32_t v, where;
 
-	v = sim_eh_find(&sh->eh, e->socks, sizeof(*cs), c->skey, c->skey_hash, &where);
+	v = sim_eh_find(&sh->eh, e->socks, sizeof(struct sim_sock), c->skey, c->skey_hash, &where);
 	if (v != UINT32_MAX) {
-		struct sim_sock *tw = &e->socks[v];
+		struct sim_sock *tw = &e->socks[v], *cs = sim_conn_csock(e->socks, c);
 		if (tw->state != SOCK_TW) {
 			syn_lost(e, ci); /* the 4-tuple is a live connection (NAT collision) */
 			return;
 		}
 		/* the SYN's TSval matters only to a TIME-WAIT it meets or to tw_recycle */
-		bool has_ts = ch->ts.timestamps != 0 && !c->strip;
+		bool has_ts = syn_has_ts(e, c);
 		struct tw_tw_seg seg = { .rcv_nxt = tw->rcv_nxt, .ts_recent = tw->ts_recent,
 					 .ts_recent_stamp_s = tw->ts_stamp_s };
 		enum TW_SYN_VERDICT vd = tw_timewait_syn(&seg, has_ts, sock_tsval(e, c->chost, c->ts_off),
@@ -764,7 +768,7 @@ void sim_syn(struct sim_eng *e, uint32_t ci)
 		tw_kill(e, v);
 		where = UINT32_MAX; /* the table changed */
 	} else if (sh->recycle) {
-		bool has_ts = ch->ts.timestamps != 0 && !c->strip;
+		bool has_ts = syn_has_ts(e, c);
 		const struct tw_peer_ts *pe = peer_get(e, sh, c->saddr, false);
 		if (tw_recycle_syn_drop(sh->p, pe, has_ts, sock_tsval(e, c->chost, c->ts_off), now_s(e))) {
 			cnt(e, nr->target)->paws_passive++; /* §4.3: dropped silently */
@@ -833,8 +837,6 @@ void sim_close(struct sim_eng *e, uint32_t ci)
 	uint32_t c_end = cs->snd_nxt + nr->req_seq; /* data + FIN */
 	uint32_t s_end = ss->snd_nxt + nr->resp_seq;
 	bool client_closes = nr->client_closes;
-	int closer_node = client_closes ? (int)c->node : nr->target;
-	int other_node = client_closes ? nr->target : (int)c->node;
 
 	e->group_est[c->node]--;
 	e->group_est[nr->target]--;
@@ -846,6 +848,8 @@ void sim_close(struct sim_eng *e, uint32_t ci)
 		/* §7: RST, TCPAbortOnData on the closer, no TIME-WAIT; both ends leave
 		 * ESTABLISHED for CLOSE, so both count EstabResets (seen on 6.18, see
 		 * docs/kernel-tw-spec-notes.md) */
+		int closer_node = client_closes ? (int)c->node : nr->target;
+		int other_node = client_closes ? nr->target : (int)c->node;
 		cnt(e, closer_node)->abort_on_data++;
 		cnt(e, closer_node)->estab_resets++;
 		cnt(e, other_node)->estab_resets++;

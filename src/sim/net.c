@@ -381,7 +381,8 @@ static int pick_port(struct sim_eng *e, struct sim_thost *h, const struct sim_no
 	return tw_port_select(h->p, &h->ps, &r, port, NULL);
 }
 
-static inline __attribute__((always_inline)) void syn_send(struct sim_eng *e, uint32_t ci);
+static inline __attribute__((always_inline)) void syn_send(struct sim_eng *e, uint32_t ci,
+							 bool first);
 
 int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 {
@@ -483,7 +484,7 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 			    ? h->dests[di].ts_off
 			    : tw_ts_offset(h->p, &h->ts, laddr, lport, raddr, rport);
 	cnt(e, node)->active_opens++;
-	syn_send(e, ci);
+	syn_send(e, ci, true);
 	return 0;
 }
 
@@ -692,16 +693,18 @@ static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts,
 	sim_connq_push(e, nr->src0 + 2, &nr->close_q, ci, c->syn0);
 }
 
-/* sim_syn_send's body, inlined into connect (the first SYN of every connection) */
-static inline __attribute__((always_inline)) void syn_send(struct sim_eng *e, uint32_t ci)
+/* sim_syn_send's body, inlined into connect for the first SYN of every connection (first:
+ * no retransmission, not translated yet) */
+static inline __attribute__((always_inline)) void syn_send(struct sim_eng *e, uint32_t ci,
+							 bool first)
 {
 	struct sim_conn *c = &e->conns[ci];
 	struct sim_nrt *nr = &e->node[c->node];
 	const struct sim_thost *sh = &e->hosts[nr->target_host];
 	const struct sim_eh *m = &sh->eh;
-	if (c->attempt > 0)
+	if (!first && c->attempt > 0)
 		cnt(e, (int)c->node)->syn_retrans++;
-	if (c->nmaps == 0xff) {
+	if (first || c->nmaps == 0xff) {
 		if (!nr->nhops) /* straight to the target: nothing rewrites the SYN */
 			c->nmaps = 0;
 		else if (translate(e, c) < 0) {
@@ -721,7 +724,7 @@ static inline __attribute__((always_inline)) void syn_send(struct sim_eng *e, ui
 
 void sim_syn_send(struct sim_eng *e, uint32_t ci)
 {
-	syn_send(e, ci);
+	syn_send(e, ci, false);
 }
 
 /* Whether c's SYN carries a timestamp when it lands (a hop may strip it). */

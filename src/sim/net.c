@@ -79,9 +79,9 @@ static inline __attribute__((always_inline)) void dest_unhold(struct sim_thost *
 {
 	struct sim_dest *d = &h->dests[s->dest - 1];
 	uint16_t lport = sock_lport(s);
-	uint32_t r = (uint32_t)(lport - h->lo);
+	uint32_t r = (uint32_t)lport - h->lo; /* wraps above the range when below it */
 	d->used--;
-	if (lport >= h->lo && lport <= h->hi) {
+	if (r <= (uint32_t)(h->hi - h->lo)) {
 		d->held[r >> 6] &= ~(1ULL << (r & 63));
 		d->full[r & 1][r >> 12] &= ~(1ULL << ((r >> 6) & 63));
 	}
@@ -462,8 +462,8 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 		return -ENOMEM;
 	}
 	h->dests[di].used++;
-	if (lport >= h->lo && lport <= h->hi)
-		dest_hold(&h->dests[di], (uint32_t)(lport - h->lo));
+	if ((uint32_t)lport - h->lo <= (uint32_t)(h->hi - h->lo)) /* in the range */
+		dest_hold(&h->dests[di], (uint32_t)lport - h->lo);
 	/* field by field (a struct literal compiles to rep stos, slow to start), and only those
 	 * read before they are written: the SYN's send sets tarrive and the server's key, the
 	 * translation the mappings it counts in nmaps */

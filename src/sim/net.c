@@ -585,6 +585,12 @@ static uint32_t sock_tsval(const struct sim_eng *e, uint32_t h, uint32_t off)
 	return tw_ts_value(e->hosts[h].p, &e->hosts[h].ts, e->now, off);
 }
 
+/* The TSval c's connecting end sends now. */
+static uint32_t conn_tsval(const struct sim_eng *e, const struct sim_conn *c)
+{
+	return sock_tsval(e, c->chost, c->ts_off);
+}
+
 static void syn_lost(struct sim_eng *e, uint32_t ci)
 {
 	struct sim_conn *c = &e->conns[ci];
@@ -752,7 +758,7 @@ void sim_syn(struct sim_eng *e, uint32_t ci)
 		bool has_ts = syn_has_ts(e, c);
 		struct tw_tw_seg seg = { .rcv_nxt = tw->rcv_nxt, .ts_recent = tw->ts_recent,
 					 .ts_recent_stamp_s = tw->ts_stamp_s };
-		enum TW_SYN_VERDICT vd = tw_timewait_syn(&seg, has_ts, sock_tsval(e, c->chost, c->ts_off),
+		enum TW_SYN_VERDICT vd = tw_timewait_syn(&seg, has_ts, conn_tsval(e, c),
 							  cs->snd_nxt - 1, now_s(e));
 		if (vd != TW_SYN_ACCEPT) {
 			/* §5.1: ACK, the client's RST kills the TIME-WAIT (rfc1337=0), SYN
@@ -773,7 +779,7 @@ void sim_syn(struct sim_eng *e, uint32_t ci)
 	} else if (sh->recycle) {
 		bool has_ts = syn_has_ts(e, c);
 		const struct tw_peer_ts *pe = peer_get(e, sh, c->saddr, false);
-		if (tw_recycle_syn_drop(sh->p, pe, has_ts, sock_tsval(e, c->chost, c->ts_off), now_s(e))) {
+		if (tw_recycle_syn_drop(sh->p, pe, has_ts, conn_tsval(e, c), now_s(e))) {
 			cnt(e, nr->target)->paws_passive++; /* §4.3: dropped silently */
 			syn_lost(e, ci);
 			return;
@@ -868,7 +874,7 @@ void sim_close(struct sim_eng *e, uint32_t ci)
 			return;
 		enter_tw(e, xi, sock_tsval(e, c->shost, off));
 	} else {
-		enter_tw(e, c->ssock, sock_tsval(e, c->chost, c->ts_off));
+		enter_tw(e, c->ssock, conn_tsval(e, c));
 	}
 	/* the passive closer goes LAST_ACK -> CLOSE and is gone (§1.1) */
 	if (client_closes)

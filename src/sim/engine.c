@@ -179,7 +179,7 @@ void sim_hosts_fini(struct sim_eng *e)
 {
 	for (uint32_t i = 0; i < e->nhosts; i++) {
 		struct sim_thost *h = &e->hosts[i];
-		sim_eh_free(&h->eh);
+		sim_pt_free(&h->eh);
 		sim_eh_free(&h->peers);
 		free(h->peer);
 		for (uint32_t d = 0; d < h->ndests; d++)
@@ -428,7 +428,7 @@ static uint64_t state_bytes(const struct sim_eng *e)
 		     (uint64_t)e->connp.cap * sizeof(struct sim_conn) +
 		     (uint64_t)e->heap.cap * sizeof(struct sim_ev);
 	for (uint32_t i = 0; i < e->nhosts; i++)
-		b += sim_eh_bytes(&e->hosts[i].eh) + sim_eh_bytes(&e->hosts[i].peers);
+		b += sim_pt_bytes(&e->hosts[i].eh) + sim_eh_bytes(&e->hosts[i].peers);
 	for (int i = 0; i < e->ntwq; i++)
 		b += (uint64_t)e->twq[i].q.cap * sizeof(uint32_t);
 	return b;

@@ -3,7 +3,7 @@
  * socket records and the event sources. Private to src/sim (the API is sim.h).
  *
  * Invariants: every socket record that is not free is in its host's ehash (its aux holding
- * the key's hash) when the host keeps one (eh_on), except TIME-WAIT records killed early
+ * its position there) when the host keeps one (eh_on), except TIME-WAIT records killed early
  * (state SOCK_DEAD), which wait in their FIFO to be freed. A host's tw_count equals its
  * records in state SOCK_TW. Simulated time never goes back.
  */
@@ -30,12 +30,14 @@ struct sim_sock {
 	uint32_t host;
 	uint32_t snd_nxt, rcv_nxt;
 	uint32_t ts_recent, ts_stamp_s;
+	uint32_t phash;    /* in a host's ehash: sim_key_hash of its page key (sim_pt_split) */
 	int64_t t;         /* TIME-WAIT: expiry time; otherwise creation time */
-	uint32_t aux;      /* in a host's ehash: sim_key_hash of its key; free: free list link */
+	uint32_t aux;      /* in a host's ehash: its position there; free: free list link */
 	uint16_t dest;     /* connecting side: index+1 of its destination, 0 if none */
 	uint8_t state;
 	uint8_t flags;
 };
+_Static_assert(sizeof(struct sim_sock) == 48, "a socket is 48 bytes");
 
 /* One (local IP, remote IP, remote port) a host connects to: its port budget (§3.3). */
 struct sim_dest {
@@ -75,7 +77,7 @@ struct sim_thost {
 	uint16_t lo, hi;
 	uint32_t bind_next;
 	uint64_t tw_count;
-	struct sim_eh eh;      /* 4-tuple key (in the socket) -> socket index */
+	struct sim_pt eh;      /* 4-tuple key (in the socket) -> socket index, by port */
 	struct sim_eh peers;   /* peer address -> index in peer[] (tw_recycle cache, §4.1) */
 	struct sim_peer *peer;
 	uint32_t npeer, peer_cap;
@@ -104,7 +106,7 @@ struct sim_conn {
 	uint8_t strip;       /* a hop strips timestamps */
 	uint8_t nmaps;
 	uint32_t aux;        /* free list */
-	uint32_t skey_hash;  /* sim_key_hash of the 4-tuple as the accepting host keys it */
+	uint32_t skey_hash;  /* sim_key_hash of the page key (sim_pt_split) of skey below */
 	uint64_t skey;       /* that key (set when the first SYN leaves) */
 	uint32_t ts_off;     /* the connecting socket's timestamp offset (§6); the accepting
 			      * one's is needed at close alone, and found there */

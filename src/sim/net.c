@@ -102,7 +102,7 @@ static inline __attribute__((always_inline)) void sock_release(struct sim_eng *e
 	struct sim_sock *s = &e->socks[i];
 	struct sim_thost *h = &e->hosts[s->host];
 	if (h->eh_on)
-		sim_eh_del(&h->eh, s->aux, i);
+		sim_pt_del(&h->eh, s->aux, s->phash);
 	if (s->dest)
 		dest_unhold(h, s);
 	sock_free(e, i);
@@ -165,7 +165,7 @@ static void tw_kill(struct sim_eng *e, uint32_t i)
 {
 	struct sim_sock *s = &e->socks[i];
 	struct sim_thost *h = &e->hosts[s->host];
-	sim_eh_del(&h->eh, s->aux, i);
+	sim_pt_del(&h->eh, s->aux, s->phash);
 	if (s->dest)
 		dest_unhold(h, s);
 	s->state = SOCK_DEAD;
@@ -179,11 +179,15 @@ void sim_tw_prefetch(const struct sim_eng *e, uint32_t i, int stage)
 		__builtin_prefetch(s);
 		return;
 	}
-	const struct sim_eh *m = &e->hosts[s->host].eh;
-	/* for writing (the deletion clears a lane); harmless for one killed early (its aux
-	 * still holds the hash) or a host without an ehash (cap 0: not read) */
-	if (m->cap)
-		__builtin_prefetch(sim_eh_home(m, s->aux), 1);
+	const struct sim_pt *m = &e->hosts[s->host].eh;
+	/* for writing (the deletion clears a slot); harmless for one killed early (its aux
+	 * still holds the position) or a host without an ehash (cap 0: not read) */
+	if (m->cap) {
+		__builtin_prefetch(sim_pt_line(m, s->aux), 1);
+		/* its page's bucket too, in case the deletion empties the page (the bucket
+		 * then loses it) */
+		__builtin_prefetch(sim_eh_home(&m->pages, s->phash), 1);
+	}
 }
 
 void sim_tw_expire(struct sim_eng *e, uint32_t i, bool killed)
@@ -196,7 +200,7 @@ void sim_tw_expire(struct sim_eng *e, uint32_t i, bool killed)
 		else
 			e->cnt[h->node].tw++;
 		if (h->eh_on)
-			sim_eh_del(&h->eh, s->aux, i);
+			sim_pt_del(&h->eh, s->aux, s->phash);
 		if (s->dest)
 			dest_unhold(h, s);
 		tw_count_dec(e, h);
@@ -292,13 +296,14 @@ static int port_ok(void *arg, uint16_t port)
 	const struct sim_sock *s;
 	struct tw_reuse_tw tw;
 	uint32_t v, r = (uint32_t)(port - c->h->lo);
-	uint64_t key;
+	uint64_t pk;
+	unsigned slot;
 	/* the destination's held bits are exact for ports in the range: a clear bit means no
 	 * socket has this 4-tuple, without touching the hash table */
 	if (port >= c->h->lo && port <= c->h->hi && !((c->held[r >> 6] >> (r & 63)) & 1))
 		return 1;
-	key = ehkey(c->lip, port, c->raddr, c->rport);
-	v = sim_eh_find(&c->h->eh, c->e->socks, sizeof(*s), key, sim_key_hash(key), NULL);
+	slot = sim_pt_split(ehkey(c->lip, port, c->raddr, c->rport), &pk);
+	v = sim_pt_find(&c->h->eh, pk, slot, sim_key_hash(pk), NULL);
 	if (v == UINT32_MAX)
 		return 1;
 	s = &c->e->socks[v];
@@ -455,11 +460,15 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	c = &e->conns[ci];
 	s = h->eh_on ? &e->socks[si] : &c->cs;
 	*s = (struct sim_sock){ .key = key, .host = hidx, .snd_nxt = isn + 1, .t = e->now,
-				.aux = h->eh_on ? sim_key_hash(key) : 0, .dest = (uint16_t)(di + 1),
-				.state = SOCK_SYN_SENT };
-	if (h->eh_on && sim_eh_put(&h->eh, s->aux, si) < 0) {
-		e->err = -ENOMEM;
-		return -ENOMEM;
+				.dest = (uint16_t)(di + 1), .state = SOCK_SYN_SENT };
+	if (h->eh_on) {
+		uint64_t pk;
+		unsigned slot = sim_pt_split(key, &pk);
+		s->phash = sim_key_hash(pk);
+		if (sim_pt_put(&h->eh, pk, slot, s->phash, si, &s->aux) < 0) {
+			e->err = -ENOMEM;
+			return -ENOMEM;
+		}
 	}
 	h->dests[di].used++;
 	if ((uint32_t)lport - h->lo <= (uint32_t)(h->hi - h->lo)) /* in the range */
@@ -645,8 +654,10 @@ static uint32_t accept_ts_off(struct sim_eng *e, const struct sim_conn *c,
 	return d->peer_ts_off;
 }
 
-/* where: the empty ehash slot sim_syn found for the 4-tuple, UINT32_MAX if unknown */
-static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts, uint32_t where)
+/* where: the empty ehash position sim_syn found for the 4-tuple (page key pk, slot),
+ * UINT32_MAX if unknown */
+static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts, uint64_t pk,
+			unsigned slot, uint32_t where)
 {
 	struct sim_conn *c = &e->conns[ci];
 	struct sim_nrt *nr = &e->node[c->node];
@@ -663,8 +674,9 @@ static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts,
 		.host = shost, .rcv_nxt = cs->snd_nxt,
 		.snd_nxt = (uint32_t)tw_hash64(((uint64_t)c->saddr << 32 | c->sport) ^
 					       sh->ts.secret) + (uint32_t)(e->now >> 6) + 1,
-		.t = e->now, .aux = c->skey_hash, .state = SOCK_ESTAB, .flags = ts ? SOCK_F_TS : 0 };
-	if (sim_eh_put_at(&sh->eh, where, s->aux, si) < 0) {
+		.phash = c->skey_hash, .t = e->now, .state = SOCK_ESTAB,
+		.flags = ts ? SOCK_F_TS : 0 };
+	if (sim_pt_put_at(&sh->eh, where, pk, slot, c->skey_hash, si, &s->aux) < 0) {
 		e->err = -ENOMEM;
 		return;
 	}
@@ -707,7 +719,7 @@ static inline __attribute__((always_inline)) void syn_send(struct sim_eng *e, ui
 	struct sim_conn *c = &e->conns[ci];
 	struct sim_nrt *nr = &e->node[c->node];
 	const struct sim_thost *sh = &e->hosts[nr->target_host];
-	const struct sim_eh *m = &sh->eh;
+	const struct sim_eh *m = &sh->eh.pages;
 	if (!first && c->attempt > 0)
 		cnt(e, (int)c->node)->syn_retrans++;
 	if (first || c->nmaps == 0xff) {
@@ -718,10 +730,12 @@ static inline __attribute__((always_inline)) void syn_send(struct sim_eng *e, ui
 			return;
 		}
 		/* the 4-tuple as the server will key it: translated once, then fixed */
+		uint64_t pk;
 		c->skey = ehkey(c->daddr - sh->addr0, c->dport, c->saddr, c->sport);
-		c->skey_hash = sim_key_hash(c->skey);
+		sim_pt_split(c->skey, &pk);
+		c->skey_hash = sim_key_hash(pk);
 	}
-	/* the server will look this 4-tuple up when the SYN lands: fetch its slot now */
+	/* the server will look this 4-tuple's page up when the SYN lands: fetch its bucket */
 	if (m->cap)
 		__builtin_prefetch(sim_eh_home(m, c->skey_hash));
 	c->tarrive = e->now + nr->half_rtt;
@@ -746,8 +760,10 @@ void sim_syn(struct sim_eng *e, uint32_t ci)
 	const struct sim_nrt *nr = &e->node[node];
 	struct sim_thost *sh = &e->hosts[nr->target_host];
 	uint32_t v, where;
+	uint64_t pk;
+	unsigned slot = sim_pt_split(c->skey, &pk);
 
-	v = sim_eh_find(&sh->eh, e->socks, sizeof(struct sim_sock), c->skey, c->skey_hash, &where);
+	v = sim_pt_find(&sh->eh, pk, slot, c->skey_hash, &where);
 	if (v != UINT32_MAX) {
 		struct sim_sock *tw = &e->socks[v], *cs = sim_conn_csock(e->socks, c);
 		if (tw->state != SOCK_TW) {
@@ -786,7 +802,7 @@ void sim_syn(struct sim_eng *e, uint32_t ci)
 		}
 	}
 	/* one call: established is inlined here */
-	established(e, ci, nr->target_host, nr->ts_neg[c->strip != 0], where);
+	established(e, ci, nr->target_host, nr->ts_neg[c->strip != 0], pk, slot, where);
 }
 
 void sim_conn_fail(struct sim_eng *e, uint32_t ci)

@@ -196,3 +196,77 @@ uint64_t sim_eh_bytes(const struct sim_eh *m)
 {
 	return (uint64_t)m->cap * sizeof(*m->b);
 }
+
+/* A page for sim_pt: the free list's head, else a new one at the end (both arrays doubled
+ * when full); UINT32_MAX on -ENOMEM. Its slots are empty. */
+static uint32_t pt_page_alloc(struct sim_pt *t)
+{
+	uint32_t p = t->free - 1;
+	if (t->free) {
+		t->free = (uint32_t)t->pkey[p];
+		memset(&t->line[p], 0, sizeof(t->line[p]));
+		return p;
+	}
+	if (t->npages == t->cap) {
+		uint32_t ncap = t->cap ? t->cap * 2 : 64;
+		uint64_t *nk = sim_grow(t->pkey, t->npages, ncap, sizeof(*nk));
+		if (!nk)
+			return UINT32_MAX;
+		t->pkey = nk;
+		bool big;
+		struct sim_pt_line *nl = big_alloc((size_t)ncap * sizeof(*nl), &big);
+		if (!big)
+			nl = aligned_alloc(64, (size_t)ncap * sizeof(*nl));
+		if (!nl)
+			return UINT32_MAX;
+		if (t->npages)
+			memcpy(nl, t->line, (size_t)t->npages * sizeof(*nl));
+		free(t->line);
+		t->line = nl;
+		t->cap = ncap;
+	}
+	p = t->npages++;
+	memset(&t->line[p], 0, sizeof(t->line[p]));
+	return p;
+}
+
+int sim_pt_put(struct sim_pt *t, uint64_t pk, unsigned slot, uint32_t ph, uint32_t v,
+	       uint32_t *pos)
+{
+	uint32_t where, p = sim_eh_find(&t->pages, t->pkey, sizeof(*t->pkey), pk, ph, &where);
+	if (p == UINT32_MAX) {
+		p = pt_page_alloc(t);
+		if (p == UINT32_MAX)
+			return -ENOMEM;
+		if (sim_eh_put_at(&t->pages, where, ph, p) < 0) {
+			t->pkey[p] = t->free;
+			t->free = p + 1;
+			return -ENOMEM;
+		}
+		t->pkey[p] = pk;
+	}
+	t->line[p].v1[slot] = v + 1;
+	t->n++;
+	*pos = p * SIM_PT_SLOTS + slot;
+	return 0;
+}
+
+void sim_pt_page_free(struct sim_pt *t, uint32_t p, uint32_t ph)
+{
+	sim_eh_del(&t->pages, ph, p);
+	t->pkey[p] = t->free;
+	t->free = p + 1;
+}
+
+void sim_pt_free(struct sim_pt *t)
+{
+	sim_eh_free(&t->pages);
+	free(t->pkey);
+	free(t->line);
+	memset(t, 0, sizeof(*t));
+}
+
+uint64_t sim_pt_bytes(const struct sim_pt *t)
+{
+	return sim_eh_bytes(&t->pages) + (uint64_t)t->cap * (sizeof(*t->pkey) + sizeof(*t->line));
+}

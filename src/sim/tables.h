@@ -224,4 +224,115 @@ static inline const struct sim_eh_bkt *sim_eh_home(const struct sim_eh *m, uint3
 void sim_eh_free(struct sim_eh *m);
 uint64_t sim_eh_bytes(const struct sim_eh *m);
 
+/*
+ * A host's established hash, by port: an index map from a socket's 4-tuple key (net.c:
+ * ehkey: remote address, local address index, local port, remote port, 16 bits each for the
+ * ports in the low 32) to its index, that keeps neighbouring ports together. The key is cut
+ * into a page key and a slot: the higher of the two ports is the one that varies from one
+ * connection to the next (the peer's ephemeral port on an accepting host, the local one on a
+ * connecting host), and connect() hands out ports of one parity in a row on many eras
+ * (§3.2), so the slot is that port's bits 1-4 and the page key the rest of the key (with the
+ * ports swapped, and bit 63 set, when the local one is higher).
+ * (page key, slot) gives the key back, so a slot needs no key of its own and a lookup reads
+ * no socket. A page is one cache line of 16 slots (index + 1, 0 when empty), found through
+ * a sim_eh of page keys; it is freed when its last slot empties. Ephemeral ports are handed
+ * out in order on many eras (§3.2) and TIME-WAITs expire in the order they began, so a
+ * line serves up to 16 connections running and the hashed lookups stay in a table 16 times
+ * smaller than one entry a socket would need. A socket keeps its position (page * 16 + slot),
+ * so its deletion is a store. All zero is an empty map. Functions returning int give 0 or
+ * -ENOMEM.
+ */
+#define SIM_PT_SLOTS 16
+struct sim_pt_line {
+	uint32_t v1[SIM_PT_SLOTS];
+} __attribute__((aligned(64)));
+
+struct sim_pt {
+	struct sim_eh pages;      /* page key -> page (the keys in pkey[]) */
+	uint64_t *pkey;           /* per page: its key; free: the free list's link */
+	struct sim_pt_line *line; /* per page: its slots */
+	uint32_t npages, cap, free; /* pages ever handed out, allocated, free list head + 1 */
+	uint32_t n;               /* entries */
+};
+
+/* The page key of 4-tuple key (see above); returns its slot. */
+static inline unsigned sim_pt_split(uint64_t key, uint64_t *pk)
+{
+	uint32_t lp = (uint32_t)(key >> 16) & 0xffffu, rp = (uint32_t)key & 0xffffu, p = rp;
+	uint64_t k = key, top = 0;
+	if (lp > rp) {
+		k = (key & ~0xffffffffULL) | (uint64_t)rp << 16 | lp;
+		p = lp;
+		top = 1ULL << 63;
+	}
+	*pk = top | (k >> 5) << 1 | (p & 1);
+	return (p >> 1) & (SIM_PT_SLOTS - 1);
+}
+
+/* The index stored under page key pk (hash ph, sim_key_hash(pk)) and slot, or UINT32_MAX.
+ * *where (may be NULL) is the position where it would go, when its page exists (else
+ * UINT32_MAX). */
+static inline uint32_t sim_pt_find(const struct sim_pt *t, uint64_t pk, unsigned slot, uint32_t ph,
+				   uint32_t *where)
+{
+	uint32_t p = sim_eh_find(&t->pages, t->pkey, sizeof(*t->pkey), pk, ph, NULL), v1;
+	if (p == UINT32_MAX) {
+		if (where)
+			*where = UINT32_MAX;
+		return UINT32_MAX;
+	}
+	v1 = t->line[p].v1[slot];
+	if (where)
+		*where = v1 ? UINT32_MAX : p * SIM_PT_SLOTS + slot;
+	return v1 - 1; /* 0 - 1: UINT32_MAX */
+}
+/* Insert index v under (pk, slot), not present; ph = sim_key_hash(pk). Its position in *pos. */
+int sim_pt_put(struct sim_pt *t, uint64_t pk, unsigned slot, uint32_t ph, uint32_t v,
+	       uint32_t *pos);
+/* The same at the position sim_pt_find gave, if the map has not changed since. */
+static inline int sim_pt_put_at(struct sim_pt *t, uint32_t where, uint64_t pk, unsigned slot,
+				uint32_t ph, uint32_t v, uint32_t *pos)
+{
+	if (where == UINT32_MAX)
+		return sim_pt_put(t, pk, slot, ph, v, pos);
+	t->line[where / SIM_PT_SLOTS].v1[where % SIM_PT_SLOTS] = v + 1;
+	t->n++;
+	*pos = where;
+	return 0;
+}
+/* Slow path of sim_pt_del: page p (its key's hash ph) is empty: free it. */
+void sim_pt_page_free(struct sim_pt *t, uint32_t p, uint32_t ph);
+/* Remove the entry at position pos (as put gave it), whose page key hashes to ph. The line is
+ * read before the slot is cleared (a wide load right after a narrow store to it stalls). */
+static inline void sim_pt_del(struct sim_pt *t, uint32_t pos, uint32_t ph)
+{
+	struct sim_pt_line *l = &t->line[pos / SIM_PT_SLOTS];
+	unsigned zero; /* bit i: slot i is empty */
+#ifdef __SSE2__
+	const __m128i *q = (const __m128i *)(const void *)l->v1;
+	__m128i z = _mm_setzero_si128();
+	__m128i a = _mm_packs_epi32(_mm_cmpeq_epi32(_mm_load_si128(q), z),
+				    _mm_cmpeq_epi32(_mm_load_si128(q + 1), z));
+	__m128i b = _mm_packs_epi32(_mm_cmpeq_epi32(_mm_load_si128(q + 2), z),
+				    _mm_cmpeq_epi32(_mm_load_si128(q + 3), z));
+	zero = (unsigned)_mm_movemask_epi8(_mm_packs_epi16(a, b));
+#else
+	zero = 0;
+	for (unsigned i = 0; i < SIM_PT_SLOTS; i++)
+		zero |= (unsigned)(l->v1[i] == 0) << i;
+#endif
+	l->v1[pos % SIM_PT_SLOTS] = 0;
+	t->n--;
+	if ((zero | 1u << (pos % SIM_PT_SLOTS)) == 0xffffu)
+		sim_pt_page_free(t, pos / SIM_PT_SLOTS, ph);
+}
+/* The line holding position pos, for prefetching (pos from put; its page may be freed since,
+ * but pages are never given back, so the address is in the table). */
+static inline const struct sim_pt_line *sim_pt_line(const struct sim_pt *t, uint32_t pos)
+{
+	return &t->line[pos / SIM_PT_SLOTS];
+}
+void sim_pt_free(struct sim_pt *t);
+uint64_t sim_pt_bytes(const struct sim_pt *t);
+
 #endif

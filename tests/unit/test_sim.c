@@ -217,6 +217,83 @@ static void test_tables(void **st)
 			assert_int_equal(eh.b[b].v1[SIM_EH_LANES], 0);
 		sim_eh_free(&eh);
 	}
+	/* the ehash by port: 4-tuple keys of two remote addresses, two local ports (80, and an
+	 * ephemeral one that makes the local port the higher) and remote ports 1000-1399,
+	 * put and deleted at random against a reference; every key found exactly where the
+	 * reference says; pages freed when empty and handed out again */
+	{
+		enum { NK = 2 * 2 * 400 };
+		static uint64_t keys[NK];
+		static uint32_t pos[NK];
+		static bool in[NK];
+		struct sim_pt t = { 0 };
+		uint32_t k = 0, npages;
+		for (uint64_t ra = 0; ra < 2; ra++)
+			for (uint64_t lp = 0; lp < 2; lp++)
+				for (uint64_t rp = 1000; rp < 1400; rp++)
+					keys[k++] = (0x0a0000ULL + ra) << 40 | 1ULL << 32 |
+						    (lp ? 50000ULL : 80ULL) << 16 | rp;
+		/* (page key, slot) tells every key apart */
+		for (uint32_t i = 0; i < NK; i++)
+			for (uint32_t j = i + 1; j < NK; j++) {
+				uint64_t pi, pj;
+				unsigned si = sim_pt_split(keys[i], &pi), sj = sim_pt_split(keys[j], &pj);
+				assert_false(pi == pj && si == sj);
+				assert_true(si < SIM_PT_SLOTS);
+			}
+		for (int i = 0; i < 100000; i++) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			uint32_t q = (uint32_t)(x >> 33) % NK, where;
+			uint64_t pk;
+			unsigned slot = sim_pt_split(keys[q], &pk);
+			uint32_t ph = sim_key_hash(pk);
+			uint32_t v = sim_pt_find(&t, pk, slot, ph, &where);
+			assert_int_equal(v, in[q] ? q : UINT32_MAX);
+			if (!in[q]) {
+				assert_int_equal(sim_pt_put_at(&t, where, pk, slot, ph, q, &pos[q]), 0);
+				in[q] = true;
+			} else if ((x >> 20) & 1) {
+				sim_pt_del(&t, pos[q], ph);
+				in[q] = false;
+			}
+		}
+		for (uint32_t q = 0; q < NK; q++) {
+			uint64_t pk;
+			unsigned slot = sim_pt_split(keys[q], &pk);
+			assert_int_equal(sim_pt_find(&t, pk, slot, sim_key_hash(pk), NULL),
+					 in[q] ? q : UINT32_MAX);
+			if (in[q])
+				sim_pt_del(&t, pos[q], sim_key_hash(pk));
+		}
+		assert_int_equal(t.n, 0);
+		assert_int_equal(t.pages.n, 0); /* every page freed with its last entry */
+		/* all in, all out, all in again: the second time takes no new page */
+		npages = 0;
+		for (int round = 0; round < 2; round++) {
+			for (uint32_t q = 0; q < NK; q++) {
+				uint64_t pk;
+				unsigned slot = sim_pt_split(keys[q], &pk);
+				assert_int_equal(sim_pt_put(&t, pk, slot, sim_key_hash(pk), q, &pos[q]), 0);
+			}
+			if (round == 0) {
+				npages = t.npages;
+				for (uint32_t q = 0; q < NK; q++) {
+					uint64_t pk;
+					sim_pt_split(keys[q], &pk);
+					sim_pt_del(&t, pos[q], sim_key_hash(pk));
+				}
+				assert_int_equal(t.pages.n, 0);
+			}
+		}
+		assert_int_equal(t.npages, npages);
+		for (uint32_t q = 0; q < NK; q++) {
+			uint64_t pk;
+			unsigned slot = sim_pt_split(keys[q], &pk);
+			assert_int_equal(sim_pt_find(&t, pk, slot, sim_key_hash(pk), NULL), q);
+		}
+		assert_int_equal(t.n, NK);
+		sim_pt_free(&t);
+	}
 	/* heap: non-decreasing times, ties in insertion order */
 	for (uint32_t i = 0; i < 1000; i++)
 		assert_int_equal(sim_heap_push(&h, (int64_t)((i * 7919) % 100), 0, i), 0);

@@ -719,7 +719,6 @@ static inline __attribute__((always_inline)) void syn_send(struct sim_eng *e, ui
 	struct sim_conn *c = &e->conns[ci];
 	struct sim_nrt *nr = &e->node[c->node];
 	const struct sim_thost *sh = &e->hosts[nr->target_host];
-	const struct sim_eh *m = &sh->eh.pages;
 	if (!first && c->attempt > 0)
 		cnt(e, (int)c->node)->syn_retrans++;
 	if (first || c->nmaps == 0xff) {
@@ -735,9 +734,6 @@ static inline __attribute__((always_inline)) void syn_send(struct sim_eng *e, ui
 		sim_pt_split(c->skey, &pk);
 		c->skey_hash = sim_key_hash(pk);
 	}
-	/* the server will look this 4-tuple's page up when the SYN lands: fetch its bucket */
-	if (m->cap)
-		__builtin_prefetch(sim_eh_home(m, c->skey_hash));
 	c->tarrive = e->now + nr->half_rtt;
 	sim_connq_push(e, nr->src0 + 1, &nr->syn_q, ci, c->tarrive);
 }

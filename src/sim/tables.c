@@ -239,11 +239,12 @@ int sim_pt_put(struct sim_pt *t, uint64_t pk, unsigned slot, uint32_t ph, uint32
 		if (p == UINT32_MAX)
 			return -ENOMEM;
 		if (sim_eh_put_at(&t->pages, where, ph, p) < 0) {
-			t->pkey[p] = t->free;
+			t->pkey[p] = SIM_PT_FREE | t->free;
 			t->free = p + 1;
 			return -ENOMEM;
 		}
 		t->pkey[p] = pk;
+		t->hot[ph & (SIM_PT_HOT - 1)] = p;
 	}
 	t->line[p].v1[slot] = v + 1;
 	t->n++;
@@ -254,7 +255,7 @@ int sim_pt_put(struct sim_pt *t, uint64_t pk, unsigned slot, uint32_t ph, uint32
 void sim_pt_page_free(struct sim_pt *t, uint32_t p, uint32_t ph)
 {
 	sim_eh_del(&t->pages, ph, p);
-	t->pkey[p] = t->free;
+	t->pkey[p] = SIM_PT_FREE | t->free;
 	t->free = p + 1;
 }
 

@@ -243,6 +243,8 @@ uint64_t sim_eh_bytes(const struct sim_eh *m);
  * -ENOMEM.
  */
 #define SIM_PT_SLOTS 16
+#define SIM_PT_HOT 256 /* pages remembered by their key's hash (a power of two) */
+#define SIM_PT_FREE (1ULL << 62) /* a free page's pkey: this bit and the list's link */
 struct sim_pt_line {
 	uint32_t v1[SIM_PT_SLOTS];
 } __attribute__((aligned(64)));
@@ -253,6 +255,8 @@ struct sim_pt {
 	struct sim_pt_line *line; /* per page: its slots */
 	uint32_t npages, cap, free; /* pages ever handed out, allocated, free list head + 1 */
 	uint32_t n;               /* entries */
+	uint32_t hot[SIM_PT_HOT]; /* a page recently found with that hash's low bits, for a
+				   * lookup to try before the hash (its pkey tells if it still is) */
 };
 
 /* The page key of 4-tuple key (see above); returns its slot. */
@@ -272,14 +276,18 @@ static inline unsigned sim_pt_split(uint64_t key, uint64_t *pk)
 /* The index stored under page key pk (hash ph, sim_key_hash(pk)) and slot, or UINT32_MAX.
  * *where (may be NULL) is the position where it would go, when its page exists (else
  * UINT32_MAX). */
-static inline uint32_t sim_pt_find(const struct sim_pt *t, uint64_t pk, unsigned slot, uint32_t ph,
+static inline uint32_t sim_pt_find(struct sim_pt *t, uint64_t pk, unsigned slot, uint32_t ph,
 				   uint32_t *where)
 {
-	uint32_t p = sim_eh_find(&t->pages, t->pkey, sizeof(*t->pkey), pk, ph, NULL), v1;
-	if (p == UINT32_MAX) {
-		if (where)
-			*where = UINT32_MAX;
-		return UINT32_MAX;
+	uint32_t p = t->hot[ph & (SIM_PT_HOT - 1)], v1;
+	if (__builtin_expect(!t->cap || t->pkey[p] != pk, 0)) {
+		p = sim_eh_find(&t->pages, t->pkey, sizeof(*t->pkey), pk, ph, NULL);
+		if (p == UINT32_MAX) {
+			if (where)
+				*where = UINT32_MAX;
+			return UINT32_MAX;
+		}
+		t->hot[ph & (SIM_PT_HOT - 1)] = p;
 	}
 	v1 = t->line[p].v1[slot];
 	if (where)

@@ -283,6 +283,13 @@ static void test_tables(void **st)
 					sim_pt_del(&t, pos[q], sim_key_hash(pk));
 				}
 				assert_int_equal(t.pages.n, 0);
+				/* the pages remembered by hash are free now: none answers */
+				for (uint32_t q = 0; q < NK; q++) {
+					uint64_t pk;
+					unsigned slot = sim_pt_split(keys[q], &pk);
+					assert_int_equal(sim_pt_find(&t, pk, slot, sim_key_hash(pk),
+								     NULL), UINT32_MAX);
+				}
 			}
 		}
 		assert_int_equal(t.npages, npages);

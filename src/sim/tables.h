@@ -243,7 +243,7 @@ uint64_t sim_eh_bytes(const struct sim_eh *m);
  * -ENOMEM.
  */
 #define SIM_PT_SLOTS 16
-#define SIM_PT_HOT 256 /* pages remembered by their key's hash (a power of two) */
+#define SIM_PT_HOT 1024 /* pages remembered by their key's hash (a power of two) */
 #define SIM_PT_FREE (1ULL << 62) /* a free page's pkey: this bit and the list's link */
 struct sim_pt_line {
 	uint32_t v1[SIM_PT_SLOTS];

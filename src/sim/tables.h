@@ -2,7 +2,8 @@
  * tables — the simulator's containers: a FIFO of uint32 indices (one per fixed duration: every
  * TIME-WAIT of a kind lasts the same time, so expiry order is insertion order), a binary heap
  * of timed events with a sequence number for ties, an open-addressing index map whose 64-bit
- * keys live in the records it points to, and a pool of records with a free list. All grow by
+ * keys live in the records it points to, a host's ehash kept by port on top of it, and a
+ * pool of records with a free list. All grow by
  * doubling (amortized O(1), no per-event allocation once warm). Functions returning int give
  * 0 or -ENOMEM.
  */
@@ -98,18 +99,18 @@ static inline void sim_pool_free(struct sim_pool *p, uint32_t i, size_t sz, size
 
 /* The hash of a 64-bit key: a full mixer (the packed 4-tuple keys put a plain multiplicative
  * hash into long linear-probe runs, measured slower). Computed once per key by callers that
- * meet the same key several times (a socket is looked up, inserted and deleted). */
+ * meet the same key several times (a socket's page is looked up, and may be freed). */
 static inline uint32_t sim_key_hash(uint64_t key)
 {
 	return (uint32_t)tw_hash64(key);
 }
 
 /*
- * An index map whose keys live in the records it points to: a host's established hash, from
- * a socket's 4-tuple key to its index (and a host's peer address to its tw_recycle entry).
+ * An index map whose keys live in the records it points to: the page keys of a host's ehash
+ * (sim_pt below) to their pages, and a host's peer addresses to their tw_recycle entries.
  * Lookups are given the records: the key of index v is the uint64_t at base + v * stride.
  * Buckets of one cache line hold seven entries (index + 1, 0 when empty, and the key's 32-bit
- * hash; 8 bytes an entry, so the hash of 600k TIME-WAITs stays small) and a count of the
+ * hash; 8 bytes an entry) and a count of the
  * entries that found it full and went on to the next bucket. A lookup compares the bucket's
  * seven hashes at once, reads a record only on a hash match, and goes on to the next bucket
  * only while that count is nonzero; a deletion finds its entry by index alone and just

@@ -208,7 +208,13 @@ static uint32_t pt_page_alloc(struct sim_pt *t)
 		return p;
 	}
 	if (t->npages == t->cap) {
-		uint32_t ncap = t->cap ? t->cap * 2 : 64;
+		uint32_t ncap = t->cap ? t->cap * 2 : 8;
+		if (ncap >= SIM_PT_HOT && !t->hot) {
+			/* all page 0 (allocated by now): a wrong guess, which its pkey tells */
+			t->hot = calloc(SIM_PT_HOT, sizeof(*t->hot));
+			if (!t->hot)
+				return UINT32_MAX;
+		}
 		uint64_t *nk = sim_grow(t->pkey, t->npages, ncap, sizeof(*nk));
 		if (!nk)
 			return UINT32_MAX;
@@ -244,7 +250,8 @@ int sim_pt_put(struct sim_pt *t, uint64_t pk, unsigned slot, uint32_t ph, uint32
 			return -ENOMEM;
 		}
 		t->pkey[p] = pk;
-		t->hot[ph & (SIM_PT_HOT - 1)] = p;
+		if (t->hot)
+			t->hot[ph & (SIM_PT_HOT - 1)] = p;
 	}
 	t->line[p].v1[slot] = v + 1;
 	t->n++;
@@ -264,10 +271,12 @@ void sim_pt_free(struct sim_pt *t)
 	sim_eh_free(&t->pages);
 	free(t->pkey);
 	free(t->line);
+	free(t->hot);
 	memset(t, 0, sizeof(*t));
 }
 
 uint64_t sim_pt_bytes(const struct sim_pt *t)
 {
-	return sim_eh_bytes(&t->pages) + (uint64_t)t->cap * (sizeof(*t->pkey) + sizeof(*t->line));
+	return sim_eh_bytes(&t->pages) + (uint64_t)t->cap * (sizeof(*t->pkey) + sizeof(*t->line)) +
+	       (t->hot ? SIM_PT_HOT * sizeof(*t->hot) : 0);
 }

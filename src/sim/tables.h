@@ -256,8 +256,10 @@ struct sim_pt {
 	struct sim_pt_line *line; /* per page: its slots */
 	uint32_t npages, cap, free; /* pages ever handed out, allocated, free list head + 1 */
 	uint32_t n;               /* entries */
-	uint32_t hot[SIM_PT_HOT]; /* a page recently found with that hash's low bits, for a
-				   * lookup to try before the hash (its pkey tells if it still is) */
+	uint32_t *hot;            /* per value of a page key hash's low bits, a page recently
+				   * found with it, for a lookup to try before the hash (its pkey
+				   * tells if it still is); NULL below SIM_PT_HOT pages (a
+				   * fleet's many small tables do without) */
 };
 
 /* The page key of 4-tuple key (see above); returns its slot. */
@@ -280,15 +282,16 @@ static inline unsigned sim_pt_split(uint64_t key, uint64_t *pk)
 static inline uint32_t sim_pt_find(struct sim_pt *t, uint64_t pk, unsigned slot, uint32_t ph,
 				   uint32_t *where)
 {
-	uint32_t p = t->hot[ph & (SIM_PT_HOT - 1)], v1;
-	if (__builtin_expect(!t->cap || t->pkey[p] != pk, 0)) {
+	uint32_t p, v1;
+	if (__builtin_expect(!t->hot || t->pkey[p = t->hot[ph & (SIM_PT_HOT - 1)]] != pk, 0)) {
 		p = sim_eh_find(&t->pages, t->pkey, sizeof(*t->pkey), pk, ph, NULL);
 		if (p == UINT32_MAX) {
 			if (where)
 				*where = UINT32_MAX;
 			return UINT32_MAX;
 		}
-		t->hot[ph & (SIM_PT_HOT - 1)] = p;
+		if (t->hot)
+			t->hot[ph & (SIM_PT_HOT - 1)] = p;
 	}
 	v1 = t->line[p].v1[slot];
 	if (where)

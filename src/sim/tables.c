@@ -132,14 +132,19 @@ __attribute__((noinline)) uint32_t sim_pool_append(struct sim_pool *p, size_t sz
 	return p->n++;
 }
 
-/* A zeroed hash table of n buckets of sz bytes, cache-line aligned (huge pages when big), or
+/* An array of n cache-line aligned records of sz bytes (huge pages when big), unset, or
  * NULL. */
-static void *table_alloc(uint32_t n, size_t sz)
+static void *lines_alloc(uint32_t n, size_t sz)
 {
 	bool big;
 	void *t = big_alloc((size_t)n * sz, &big);
-	if (!big)
-		t = aligned_alloc(64, (size_t)n * sz);
+	return big ? t : aligned_alloc(64, (size_t)n * sz);
+}
+
+/* The same, zeroed: a hash table of n buckets. */
+static void *table_alloc(uint32_t n, size_t sz)
+{
+	void *t = lines_alloc(n, sz);
 	if (t)
 		memset(t, 0, (size_t)n * sz);
 	return t;
@@ -219,10 +224,7 @@ static uint32_t pt_page_alloc(struct sim_pt *t)
 		if (!nk)
 			return UINT32_MAX;
 		t->pkey = nk;
-		bool big;
-		struct sim_pt_line *nl = big_alloc((size_t)ncap * sizeof(*nl), &big);
-		if (!big)
-			nl = aligned_alloc(64, (size_t)ncap * sizeof(*nl));
+		struct sim_pt_line *nl = lines_alloc(ncap, sizeof(*nl));
 		if (!nl)
 			return UINT32_MAX;
 		if (t->npages)

@@ -208,12 +208,11 @@ static double node_rate(const struct sim_eng *e, const struct sim_nrt *nr, int64
 	return r * n->count;
 }
 
-/* The next of a node's constant arrivals at r connections/s: from the count, not by adding
- * intervals (no drift over millions of steps); the count converted signed (the same double
- * below 2^63, a shorter conversion). */
+/* The next of a node's constant arrivals at r connections/s. */
 static inline int64_t const_arrival_t(const struct sim_nrt *nr, double r)
 {
-	return (int64_t)((double)(int64_t)(nr->arrivals + 1) * 1e9 / r);
+	uint64_t k = nr->arrivals + 1;
+	return k < nr->const_klim ? (int64_t)k * nr->const_period : sim_const_arrival(k, r);
 }
 
 static void next_arrival_t(struct sim_eng *e, struct sim_nrt *nr)
@@ -509,8 +508,11 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 		if (e->node[i].kind == SIM_NODE_CLIENT) {
 			/* the node's constant rate, once: the step computes the same times */
 			double rate = node_rate(e, &e->node[i], 0);
-			if (e->node[i].n->arrival == SIM_ARRIVAL_CONSTANT && rate > 0)
+			if (e->node[i].n->arrival == SIM_ARRIVAL_CONSTANT && rate > 0) {
 				e->node[i].const_rate = rate;
+				sim_const_period(rate, &e->node[i].const_period,
+						 &e->node[i].const_klim);
+			}
 			next_arrival(e, &e->node[i]);
 		}
 	}

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "sim/sim.h"
+#include "sim/engine.h"
 #include "sim/tables.h"
 
 #define S 1000000000LL
@@ -584,6 +585,46 @@ static void test_tw_memory(void **st)
 	sim_result_fini(&r);
 }
 
+/* A constant rate that divides 10^9 gets its arrival times by a multiply: the same
+ * nanosecond the division gives, for every count below the limit (here: random counts, and
+ * those next to the limit and to the powers of two). Other rates keep the division. */
+static void test_const_period(void **st)
+{
+	const double exact[] = { 1, 2, 4, 5, 8, 10, 16, 50, 64, 200, 512, 1000, 10000, 15625,
+				 50000, 390625, 1e6, 1953125, 5e8, 1e9 };
+	const double other[] = { 0, 0.5, 3, 7, 12, 300, 999.5, 1e4 + 1, 3e6, 1e9 + 1, 2e9, -5 };
+	uint64_t x = 88172645463325252ULL;
+	int64_t period;
+	uint64_t klim;
+	(void)st;
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+		assert_false(sim_const_period(other[i], &period, &klim));
+		assert_int_equal(period, 0);
+		assert_int_equal(klim, 0);
+	}
+	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
+		assert_true(sim_const_period(exact[i], &period, &klim));
+		assert_int_equal(period, (int64_t)(1e9 / exact[i]));
+		assert_true(klim > 1000000); /* every run the simulator allows (7 days) */
+		for (int j = 0; j < 200000; j++) {
+			uint64_t k;
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			if (j < 64)
+				k = klim - 1 - (uint64_t)j;
+			else if (j < 64 + 2 * 52)
+				k = (1ULL << ((j - 64) / 2 + 1)) - (uint64_t)(j & 1);
+			else
+				k = 1 + x % (klim - 1);
+			if (k >= klim)
+				continue;
+			if ((int64_t)k * period != sim_const_arrival(k, exact[i]))
+				fail_msg("rate %g, k %llu: %lld by multiply, %lld by division", exact[i],
+					 (unsigned long long)k, (long long)((int64_t)k * period),
+					 (long long)sim_const_arrival(k, exact[i]));
+		}
+	}
+}
+
 static void test_bucket_overflow(void **st)
 {
 	struct sim_scenario sc;
@@ -698,7 +739,7 @@ int main(void)
 		cmocka_unit_test(test_random_offsets),  cmocka_unit_test(test_slb_strips_ts),
 		cmocka_unit_test(test_tw_reuse_client), cmocka_unit_test(test_tw_memory),
 		cmocka_unit_test(test_bucket_overflow), cmocka_unit_test(test_determinism),
-		cmocka_unit_test(test_arrivals_and_hops),
+		cmocka_unit_test(test_arrivals_and_hops), cmocka_unit_test(test_const_period),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,28 +38,29 @@ static inline bool tw_ts_offset_by_addrs(const struct tw_profile *p, const struc
 	return h->timestamps != 1 || p->ts_offset == TW_TS_OFF_NONE ||
 	       p->ts_offset == TW_TS_OFF_PER_HOSTS;
 }
-/* TSval sent at now_ns (offset included). Inline, as the two below: the simulator calls
- * them per connection. */
+/* Ticks of a TS clock running at rate ticks per second, at now_ns (>= 0). Inline, as the
+ * three below: the simulator calls them per connection. */
+static inline uint32_t tw_ts_ticks(uint32_t rate, int64_t now_ns)
+{
+	uint64_t t = (uint64_t)now_ns;
+	/* the usual rates divide by a constant (a multiply) */
+	switch (rate) {
+	case 1000:
+		return (uint32_t)(t / 1000000ULL);
+	case 250:
+		return (uint32_t)(t / 4000000ULL);
+	case 100:
+		return (uint32_t)(t / 10000000ULL);
+	default:
+		return (uint32_t)(t / (1000000000ULL / rate));
+	}
+}
+/* TSval sent at now_ns (offset included): the clock's value at time 0 plus its ticks plus
+ * the offset, wrapping like the kernel's u32. */
 static inline uint32_t tw_ts_value(const struct tw_profile *p, const struct tw_ts_host *h,
 				   int64_t now_ns, uint32_t offset)
 {
-	uint64_t t = (uint64_t)now_ns, ticks;
-	/* the usual rates divide by a constant (a multiply) */
-	switch (tw_ts_rate(p, h)) {
-	case 1000:
-		ticks = t / 1000000ULL;
-		break;
-	case 250:
-		ticks = t / 4000000ULL;
-		break;
-	case 100:
-		ticks = t / 10000000ULL;
-		break;
-	default:
-		ticks = t / (1000000000ULL / tw_ts_rate(p, h));
-		break;
-	}
-	return h->boot + (uint32_t)ticks + offset; /* wraps like the kernel's u32 */
+	return h->boot + tw_ts_ticks(tw_ts_rate(p, h), now_ns) + offset;
 }
 /* §6: timestamps are negotiated only if both ends enable them and nothing strips them. */
 static inline bool tw_ts_negotiated(int local_timestamps, int peer_timestamps, bool stripped)

@@ -100,9 +100,10 @@ int sim_hosts_init(struct sim_eng *e)
 		nr->host0 = total;
 		total += nr->nhosts;
 	}
-	e->hosts = calloc(total ? total : 1, sizeof(*e->hosts));
+	e->hosts = aligned_alloc(64, (total ? total : 1) * sizeof(*e->hosts));
 	if (!e->hosts)
 		return -ENOMEM;
+	memset(e->hosts, 0, (total ? total : 1) * sizeof(*e->hosts));
 	e->nhosts = total;
 	e->ntwq = 0;
 	for (int i = 0; i < e->nnodes; i++) {
@@ -394,6 +395,7 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 		uint32_t h = nr->host0 + nr->rr_host;
 		if (++nr->rr_host == nr->nhosts)
 			nr->rr_host = 0;
+		sim_arrival_ahead(e, nr, nr->rr_host);
 		nr->arrivals++; /* summed into the result's attempts at the end */
 		sim_connect(e, e->src_arg[k], h, e->now);
 		if (nr->const_rate > 0) {

@@ -10,6 +10,7 @@
 #ifndef TWKIT_SIM_ENGINE_H
 #define TWKIT_SIM_ENGINE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "model/portsel.h"
@@ -39,21 +40,24 @@ struct sim_sock {
 };
 _Static_assert(sizeof(struct sim_sock) == 48, "a socket is 48 bytes");
 
-/* One (local IP, remote IP, remote port) a host connects to: its port budget (§3.3). */
+/* One (local IP, remote IP, remote port) a host connects to: its port budget (§3.3). The
+ * first line holds what a connect() and a close read (a fleet's many destinations are read
+ * in turn, so each costs the lines it touches); the per-parity summaries fill the rest. */
 struct sim_dest {
-	uint32_t laddr, raddr;
-	uint16_t rport;
 	uint32_t used;     /* sockets (live or TIME-WAIT) holding a port toward it */
-	uint32_t ts_off;   /* the TSval offset toward it, on eras where ports do not enter it */
+	uint32_t usable;   /* ports the era's search can hand out */
+	uint64_t *held;    /* bit (port - host lo): a socket holds the port toward it */
 	int64_t port_epoch; /* port_off was computed for this 10 s epoch (-1: not yet) */
 	uint64_t port_off; /* connect()'s secret port offset toward it (§3.1) */
+	uint32_t laddr, raddr;
+	uint16_t rport;
+	uint32_t ts_off;   /* the TSval offset toward it, on eras where ports do not enter it */
 	/* the accepting host's TSval offset for its last connection from here, on eras where
 	 * ports do not enter it (a NAT or balancer may change the addresses it sees) */
 	uint32_t peer_host, peer_laddr, peer_raddr, peer_ts_off;
-	uint32_t usable;   /* ports the era's search can hand out */
-	uint64_t *held;    /* bit (port - host lo): a socket holds the port toward it */
 	uint64_t full[2][16]; /* per parity: bit w set when held[w]'s bits of it are all set */
-};
+} __attribute__((aligned(64)));
+_Static_assert(sizeof(struct sim_dest) == 320, "a destination is five lines, one of them hot");
 
 /* A peer's entry in a host's tw_recycle cache (§4.1), keyed by its address. */
 struct sim_peer {
@@ -61,33 +65,39 @@ struct sim_peer {
 	struct tw_peer_ts ts;
 };
 
-/* A machine that runs TCP: one per client in a group, one per l7lb and server node. */
+/* A machine that runs TCP: one per client in a group, one per l7lb and server node. Its
+ * first two lines hold what a client's connect() and close read: a fleet's hosts take turns,
+ * so each costs the lines it touches (and the next ones are fetched ahead: sim_arrival_ahead). */
 struct sim_thost {
+	/* line 0: all a close reads (dests, lo, hi), and most of what a connect() reads */
 	const struct tw_profile *p;
-	int node;
-	uint32_t addr0, nips, next_ip;
+	struct sim_dest *dests; /* 64-byte aligned */
 	struct tw_ts_host ts;
 	struct tw_portsel ps;
-	uint32_t ps_size;      /* entries its perturb table needs (allocated on first use) */
-	int reuse, recycle;
+	uint32_t addr0;
+	uint16_t lo, hi;
+	/* line 1: the rest of a connect()'s */
+	uint32_t next_ip, nips;
 	bool reusable;         /* tcp_tw_reuse or bind() may take a TIME-WAIT over (§2.2) */
 	bool eh_on;            /* keeps an ehash: it accepts, or its connects look 4-tuples up
 				* (a pure client that cannot reuse finds its ports in the
 				* destinations' bitmaps alone: nothing would read it) */
-	uint16_t lo, hi;
+	uint32_t ndests, last_dest;
+	uint32_t ps_size;      /* entries its perturb table needs (allocated on first use) */
+	int reuse, recycle;
+	int node;
 	uint32_t bind_next;
 	uint64_t tw_count;
+	int tw_fifo60, tw_fifo_rec; /* which TIME-WAIT FIFOs it uses */
+	int64_t rto_ns;             /* its node's rto and tcp_max_tw_buckets, read at each close */
+	uint32_t max_tw_buckets;
+	uint32_t dest_cap;
 	struct sim_pt eh;      /* 4-tuple key (in the socket) -> socket index, by port */
 	struct sim_eh peers;   /* peer address -> index in peer[] (tw_recycle cache, §4.1) */
 	struct sim_peer *peer;
 	uint32_t npeer, peer_cap;
-	struct sim_dest *dests;
-	uint32_t ndests, dest_cap;
-	uint32_t last_dest;
-	int tw_fifo60, tw_fifo_rec; /* which TIME-WAIT FIFOs it uses */
-	int64_t rto_ns;             /* its node's rto and tcp_max_tw_buckets, read at each close */
-	uint32_t max_tw_buckets;
-};
+} __attribute__((aligned(64)));
+_Static_assert(offsetof(struct sim_thost, next_ip) == 64, "a host's hot fields fill two lines");
 
 /* Connection in progress or established. */
 struct sim_conn {
@@ -108,8 +118,12 @@ struct sim_conn {
 	uint32_t aux;        /* free list */
 	uint32_t skey_hash;  /* sim_key_hash of the page key (sim_pt_split) of skey below */
 	uint64_t skey;       /* that key (set when the first SYN leaves) */
-	uint32_t ts_off;     /* the connecting socket's timestamp offset (§6); the accepting
-			      * one's is needed at close alone, and found there */
+	uint32_t ts_base;    /* the connecting socket's TSval at time 0: its host's clock
+			      * (boot) plus the connection's offset (§6), so that its TSval is
+			      * ts_base + tw_ts_ticks(ts_rate, now) without reading the host;
+			      * the accepting end's offset is needed at close alone, and found
+			      * there */
+	uint16_t ts_rate;    /* the connecting host's TS clock rate (tw_ts_rate) */
 	/* the connecting end of a host without an ehash (nothing looks its 4-tuple up): kept
 	 * here, no record of its own, until it enters TIME-WAIT (net.c: csock_take) */
 	struct sim_sock cs;
@@ -319,6 +333,22 @@ static inline bool sim_const_period(double r, int64_t *period, uint64_t *klim)
 	*period = (int64_t)(1000000000ULL / (uint64_t)r);
 	*klim = (1ULL << 53) / 1953125; /* 10^9 = 2^9 * 1953125; k * period < 2^63 below it */
 	return true;
+}
+
+/* A node's hosts connect in turn, each a moment in a fleet's cycle: fetch ahead what the
+ * next connects read. rr is the next host's turn: its destination (through its host's first
+ * line, fetched a turn ago), and the two lines of the host after it. */
+static inline void sim_arrival_ahead(const struct sim_eng *e, const struct sim_nrt *nr,
+				     uint32_t rr)
+{
+	const struct sim_thost *h1 = &e->hosts[nr->host0 + rr];
+	if (nr->nhosts <= 2)
+		return; /* they stay in cache */
+	rr = rr + 1 == nr->nhosts ? 0 : rr + 1;
+	const struct sim_thost *h2 = &e->hosts[nr->host0 + rr];
+	__builtin_prefetch(h2);
+	__builtin_prefetch((const char *)h2 + 64);
+	__builtin_prefetch(h1->dests); /* its first: one_dest hosts have no other */
 }
 
 static inline void sim_rand_skip(struct sim_eng *e)

@@ -74,6 +74,8 @@ static void sock_free(struct sim_eng *e, uint32_t i)
 	sim_pool_free(&e->sockp, i, sizeof(struct sim_sock), offsetof(struct sim_sock, aux));
 }
 
+static const uint64_t parity_mask[2] = { 0x5555555555555555ULL, 0xaaaaaaaaaaaaaaaaULL };
+
 static inline __attribute__((always_inline)) void dest_unhold(struct sim_thost *h,
 							    const struct sim_sock *s)
 {
@@ -82,12 +84,14 @@ static inline __attribute__((always_inline)) void dest_unhold(struct sim_thost *
 	uint32_t r = (uint32_t)lport - h->lo; /* wraps above the range when below it */
 	d->used--;
 	if (r <= (uint32_t)(h->hi - h->lo)) {
-		d->held[r >> 6] &= ~(1ULL << (r & 63));
-		d->full[r & 1][r >> 12] &= ~(1ULL << ((r >> 6) & 63));
+		uint64_t w = d->held[r >> 6];
+		d->held[r >> 6] = w & ~(1ULL << (r & 63));
+		/* the summary bit is set only while the word's parity is all held (dest_hold):
+		 * read its line only then */
+		if ((w & parity_mask[r & 1]) == parity_mask[r & 1])
+			d->full[r & 1][r >> 12] &= ~(1ULL << ((r >> 6) & 63));
 	}
 }
-
-static const uint64_t parity_mask[2] = { 0x5555555555555555ULL, 0xaaaaaaaaaaaaaaaaULL };
 
 static void dest_hold(struct sim_dest *d, uint32_t r)
 {
@@ -251,11 +255,14 @@ static int dest_get(struct sim_eng *e, struct sim_thost *h, uint32_t laddr, uint
 	}
 	if (h->ndests == h->dest_cap) {
 		uint32_t ncap = h->dest_cap ? h->dest_cap * 2 : 4;
-		struct sim_dest *n = realloc(h->dests, (size_t)ncap * sizeof(*n));
+		struct sim_dest *n = aligned_alloc(64, (size_t)ncap * sizeof(*n));
 		if (!n) {
 			e->err = -ENOMEM;
 			return -1;
 		}
+		if (h->ndests)
+			memcpy(n, h->dests, (size_t)h->ndests * sizeof(*n));
+		free(h->dests);
 		h->dests = n;
 		h->dest_cap = ncap;
 	}
@@ -489,9 +496,10 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	c->attempt = 0;
 	c->strip = 0;
 	c->nmaps = 0xff; /* not translated yet */
-	c->ts_off = tw_ts_offset_by_addrs(h->p, &h->ts)
-			    ? h->dests[di].ts_off
-			    : tw_ts_offset(h->p, &h->ts, laddr, lport, raddr, rport);
+	c->ts_base = h->ts.boot + (tw_ts_offset_by_addrs(h->p, &h->ts)
+					   ? h->dests[di].ts_off
+					   : tw_ts_offset(h->p, &h->ts, laddr, lport, raddr, rport));
+	c->ts_rate = (uint16_t)tw_ts_rate(h->p, &h->ts);
 	cnt(e, node)->active_opens++;
 	syn_send(e, ci, true);
 	return 0;
@@ -597,7 +605,7 @@ static uint32_t sock_tsval(const struct sim_eng *e, uint32_t h, uint32_t off)
 /* The TSval c's connecting end sends now. */
 static uint32_t conn_tsval(const struct sim_eng *e, const struct sim_conn *c)
 {
-	return sock_tsval(e, c->chost, c->ts_off);
+	return c->ts_base + tw_ts_ticks(c->ts_rate, e->now); /* = sock_tsval, host unread */
 }
 
 static void syn_lost(struct sim_eng *e, uint32_t ci)

@@ -47,9 +47,7 @@ struct sim_dest {
 	uint32_t used;     /* sockets (live or TIME-WAIT) holding a port toward it */
 	uint32_t usable;   /* ports the era's search can hand out */
 	uint64_t *held;    /* bit (port - host lo): a socket holds the port toward it */
-	int32_t port_epoch; /* port_off was computed for this 10 s epoch (-1: not yet) */
-	uint16_t last_w;   /* the word of held[] its last connect took a port in (to fetch
-			    * ahead: eras that walk the range in order stay in it a while) */
+	int64_t port_epoch; /* port_off was computed for this 10 s epoch (-1: not yet) */
 	uint64_t port_off; /* connect()'s secret port offset toward it (§3.1) */
 	uint32_t laddr, raddr;
 	uint16_t rport;
@@ -338,26 +336,19 @@ static inline bool sim_const_period(double r, int64_t *period, uint64_t *klim)
 }
 
 /* A node's hosts connect in turn, each a moment in a fleet's cycle: fetch ahead what the
- * next connects read, one step a turn. rr is the next host's turn: the held word its
- * destination last took a port in (that destination's line came a turn ago), the next one's
- * destination (through its host's first line, fetched a turn ago), and the two lines of the
- * host after that. */
+ * next connects read. rr is the next host's turn: its destination (through its host's first
+ * line, fetched a turn ago), and the two lines of the host after it. */
 static inline void sim_arrival_ahead(const struct sim_eng *e, const struct sim_nrt *nr,
 				     uint32_t rr)
 {
-	const struct sim_thost *h1, *h2, *h3;
-	if (nr->nhosts <= 3)
+	const struct sim_thost *h1 = &e->hosts[nr->host0 + rr];
+	if (nr->nhosts <= 2)
 		return; /* they stay in cache */
-	h1 = &e->hosts[nr->host0 + rr];
 	rr = rr + 1 == nr->nhosts ? 0 : rr + 1;
-	h2 = &e->hosts[nr->host0 + rr];
-	rr = rr + 1 == nr->nhosts ? 0 : rr + 1;
-	h3 = &e->hosts[nr->host0 + rr];
-	__builtin_prefetch(h3);
-	__builtin_prefetch((const char *)h3 + 64);
-	__builtin_prefetch(h2->dests); /* its first: one_dest hosts have no other */
-	if (h1->dests)
-		__builtin_prefetch(h1->dests->held + h1->dests->last_w);
+	const struct sim_thost *h2 = &e->hosts[nr->host0 + rr];
+	__builtin_prefetch(h2);
+	__builtin_prefetch((const char *)h2 + 64);
+	__builtin_prefetch(h1->dests); /* its first: one_dest hosts have no other */
 }
 
 static inline void sim_rand_skip(struct sim_eng *e)

@@ -96,7 +96,6 @@ static inline __attribute__((always_inline)) void dest_unhold(struct sim_thost *
 static void dest_hold(struct sim_dest *d, uint32_t r)
 {
 	uint64_t w = d->held[r >> 6] |= 1ULL << (r & 63);
-	d->last_w = (uint16_t)(r >> 6);
 	if ((w & parity_mask[r & 1]) == parity_mask[r & 1])
 		d->full[r & 1][r >> 12] |= 1ULL << ((r >> 6) & 63);
 }
@@ -340,8 +339,7 @@ static void connect_fail(struct sim_eng *e, int node, enum SIM_ERR err)
 static uint64_t port_offset(const struct sim_eng *e, const struct sim_thost *h,
 			    struct sim_dest *d)
 {
-	int32_t epoch =
-		h->p->port_alg == TW_PORT_ALG_PERTURB_64K ? (int32_t)(e->now / (10 * NS)) : 0;
+	int64_t epoch = h->p->port_alg == TW_PORT_ALG_PERTURB_64K ? e->now / (10 * NS) : 0;
 	if (d->port_epoch != epoch) {
 		d->port_epoch = epoch;
 		d->port_off = tw_hash64(((uint64_t)d->laddr << 32 | d->raddr) ^ h->ts.secret ^

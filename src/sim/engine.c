@@ -395,7 +395,6 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 		uint32_t h = nr->host0 + nr->rr_host;
 		if (++nr->rr_host == nr->nhosts)
 			nr->rr_host = 0;
-		sim_arrival_ahead(e, nr, nr->rr_host);
 		nr->arrivals++; /* summed into the result's attempts at the end */
 		sim_connect(e, e->src_arg[k], h, e->now);
 		if (nr->const_rate > 0) {

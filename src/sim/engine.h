@@ -67,7 +67,7 @@ struct sim_peer {
 
 /* A machine that runs TCP: one per client in a group, one per l7lb and server node. Its
  * first two lines hold what a client's connect() and close read: a fleet's hosts take turns,
- * so each costs the lines it touches (and the next ones are fetched ahead: sim_arrival_ahead). */
+ * so each costs the lines it touches. */
 struct sim_thost {
 	/* line 0: all a close reads (dests, lo, hi), and most of what a connect() reads */
 	const struct tw_profile *p;
@@ -333,22 +333,6 @@ static inline bool sim_const_period(double r, int64_t *period, uint64_t *klim)
 	*period = (int64_t)(1000000000ULL / (uint64_t)r);
 	*klim = (1ULL << 53) / 1953125; /* 10^9 = 2^9 * 1953125; k * period < 2^63 below it */
 	return true;
-}
-
-/* A node's hosts connect in turn, each a moment in a fleet's cycle: fetch ahead what the
- * next connects read. rr is the next host's turn: its destination (through its host's first
- * line, fetched a turn ago), and the two lines of the host after it. */
-static inline void sim_arrival_ahead(const struct sim_eng *e, const struct sim_nrt *nr,
-				     uint32_t rr)
-{
-	const struct sim_thost *h1 = &e->hosts[nr->host0 + rr];
-	if (nr->nhosts <= 2)
-		return; /* they stay in cache */
-	rr = rr + 1 == nr->nhosts ? 0 : rr + 1;
-	const struct sim_thost *h2 = &e->hosts[nr->host0 + rr];
-	__builtin_prefetch(h2);
-	__builtin_prefetch((const char *)h2 + 64);
-	__builtin_prefetch(h1->dests); /* its first: one_dest hosts have no other */
 }
 
 static inline void sim_rand_skip(struct sim_eng *e)

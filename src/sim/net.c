@@ -742,10 +742,9 @@ static inline __attribute__((always_inline)) void syn_send(struct sim_eng *e, ui
 		sim_pt_split(c->skey, &pk);
 		c->skey_hash = sim_key_hash(pk);
 	}
-	/* the server looks this 4-tuple's page up when the SYN lands: a page it has not
-	 * just used is found through the bucket, fetched now */
-	if (sh->eh.pages.cap)
-		__builtin_prefetch(sim_eh_home(&sh->eh.pages, c->skey_hash));
+	/* the server looks this 4-tuple's page up when the SYN lands, after a fleet's turn
+	 * has passed through the L1 cache: fetched now (sim_pt_prefetch) */
+	sim_pt_prefetch(&sh->eh, c->skey_hash);
 	c->tarrive = e->now + nr->half_rtt;
 	sim_connq_push(e, nr->src0 + 1, &nr->syn_q, ci, c->tarrive);
 }

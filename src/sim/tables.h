@@ -298,6 +298,21 @@ static inline uint32_t sim_pt_find(struct sim_pt *t, uint64_t pk, unsigned slot,
 		*where = v1 ? UINT32_MAX : p * SIM_PT_SLOTS + slot;
 	return v1 - 1; /* 0 - 1: UINT32_MAX */
 }
+/* Fetch ahead what a lookup of a page key hashing to ph reads: the remembered page's key and
+ * line (one load, of the remembered page's number) and, for when it is not that page, the
+ * key's bucket. Always inlined: gcc counts a function of loads and prefetches as pure, and
+ * drops a call to it whose result is unused (as it is) unless it was inlined first. */
+static inline __attribute__((always_inline)) void sim_pt_prefetch(const struct sim_pt *t,
+								   uint32_t ph)
+{
+	if (t->hot) {
+		uint32_t p = t->hot[ph & (SIM_PT_HOT - 1)];
+		__builtin_prefetch(&t->pkey[p]);
+		__builtin_prefetch(&t->line[p]);
+	}
+	if (t->pages.cap)
+		__builtin_prefetch(sim_eh_home(&t->pages, ph));
+}
 /* Insert index v under (pk, slot), not present; ph = sim_key_hash(pk). Its position in *pos. */
 int sim_pt_put(struct sim_pt *t, uint64_t pk, unsigned slot, uint32_t ph, uint32_t v,
 	       uint32_t *pos);

@@ -309,7 +309,6 @@ static inline const struct sim_nrt *sim_vip_lb(const struct sim_eng *e, const st
 
 /* engine.c */
 uint64_t sim_rand(struct sim_eng *e);
-/* Step the generator as sim_rand does, for a draw nobody reads. */
 /* The k-th of a node's constant arrivals at r connections/s (k >= 1), in ns: from the count,
  * not by adding intervals (no drift over millions of steps); k converted signed (the same
  * double below 2^63, a shorter conversion). */
@@ -335,6 +334,7 @@ static inline bool sim_const_period(double r, int64_t *period, uint64_t *klim)
 	return true;
 }
 
+/* Step the generator as sim_rand does, for a draw nobody reads. */
 static inline void sim_rand_skip(struct sim_eng *e)
 {
 	e->rng += SIM_RNG_STEP;

@@ -55,12 +55,22 @@ static inline uint32_t tw_ts_ticks(uint32_t rate, int64_t now_ns)
 		return (uint32_t)(t / (1000000000ULL / rate));
 	}
 }
-/* TSval sent at now_ns (offset included): the clock's value at time 0 plus its ticks plus
- * the offset, wrapping like the kernel's u32. */
+/* A connection's TSval at time 0: its host's clock then plus the connection's offset. */
+static inline uint32_t tw_ts_base(const struct tw_ts_host *h, uint32_t offset)
+{
+	return h->boot + offset;
+}
+/* The TSval a connection sends at now_ns, from its tw_ts_base and its host's tw_ts_rate:
+ * callers that keep those two need not read the host again. Wraps like the kernel's u32. */
+static inline uint32_t tw_ts_value_from(uint32_t base, uint32_t rate, int64_t now_ns)
+{
+	return base + tw_ts_ticks(rate, now_ns);
+}
+/* TSval sent at now_ns (offset included). */
 static inline uint32_t tw_ts_value(const struct tw_profile *p, const struct tw_ts_host *h,
 				   int64_t now_ns, uint32_t offset)
 {
-	return h->boot + tw_ts_ticks(tw_ts_rate(p, h), now_ns) + offset;
+	return tw_ts_value_from(tw_ts_base(h, offset), tw_ts_rate(p, h), now_ns);
 }
 /* §6: timestamps are negotiated only if both ends enable them and nothing strips them. */
 static inline bool tw_ts_negotiated(int local_timestamps, int peer_timestamps, bool stripped)

@@ -118,9 +118,9 @@ struct sim_conn {
 	uint32_t aux;        /* free list */
 	uint32_t skey_hash;  /* sim_key_hash of the page key (sim_pt_split) of skey below */
 	uint64_t skey;       /* that key (set when the first SYN leaves) */
-	uint32_t ts_base;    /* the connecting socket's TSval at time 0: its host's clock
-			      * (boot) plus the connection's offset (§6), so that its TSval is
-			      * ts_base + tw_ts_ticks(ts_rate, now) without reading the host;
+	uint32_t ts_base;    /* the connecting socket's TSval at time 0 (tw_ts_base: its
+			      * host's clock plus the connection's offset, §6), so that its TSval
+			      * is tw_ts_value_from(ts_base, ts_rate, now) without reading the host;
 			      * the accepting end's offset is needed at close alone, and found
 			      * there */
 	uint16_t ts_rate;    /* the connecting host's TS clock rate (tw_ts_rate) */

@@ -496,9 +496,10 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	c->attempt = 0;
 	c->strip = 0;
 	c->nmaps = 0xff; /* not translated yet */
-	c->ts_base = h->ts.boot + (tw_ts_offset_by_addrs(h->p, &h->ts)
-					   ? h->dests[di].ts_off
-					   : tw_ts_offset(h->p, &h->ts, laddr, lport, raddr, rport));
+	c->ts_base = tw_ts_base(&h->ts, tw_ts_offset_by_addrs(h->p, &h->ts)
+						? h->dests[di].ts_off
+						: tw_ts_offset(h->p, &h->ts, laddr, lport, raddr,
+							       rport));
 	c->ts_rate = (uint16_t)tw_ts_rate(h->p, &h->ts);
 	cnt(e, node)->active_opens++;
 	syn_send(e, ci, true);
@@ -605,7 +606,7 @@ static uint32_t sock_tsval(const struct sim_eng *e, uint32_t h, uint32_t off)
 /* The TSval c's connecting end sends now. */
 static uint32_t conn_tsval(const struct sim_eng *e, const struct sim_conn *c)
 {
-	return c->ts_base + tw_ts_ticks(c->ts_rate, e->now); /* = sock_tsval, host unread */
+	return tw_ts_value_from(c->ts_base, c->ts_rate, e->now); /* = sock_tsval, host unread */
 }
 
 static void syn_lost(struct sim_eng *e, uint32_t ci)

@@ -53,47 +53,6 @@ int doc_findings_max_sev(const struct doc_findings *fs)
 	return m;
 }
 
-static struct doc_finding *add(struct doc_findings *fs, const char *id, enum DOC_SEV sev,
-			       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static struct doc_finding *add(struct doc_findings *fs, const char *id, enum DOC_SEV sev,
-			       const char *fmt, ...)
-{
-	va_list ap;
-	struct doc_finding *f;
-	if (fs->n >= DOC_MAX_FINDINGS)
-		return NULL;
-	f = &fs->f[fs->n++];
-	memset(f, 0, sizeof(*f));
-	f->id = id;
-	f->sev = sev;
-	va_start(ap, fmt);
-	vsnprintf(f->summary, sizeof(f->summary), fmt, ap);
-	va_end(ap);
-	return f;
-}
-
-static void ev(struct doc_finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ev(struct doc_finding *f, const char *fmt, ...)
-{
-	va_list ap;
-	if (!f || f->nevidence >= DOC_MAX_EVIDENCE)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(f->evidence[f->nevidence++], sizeof(f->evidence[0]), fmt, ap);
-	va_end(ap);
-}
-
-static void adv(struct doc_finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void adv(struct doc_finding *f, const char *fmt, ...)
-{
-	va_list ap;
-	if (!f || f->nadvice >= DOC_MAX_ADVICE)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(f->advice[f->nadvice++], sizeof(f->advice[0]), fmt, ap);
-	va_end(ap);
-}
-
 static enum DOC_SEV group_pressure(const struct doc_group *g, bool *any)
 {
 	*any = true;
@@ -120,10 +79,10 @@ static enum TW_REUSE_WHY reuse_why(const struct doc_analysis *a, const struct do
 static void recycle_line(struct doc_finding *f, const struct doc_analysis *a)
 {
 	if (a->prof->has_tw_recycle)
-		adv(f, "Do not enable tcp_tw_recycle: it drops SYNs from clients behind NAT whose "
+		doc_finding_adv(f, "Do not enable tcp_tw_recycle: it drops SYNs from clients behind NAT whose "
 		       "timestamp clocks differ, silently (PAWSPassive); it was removed in Linux 4.12.");
 	else
-		adv(f, "tcp_tw_recycle, often suggested for this, does not exist on this kernel "
+		doc_finding_adv(f, "tcp_tw_recycle, often suggested for this, does not exist on this kernel "
 		       "(removed in 4.12: it broke clients behind NAT).");
 }
 
@@ -155,28 +114,28 @@ static void rule_port_exhaustion(const struct doc_analysis *a, struct doc_findin
 	doc_endpoint(worst->raddr, worst->port, ep2, sizeof(ep2));
 	struct doc_finding *f;
 	if (worst->utilization >= UTIL_CRIT)
-		f = add(fs, "port-exhaustion", sev,
+		f = doc_finding_add(fs, "port-exhaustion", sev,
 			"outgoing connections from %s to %s have used %.0f%% of their %s ports: "
 			"connect() fails with EADDRNOTAVAIL now or at the next burst",
 			ep1, ep2, worst->utilization * 100,
 			units_fmt_count(b1, sizeof(b1), worst->ports_usable));
 	else
-		f = add(fs, "port-exhaustion", sev,
+		f = doc_finding_add(fs, "port-exhaustion", sev,
 			"outgoing connections from %s to %s will run out of local ports in about "
 			"%.0f s at the measured rate",
 			ep1, ep2, worst->eta_s >= 0 ? worst->eta_s : 0);
-	ev(f, "ports in use toward %s: %s of %s usable (%.0f%%)", ep2,
+	doc_finding_ev(f, "ports in use toward %s: %s of %s usable (%.0f%%)", ep2,
 	   units_fmt_count(b1, sizeof(b1), worst->in_budget),
 	   units_fmt_count(b2, sizeof(b2), worst->ports_usable), worst->utilization * 100);
-	ev(f, "TIME-WAIT in this group: %s; created %.1f/s over the last 10 s, %.1f/s over 60 s",
+	doc_finding_ev(f, "TIME-WAIT in this group: %s; created %.1f/s over the last 10 s, %.1f/s over 60 s",
 	   units_fmt_count(b1, sizeof(b1), worst->time_wait), worst->tw_rate_10s,
 	   worst->tw_rate_60s);
-	ev(f, "sustainable without reuse: %s ports / 60 s TIME-WAIT = %.0f new connections/s",
+	doc_finding_ev(f, "sustainable without reuse: %s ports / 60 s TIME-WAIT = %.0f new connections/s",
 	   units_fmt_count(b3, sizeof(b3), worst->ports_usable), worst->ports_usable / 60.0);
 	if (worst->eta_s >= 0)
-		ev(f, "forecast: no port left in %.0f s", worst->eta_s);
+		doc_finding_ev(f, "forecast: no port left in %.0f s", worst->eta_s);
 	if (affected > 1)
-		ev(f, "%d destination groups are under pressure (see the groups table)", affected);
+		doc_finding_ev(f, "%d destination groups are under pressure (see the groups table)", affected);
 
 	enum TW_REUSE_WHY why = reuse_why(a, worst);
 	uint32_t min_age = tw_reuse_min_age_ms(a->prof, a->tw_reuse_delay > 0
@@ -206,33 +165,33 @@ static void rule_port_exhaustion(const struct doc_analysis *a, struct doc_findin
 							       : TW_REUSE_PEER_UNKNOWN)
 						     : why));
 	if (reuse_would_help || why == TW_REUSE_HELPS)
-		adv(f, "%s", reuse_line);
-	adv(f, "Reuse connections: HTTP keep-alive or a connection pool toward %s removes the "
+		doc_finding_adv(f, "%s", reuse_line);
+	doc_finding_adv(f, "Reuse connections: HTTP keep-alive or a connection pool toward %s removes the "
 	       "churn itself. Price: a client change; idle connections stay open.", ep2);
 	if (a->prof->has_bind_no_port)
-		adv(f, "More source addresses: add IPs and bind() each socket to one with "
+		doc_finding_adv(f, "More source addresses: add IPs and bind() each socket to one with "
 		       "IP_BIND_ADDRESS_NO_PORT set before connect(); each address adds %s ports "
 		       "toward this destination. Without that option, bind() picks a port unique "
 		       "across all destinations and the budget shrinks instead.",
 		    units_fmt_count(b1, sizeof(b1), worst->ports_usable));
 	else
-		adv(f, "More source addresses: add IPs and bind() each socket to one; this kernel "
+		doc_finding_adv(f, "More source addresses: add IPs and bind() each socket to one; this kernel "
 		       "has no IP_BIND_ADDRESS_NO_PORT, so bind() before connect() makes each port "
 		       "unique across destinations: give each address its own destinations.");
-	adv(f, "More 4-tuples at the destination: have the server listen on several ports or "
+	doc_finding_adv(f, "More 4-tuples at the destination: have the server listen on several ports or "
 	       "addresses and spread connections over them; each adds %s ports.",
 	    units_fmt_count(b1, sizeof(b1), worst->ports_usable));
 	if (a->port_hi - a->port_lo + 1 < 50000)
-		adv(f, "Widen net.ipv4.ip_local_port_range (now %d-%d), e.g. to \"15000 65000\". "
+		doc_finding_adv(f, "Widen net.ipv4.ip_local_port_range (now %d-%d), e.g. to \"15000 65000\". "
 		       "Price: services that bind a port in that range later may find it taken; "
 		       "list them in net.ipv4.ip_local_reserved_ports.",
 		    a->port_lo, a->port_hi);
-	adv(f, "Let the server close first (it sends FIN first, e.g. HTTP \"Connection: close\" "
+	doc_finding_adv(f, "Let the server close first (it sends FIN first, e.g. HTTP \"Connection: close\" "
 	       "answered by the server closing): TIME-WAIT moves to the server, where it holds "
 	       "no client port. Price: a protocol or client change.");
 	if (!(reuse_would_help || why == TW_REUSE_HELPS))
-		adv(f, "%s", reuse_line);
-	adv(f, "Last resort: SO_LINGER {on, 0} on close() sends RST instead of FIN and skips "
+		doc_finding_adv(f, "%s", reuse_line);
+	doc_finding_adv(f, "Last resort: SO_LINGER {on, 0} on close() sends RST instead of FIN and skips "
 	       "TIME-WAIT. Price: unsent data is thrown away, the peer sees ECONNRESET, and "
 	       "old segments can reach a new connection on the same 4-tuple.");
 	recycle_line(f, a);
@@ -274,32 +233,32 @@ static void rule_reuse_ineffective(const struct doc_analysis *a, struct doc_find
 	 * default reuse=2 on non-loopback traffic without port pressure is worth knowing only. */
 	enum DOC_SEV sev = (a->tw_reuse == 1 || pressure) ? DOC_WARNING : DOC_INFO;
 	doc_endpoint(g->raddr, g->port, ep, sizeof(ep));
-	struct doc_finding *f = add(fs, "tw-reuse-ineffective", sev,
+	struct doc_finding *f = doc_finding_add(fs, "tw-reuse-ineffective", sev,
 				    "tcp_tw_reuse=%d does not apply to the TIME-WAIT toward %s: %s",
 				    a->tw_reuse, ep, tw_reuse_why_str(why));
-	ev(f, "net.ipv4.tcp_tw_reuse = %d, net.ipv4.tcp_timestamps = %d", a->tw_reuse,
+	doc_finding_ev(f, "net.ipv4.tcp_tw_reuse = %d, net.ipv4.tcp_timestamps = %d", a->tw_reuse,
 	   a->timestamps);
-	ev(f, "established connections to %s with timestamps: %u, without: %u", ep, g->ts_on,
+	doc_finding_ev(f, "established connections to %s with timestamps: %u, without: %u", ep, g->ts_on,
 	   g->ts_off);
-	ev(f, "TIME-WAIT not reusable: %s in %d group(s)", units_fmt_count(b1, sizeof(b1), tw),
+	doc_finding_ev(f, "TIME-WAIT not reusable: %s in %d group(s)", units_fmt_count(b1, sizeof(b1), tw),
 	   groups);
 	switch (why) {
 	case TW_REUSE_TS_OFF_PEER:
-		adv(f, "Turn TCP timestamps on at the peer (net.ipv4.tcp_timestamps=1 on a Linux "
+		doc_finding_adv(f, "Turn TCP timestamps on at the peer (net.ipv4.tcp_timestamps=1 on a Linux "
 		       "server or balancer), or stop the middlebox that strips them; tcp_tw_reuse "
 		       "needs the timestamp of the old connection to protect the new one.");
 		break;
 	case TW_REUSE_TS_OFF_LOCAL:
-		adv(f, "sysctl -w net.ipv4.tcp_timestamps=1 here: without timestamps no TIME-WAIT "
+		doc_finding_adv(f, "sysctl -w net.ipv4.tcp_timestamps=1 here: without timestamps no TIME-WAIT "
 		       "can be reused. Price: 12 bytes of options per segment.");
 		break;
 	default:
-		adv(f, "sysctl -w net.ipv4.tcp_tw_reuse=1 extends reuse to non-loopback traffic "
+		doc_finding_adv(f, "sysctl -w net.ipv4.tcp_tw_reuse=1 extends reuse to non-loopback traffic "
 		       "(safe for outgoing connections when both ends do timestamps, as PAWS "
 		       "rejects old segments). Price: none for outgoing connections.");
 		break;
 	}
-	adv(f, "Otherwise reduce churn (keep-alive, pools) or add 4-tuples (source IPs with "
+	doc_finding_adv(f, "Otherwise reduce churn (keep-alive, pools) or add 4-tuples (source IPs with "
 	       "IP_BIND_ADDRESS_NO_PORT, destination ports).");
 	recycle_line(f, a);
 }
@@ -312,22 +271,22 @@ static void rule_recycle(const struct snapshot *s, const struct doc_analysis *a,
 	if (s->set.tcp_tw_recycle < 1)
 		return;
 	bool rising = prev && prev->have && paws > prev->paws_passive;
-	struct doc_finding *f = add(
+	struct doc_finding *f = doc_finding_add(
 		fs, "tw-recycle-enabled", (paws > 0 || rising) ? DOC_CRITICAL : DOC_WARNING,
 		"tcp_tw_recycle=%d: SYNs from clients behind one NAT address are dropped without "
 		"a trace when their timestamp clocks differ",
 		s->set.tcp_tw_recycle);
-	ev(f, "net.ipv4.tcp_tw_recycle = %d on kernel %s", s->set.tcp_tw_recycle,
+	doc_finding_ev(f, "net.ipv4.tcp_tw_recycle = %d on kernel %s", s->set.tcp_tw_recycle,
 	   s->release[0] ? s->release : "?");
 	if (have_paws)
-		ev(f, "TcpExt.PAWSPassive = %llu (SYNs dropped by the per-host timestamp check)%s",
+		doc_finding_ev(f, "TcpExt.PAWSPassive = %llu (SYNs dropped by the per-host timestamp check)%s",
 		   (unsigned long long)paws, rising ? ", rising" : "");
 	if (a->prof->ts_offset == TW_TS_OFF_PER_CONN)
-		ev(f, "kernel 4.10 randomizes timestamps per connection: even a single Linux 4.10 "
+		doc_finding_ev(f, "kernel 4.10 randomizes timestamps per connection: even a single Linux 4.10 "
 		   "client is dropped");
-	adv(f, "sysctl -w net.ipv4.tcp_tw_recycle=0 now, and remove it from sysctl.conf. "
+	doc_finding_adv(f, "sysctl -w net.ipv4.tcp_tw_recycle=0 now, and remove it from sysctl.conf. "
 	       "Price: none; it was removed from Linux in 4.12 because it broke NAT.");
-	adv(f, "If TIME-WAIT was the reason, use tcp_tw_reuse=1 on the clients (outgoing "
+	doc_finding_adv(f, "If TIME-WAIT was the reason, use tcp_tw_reuse=1 on the clients (outgoing "
 	       "connections, timestamps on both ends) or keep-alive instead.");
 }
 
@@ -346,29 +305,29 @@ static void rule_buckets(const struct snapshot *s, const struct doc_analysis *a,
 	enum DOC_SEV sev = (rising || (max > 0 && tw >= max)) ? DOC_CRITICAL : DOC_WARNING;
 	struct doc_finding *f;
 	if (rising)
-		f = add(fs, "tw-bucket-overflow", sev,
+		f = doc_finding_add(fs, "tw-bucket-overflow", sev,
 			"TIME-WAIT table full: closing sockets skip TIME-WAIT "
 			"(TCPTimeWaitOverflow rising)");
 	else if (near)
-		f = add(fs, "tw-bucket-overflow", sev,
+		f = doc_finding_add(fs, "tw-bucket-overflow", sev,
 			"TIME-WAIT count %s is at %.0f%% of tcp_max_tw_buckets (%s): closing sockets "
 			"will skip TIME-WAIT",
 			units_fmt_count(b1, sizeof(b1), tw), 100.0 * tw / (double)max,
 			units_fmt_count(b2, sizeof(b2), (uint64_t)max));
 	else
-		f = add(fs, "tw-bucket-overflow", sev,
+		f = doc_finding_add(fs, "tw-bucket-overflow", sev,
 			"the TIME-WAIT table has overflowed %llu times since boot: sockets closed "
 			"without TIME-WAIT",
 			(unsigned long long)ovf);
-	ev(f, "TIME-WAIT sockets: %s; net.ipv4.tcp_max_tw_buckets = %lld",
+	doc_finding_ev(f, "TIME-WAIT sockets: %s; net.ipv4.tcp_max_tw_buckets = %lld",
 	   units_fmt_count(b1, sizeof(b1), tw), (long long)max);
 	if (have)
-		ev(f, "TcpExt.TCPTimeWaitOverflow = %llu%s", (unsigned long long)ovf,
+		doc_finding_ev(f, "TcpExt.TCPTimeWaitOverflow = %llu%s", (unsigned long long)ovf,
 		   rising ? " (rising since the previous sample)" : "");
-	adv(f, "Raise net.ipv4.tcp_max_tw_buckets: each TIME-WAIT costs about %u bytes, so "
+	doc_finding_adv(f, "Raise net.ipv4.tcp_max_tw_buckets: each TIME-WAIT costs about %u bytes, so "
 	       "1,000,000 of them is ~%.0f MiB. Price: memory only.",
 	    a->tw_objsize, a->tw_objsize * 1e6 / 1048576.0);
-	adv(f, "A low limit is a blunt SO_LINGER 0 for everyone: the protection of TIME-WAIT "
+	doc_finding_adv(f, "A low limit is a blunt SO_LINGER 0 for everyone: the protection of TIME-WAIT "
 	       "(old segments, lost last ACK) is gone for sockets past the limit.");
 }
 
@@ -381,21 +340,21 @@ static void rule_narrow(const struct doc_analysis *a, struct doc_findings *fs)
 	bool holey = holes > 0 && holes * 100 >= range; /* >= 1% of the range */
 	if (!narrow && !holey)
 		return;
-	struct doc_finding *f = add(
+	struct doc_finding *f = doc_finding_add(
 		fs, "narrow-port-range", narrow ? DOC_WARNING : DOC_INFO,
 		"connect() has %s usable local ports per destination (ip_local_port_range %d-%d)",
 		units_fmt_count(b1, sizeof(b1), a->ports_usable_out), a->port_lo, a->port_hi);
-	ev(f, "range %d-%d = %s ports; reserved in range: %u; held by listeners/bind(): %u",
+	doc_finding_ev(f, "range %d-%d = %s ports; reserved in range: %u; held by listeners/bind(): %u",
 	   a->port_lo, a->port_hi, units_fmt_count(b2, sizeof(b2), range), a->reserved_in_range,
 	   a->listeners_in_range);
-	ev(f, "ceiling with the client closing first: %.0f new connections/s per destination",
+	doc_finding_ev(f, "ceiling with the client closing first: %.0f new connections/s per destination",
 	   a->ports_usable_out / 60.0);
 	if (narrow)
-		adv(f, "Widen net.ipv4.ip_local_port_range (the default is 32768-60999, up to "
+		doc_finding_adv(f, "Widen net.ipv4.ip_local_port_range (the default is 32768-60999, up to "
 		       "1024-65535 is possible). Price: services that bind() later inside the range "
 		       "can collide; reserve their ports with net.ipv4.ip_local_reserved_ports.");
 	if (holey)
-		adv(f, "Move listeners out of the ephemeral range, or accept the smaller budget: "
+		doc_finding_adv(f, "Move listeners out of the ephemeral range, or accept the smaller budget: "
 		       "connect() never picks a port held by bind() or a listener.");
 }
 
@@ -411,23 +370,23 @@ static void rule_fd(const struct snapshot *s, const struct doc_analysis *a,
 		return;
 	struct doc_finding *f;
 	if (sys)
-		f = add(fs, "fd-limit", DOC_CRITICAL,
+		f = doc_finding_add(fs, "fd-limit", DOC_CRITICAL,
 			"the system is near fs.file-max: %s of %s file handles allocated",
 			units_fmt_count(b1, sizeof(b1), (uint64_t)st->file_nr),
 			units_fmt_count(b2, sizeof(b2), (uint64_t)st->file_max));
 	else
-		f = add(fs, "fd-limit", DOC_WARNING,
+		f = doc_finding_add(fs, "fd-limit", DOC_WARNING,
 			"uid %u holds %u open TCP sockets, near the RLIMIT_NOFILE of %lld: its "
 			"processes may fail with EMFILE",
 			a->top_uid, a->top_uid_socks, (long long)st->nofile_cur);
-	ev(f, "fs.file-nr allocated %lld, fs.file-max %lld", (long long)st->file_nr,
+	doc_finding_ev(f, "fs.file-nr allocated %lld, fs.file-max %lld", (long long)st->file_nr,
 	   (long long)st->file_max);
-	ev(f, "RLIMIT_NOFILE seen by twkit: soft %lld, hard %lld (a daemon's own limit is in "
+	doc_finding_ev(f, "RLIMIT_NOFILE seen by twkit: soft %lld, hard %lld (a daemon's own limit is in "
 	      "/proc/PID/limits)",
 	   (long long)st->nofile_cur, (long long)st->nofile_max);
-	adv(f, "Raise the limit where the process starts (systemd LimitNOFILE=, ulimit -n) or "
+	doc_finding_adv(f, "Raise the limit where the process starts (systemd LimitNOFILE=, ulimit -n) or "
 	       "fs.file-max. Price: kernel memory per open file, only when used.");
-	adv(f, "TIME-WAIT sockets hold no file descriptor: closing more of them sooner does not "
+	doc_finding_adv(f, "TIME-WAIT sockets hold no file descriptor: closing more of them sooner does not "
 	       "help here.");
 }
 
@@ -453,40 +412,40 @@ static void rule_server(const struct doc_analysis *a, struct doc_findings *fs)
 		doc_endpoint(worst->raddr, 0, ep, sizeof(ep));
 		char srv[80];
 		doc_endpoint(worst->laddr, worst->port, srv, sizeof(srv));
-		struct doc_finding *f = add(
+		struct doc_finding *f = doc_finding_add(
 			fs, "lb-quadruplet-budget", sev,
 			"one remote address, %s, holds %.0f%% of the ~%s quadruplets it can have "
 			"toward %s: its new connections will start failing",
 			ep, worst->utilization * 100,
 			units_fmt_count(b1, sizeof(b1), worst->ports_usable), srv);
-		ev(f, "sockets from %s to %s: %s (TIME-WAIT %s)", ep, srv,
+		doc_finding_ev(f, "sockets from %s to %s: %s (TIME-WAIT %s)", ep, srv,
 		   units_fmt_count(b1, sizeof(b1), worst->total),
 		   units_fmt_count(b2, sizeof(b2), worst->time_wait));
-		ev(f, "TIME-WAIT created %.1f/s (10 s), %.1f/s (60 s); ceiling ~%s/60 s = %.0f new "
+		doc_finding_ev(f, "TIME-WAIT created %.1f/s (10 s), %.1f/s (60 s); ceiling ~%s/60 s = %.0f new "
 		      "connections/s per remote address and server port",
 		   worst->tw_rate_10s, worst->tw_rate_60s,
 		   units_fmt_count(b1, sizeof(b1), worst->ports_usable), worst->ports_usable / 60.0);
-		ev(f, "the remote's port range is assumed to be Linux's default 32768-60999");
-		adv(f, "Keep-alive between the balancer and this server removes the churn (the "
+		doc_finding_ev(f, "the remote's port range is assumed to be Linux's default 32768-60999");
+		doc_finding_adv(f, "Keep-alive between the balancer and this server removes the churn (the "
 		       "biggest lever). Price: balancer configuration.");
-		adv(f, "More quadruplets: listen on more server ports or addresses, or give the "
+		doc_finding_adv(f, "More quadruplets: listen on more server ports or addresses, or give the "
 		       "balancer more source addresses; each multiplies the ceiling.");
-		adv(f, "tcp_tw_reuse on this server does nothing for incoming connections; on the "
+		doc_finding_adv(f, "tcp_tw_reuse on this server does nothing for incoming connections; on the "
 		       "balancer it helps only its own outgoing connections, with timestamps on.");
 	}
 	if (a->tw_in >= SERVER_TW_MIN) {
-		struct doc_finding *f = add(
+		struct doc_finding *f = doc_finding_add(
 			fs, "server-time-wait", DOC_INFO,
 			"%s TIME-WAIT sockets belong to incoming connections this server closed "
 			"first: harmless, nothing needs doing",
 			units_fmt_count(b1, sizeof(b1), a->tw_in));
-		ev(f, "incoming TIME-WAIT %s, outgoing %s; memory ~%s", 
+		doc_finding_ev(f, "incoming TIME-WAIT %s, outgoing %s; memory ~%s", 
 		   units_fmt_count(b1, sizeof(b1), a->tw_in),
 		   units_fmt_count(b2, sizeof(b2), a->tw_out),
 		   units_fmt_bytes(ep, sizeof(ep), (uint64_t)a->tw_in * a->tw_objsize));
-		adv(f, "Nothing to do: a server's TIME-WAIT holds no port it needs (it listens on "
+		doc_finding_adv(f, "Nothing to do: a server's TIME-WAIT holds no port it needs (it listens on "
 		       "one), no file descriptor, and ~%u bytes of memory each.", a->tw_objsize);
-		adv(f, "Do not shorten it with tcp_tw_recycle or SO_LINGER 0; tcp_tw_reuse only "
+		doc_finding_adv(f, "Do not shorten it with tcp_tw_recycle or SO_LINGER 0; tcp_tw_reuse only "
 		       "affects outgoing connections and would change nothing here.");
 	}
 }

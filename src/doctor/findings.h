@@ -24,6 +24,7 @@ struct doc_finding {
 	const char *id;
 	enum DOC_SEV sev;
 	char summary[256];
+	double eta_s;             /* seconds until connect() fails at the measured rate; <0: none */
 	int nevidence, nadvice;
 	char evidence[DOC_MAX_EVIDENCE][192];
 	char advice[DOC_MAX_ADVICE][400];
@@ -45,6 +46,15 @@ struct doc_prev {
 /* Run every rule. Findings come out sorted by severity (critical first), stable by rule. */
 void doc_findings_run(const struct snapshot *s, const struct doc_analysis *a,
 		      const struct doc_prev *prev, struct doc_findings *out);
+/* Append a finding (NULL when the list is full; the builders below accept NULL). Its eta_s
+ * starts at -1. */
+struct doc_finding *doc_finding_add(struct doc_findings *fs, const char *id, enum DOC_SEV sev,
+				    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* One line of evidence / advice; dropped past DOC_MAX_EVIDENCE / DOC_MAX_ADVICE. */
+void doc_finding_ev(struct doc_finding *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void doc_finding_adv(struct doc_finding *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 const char *doc_sev_name(enum DOC_SEV sev);
 /* "info" | "warning" | "critical" -> severity; -1 if none of them. */
 int doc_sev_parse(const char *s);

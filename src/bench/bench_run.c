@@ -22,7 +22,7 @@
 #include "common/units.h"
 #include "kernel/procfs.h"
 #include "kernel/sockdiag.h"
-#include "model/bench_budget.h"
+#include "model/budget.h"
 #include "model/profile.h"
 
 /*
@@ -104,7 +104,7 @@ static long sysctl_long(const char *name, long def)
 	return kproc_sysctl_read(name, b, sizeof(b)) == 0 ? strtol(b, NULL, 10) : def;
 }
 
-/* The one line of interpretation, from model/bench_budget. */
+/* The one line of interpretation, from model/budget. */
 static void interpret(struct bench_result *r)
 {
 	const struct bench_cfg *cfg = &r->cfg;
@@ -154,10 +154,10 @@ static void interpret(struct bench_result *r)
 	switch (out.why) {
 	case TW_BUDGET_TW_BOUND:
 		n = snprintf(s, len,
-			     "client closes first: %s usable ports x %llu destination%s / 60 s "
+			     "client closes first: %s usable ports x %llu destination%s / %u s "
 			     "TIME-WAIT = %s new connections sustained; you %s %s",
 			     c1, (unsigned long long)(out.tuples / out.ports),
-			     out.tuples / out.ports > 1 ? "s" : "", c2,
+			     out.tuples / out.ports > 1 ? "s" : "", out.hold_ms / 1000u, c2,
 			     cfg->rate > 0 ? "asked for" : "reached", c3);
 		if (!cfg->bind_no_port && n > 0 && (size_t)n < len)
 			snprintf(s + n, len - (size_t)n,
@@ -169,19 +169,24 @@ static void interpret(struct bench_result *r)
 	case TW_BUDGET_REUSE_BOUND:
 		snprintf(s, len,
 			 "client closes first, but %s%s: a TIME-WAIT is taken over after ~%u ms, so "
-			 "%s ports allow about %s; without it the bound is %s ports / 60 s = %s",
+			 "%s ports allow about %s; without it the bound is %s ports / %u s = %s",
 			 tw_reuse_why_str(out.reuse_why),
 			 in.reuse.loopback ? " (loopback)" : "", out.hold_ms, c1, c2, c1,
-			 units_fmt_rate(b, sizeof(b), (double)out.tuples / 60.0));
+			 TW_TIMEWAIT_LEN_MS / 1000u,
+			 units_fmt_rate(b, sizeof(b),
+					tw_budget_rate(out.tuples, TW_TIMEWAIT_LEN_MS)));
 		break;
 	case TW_BUDGET_NO_CLIENT_TW:
+	case TW_BUDGET_SERVER_TW:
 		snprintf(s, len, "%s: the client keeps no TIME-WAIT, its %s ports per destination "
-				 "are free again at once%s",
+				 "are free again at once%s%s",
 			 in.client_linger0 ? "client closes with RST (SO_LINGER 0, §7)"
 					   : "the server closes first",
 			 c1,
 			 in.client_linger0 ? "" : "; the TIME-WAIT is on the server, where it costs "
-						  "no ports");
+						  "no ports and sets no ceiling: ",
+			 in.client_linger0 ? "" : tw_server_tw_syn_str(tw_server_tw_syn(
+				 p, in.reuse.timestamps, in.reuse.peer_timestamps, -1, 0, NULL)));
 		break;
 	}
 }

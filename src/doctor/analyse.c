@@ -1,8 +1,8 @@
 /*
  * analyse — grouping, budgets and rates (see analyse.h).
  * Grouping uses an open-addressing hash keyed by (dir, laddr, raddr, port); one pass over the
- * sockets, no allocation per socket. Rate: a TIME-WAIT with E ms left on its 60 s timer
- * (TCP_TIMEWAIT_LEN, §1.2) was created 60000 - E ms ago.
+ * sockets, no allocation per socket. Ages, rates, budgets and forecasts come from
+ * model/budget.h: no kernel arithmetic here.
  */
 #include "doctor/analyse.h"
 
@@ -97,40 +97,6 @@ static struct doc_group *group_get(struct table *t, struct doc_analysis *a, size
 	return g;
 }
 
-/*
- * Seconds until the group has no usable port left if TIME-WAIT keeps being created at `rate`:
- * ports in use at time t = non-TIME-WAIT sockets + today's TIME-WAIT still alive at t + rate*t
- * (new ones live 60 s, so none of them expire within the horizon). Returns -1 if the budget
- * holds for the next 60 s and at the steady state (rate * 60 fits).
- */
-static double forecast_eta(const struct doc_group *g, double rate)
-{
-	double base = (double)g->in_budget - g->time_wait;
-	double usable = g->ports_usable;
-	if (usable <= 0)
-		return 0;
-	if ((double)g->in_budget >= usable)
-		return 0;
-	if (rate <= 0)
-		return -1;
-	if (base + rate * 60.0 < usable)
-		return -1; /* steady state fits: expiries keep pace */
-	uint32_t alive = g->time_wait;
-	for (int t = 0; t < DOC_AGE_SLOTS; t++) {
-		/* TIME-WAIT with t seconds left (slot t) expire during second t */
-		double at_end = base + (alive - g->expiry[t]) + rate * (t + 1);
-		if (at_end >= usable) {
-			double at_start = base + alive + rate * t;
-			double need = usable - at_start;
-			double slope = at_end - at_start;
-			double frac = slope > 0 && need > 0 ? need / slope : 0;
-			return t + (frac > 1 ? 1 : frac);
-		}
-		alive -= g->expiry[t];
-	}
-	return 60.0 + (usable - base - rate * 60.0) / rate;
-}
-
 static int cmp_group(const void *pa, const void *pb)
 {
 	const struct doc_group *a = pa, *b = pb;
@@ -155,6 +121,38 @@ static const struct doc_group *sort_base;
 static int cmp_raddr_idx(const void *pa, const void *pb)
 {
 	return memcmp(sort_base[*(const size_t *)pa].raddr, sort_base[*(const size_t *)pb].raddr, 16);
+}
+
+/* The window of the "recent" creation rate: short enough to follow a burst, long enough to
+ * hold many TIME-WAITs at the rates that matter (>= 100/s). */
+#define RATE_WINDOW_MS 10000u
+
+/*
+ * The model's budget of one group. Outgoing: this host's range toward one destination, the
+ * client closing first (it holds the TIME-WAIT), reuse as configured. Incoming: the remote's
+ * range is unknown and assumed the era's default; the TIME-WAIT is ours, reopened by SYNs.
+ */
+static void group_budget(const struct doc_analysis *a, struct doc_group *g,
+			 const struct tw_portset *excluded)
+{
+	bool out = g->dir == DOC_OUT;
+	struct tw_budget_in bi = {
+		.port_lo = out ? (uint16_t)a->port_lo : a->prof->port_lo,
+		.port_hi = out ? (uint16_t)a->port_hi : a->prof->port_hi,
+		.excluded = out ? excluded : NULL,
+		.sources = 1,
+		.dest_ports = 1,
+		.bind_no_port = true,
+		.client_closes = true,
+		.reuse = { .reuse = a->tw_reuse, .timestamps = a->timestamps,
+			   .peer_timestamps = g->peer_timestamps, .loopback = g->loopback,
+			   .outgoing = out },
+		.reuse_delay_ms = a->tw_reuse_delay > 0 ? (uint32_t)a->tw_reuse_delay : 0,
+		.syn_retries = a->syn_retries,
+		.rfc1337 = a->rfc1337,
+	};
+	if (tw_budget_compute(a->prof, &bi, &g->budget) < 0)
+		memset(&g->budget, 0, sizeof(g->budget));
 }
 
 struct uidcount {
@@ -184,6 +182,8 @@ int doc_analyse(const struct snapshot *s, struct doc_analysis *a)
 	a->tw_reuse = s->set.tcp_tw_reuse >= 0 ? s->set.tcp_tw_reuse : a->prof->reuse_default;
 	a->timestamps = s->set.tcp_timestamps >= 0 ? s->set.tcp_timestamps : 1;
 	a->tw_reuse_delay = s->set.tcp_tw_reuse_delay;
+	a->syn_retries = s->set.tcp_syn_retries;
+	a->rfc1337 = -1; /* not collected: the default 0 applies */
 	/* A remote client's range is unknown: assume the default of this era (§3.1). */
 	a->ports_peer_default = tw_ports_usable(a->prof, a->prof->port_lo, a->prof->port_hi, NULL);
 
@@ -210,6 +210,16 @@ int doc_analyse(const struct snapshot *s, struct doc_analysis *a)
 	}
 	a->ports_usable_out = tw_ports_usable(a->prof, (uint16_t)a->port_lo, (uint16_t)a->port_hi,
 					      excluded);
+	{
+		struct tw_budget_in bi = { .port_lo = (uint16_t)a->port_lo,
+					   .port_hi = (uint16_t)a->port_hi,
+					   .excluded = excluded, .sources = 1, .dest_ports = 1,
+					   .bind_no_port = true, .client_closes = true,
+					   .reuse = { .reuse = 0, .outgoing = true } };
+		struct tw_budget_out bo;
+		if (tw_budget_compute(a->prof, &bi, &bo) == 0)
+			a->rate_out_no_reuse = bo.rate;
+	}
 
 	if (table_grow(&t, a, 512) < 0) {
 		rc = -ENOMEM;
@@ -267,13 +277,13 @@ int doc_analyse(const struct snapshot *s, struct doc_analysis *a)
 		else if (k->lport >= a->port_lo && k->lport <= a->port_hi)
 			g->in_budget++;
 		if (k->tw && k->state == KDIAG_TIME_WAIT) {
-			uint32_t left = k->expires_ms > TW_TIMEWAIT_LEN_MS ? TW_TIMEWAIT_LEN_MS
-									  : k->expires_ms;
-			uint32_t age = TW_TIMEWAIT_LEN_MS - left;
-			uint32_t slot = left / 1000;
+			uint32_t age = tw_age_ms(k->expires_ms);
+			uint32_t slot = (TW_TIMEWAIT_LEN_MS - age) / 1000;
 			g->time_wait++;
-			if (age <= 10000)
+			if (age <= RATE_WINDOW_MS)
 				g->tw_10s++;
+			if (age > g->tw_oldest_ms)
+				g->tw_oldest_ms = age;
 			g->tw_60s++;
 			if (slot >= DOC_AGE_SLOTS)
 				slot = DOC_AGE_SLOTS - 1;
@@ -337,10 +347,17 @@ int doc_analyse(const struct snapshot *s, struct doc_analysis *a)
 			g->peer_timestamps = s->set.tcp_timestamps != 0;
 		g->ports_usable = g->dir == DOC_OUT ? a->ports_usable_out : a->ports_peer_default;
 		g->utilization = g->ports_usable ? (double)g->in_budget / g->ports_usable : 1.0;
-		g->tw_rate_10s = g->tw_10s / 10.0;
-		g->tw_rate_60s = g->tw_60s / 60.0;
-		g->eta_s = forecast_eta(g, g->tw_rate_10s > g->tw_rate_60s ? g->tw_rate_10s
-									 : g->tw_rate_60s);
+		g->tw_rate_10s = tw_rate_from_ages(g->tw_10s, g->tw_oldest_ms, RATE_WINDOW_MS);
+		g->tw_rate_60s = tw_rate_from_ages(g->tw_60s, g->tw_oldest_ms, TW_TIMEWAIT_LEN_MS);
+		group_budget(a, g, excluded);
+		if (g->budget.hold_ms)
+			g->eta_s = tw_budget_eta_s(g->ports_usable, g->in_budget - g->time_wait,
+						   g->expiry, DOC_AGE_SLOTS,
+						   g->tw_rate_10s > g->tw_rate_60s ? g->tw_rate_10s
+										   : g->tw_rate_60s,
+						   g->budget.hold_ms);
+		else
+			g->eta_s = -1; /* nothing holds this group's 4-tuples: no exhaustion */
 	}
 	if (a->ngroups) /* qsort(NULL, 0) is undefined */
 		qsort(a->groups, a->ngroups, sizeof(*a->groups), cmp_group);

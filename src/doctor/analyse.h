@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "kernel/snapshot.h"
+#include "model/budget.h"
 #include "model/ports.h"
 #include "model/profile.h"
 
@@ -36,10 +37,13 @@ struct doc_group {
 	uint32_t tw_10s, tw_60s;     /* TIME-WAIT created in the last 10 s / 60 s */
 	uint32_t ts_on, ts_off;      /* established sockets with / without timestamps */
 	uint32_t peer_on, peer_off;  /* the same over every group with this remote IP */
-	double tw_rate_10s, tw_rate_60s; /* per second */
+	uint32_t tw_oldest_ms;       /* age of the oldest TIME-WAIT: how long churn was seen */
+	double tw_rate_10s, tw_rate_60s; /* per second (model/budget tw_rate_from_ages) */
 	uint32_t ports_usable;
 	double utilization;          /* in_budget / ports_usable */
 	double eta_s;                /* seconds until no port is left at the 10 s rate; <0: never */
+	/* the model's budget for this group (model/budget.h) */
+	struct tw_budget_out budget; /* why, hold_ms, rate (0: no ceiling), srv_syn ... */
 	int peer_timestamps;         /* 1 yes, 0 no, -1 unknown */
 	bool loopback;
 	uint16_t expiry[DOC_AGE_SLOTS]; /* TIME-WAIT count by whole seconds left (capped) */
@@ -57,7 +61,10 @@ struct doc_analysis {
 	int port_lo, port_hi;
 	int tw_reuse, timestamps;
 	int tw_reuse_delay;          /* ms; -1 when the kernel has no such sysctl */
+	int syn_retries, rfc1337;    /* -1 when unknown (the era's default applies) */
 	uint32_t ports_usable_out;   /* per destination, after reserved ports and listeners */
+	double rate_out_no_reuse;    /* what ports_usable_out sustains when the client closes
+				      * first and reuse does not apply (model/budget) */
 	uint32_t reserved_in_range, listeners_in_range;
 	uint32_t ports_peer_default; /* the budget assumed for remote clients (incoming groups) */
 	uint32_t listeners;

@@ -269,11 +269,7 @@ static int doctor_once(const struct doctor_cfg *c, struct doc_prev *prev, FILE *
 		doc_render_text(out, &s, &a, fs, &ro);
 	fflush(out);
 	ret = doc_findings_max_sev(fs);
-	prev->have = true;
-	prev->tw_overflow = 0;
-	prev->paws_passive = 0;
-	kcounters_get(&s.counters, "TcpExt.TCPTimeWaitOverflow", &prev->tw_overflow);
-	kcounters_get(&s.counters, "TcpExt.PAWSPassive", &prev->paws_passive);
+	doc_prev_take(prev, &s);
 out:
 	free(fs);
 	doc_analysis_fini(&a);

@@ -4,12 +4,14 @@
  */
 #include "doctor/findings.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/units.h"
+#include "model/budget.h"
 #include "model/reuse.h"
 
 /* A budget past this share is critical: the next burst finds no port (EADDRNOTAVAIL). */
@@ -25,6 +27,40 @@
 #define SERVER_TW_MIN 50u
 /* TIME-WAIT in an outgoing group before reuse effectiveness matters. */
 #define REUSE_TW_MIN 50u
+
+/* The counters a previous sample keeps: the ones whose rise a rule reads. */
+static const char *const prev_counters[] = {
+	"TcpExt.TCPTimeWaitOverflow", "TcpExt.PAWSPassive", "TcpExt.TCPACKSkippedTimeWait",
+	"TcpExt.PAWSTimewait", "TcpExt.TCPSynRetrans", "Tcp.OutRsts",
+};
+
+void doc_prev_take(struct doc_prev *p, const struct snapshot *s)
+{
+	p->have = true;
+	p->n = 0;
+	p->tw_overflow = p->paws_passive = 0;
+	kcounters_get(&s->counters, "TcpExt.TCPTimeWaitOverflow", &p->tw_overflow);
+	kcounters_get(&s->counters, "TcpExt.PAWSPassive", &p->paws_passive);
+	for (size_t i = 0; i < sizeof(prev_counters) / sizeof(prev_counters[0]) &&
+			   p->n < DOC_PREV_MAX;
+	     i++) {
+		uint64_t v;
+		if (kcounters_get(&s->counters, prev_counters[i], &v) < 0)
+			continue;
+		p->name[p->n] = prev_counters[i];
+		p->value[p->n++] = v;
+	}
+}
+
+int doc_prev_get(const struct doc_prev *p, const char *name, uint64_t *v)
+{
+	for (int i = 0; p && i < p->n; i++)
+		if (!strcmp(p->name[i], name)) {
+			*v = p->value[i];
+			return 0;
+		}
+	return -ENOENT;
+}
 
 const char *doc_sev_name(enum DOC_SEV sev)
 {
@@ -130,25 +166,35 @@ static void rule_port_exhaustion(const struct doc_analysis *a, struct doc_findin
 	doc_finding_ev(f, "TIME-WAIT in this group: %s; created %.1f/s over the last 10 s, %.1f/s over 60 s",
 	   units_fmt_count(b1, sizeof(b1), worst->time_wait), worst->tw_rate_10s,
 	   worst->tw_rate_60s);
-	doc_finding_ev(f, "sustainable without reuse: %s ports / 60 s TIME-WAIT = %.0f new connections/s",
-	   units_fmt_count(b3, sizeof(b3), worst->ports_usable), worst->ports_usable / 60.0);
+	doc_finding_ev(f, "sustainable while each 4-tuple is held %u s (%s): %s ports = %.0f new "
+			  "connections/s",
+		       worst->budget.hold_ms / 1000u,
+		       worst->budget.why == TW_BUDGET_REUSE_BOUND ? "tcp_tw_reuse takes them over"
+								 : "the TIME-WAIT's full length",
+		       units_fmt_count(b3, sizeof(b3), worst->ports_usable),
+		       tw_budget_rate(worst->ports_usable, worst->budget.hold_ms));
 	if (worst->eta_s >= 0)
 		doc_finding_ev(f, "forecast: no port left in %.0f s", worst->eta_s);
 	if (affected > 1)
 		doc_finding_ev(f, "%d destination groups are under pressure (see the groups table)", affected);
+	if (f)
+		f->eta_s = worst->eta_s;
 
 	enum TW_REUSE_WHY why = reuse_why(a, worst);
 	uint32_t min_age = tw_reuse_min_age_ms(a->prof, a->tw_reuse_delay > 0
 							       ? (uint32_t)a->tw_reuse_delay
 							       : 1000u);
-	bool reuse_would_help = a->timestamps != 0 && worst->peer_timestamps == 1;
+	struct tw_reuse_scope sc = { .reuse = a->tw_reuse, .timestamps = a->timestamps,
+				     .peer_timestamps = worst->peer_timestamps,
+				     .loopback = worst->loopback, .outgoing = true };
+	bool reuse_would_help = tw_reuse_would_help(a->prof, &sc);
 	char reuse_line[400];
 	if (why == TW_REUSE_HELPS)
 		snprintf(reuse_line, sizeof(reuse_line),
 			 "tcp_tw_reuse=%d is already in effect with timestamps on both ends: ports "
 			 "come back after %u ms in TIME-WAIT, so the ceiling is about %.0f new "
 			 "connections/s per destination; beyond that you need more 4-tuples.",
-			 a->tw_reuse, min_age, worst->ports_usable * 1000.0 / min_age);
+			 a->tw_reuse, min_age, tw_budget_rate(worst->ports_usable, min_age));
 	else if (reuse_would_help)
 		snprintf(reuse_line, sizeof(reuse_line),
 			 "sysctl -w net.ipv4.tcp_tw_reuse=1: connect() takes over a TIME-WAIT "
@@ -156,14 +202,11 @@ static void rule_port_exhaustion(const struct doc_analysis *a, struct doc_findin
 			 "(PAWS) are on at both ends here. Price: none for outgoing connections; it "
 			 "never helps incoming ones.",
 			 min_age);
-	else
-		snprintf(reuse_line, sizeof(reuse_line),
-			 "tcp_tw_reuse will not help this traffic: %s.", tw_reuse_why_str(
-				 why == TW_REUSE_OFF ? (a->timestamps == 0 ? TW_REUSE_TS_OFF_LOCAL
-						       : worst->peer_timestamps == 0
-							       ? TW_REUSE_TS_OFF_PEER
-							       : TW_REUSE_PEER_UNKNOWN)
-						     : why));
+	else {
+		sc.reuse = 1; /* why would reuse=1 not help: the timestamps' reason */
+		snprintf(reuse_line, sizeof(reuse_line), "tcp_tw_reuse will not help this traffic: %s.",
+			 tw_reuse_why_str(why == TW_REUSE_OFF ? tw_reuse_explain(a->prof, &sc) : why));
+	}
 	if (reuse_would_help || why == TW_REUSE_HELPS)
 		doc_finding_adv(f, "%s", reuse_line);
 	doc_finding_adv(f, "Reuse connections: HTTP keep-alive or a connection pool toward %s removes the "
@@ -348,7 +391,7 @@ static void rule_narrow(const struct doc_analysis *a, struct doc_findings *fs)
 	   a->port_lo, a->port_hi, units_fmt_count(b2, sizeof(b2), range), a->reserved_in_range,
 	   a->listeners_in_range);
 	doc_finding_ev(f, "ceiling with the client closing first: %.0f new connections/s per destination",
-	   a->ports_usable_out / 60.0);
+	   a->rate_out_no_reuse);
 	if (narrow)
 		doc_finding_adv(f, "Widen net.ipv4.ip_local_port_range (the default is 32768-60999, up to "
 		       "1024-65535 is possible). Price: services that bind() later inside the range "
@@ -390,48 +433,96 @@ static void rule_fd(const struct snapshot *s, const struct doc_analysis *a,
 	       "help here.");
 }
 
-static void rule_server(const struct doc_analysis *a, struct doc_findings *fs)
-{
-	char b1[32], b2[32], ep[80];
-	const struct doc_group *worst = NULL;
-	enum DOC_SEV sev = DOC_INFO;
+/* Counter deltas that show a SYN paying for the server's TIME-WAIT (§5.1: the ACK from
+ * TIME-WAIT, the client's RST, its SYN retransmission; PAWS rejects with timestamps). */
+static const char *const srv_cost_counters[] = {
+	"TcpExt.TCPACKSkippedTimeWait", "TcpExt.PAWSTimewait", "TcpExt.TCPSynRetrans",
+	"Tcp.OutRsts",
+};
 
+static void rule_server(const struct snapshot *s, const struct doc_analysis *a,
+			const struct doc_prev *prev, struct doc_findings *fs)
+{
+	char b1[32], b2[32], b3[32], ep[80];
+	const struct doc_group *worst = NULL;
+
+	/* The remote address whose 4-tuples toward one server port are most used, measured
+	 * against the era's default client range: the old "quadruplet ceiling". */
 	for (size_t i = 0; i < a->ngroups; i++) {
 		const struct doc_group *g = &a->groups[i];
 		bool any;
-		enum DOC_SEV s2;
-		if (g->dir != DOC_IN)
+		if (g->dir != DOC_IN || g->time_wait < SERVER_TW_MIN)
 			continue;
-		s2 = group_pressure(g, &any);
-		if (any && (!worst || s2 > sev)) {
+		group_pressure(g, &any);
+		if ((any || g->utilization >= UTIL_WARN) &&
+		    (!worst || g->utilization > worst->utilization))
 			worst = g;
-			sev = s2;
-		}
 	}
 	if (worst) {
+		char srv[80], costs[192] = "";
+		uint64_t rise_total = 0;
+		size_t cl = 0;
 		doc_endpoint(worst->raddr, 0, ep, sizeof(ep));
-		char srv[80];
 		doc_endpoint(worst->laddr, worst->port, srv, sizeof(srv));
-		struct doc_finding *f = doc_finding_add(
-			fs, "lb-quadruplet-budget", sev,
-			"one remote address, %s, holds %.0f%% of the ~%s quadruplets it can have "
-			"toward %s: its new connections will start failing",
-			ep, worst->utilization * 100,
-			units_fmt_count(b1, sizeof(b1), worst->ports_usable), srv);
-		doc_finding_ev(f, "sockets from %s to %s: %s (TIME-WAIT %s)", ep, srv,
-		   units_fmt_count(b1, sizeof(b1), worst->total),
-		   units_fmt_count(b2, sizeof(b2), worst->time_wait));
-		doc_finding_ev(f, "TIME-WAIT created %.1f/s (10 s), %.1f/s (60 s); ceiling ~%s/60 s = %.0f new "
-		      "connections/s per remote address and server port",
-		   worst->tw_rate_10s, worst->tw_rate_60s,
-		   units_fmt_count(b1, sizeof(b1), worst->ports_usable), worst->ports_usable / 60.0);
-		doc_finding_ev(f, "the remote's port range is assumed to be Linux's default 32768-60999");
-		doc_finding_adv(f, "Keep-alive between the balancer and this server removes the churn (the "
-		       "biggest lever). Price: balancer configuration.");
-		doc_finding_adv(f, "More quadruplets: listen on more server ports or addresses, or give the "
-		       "balancer more source addresses; each multiplies the ceiling.");
-		doc_finding_adv(f, "tcp_tw_reuse on this server does nothing for incoming connections; on the "
-		       "balancer it helps only its own outgoing connections, with timestamps on.");
+		/* Evidence of cost: counters that rose between two samples. */
+		for (size_t k = 0; prev && prev->have &&
+				   k < sizeof(srv_cost_counters) / sizeof(srv_cost_counters[0]);
+		     k++) {
+			uint64_t now = 0, then = 0;
+			if (kcounters_get(&s->counters, srv_cost_counters[k], &now) < 0 ||
+			    doc_prev_get(prev, srv_cost_counters[k], &then) < 0 || now <= then)
+				continue;
+			rise_total += now - then;
+			if (cl < sizeof(costs))
+				cl += (size_t)snprintf(costs + cl, sizeof(costs) - cl, "%s%s +%llu",
+						       cl ? ", " : "", srv_cost_counters[k],
+						       (unsigned long long)(now - then));
+		}
+		const struct tw_budget_out *bo = &worst->budget;
+		bool costly = bo->srv_syn != TW_SRV_REOPEN_TS && rise_total > 0;
+		struct doc_finding *f;
+		if (costly)
+			f = doc_finding_add(
+				fs, "lb-quadruplet-budget", DOC_WARNING,
+				"%s reuses its 4-tuples toward %s while this server still holds them "
+				"in TIME-WAIT, without timestamps: some of its connections wait about "
+				"%.0f s for a SYN retransmission",
+				ep, srv, bo->srv_wait_ns / 1e9);
+		else
+			f = doc_finding_add(
+				fs, "lb-quadruplet-budget", DOC_INFO,
+				"one remote address, %s, has %s TIME-WAIT 4-tuples toward %s: no ceiling "
+				"here, a new SYN from it reopens them",
+				ep, units_fmt_count(b1, sizeof(b1), worst->time_wait), srv);
+		doc_finding_ev(f, "sockets from %s to %s: %s (TIME-WAIT %s), %.0f%% of the %s ports "
+				  "a client of this era has by default",
+			       ep, srv, units_fmt_count(b1, sizeof(b1), worst->total),
+			       units_fmt_count(b2, sizeof(b2), worst->time_wait),
+			       worst->utilization * 100,
+			       units_fmt_count(b3, sizeof(b3), worst->ports_usable));
+		doc_finding_ev(f, "TIME-WAIT created %.1f/s (10 s), %.1f/s (60 s)",
+			       worst->tw_rate_10s, worst->tw_rate_60s);
+		doc_finding_ev(f, "the kernel (§5.1): %s", tw_server_tw_syn_str(bo->srv_syn));
+		if (costly)
+			doc_finding_ev(f, "rising since the previous sample: %s", costs);
+		else if (bo->srv_syn != TW_SRV_REOPEN_TS)
+			doc_finding_ev(f, "no cost seen%s (ACKs skipped in TIME-WAIT, PAWS rejects, "
+					  "SYN retransmissions, resets)",
+				       prev && prev->have ? " since the previous sample"
+							  : ": one sample only; --watch compares two");
+		if (f)
+			f->eta_s = -1; /* nothing runs out on this side */
+		if (costly) {
+			doc_finding_adv(f, "Turn TCP timestamps on at both ends (net.ipv4.tcp_timestamps"
+					   "=1): a newer timestamp reopens the 4-tuple at once. Price: "
+					   "12 bytes of options per segment.");
+			doc_finding_adv(f, "Keep-alive between the balancer and this server removes the "
+					   "churn (the biggest lever). Price: balancer configuration.");
+		} else {
+			doc_finding_adv(f, "Nothing to do for this server. If the remote is a balancer, "
+					   "its own ports are its limit when it closes first: run "
+					   "twkit doctor there (port-exhaustion).");
+		}
 	}
 	if (a->tw_in >= SERVER_TW_MIN) {
 		struct doc_finding *f = doc_finding_add(
@@ -460,7 +551,7 @@ void doc_findings_run(const struct snapshot *s, const struct doc_analysis *a,
 	rule_buckets(s, a, prev, out);
 	rule_narrow(a, out);
 	rule_fd(s, a, out);
-	rule_server(a, out);
+	rule_server(s, a, prev, out);
 	/* stable sort by severity, critical first (insertion sort: a handful of items) */
 	for (int i = 1; i < out->n; i++) {
 		struct doc_finding tmp = out->f[i];

@@ -19,6 +19,7 @@ enum DOC_SEV { DOC_INFO = 0, DOC_WARNING = 1, DOC_CRITICAL = 2 };
 #define DOC_MAX_EVIDENCE 8
 #define DOC_MAX_ADVICE 8
 #define DOC_MAX_FINDINGS 16
+#define DOC_PREV_MAX 16
 
 struct doc_finding {
 	const char *id;
@@ -41,7 +42,15 @@ struct doc_prev {
 	uint64_t tw_overflow;   /* TcpExt.TCPTimeWaitOverflow at the previous sample */
 	uint64_t paws_passive;  /* TcpExt.PAWSPassive */
 	double seconds;         /* since the previous sample */
+	int n;                  /* more counters of that sample, by name (doc_prev_take) */
+	const char *name[DOC_PREV_MAX];
+	uint64_t value[DOC_PREV_MAX];
 };
+
+/* Keep the counters of sample s that the rules compare with the next one. */
+void doc_prev_take(struct doc_prev *p, const struct snapshot *s);
+/* A counter of the previous sample: 0, or -ENOENT when it was not kept or not read. */
+int doc_prev_get(const struct doc_prev *p, const char *name, uint64_t *v);
 
 /* Run every rule. Findings come out sorted by severity (critical first), stable by rule. */
 void doc_findings_run(const struct snapshot *s, const struct doc_analysis *a,

@@ -289,6 +289,10 @@ void doc_render_json(FILE *f, const struct snapshot *s, const struct doc_analysi
 		jw_str(&w, "id", x->id);
 		jw_str(&w, "severity", doc_sev_name(x->sev));
 		jw_str(&w, "summary", x->summary);
+		if (x->eta_s >= 0)
+			jw_double(&w, "eta_s", x->eta_s, 1);
+		else
+			jw_null(&w, "eta_s");
 		jw_arr_begin(&w, "evidence");
 		for (int j = 0; j < x->nevidence; j++)
 			jw_str(&w, NULL, x->evidence[j]);

@@ -1,6 +1,6 @@
 /*
  * test_bench — bench's pure parts (wire formats on truncated and garbage input, options,
- * the budget rule of model/bench_budget) and, on loopback, the no-fd-leak promise: a run with
+ * the budget rule of model/budget) and, on loopback, the no-fd-leak promise: a run with
  * failures (connection refused) and a self-hosted run leave /proc/self/fd as they found it,
  * with attempted = completed + failed + in flight.
  */
@@ -20,7 +20,7 @@
 
 #include "bench/bench.h"
 #include "bench/bench_proto.h"
-#include "model/bench_budget.h"
+#include "model/budget.h"
 
 static void test_raw_hdr(void **state)
 {

@@ -37,6 +37,9 @@ static const struct opt_spec specs[] = {
 	{ "netns", 0, OPT_VALUE, "NAME", NULL, "look inside network namespace NAME (root)" },
 	{ "record", 0, OPT_VALUE, "FILE", NULL, "also save everything collected to FILE" },
 	{ "replay", 0, OPT_VALUE, "FILE", NULL, "analyse a capture made with --record" },
+	{ "sysctl-conf", 0, OPT_MULTI, "PATH", "/etc/sysctl.d + /etc/sysctl.conf",
+	  "sysctl file, or directory of *.conf read by name, whose lines findings cite as "
+	  "file:line (what sets a value again at boot); repeatable, the last line for a key wins" },
 	{ "color", 0, OPT_FLAG, NULL, NULL, "colour severities in the text report" },
 	{ "help", 'h', OPT_FLAG, NULL, NULL, "this help" },
 };
@@ -49,6 +52,7 @@ struct doctor_cfg {
 	int64_t watch_ns; /* 0 = once */
 	long count;       /* 0 = unbounded */
 	const char *netns, *record, *replay;
+	const char *sysctl_conf; /* '\n'-separated paths; NULL: the default files */
 	bool color;
 	const char *listen; /* NULL: report once or every watch_ns */
 	struct sockaddr_storage listen_addr;
@@ -163,6 +167,9 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 	c->netns = opt_get(specs, NSPECS, r, "netns");
 	c->record = opt_get(specs, NSPECS, r, "record");
 	c->replay = opt_get(specs, NSPECS, r, "replay");
+	c->sysctl_conf = opt_has(specs, NSPECS, r, "sysctl-conf")
+				 ? opt_get(specs, NSPECS, r, "sysctl-conf")
+				 : NULL;
 	c->color = opt_has(specs, NSPECS, r, "color");
 	if (c->netns && !kns_name_ok(c->netns)) {
 		snprintf(err, el, "--netns: '%s' is not a namespace name", c->netns);
@@ -239,6 +246,10 @@ static int doctor_once(const struct doctor_cfg *c, struct doc_prev *prev, FILE *
 			goto out;
 		}
 		rc = snapshot_collect(&s, c->record ? &wr : NULL, e, sizeof(e));
+		if (rc == 0 && snapshot_read_conf(&s, c->record ? &wr : NULL, c->sysctl_conf) < 0) {
+			snprintf(e, sizeof(e), "out of memory");
+			rc = -ENOMEM;
+		}
 		if (c->record) {
 			int wrc = cap_writer_close(&wr);
 			if (wrc < 0 && rc == 0) {

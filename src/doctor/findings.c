@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/units.h"
+#include "doctor/myths.h"
 #include "model/budget.h"
 #include "model/reuse.h"
 
@@ -552,6 +553,7 @@ void doc_findings_run(const struct snapshot *s, const struct doc_analysis *a,
 	rule_narrow(a, out);
 	rule_fd(s, a, out);
 	rule_server(s, a, prev, out);
+	doc_myths_run(s, a, out);
 	/* stable sort by severity, critical first (insertion sort: a handful of items) */
 	for (int i = 1; i < out->n; i++) {
 		struct doc_finding tmp = out->f[i];

@@ -3,12 +3,15 @@
  */
 #include "kernel/snapshot.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 
@@ -28,6 +31,7 @@ static const struct {
 	{ "net.ipv4.ip_local_reserved_ports", "/proc/sys/net/ipv4/ip_local_reserved_ports", true },
 	{ "net.ipv4.tcp_max_tw_buckets", "/proc/sys/net/ipv4/tcp_max_tw_buckets", false },
 	{ "net.ipv4.tcp_fin_timeout", "/proc/sys/net/ipv4/tcp_fin_timeout", false },
+	{ "net.ipv4.tcp_ehash_entries", "/proc/sys/net/ipv4/tcp_ehash_entries", true },
 	{ "net.ipv4.tcp_syn_retries", "/proc/sys/net/ipv4/tcp_syn_retries", false },
 	{ "fs.file-max", "/proc/sys/fs/file-max", false },
 	{ "fs.file-nr", "/proc/sys/fs/file-nr", false },
@@ -106,7 +110,10 @@ int snapshot_feed_file(struct snapshot *s, const char *name, const char *text, s
 		rc = feed_int(text, &st->tcp_syn_retries);
 	else if (strcmp(name, "net.ipv4.tcp_max_tw_buckets") == 0)
 		rc = parse_i64(text, &st->tcp_max_tw_buckets);
-	else if (strcmp(name, "fs.file-max") == 0)
+	else if (strcmp(name, "net.ipv4.tcp_ehash_entries") == 0) {
+		rc = parse_i64(text, &st->tcp_ehash_entries);
+		st->have_ehash = rc == 0;
+	} else if (strcmp(name, "fs.file-max") == 0)
 		rc = parse_i64(text, &st->file_max);
 	else if (strcmp(name, "fs.file-nr") == 0)
 		rc = sscanf(text, "%lld", (long long *)&st->file_nr) == 1 ? 0 : -EPROTO;
@@ -140,6 +147,8 @@ int snapshot_feed_file(struct snapshot *s, const char *name, const char *text, s
 		snprintf(s->release, sizeof(s->release), "%s", text);
 	} else if (strcmp(name, "time.collected_ms") == 0)
 		rc = parse_i64(text, &s->collected_ms);
+	else if (strncmp(name, SNAP_CONF_PREFIX, strlen(SNAP_CONF_PREFIX)) == 0)
+		rc = snapshot_feed_conf(s, name + strlen(SNAP_CONF_PREFIX), text, len);
 	else if (strcmp(name, "rlimit.nofile") == 0) {
 		if (sscanf(text, "%lld %lld", (long long *)&st->nofile_cur,
 			   (long long *)&st->nofile_max) != 2)
@@ -148,6 +157,270 @@ int snapshot_feed_file(struct snapshot *s, const char *name, const char *text, s
 	/* unknown names are ignored: newer twkit versions may record more */
 	if (rc < 0)
 		snapshot_note_missing(s, name, "could not parse its contents");
+	return rc;
+}
+
+/* sysctl config files ------------------------------------------------------------------- */
+
+const char *const snap_conf_keys[] = {
+	"net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_max_tw_buckets", "net.ipv4.tcp_tw_recycle",
+	"net.ipv4.tcp_timestamps",  "net.ipv4.tcp_tw_reuse",       "net.ipv4.ip_local_port_range",
+	NULL,
+};
+
+/* A config line is read up to this many bytes: the key comes first, a value we care about is
+ * a number or two; a longer line is someone else's key. */
+#define CONF_LINE_MAX 256
+
+static bool conf_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static char *conf_trim(char *p)
+{
+	char *e = p + strlen(p);
+	while (conf_blank(*p))
+		p++;
+	while (e > p && conf_blank(e[-1]))
+		*--e = '\0';
+	return p;
+}
+
+/* Make room in a full conf[]: drop the earliest line that a later one supersedes. With fewer
+ * keys than slots there always is one. */
+static void conf_drop_superseded(struct snapshot *s)
+{
+	for (int i = 0; i < s->nconf; i++)
+		for (int j = i + 1; j < s->nconf; j++)
+			if (strcmp(s->conf[i].key, s->conf[j].key) == 0) {
+				memmove(&s->conf[i], &s->conf[i + 1],
+					(size_t)(s->nconf - i - 1) * sizeof(s->conf[0]));
+				s->nconf--;
+				return;
+			}
+}
+
+/* One line (NUL-terminated, writable). Keeps it when it sets a key of snap_conf_keys. */
+static void conf_line(struct snapshot *s, const char *file, int lineno, char *buf)
+{
+	char *p = conf_trim(buf), *eq, *key, *val;
+	bool dash = false;
+
+	if (*p == '\0' || *p == '#' || *p == ';')
+		return;
+	if (*p == '-') { /* sysctl.d(5): "-key = value" ignores a failure to set it */
+		dash = true;
+		p++;
+	}
+	eq = strchr(p, '=');
+	if (!eq)
+		return;
+	*eq = '\0';
+	key = conf_trim(p);
+	val = conf_trim(eq + 1);
+	/* sysctl.d(5): a key may use '/' as separator ("net/ipv4/tcp_fin_timeout"); none of our
+	 * keys has a '.' inside a component, so every '/' is a separator */
+	for (char *c = key; *c; c++)
+		if (*c == '/')
+			*c = '.';
+	for (int k = 0; snap_conf_keys[k]; k++) {
+		struct snap_conf_line *l;
+		if (strcmp(key, snap_conf_keys[k]) != 0)
+			continue;
+		if (s->nconf == SNAP_MAX_CONF_LINES) {
+			conf_drop_superseded(s);
+			if (s->nconf == SNAP_MAX_CONF_LINES)
+				return;
+			if (!s->conf_dropped) {
+				s->conf_dropped = true;
+				snapshot_note_missing(s, "sysctl config",
+						      "too many lines set these keys: only the last "
+						      "of each is kept");
+			}
+		}
+		l = &s->conf[s->nconf++];
+		memset(l, 0, sizeof(*l));
+		snprintf(l->key, sizeof(l->key), "%s", snap_conf_keys[k]);
+		snprintf(l->file, sizeof(l->file), "%s", file);
+		snprintf(l->value, sizeof(l->value), "%s", val);
+		l->line = lineno;
+		l->dash = dash;
+		return;
+	}
+}
+
+int snapshot_feed_conf(struct snapshot *s, const char *file, const char *text, size_t len)
+{
+	char buf[CONF_LINE_MAX];
+	size_t off = 0;
+	int lineno = 0;
+
+	if (len > SNAP_CONF_FILE_MAX || memchr(text, '\0', len))
+		return -EPROTO;
+	while (off < len) {
+		const char *p = text + off;
+		const char *nl = memchr(p, '\n', len - off);
+		size_t n = nl ? (size_t)(nl - p) : len - off;
+		size_t k = n < sizeof(buf) - 1 ? n : sizeof(buf) - 1;
+
+		off += n + (nl ? 1 : 0);
+		lineno++; /* at most SNAP_CONF_FILE_MAX lines: no overflow */
+		memcpy(buf, p, k);
+		buf[k] = '\0';
+		conf_line(s, file, lineno, buf);
+	}
+	return 0;
+}
+
+const struct snap_conf_line *snapshot_conf_last(const struct snapshot *s, const char *key)
+{
+	for (int i = s->nconf - 1; i >= 0; i--)
+		if (strcmp(s->conf[i].key, key) == 0)
+			return &s->conf[i];
+	return NULL;
+}
+
+struct conf_walk {
+	struct snapshot *s;
+	struct cap_writer *rec;
+	bool quiet_enoent; /* the default paths: a host without them is normal */
+	int nfiles;
+	dev_t dev[SNAP_CONF_MAX_FILES];
+	ino_t ino[SNAP_CONF_MAX_FILES];
+};
+
+/* Note a config path not read (and record it unless the capture holds the file itself). A
+ * long path is cut to its start: with the reason it still says what was not read. */
+static void conf_missing(struct conf_walk *w, const char *path, const char *why, bool record)
+{
+	char what[80];
+	size_t n = strlen(path);
+
+	n = n < sizeof(what) - 1 ? n : sizeof(what) - 1;
+	memcpy(what, path, n);
+	what[n] = '\0';
+	snapshot_note_missing(w->s, what, why);
+	if (w->rec && record)
+		cap_writer_add(w->rec, CAP_MISSING, what, why, strlen(why));
+}
+
+/* One file: deduplicated by inode, named by its real path when reached through a symlink. */
+static int conf_read_file(struct conf_walk *w, const char *path)
+{
+	struct stat st, lst;
+	char name[sizeof(SNAP_CONF_PREFIX) + PATH_MAX], real[PATH_MAX];
+	const char *shown = path;
+	char *text = NULL;
+	size_t len;
+	int rc;
+
+	if (stat(path, &st) < 0) {
+		if (!(errno == ENOENT && w->quiet_enoent))
+			conf_missing(w, path, strerror(errno), true);
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	for (int i = 0; i < w->nfiles; i++)
+		if (w->dev[i] == st.st_dev && w->ino[i] == st.st_ino)
+			return 0;
+	if (w->nfiles == SNAP_CONF_MAX_FILES) {
+		conf_missing(w, path, "too many sysctl config files, skipped", true);
+		return 0;
+	}
+	w->dev[w->nfiles] = st.st_dev;
+	w->ino[w->nfiles] = st.st_ino;
+	w->nfiles++;
+	if (st.st_size > (off_t)SNAP_CONF_FILE_MAX) {
+		conf_missing(w, path, "larger than 1 MiB, skipped", true);
+		return 0;
+	}
+	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) && realpath(path, real))
+		shown = real;
+	rc = kproc_read(path, SNAP_CONF_FILE_MAX, &text, &len);
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc < 0) {
+		conf_missing(w, path, rc == -EFBIG ? "larger than 1 MiB, skipped" : strerror(-rc),
+			     true);
+		return 0;
+	}
+	snprintf(name, sizeof(name), "%s%s", SNAP_CONF_PREFIX, shown);
+	if (w->rec)
+		cap_writer_add(w->rec, CAP_FILE, name, text, len);
+	if (snapshot_feed_conf(w->s, shown, text, len) < 0)
+		conf_missing(w, shown, "not a text file", false);
+	free(text);
+	return 0;
+}
+
+static int conf_select(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+	return d->d_name[0] != '.' && n > 5 && strcmp(d->d_name + n - 5, ".conf") == 0;
+}
+
+/* sysctl.d(5) orders files by name, byte by byte (not by locale) */
+static int conf_byname(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int conf_read_path(struct conf_walk *w, const char *path)
+{
+	struct stat st;
+	struct dirent **ents = NULL;
+	char file[PATH_MAX];
+	int n, rc = 0;
+
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return conf_read_file(w, path);
+	n = scandir(path, &ents, conf_select, conf_byname);
+	if (n < 0) {
+		conf_missing(w, path, strerror(errno), true);
+		return 0;
+	}
+	for (int i = 0; i < n; i++) {
+		if (rc == 0) {
+			if (snprintf(file, sizeof(file), "%s/%s", path, ents[i]->d_name) >=
+			    (int)sizeof(file))
+				conf_missing(w, path, "a file name is too long", true);
+			else
+				rc = conf_read_file(w, file);
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	return rc;
+}
+
+int snapshot_read_conf(struct snapshot *s, struct cap_writer *rec, const char *paths)
+{
+	struct conf_walk *w = calloc(1, sizeof(*w));
+	char path[PATH_MAX];
+	const char *p;
+	int rc = 0;
+
+	if (!w)
+		return -ENOMEM;
+	w->s = s;
+	w->rec = rec;
+	w->quiet_enoent = paths == NULL;
+	p = paths ? paths : SNAP_CONF_DEFAULT;
+	while (rc == 0 && *p) {
+		const char *e = strchr(p, '\n');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (n >= sizeof(path)) {
+			conf_missing(w, "sysctl config", "a path is too long", true);
+		} else if (n > 0) {
+			memcpy(path, p, n);
+			path[n] = '\0';
+			rc = conf_read_path(w, path);
+		}
+		p += n + (e ? 1 : 0);
+	}
+	free(w);
 	return rc;
 }
 

@@ -13,6 +13,7 @@
 
 #include "model/ports.h"
 #include "model/profile.h"
+#include "model/tsclock.h"
 
 #define TW_PERTURB_256 256u
 #define TW_PERTURB_64K 65536u
@@ -23,6 +24,42 @@ struct tw_portsel {
 	uint32_t hint;      /* §3.2 A-C: the global hint */
 	uint32_t *perturb;  /* §3.2 D-E: table_perturb */
 };
+
+/* §3.1: the 2022 hardening hashes jiffies / (10 * HZ) into port_offset: a new salt every 10 s */
+#define TW_PORT_OFFSET_SALT_NS (10LL * 1000000000LL)
+
+/*
+ * §3.1: the salt epoch port_offset is hashed with at now_ns (>= 0): now_ns / 10 s on the
+ * 2022-hardened era (§3.2 E), 0 before (one offset per destination for the boot). A caller
+ * that keeps a destination's offset recomputes it when this value changes. Inline, as the two
+ * below: a connect() calls them.
+ */
+static inline int64_t tw_port_offset_epoch(const struct tw_profile *p, int64_t now_ns)
+{
+	return p->port_alg == TW_PORT_ALG_PERTURB_64K ? now_ns / TW_PORT_OFFSET_SALT_NS : 0;
+}
+
+/*
+ * §3.1: port_offset, connect()'s secret hash of (saddr, daddr, dport) and the salt epoch
+ * (tw_port_offset_epoch): md5, later siphash, in the kernel; the model's keyed 64-bit hash
+ * here (tw_hash64 of the inputs packed and xored with the secret). secret: the caller's
+ * per-host secret (random per boot). The same inputs always give the same value.
+ */
+static inline uint64_t tw_port_offset_salted(uint64_t secret, uint32_t saddr, uint32_t daddr,
+					     uint16_t dport, int64_t epoch)
+{
+	return tw_hash64(((uint64_t)saddr << 32 | daddr) ^ secret ^ ((uint64_t)dport << 48) ^
+			 (uint64_t)epoch << 20);
+}
+
+/* §3.1: port_offset toward (daddr, dport) from saddr at now_ns, salted as the era salts it. */
+static inline uint64_t tw_port_offset(const struct tw_profile *p, uint64_t secret,
+				      uint32_t saddr, uint32_t daddr, uint16_t dport,
+				      int64_t now_ns)
+{
+	return tw_port_offset_salted(secret, saddr, daddr, dport,
+				     tw_port_offset_epoch(p, now_ns));
+}
 
 /* Entries the era's table_perturb needs (0, 256 or 65536). */
 uint32_t tw_portsel_table_size(const struct tw_profile *p);
@@ -83,6 +120,13 @@ static inline uint32_t *tw_portsel_start(const struct tw_profile *p, struct tw_p
 static inline uint32_t tw_portsel_jump(const struct tw_profile *p, uint32_t rnd)
 {
 	return p->port_alg == TW_PORT_ALG_PERTURB_64K ? 2 * (rnd % 8) : 0;
+}
+
+/* Whether the era's search reads the request's random draw (rnd: §3.2 E's jump). A caller
+ * whose random stream must not depend on the era may draw anyway and pass it. */
+static inline bool tw_portsel_uses_rnd(const struct tw_profile *p)
+{
+	return p->port_alg == TW_PORT_ALG_PERTURB_64K;
 }
 
 /*

@@ -129,7 +129,7 @@ int sim_hosts_init(struct sim_eng *e)
 			h->ts.timestamps = n->timestamps;
 			h->ts.secret = sim_rand(e);
 			h->reuse = n->tw_reuse < 0 ? p->reuse_default : n->tw_reuse;
-			h->recycle = n->tw_recycle && p->has_tw_recycle; /* §4.5: gone in 4.12 */
+			h->recycle = n->tw_recycle && tw_recycle_available(p); /* §4.5 */
 			/* §2.2: whether connect() may ever take a TIME-WAIT over (bind() always
 			 * may); the peer's timestamps are seen per TIME-WAIT, so unknown here */
 			struct tw_reuse_scope rs = { .reuse = h->reuse,
@@ -315,8 +315,8 @@ static void twq_pop(struct sim_eng *e, int i)
 	sim_fifo_pop(&q->q);
 	e->src_key[e->src_twq0 + i] =
 		q->q.n ? sim_src_key(e->src_twq0 + i, e->socks[sim_fifo_front(&q->q)].t) : UINT64_MAX;
-	/* §1.3: short (recycle) timers count TWKilled, the rest TW */
-	sim_tw_expire(e, si, q->dur >= 0 && q->dur <= TW_KILLED_MAX_NS);
+	/* §1.3: short (recycle) timers count TWKilled, the rest TW, as tw_timewait_enter said */
+	sim_tw_expire(e, si, q->killed);
 }
 
 static inline uint64_t min_u64(uint64_t a, uint64_t b)

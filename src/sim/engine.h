@@ -183,6 +183,8 @@ struct sim_nrt {
 struct sim_twq {
 	int64_t dur;                /* lifetime; -1 = the <= 4.0 wheel (52.5-60 s) */
 	struct sim_fifo q;
+	bool killed;                /* its expiries count TWKilled, not TW (the model's
+				     * counts_killed, §1.3: the same for all, one lifetime) */
 };
 
 #define SIM_MAX_TWQ 16

@@ -334,16 +334,16 @@ static void connect_fail(struct sim_eng *e, int node, enum SIM_ERR err)
 		e->res->first_failure_ns = e->now;
 }
 
-/* §3.1: a secret hash of (laddr, raddr, rport), re-salted every 10 s on 2022+ eras; kept
- * per destination until the salt changes */
+/* §3.1: connect()'s port offset toward d (tw_port_offset), kept per destination until the
+ * era's salt epoch changes */
 static uint64_t port_offset(const struct sim_eng *e, const struct sim_thost *h,
 			    struct sim_dest *d)
 {
-	int64_t epoch = h->p->port_alg == TW_PORT_ALG_PERTURB_64K ? e->now / (10 * NS) : 0;
+	int64_t epoch = tw_port_offset_epoch(h->p, e->now);
 	if (d->port_epoch != epoch) {
 		d->port_epoch = epoch;
-		d->port_off = tw_hash64(((uint64_t)d->laddr << 32 | d->raddr) ^ h->ts.secret ^
-					((uint64_t)d->rport << 48) ^ (uint64_t)epoch << 20);
+		d->port_off = tw_port_offset_salted(h->ts.secret, d->laddr, d->raddr, d->rport,
+						    epoch);
 	}
 	return d->port_off;
 }
@@ -370,12 +370,10 @@ static int pick_port(struct sim_eng *e, struct sim_thost *h, const struct sim_no
 		for (uint32_t i = 0; i < sz; i++) /* §3.2 D: filled randomly */
 			h->ps.perturb[i] = (uint32_t)sim_rand(e);
 	}
-	/* §3.1: secret hash of (laddr, raddr, rport), re-salted every 10 s on 2022+ eras */
 	uint64_t off = port_offset(e, h, d);
-	/* the draw for the 2022 jump, read on era E only: elsewhere the generator just steps
-	 * (the same sequence either way) */
-	uint32_t rnd = h->p->port_alg == TW_PORT_ALG_PERTURB_64K ? (uint32_t)sim_rand(e)
-								  : (sim_rand_skip(e), 0);
+	/* the draw for the 2022 jump, read where the era uses it: elsewhere the generator just
+	 * steps (the same sequence either way) */
+	uint32_t rnd = tw_portsel_uses_rnd(h->p) ? (uint32_t)sim_rand(e) : (sim_rand_skip(e), 0);
 	/* where no TIME-WAIT can be taken over, the bitmap is exact: the first candidate is
 	 * most often free */
 	if (!h->reusable && tw_port_select_first(h->p, &h->ps, h->lo, h->hi, off, rnd, d->held,
@@ -453,10 +451,10 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 		tw_kill(e, pc.takeover);
 		cnt(e, node)->tw_recycled++;
 	} else {
-		/* secure_tcp_seq: a keyed hash of the 4-tuple plus a 64 ns clock (the 4-tuple
-		 * with the local address's low byte for lip's: ehkey(laddr, ...)) */
+		/* a new ISN (tw_isn) over the 4-tuple: the ehash key with the local address's
+		 * low byte for lip's, ehkey(laddr, ...) */
 		uint64_t tuple = key ^ ((uint64_t)((laddr ^ lip) & 0xffu) << 32);
-		isn = (uint32_t)tw_hash64(tuple ^ h->ts.secret) + (uint32_t)(e->now >> 6);
+		isn = tw_isn(h->ts.secret, tuple, e->now);
 	}
 	/* a host with an ehash keeps the socket in the pool, where the ehash points; the
 	 * others keep it in the connection */
@@ -681,8 +679,8 @@ static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts,
 	*s = (struct sim_sock){
 		.key = c->skey,
 		.host = shost, .rcv_nxt = cs->snd_nxt,
-		.snd_nxt = (uint32_t)tw_hash64(((uint64_t)c->saddr << 32 | c->sport) ^
-					       sh->ts.secret) + (uint32_t)(e->now >> 6) + 1,
+		/* the accepting end's new ISN (tw_isn), over the peer's address and port */
+		.snd_nxt = tw_isn(sh->ts.secret, (uint64_t)c->saddr << 32 | c->sport, e->now) + 1,
 		.phash = c->skey_hash, .t = e->now, .state = SOCK_ESTAB,
 		.flags = ts ? SOCK_F_TS : 0 };
 	if (sim_pt_put_at(&sh->eh, where, pk, slot, c->skey_hash, si, &s->aux) < 0) {
@@ -859,6 +857,7 @@ static inline __attribute__((always_inline)) void enter_tw(struct sim_eng *e, ui
 						  e->now % (TW_TIMEWAIT_LEN_NS / 8));
 	}
 	sim_twq_push(e, q, &e->twq[q].q, xi, x->t);
+	e->twq[q].killed = out.counts_killed;
 	tw_count_inc(e, h);
 }
 

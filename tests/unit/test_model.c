@@ -440,6 +440,149 @@ static void test_portsel(void **st)
 	assert_false(tw_ports_per_destination(prof("4.19"), true, false));
 }
 
+/* SplitMix64's first two outputs from state 0 (its published test values): the model's
+ * tw_hash64(x) is the generator's output for state x, so these pin the hash and a packing
+ * whose input comes out as 0 or the golden ratio. */
+#define SPLITMIX_OUT1 0xe220a8397b1dcdafULL /* tw_hash64(0) */
+#define SPLITMIX_OUT2 0x6e789e6aa1b965f4ULL /* tw_hash64(0x9e3779b97f4a7c15) */
+#define GOLDEN64 0x9e3779b97f4a7c15ULL
+
+static int any_ok(void *arg, uint16_t port)
+{
+	(void)arg;
+	(void)port;
+	return 1;
+}
+
+/* §3.1: port_offset, its 10 s salt on the 2022 era only, and where each era's walk starts
+ * from it (§3.2 A-E), against values worked out by hand. */
+static void test_port_offset(void **st)
+{
+	static uint32_t table[TW_PERTURB_64K];
+	const uint32_t sa = 0x0a000001, da = 0x0a000102;
+	const uint16_t dp = 80;
+	/* the inputs packed as (saddr << 32 | daddr) ^ dport << 48 ^ epoch << 20 */
+	const uint64_t pack0 = ((uint64_t)sa << 32 | da) ^ ((uint64_t)dp << 48);
+	const uint64_t pack3 = pack0 ^ (3ULL << 20);
+	struct tw_profile d512 = *prof("5.4"); /* era D (5.12 table_perturb[256]): no built-in */
+	d512.port_alg = TW_PORT_ALG_PERTURB_256;
+
+	/* a secret equal to the packing leaves the hash's input 0 */
+	assert_true(tw_port_offset_salted(pack0, sa, da, dp, 0) == SPLITMIX_OUT1);
+	assert_true(tw_port_offset_salted(pack3 ^ GOLDEN64, sa, da, dp, 3) == SPLITMIX_OUT2);
+	/* every input counts */
+	assert_true(tw_port_offset_salted(pack0, sa, da, 81, 0) != SPLITMIX_OUT1);
+	assert_true(tw_port_offset_salted(pack0, sa + 1, da, dp, 0) != SPLITMIX_OUT1);
+	assert_true(tw_port_offset_salted(pack0, sa, da + 1, dp, 0) != SPLITMIX_OUT1);
+	assert_true(tw_port_offset_salted(pack0, sa, da, dp, 1) != SPLITMIX_OUT1);
+	assert_true(tw_port_offset_salted(pack0 ^ 1, sa, da, dp, 0) != SPLITMIX_OUT1);
+
+	/* the salt epoch: 10 s steps on era E (5.15+ here), fixed before */
+	static const char *const fixed[] = { "2.6.32", "3.10", "4.4", "4.10", "4.19", "5.4" };
+	static const char *const salted[] = { "5.15", "6.1", "6.12", "6.14", "6.18" };
+	const int64_t at[] = { 0, 9999999999LL, 10 * S, 25 * S, 3600 * S };
+	const int64_t want[] = { 0, 0, 1, 2, 360 };
+	for (size_t t = 0; t < sizeof(at) / sizeof(at[0]); t++) {
+		for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+			assert_int_equal(tw_port_offset_epoch(prof(fixed[i]), at[t]), 0);
+			assert_true(tw_port_offset(prof(fixed[i]), pack0, sa, da, dp, at[t]) ==
+				    SPLITMIX_OUT1);
+		}
+		assert_int_equal(tw_port_offset_epoch(&d512, at[t]), 0);
+		for (size_t i = 0; i < sizeof(salted) / sizeof(salted[0]); i++)
+			assert_int_equal(tw_port_offset_epoch(prof(salted[i]), at[t]), want[t]);
+	}
+	assert_true(tw_port_offset(prof("6.1"), pack0, sa, da, dp, 9 * S) == SPLITMIX_OUT1);
+	assert_true(tw_port_offset(prof("6.1"), pack3 ^ GOLDEN64, sa, da, dp, 35 * S) ==
+		    SPLITMIX_OUT2);
+	assert_true(tw_port_offset(prof("6.1"), pack0, sa, da, dp, 10 * S) != SPLITMIX_OUT1);
+
+	/* only era E reads the random draw (its jump) */
+	assert_false(tw_portsel_uses_rnd(prof("3.10")));
+	assert_false(tw_portsel_uses_rnd(prof("4.4")));
+	assert_false(tw_portsel_uses_rnd(prof("4.19")));
+	assert_false(tw_portsel_uses_rnd(&d512));
+	assert_true(tw_portsel_uses_rnd(prof("5.15")));
+	assert_true(tw_portsel_uses_rnd(prof("6.18")));
+
+	/* where each era's walk starts from port_offset, every port free (§3.2) */
+	{
+		uint16_t port;
+		/* A (3.10, 32768-61000: 28233 ports): lo + (1 + hint + off) % 28233; hint += 1 */
+		struct tw_portsel ps = { .hint = 5 };
+		struct tw_portsel_req r = { .lo = 32768, .hi = 61000, .port_offset = 28233 + 995,
+					    .ok = any_ok };
+		assert_int_equal(tw_port_select(prof("3.10"), &ps, &r, &port, NULL), 0);
+		assert_int_equal(port, 32768 + 1001);
+		assert_int_equal(ps.hint, 6);
+		/* B (4.4, 32768-60999: 28232): the offset made even, then the same sequential
+		 * walk from offset + 1; the hint moves by (1 + 2) & ~1 = 2 */
+		ps.hint = 0;
+		r.hi = 60999;
+		r.port_offset = 1001;
+		assert_int_equal(tw_port_select(prof("4.4"), &ps, &r, &port, NULL), 0);
+		assert_int_equal(port, 32768 + 1001);
+		assert_int_equal(ps.hint, 2);
+		/* C (4.19): (hint + off) % 28232 with the low bit cleared, even port; hint += 2 */
+		ps.hint = 28232 - 1;
+		r.port_offset = 1004;
+		assert_int_equal(tw_port_select(prof("4.19"), &ps, &r, &port, NULL), 0);
+		assert_int_equal(port, 32768 + 1002);
+		assert_int_equal(ps.hint, 28232 + 1);
+		/* D (5.12): table_perturb[hash_32(off, 8)] + off; hash_32(1, 8) is the top byte
+		 * of the golden ratio, 0x9e; that entry moves by 2, no other */
+		memset(table, 0, sizeof(table));
+		ps.perturb = table;
+		table[0x9e] = 500;
+		r.port_offset = 1;
+		assert_int_equal(tw_port_select(&d512, &ps, &r, &port, NULL), 0);
+		assert_int_equal(port, 32768 + 500);
+		assert_int_equal(table[0x9e], 502);
+		for (uint32_t i = 0; i < TW_PERTURB_256; i++)
+			assert_true(i == 0x9e || table[i] == 0);
+		/* E (5.15): table_perturb[off & 0xffff] + (off >> 32); the entry jumps by
+		 * 2 * (rnd % 8) + 2 = 8 with rnd = 11 */
+		memset(table, 0, sizeof(table));
+		table[0x1234] = 100;
+		r.port_offset = (7ULL << 32) | 0x1234;
+		r.rnd = 11;
+		assert_int_equal(tw_port_select(prof("5.15"), &ps, &r, &port, NULL), 0);
+		assert_int_equal(port, 32768 + 106);
+		assert_int_equal(table[0x1234], 108);
+		assert_int_equal(table[0x1235] + table[0x1233] + table[0], 0);
+	}
+}
+
+/* RFC 6528's ISN: hash of the 4-tuple and secret plus one tick per 64 ns, wrapping as u32. */
+static void test_isn(void **st)
+{
+	const uint64_t tuple = 0x0000010200005000ULL, secret = 0x1234567890abcdefULL;
+	/* the hash's input is tuple ^ secret: 0 gives SplitMix64's first output's low half */
+	assert_true(tw_isn(tuple, tuple, 0) == (uint32_t)SPLITMIX_OUT1);
+	assert_true(tw_isn(tuple ^ GOLDEN64, tuple, 0) == (uint32_t)SPLITMIX_OUT2);
+	/* the clock: 1 per 64 ns, 15,625,000 a second, back where it was after 2^32 ticks */
+	assert_true(tw_isn(tuple, tuple, 63) == 0x7b1dcdafu);
+	assert_true(tw_isn(tuple, tuple, 64) == 0x7b1dcdb0u);
+	assert_true(tw_isn(tuple, tuple, 64 * 1000 + 63) == 0x7b1dcdafu + 1000u);
+	assert_true(tw_isn(tuple, tuple, S) == 0x7b1dcdafu + 15625000u);
+	assert_true(tw_isn(tuple, tuple, (1LL << 32) * 64) == 0x7b1dcdafu);
+	assert_true(tw_isn(tuple, tuple, (1LL << 32) * 64 - 64) == 0x7b1dcdafu - 1u);
+	for (int64_t t = 5 * S; t < 5 * S + 64 * 100; t += 64) {
+		/* deterministic, and advancing by exactly one per 64 ns whatever the tuple */
+		assert_true(tw_isn(secret, tuple, t) == tw_isn(secret, tuple, t));
+		assert_true(tw_isn(secret, tuple, t + 64) - tw_isn(secret, tuple, t) == 1u);
+		assert_true(tw_isn(secret, tuple, t + 63) == tw_isn(secret, tuple, t));
+	}
+	/* differs per tuple (a port, an address) and per secret */
+	uint32_t base = tw_isn(secret, tuple, 7 * S);
+	assert_true(tw_isn(secret, tuple + 1, 7 * S) != base);
+	assert_true(tw_isn(secret, tuple ^ (1ULL << 40), 7 * S) != base);
+	assert_true(tw_isn(secret ^ 1, tuple, 7 * S) != base);
+	/* a reused 4-tuple does not hash: it continues the old sequence (§2.3, §5.1) */
+	assert_true(tw_reuse_isn(1000) == 1000u + 65537u);
+	assert_true(tw_reuse_isn(0xffffffffu - 65536u) == 1u);
+}
+
 /* The held/full fast path must pick exactly the port the plain walk picks. */
 static uint64_t held_bits[1024], full_bits[2][16];
 static int plain_ok(void *arg, uint16_t port)
@@ -537,7 +680,8 @@ int main(void)
 		cmocka_unit_test(test_reuse_eras),    cmocka_unit_test(test_recycle),
 		cmocka_unit_test(test_syn_schedule),  cmocka_unit_test(test_syn_in_timewait),
 		cmocka_unit_test(test_tsclock),       cmocka_unit_test(test_portsel),
-		cmocka_unit_test(test_portsel_fast_path),
+		cmocka_unit_test(test_portsel_fast_path), cmocka_unit_test(test_port_offset),
+		cmocka_unit_test(test_isn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

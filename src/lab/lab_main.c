@@ -18,6 +18,7 @@
 #include "lab/lab_run.h"
 #include "lab/lab_scen.h"
 #include "lab/lab_topo.h"
+#include "model/profile.h"
 #include "sim/sim.h"
 #include "verbs.h"
 
@@ -90,40 +91,175 @@ static void list(FILE *f)
 	}
 }
 
+/* The line of `key` in section `section` ("sim" or a node's name) of the scenario file, or 0
+ * when the file does not write it (sections and keys start their lines: docs/scenarios.md). */
+static int file_key_line(const char *path, const char *section, const char *key)
+{
+	char line[256], kind[SIM_NAME_LEN], name[SIM_NAME_LEN];
+	size_t klen = strlen(key);
+	int ln = 0, found = 0;
+	bool in = false;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		ln++;
+		if (line[0] == '[') {
+			int n = sscanf(line, "[%31[^] \t] %31[^] \t]", kind, name);
+
+			in = (n == 2 && strcmp(name, section) == 0) ||
+			     (n == 1 && strcmp(kind, section) == 0);
+		} else if (in && strncmp(line, key, klen) == 0 && line[klen] &&
+			   strchr(" \t=:", line[klen])) {
+			found = ln; /* a key written twice: the last one counts */
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* Where node.key's value comes from, for a message: "--set node.key=V" when an override set
+ * it (the last one), else "FILE:LINE" of the key, else of its section (the default). */
+static void key_origin(const char *sets, const char *path, const char *node, int node_line,
+		       const char *key, char *buf, size_t len)
+{
+	size_t nlen = strlen(node), klen = strlen(key);
+	const char *set = NULL;
+	int line;
+
+	for (const char *l = sets; l && *l; l += strcspn(l, "\n"), l += *l == '\n') {
+		if (strncmp(l, node, nlen) == 0 && l[nlen] == '.' &&
+		    strncmp(l + nlen + 1, key, klen) == 0 && l[nlen + 1 + klen] == '=')
+			set = l;
+	}
+	if (set) {
+		snprintf(buf, len, "--set %.*s", (int)strcspn(set, "\n"), set);
+		return;
+	}
+	line = file_key_line(path, node, key);
+	if (!line)
+		line = node_line;
+	if (line > 0)
+		snprintf(buf, len, "%s:%d", path, line);
+	else
+		snprintf(buf, len, "%s", path);
+}
+
+/* The model-only keys the file writes: a kernel other than this one (the lab's hosts are
+ * namespaces of the running kernel; --compare models it as profile host) and the seed. */
+static void model_only_notes(const char *sets, const char *path, const struct sim_scenario *sc,
+			     const char *release)
+{
+	const struct tw_profile *host = tw_profile_by_name("host", release);
+	char where[320];
+
+	for (int i = -1; i < sc->nnodes; i++) {
+		const char *node = i < 0 ? "sim" : sc->nodes[i].name;
+		const char *k = i < 0 ? sc->kernel : sc->nodes[i].kernel;
+
+		key_origin(sets, path, node, i < 0 ? 0 : sc->nodes[i].line, "kernel", where,
+			   sizeof(where));
+		/* [sim] kernel has a default ("6.1"): only a written one is the file's */
+		if (!k[0] || (i < 0 && strncmp(where, "--set", 5) != 0 &&
+			      !file_key_line(path, "sim", "kernel")))
+			continue;
+		if (strcmp(k, "host") == 0 || (host && tw_profile_by_name(k, release) == host))
+			continue;
+		fprintf(stderr, "twkit lab: %s: kernel = %s applies to twkit sim only: the lab runs "
+				"on this machine's kernel (%s), and --compare models it as profile "
+				"host\n", where, k, release ? release : "?");
+	}
+	key_origin(sets, path, "sim", 0, "seed", where, sizeof(where));
+	if (strncmp(where, "--set", 5) == 0 || file_key_line(path, "sim", "seed"))
+		fprintf(stderr, "twkit lab: %s: seed = %llu applies to twkit sim only: the real "
+				"kernel draws its own ports and timestamp offsets\n", where,
+			(unsigned long long)sc->seed);
+}
+
 /*
- * Load a sim scenario file (and --set overrides) into cfg and plan it. The lab runs this
- * machine's kernel: kernel keys are set to host (and stderr says so).
- * Returns -1 to go on, or an exit code after printing why.
+ * Load a sim scenario file (and --set overrides) into cfg and plan it: every key is built in
+ * its node's namespace (sysctls, bench and nftables options) or refused with exit 2 naming
+ * FILE:LINE, the key, its value and why (lab_plan_from_sim, then lab_topo_probe for what this
+ * kernel has). Model-only keys (kernel, seed) get a note on stderr; every node runs profile
+ * host. Returns -1 to go on, or an exit code after printing why.
  */
 static int load_file(const struct opt_result *res, const char *path, struct lab_cfg *cfg)
 {
-	char err[512];
-	const char *v, *release = NULL;
+	char err[512], where[320];
+	const char *sets = opt_get(specs, NSPECS, res, "set"), *release = NULL;
 	struct utsname u;
-	int rc = sim_scenario_load_file(path, &cfg->sc, err, sizeof(err));
+	int rc = sim_scenario_load_file(path, &cfg->sc, err, sizeof(err)), h, k;
 
-	if (rc == 0 && (v = opt_get(specs, NSPECS, res, "set")))
-		rc = sim_scenario_set_lines(&cfg->sc, v, err, sizeof(err));
+	if (rc == 0 && sets)
+		rc = sim_scenario_set_lines(&cfg->sc, sets, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "twkit lab: %s\n", err); /* names file:line, key, what was expected */
 		return rc == -ENOMEM ? TWKIT_EXIT_RUNTIME : TWKIT_EXIT_USAGE;
 	}
+	if (uname(&u) == 0)
+		release = u.release;
+	model_only_notes(sets, path, &cfg->sc, release);
 	/* the lab's hosts are namespaces of this kernel: every node is profile host */
 	for (int i = 0; i < cfg->sc.nnodes; i++)
 		cfg->sc.nodes[i].kernel[0] = '\0';
 	snprintf(cfg->sc.kernel, sizeof(cfg->sc.kernel), "host");
-	if (uname(&u) == 0)
-		release = u.release;
 	rc = sim_scenario_check(&cfg->sc, release, err, sizeof(err));
-	if (rc == 0)
-		rc = lab_plan_from_sim(&cfg->sc, &cfg->plan, err, sizeof(err));
 	if (rc < 0) {
-		fprintf(stderr, "twkit lab: %s: %s (twkit sim %s shows it in the model)\n", path, err,
-			path);
+		fprintf(stderr, "twkit lab: %s\n", err); /* FILE:LINE: as twkit sim says it */
 		return TWKIT_EXIT_USAGE;
 	}
-	fprintf(stderr, "twkit lab: %s runs on this machine's kernel (%s); its kernel keys apply "
-			"to twkit sim only\n", path, release ? release : "?");
+	rc = lab_plan_from_sim(&cfg->sc, &cfg->plan, err, sizeof(err));
+	if (rc < 0) {
+		const struct sim_node *n = NULL;
+
+		for (int i = 0; cfg->plan.bad_key && i < cfg->sc.nnodes; i++)
+			if (strcmp(cfg->sc.nodes[i].name, cfg->plan.bad_node) == 0)
+				n = &cfg->sc.nodes[i];
+		if (n)
+			key_origin(sets, path, n->name, n->line, cfg->plan.bad_key, where,
+				   sizeof(where));
+		else
+			snprintf(where, sizeof(where), "%s", path);
+		fprintf(stderr, "twkit lab: %s: %s (twkit sim %s shows it in the model)\n", where,
+			err, path);
+		return TWKIT_EXIT_USAGE;
+	}
+	rc = lab_topo_probe(&cfg->plan, &h, &k, err, sizeof(err));
+	if (rc == -EOPNOTSUPP) {
+		const struct lab_host *lh = &cfg->plan.hosts[h];
+		const struct lab_sysctl *s = &lh->sysctl[k];
+		int line = 0;
+
+		for (int i = 0; i < cfg->sc.nnodes; i++)
+			if (strcmp(cfg->sc.nodes[i].name, lh->node) == 0)
+				line = cfg->sc.nodes[i].line;
+		if (s->key) {
+			key_origin(sets, path, lh->node, line, s->key, where, sizeof(where));
+			fprintf(stderr, "twkit lab: %s: [%s %s] %s = %s: %s (twkit sim %s shows it "
+					"in the model)\n", where, lab_kind_name(lh->kind), lh->node,
+				s->key, s->shown, err, path);
+		} else {
+			fprintf(stderr, "twkit lab: %s: [%s %s] the lab needs %s = %s: %s\n", path,
+				lab_kind_name(lh->kind), lh->node, s->name, s->value, err);
+		}
+		return TWKIT_EXIT_USAGE;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "twkit lab: %s\n", err);
+		return TWKIT_EXIT_RUNTIME;
+	}
+	/* what the lab builds, so that nobody has to guess (the JSON has it per host too) */
+	fprintf(stderr, "twkit lab: %s runs on this machine's kernel (%s):", path,
+		release ? release : "?");
+	for (int i = 0; i < cfg->plan.nhosts; i++) {
+		const struct lab_host *lh = &cfg->plan.hosts[i];
+
+		fprintf(stderr, "%s [%s %s]", i ? ";" : "", lab_kind_name(lh->kind), lh->node);
+		for (int j = 0; j < lh->nsysctl; j++)
+			fprintf(stderr, " %s=%s", lh->sysctl[j].name, lh->sysctl[j].value);
+	}
+	fprintf(stderr, "\n");
 	snprintf(cfg->file_summary, sizeof(cfg->file_summary), "scenario file %s", path);
 	cfg->file_entry.name = cfg->sc.name[0] ? cfg->sc.name : path;
 	cfg->file_entry.sim_name = path;

@@ -7,9 +7,11 @@
 #include "lab/lab_scen.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "common/units.h"
 #include "model/timewait.h"
 
 /* A 1,000-port budget (40000-40999: lo even, hi odd, so every port is visited by the
@@ -177,38 +179,228 @@ int lab_catalog_scenario(const char *name, struct sim_scenario *sc)
 	return 0;
 }
 
-/* Add one sysctl to a host. */
-static void set_sysctl(struct lab_host *h, const char *name, long a, long b, bool pair)
+/* The plan: every key of every node on the path is built or refused (docs/lab.md "Scenario
+ * files"). The kernel's defaults below are what a fresh namespace has; a scenario asking for
+ * them gets no sysctl, so it is never refused, even on a kernel without that sysctl. */
+/* tcp_tw_reuse_delay (6.14+; a fixed 1 s before it, §2.2) */
+#define LAB_KERNEL_REUSE_DELAY_MS 1000u
+/* tcp_rto_min_us (6.11+): TCP_RTO_MIN */
+#define LAB_KERNEL_RTO_NS TW_RTO_MIN_NS
+/* nf_conntrack_tcp_timeout_time_wait: how long conntrack keeps a closed flow's tuple */
+#define LAB_KERNEL_CT_TIME_WAIT_NS (120LL * 1000000000LL)
+/* An rtt up to this is what the veth pairs give anyway (a round trip of tens of µs): one
+ * request's lifetime moves by under 1 ms, which no TIME-WAIT count or port budget shows. The
+ * lab adds no delay (netem is not on every kernel), so a longer rtt is refused. */
+#define LAB_RTT_VETH_MAX_NS 1000000LL
+
+static const char *const kind_names[] = { "client", "nat", "l4lb", "l7lb", "server" };
+
+const char *lab_kind_name(enum SIM_NODE_KIND kind)
+{
+	return (unsigned)kind < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[kind] : "?";
+}
+
+/* Refuse `key` of node n: err gets "[kind name] key = " and the formatted value and why. */
+__attribute__((format(printf, 6, 7))) static int refuse(struct lab_plan *plan,
+							const struct sim_node *n, const char *key,
+							char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	int off = snprintf(err, errlen, "[%s %s] %s = ", lab_kind_name(n->kind), n->name, key);
+
+	if (off >= 0 && (size_t)off < errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err + off, errlen - (size_t)off, fmt, ap);
+		va_end(ap);
+	}
+	plan->bad_key = key;
+	snprintf(plan->bad_node, sizeof(plan->bad_node), "%s", n->name);
+	return -EOPNOTSUPP;
+}
+
+/* Add one sysctl (value from fmt) to a host; shown NULL means the key reads as the value. */
+__attribute__((format(printf, 6, 7))) static void set_sysctl(struct lab_host *h, const char *name,
+							     const char *key, const char *since,
+							     const char *shown, const char *fmt,
+							     ...)
 {
 	struct lab_sysctl *s;
+	va_list ap;
 
 	if (h->nsysctl >= LAB_MAX_SYSCTL)
 		return;
 	s = &h->sysctl[h->nsysctl++];
+	memset(s, 0, sizeof(*s));
 	snprintf(s->name, sizeof(s->name), "%s", name);
-	if (pair)
-		snprintf(s->value, sizeof(s->value), "%ld %ld", a, b);
-	else
-		snprintf(s->value, sizeof(s->value), "%ld", a);
+	va_start(ap, fmt);
+	vsnprintf(s->value, sizeof(s->value), fmt, ap);
+	va_end(ap);
+	s->key = key;
+	s->since = since;
+	snprintf(s->shown, sizeof(s->shown), "%s", shown ? shown : s->value);
 }
 
-/* The sysctls a TCP-running node asks for (only what it sets explicitly). */
-static int tcp_sysctls(const struct sim_node *n, struct lab_host *h, char *err, size_t errlen)
+/* The sysctls of a node that runs TCP (client, l7lb, server), or the refusal of a key no
+ * kernel the lab runs on can build. */
+static int tcp_sysctls(struct lab_plan *plan, const struct sim_node *n, struct lab_host *h,
+		       char *err, size_t errlen)
 {
-	if (n->tw_recycle > 0) {
-		snprintf(err, errlen, "node '%s' sets tw_recycle: removed in Linux 4.12 (§4.5), "
-			 "the lab cannot show it; use twkit sim", n->name);
-		return -EOPNOTSUPP;
+	char shown[24];
+
+	if (n->tw_recycle > 0)
+		return refuse(plan, n, "tw_recycle", err, errlen,
+			      "%d: tcp_tw_recycle was removed in Linux 4.12 (§4.5); no kernel the "
+			      "lab runs on has it", n->tw_recycle);
+	if (n->hz != 1000)
+		return refuse(plan, n, "hz", err, errlen,
+			      "%u: the TCP timestamp clock is 1 kHz on every kernel since 4.13 "
+			      "(CONFIG_HZ, fixed at build time, before it, §5); it cannot be "
+			      "changed at run time", n->hz);
+	if (n->port_lo && n->port_hi) {
+		snprintf(shown, sizeof(shown), "%u-%u", n->port_lo, n->port_hi);
+		set_sysctl(h, "net.ipv4.ip_local_port_range", "port_range", NULL, shown, "%u %u",
+			   n->port_lo, n->port_hi);
 	}
-	if (n->port_lo && n->port_hi)
-		set_sysctl(h, "net.ipv4.ip_local_port_range", n->port_lo, n->port_hi, true);
 	if (n->tw_reuse >= 0)
-		set_sysctl(h, "net.ipv4.tcp_tw_reuse", n->tw_reuse, 0, false);
+		set_sysctl(h, "net.ipv4.tcp_tw_reuse", "tw_reuse", NULL, NULL, "%d", n->tw_reuse);
 	if (n->timestamps >= 0)
-		set_sysctl(h, "net.ipv4.tcp_timestamps", n->timestamps, 0, false);
-	if (n->max_tw_buckets > 0)
-		set_sysctl(h, "net.ipv4.tcp_max_tw_buckets", (long)n->max_tw_buckets, 0, false);
+		set_sysctl(h, "net.ipv4.tcp_timestamps", "timestamps", NULL, NULL, "%d",
+			   n->timestamps);
+	/* always: the kernel's default is ehash/2, which depends on the machine's memory */
+	set_sysctl(h, "net.ipv4.tcp_max_tw_buckets", "max_tw_buckets", NULL, NULL, "%u",
+		   n->max_tw_buckets);
+	if (n->tw_reuse_delay_ms != LAB_KERNEL_REUSE_DELAY_MS)
+		set_sysctl(h, "net.ipv4.tcp_tw_reuse_delay", "tw_reuse_delay", "Linux 6.14", NULL,
+			   "%u", n->tw_reuse_delay_ms);
+	if (n->rto_ns != LAB_KERNEL_RTO_NS) {
+		/* an established connection's RTO is srtt + max(rttvar, rto_min): on a veth
+		 * (srtt of tens of µs) that is rto_min */
+		units_fmt_duration(shown, sizeof(shown), n->rto_ns);
+		set_sysctl(h, "net.ipv4.tcp_rto_min_us", "rto", "Linux 6.11", shown, "%lld",
+			   (long long)(n->rto_ns / 1000));
+	}
+	if (n->syn_retries >= 0)
+		set_sysctl(h, "net.ipv4.tcp_syn_retries", "syn_retries", NULL, NULL, "%d",
+			   n->syn_retries);
+	if (n->rfc1337 != 0)
+		set_sysctl(h, "net.ipv4.tcp_rfc1337", "rfc1337", NULL, NULL, "%d", n->rfc1337);
 	return 0;
+}
+
+/* mapping_timeout of a NAT gateway or L4 balancer: conntrack keeps a closed flow's tuple (and
+ * so its public port) for nf_conntrack_tcp_timeout_time_wait, whole seconds. */
+static int ct_timeout(struct lab_plan *plan, const struct sim_node *n, struct lab_host *h,
+		      char *err, size_t errlen)
+{
+	char shown[24];
+
+	if (n->mapping_timeout_ns == LAB_KERNEL_CT_TIME_WAIT_NS)
+		return 0;
+	units_fmt_duration(shown, sizeof(shown), n->mapping_timeout_ns);
+	if (n->mapping_timeout_ns % 1000000000LL != 0)
+		return refuse(plan, n, "mapping_timeout", err, errlen,
+			      "%s: the lab's conntrack (nf_conntrack_tcp_timeout_time_wait) counts "
+			      "whole seconds", shown);
+	set_sysctl(h, "net.netfilter.nf_conntrack_tcp_timeout_time_wait", "mapping_timeout", NULL,
+		   shown, "%lld", (long long)(n->mapping_timeout_ns / 1000000000LL));
+	return 0;
+}
+
+/* An rtt the veth gives anyway, or the refusal. */
+static int rtt_check(struct lab_plan *plan, const struct sim_node *n, char *err, size_t errlen)
+{
+	char shown[24];
+
+	if (n->rtt_ns <= LAB_RTT_VETH_MAX_NS)
+		return 0;
+	units_fmt_duration(shown, sizeof(shown), n->rtt_ns);
+	return refuse(plan, n, "rtt", err, errlen,
+		      "%s: the lab's veth links have a round trip of tens of microseconds and it "
+		      "adds no delay (up to 1ms is built as that)", shown);
+}
+
+/* The keys of the client group (chain[0]) that bench does or cannot build. */
+static int client_keys(struct lab_plan *plan, const struct sim_node *n, char *err, size_t errlen)
+{
+	if (n->count != 1)
+		return refuse(plan, n, "count", err, errlen, "%u: the lab runs one client host",
+			      n->count);
+	if (n->arrival != SIM_ARRIVAL_CONSTANT)
+		return refuse(plan, n, "arrival", err, errlen,
+			      "%s: the lab drives a constant rate (bench --rate)",
+			      n->arrival == SIM_ARRIVAL_POISSON ? "poisson" : "ramp");
+	if (n->rate <= 0)
+		return refuse(plan, n, "rate", err, errlen, "0/s: the lab needs connections");
+	if (n->bind_port)
+		return refuse(plan, n, "bind_port", err, errlen,
+			      "yes: bench connects with IP_BIND_ADDRESS_NO_PORT (the kernel's own "
+			      "port search); it has no explicit-port bind()");
+	return rtt_check(plan, n, err, errlen);
+}
+
+/* The keys of an L7 balancer (twkit's relay or nginx: one backend connection per client
+ * connection, closed by the balancer first, from one listening port). */
+static int l7_keys(struct lab_plan *plan, const struct sim_node *n, char *err, size_t errlen)
+{
+	char shown[24];
+
+	if (n->requests != 1)
+		return refuse(plan, n, "requests", err, errlen,
+			      "%u: the lab's balancer opens one backend connection per client "
+			      "connection and carries that connection's requests", n->requests);
+	if (n->closes != SIM_CLOSES_CLIENT)
+		return refuse(plan, n, "closes", err, errlen,
+			      "server: the lab's balancer always closes its backend connection "
+			      "first");
+	if (n->linger0)
+		return refuse(plan, n, "linger0", err, errlen,
+			      "yes: the lab's balancer closes with a FIN");
+	if (n->bind_port)
+		return refuse(plan, n, "bind_port", err, errlen,
+			      "yes: the lab's balancer binds with IP_BIND_ADDRESS_NO_PORT");
+	if (n->ports != 1)
+		return refuse(plan, n, "ports", err, errlen,
+			      "%u: the lab's balancer listens on one port", n->ports);
+	if (n->service_ns != 0)
+		return refuse(plan, n, "service_time", err, errlen,
+			      "%s: the lab's balancer forwards at once",
+			      units_fmt_duration(shown, sizeof(shown), n->service_ns));
+	return rtt_check(plan, n, err, errlen);
+}
+
+/* The keys of the server (bench serve: answers at once, one address, `ports` ports). */
+static int server_keys(struct lab_plan *plan, const struct sim_node *n, char *err, size_t errlen)
+{
+	char shown[24];
+
+	if (n->ips != 1)
+		return refuse(plan, n, "ips", err, errlen, "%u: the lab's server has one address",
+			      n->ips);
+	if (n->service_ns != 0)
+		return refuse(plan, n, "service_time", err, errlen,
+			      "%s: bench serve answers at once; it has no service time",
+			      units_fmt_duration(shown, sizeof(shown), n->service_ns));
+	return 0;
+}
+
+/* The keys of a NAT gateway or L4 balancer (nftables in the middle namespace). */
+static int forward_keys(struct lab_plan *plan, const struct sim_node *n, struct lab_host *h,
+			char *err, size_t errlen)
+{
+	set_sysctl(h, "net.ipv4.ip_forward", NULL, NULL, NULL, "1");
+	if (n->kind == SIM_NODE_NAT && n->mapping == SIM_NAT_SEQUENTIAL)
+		return refuse(plan, n, "mapping", err, errlen,
+			      "sequential: nftables masquerade keeps the inside port when it is "
+			      "free (preserve) or draws one (random, fully-random); it has no "
+			      "sequential choice");
+	if (n->kind == SIM_NODE_NAT)
+		plan->mapping = n->mapping;
+	/* one inside host keeps one public address (docs/scenarios.md), so a NAT's ips build
+	 * as they are; an L4 balancer's are VIPs the client would spread over */
+	if (n->kind == SIM_NODE_L4LB && n->ips != 1)
+		return refuse(plan, n, "ips", err, errlen,
+			      "%u: the lab's L4 balancer has one virtual IP", n->ips);
+	return ct_timeout(plan, n, h, err, errlen);
 }
 
 /* Index of the node named `name`, or -1. */
@@ -256,11 +448,6 @@ int lab_plan_from_sim(const struct sim_scenario *sc, struct lab_plan *plan, char
 		snprintf(err, errlen, "client '%s' does not lead to a server", chain[0]->name);
 		return -EOPNOTSUPP;
 	}
-	if (chain[0]->count != 1) {
-		snprintf(err, errlen, "client '%s' has count %u: the lab runs one client host",
-			 chain[0]->name, chain[0]->count);
-		return -EOPNOTSUPP;
-	}
 	if (sc->duration_ns <= 0 || sc->duration_ns > LAB_MAX_DURATION_NS) {
 		snprintf(err, errlen, "duration must be within 1..90 s in the lab");
 		return -EOPNOTSUPP;
@@ -273,13 +460,18 @@ int lab_plan_from_sim(const struct sim_scenario *sc, struct lab_plan *plan, char
 		h->kind = n->kind;
 		h->role = i == 0 ? LAB_ROLE_CLIENT :
 			  i == nchain - 1 ? LAB_ROLE_SERVER : LAB_ROLE_MIDDLE;
-		if (n->kind == SIM_NODE_NAT || n->kind == SIM_NODE_L4LB) {
-			set_sysctl(h, "net.ipv4.ip_forward", 1, 0, false);
-		} else {
-			rc = tcp_sysctls(n, h, err, errlen);
-			if (rc < 0)
-				return rc;
-		}
+		if (n->kind == SIM_NODE_NAT || n->kind == SIM_NODE_L4LB)
+			rc = forward_keys(plan, n, h, err, errlen);
+		else
+			rc = tcp_sysctls(plan, n, h, err, errlen);
+		if (rc == 0 && h->role == LAB_ROLE_CLIENT)
+			rc = client_keys(plan, n, err, errlen);
+		else if (rc == 0 && n->kind == SIM_NODE_L7LB)
+			rc = l7_keys(plan, n, err, errlen);
+		else if (rc == 0 && h->role == LAB_ROLE_SERVER)
+			rc = server_keys(plan, n, err, errlen);
+		if (rc < 0)
+			return rc;
 		if (h->role == LAB_ROLE_MIDDLE) {
 			plan->middle = i;
 			plan->middle_kind = n->kind;
@@ -294,11 +486,6 @@ int lab_plan_from_sim(const struct sim_scenario *sc, struct lab_plan *plan, char
 	    plan->server_ports > LAB_MAX_PORTS) {
 		snprintf(err, errlen, "the lab builds at most %d addresses per host and %d ports",
 			 LAB_MAX_IPS, LAB_MAX_PORTS);
-		return -EOPNOTSUPP;
-	}
-	if (chain[0]->arrival != SIM_ARRIVAL_CONSTANT || chain[0]->rate <= 0) {
-		snprintf(err, errlen, "the lab drives a constant rate; client '%s' asks otherwise",
-			 chain[0]->name);
 		return -EOPNOTSUPP;
 	}
 	plan->rate = chain[0]->rate;

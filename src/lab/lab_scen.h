@@ -18,7 +18,7 @@
 
 /* §Issue: a lab scenario takes at most 90 s */
 #define LAB_MAX_DURATION_NS (90LL * 1000000000LL)
-#define LAB_MAX_SYSCTL 8
+#define LAB_MAX_SYSCTL 12
 #define LAB_MAX_HOSTS 3
 #define LAB_MAX_IPS 16
 #define LAB_MAX_PORTS 64
@@ -26,9 +26,13 @@
 
 enum LAB_ROLE { LAB_ROLE_CLIENT, LAB_ROLE_MIDDLE, LAB_ROLE_SERVER };
 
+/* One sysctl of a host's namespace, and the scenario key it builds (for messages). */
 struct lab_sysctl {
 	char name[48];
 	char value[32];
+	const char *key;   /* the scenario key ("tw_reuse_delay"); NULL for the lab's own */
+	char shown[24];    /* that key's value as a scenario file writes it ("400", "300ms") */
+	const char *since; /* NULL, or the release that brought the sysctl ("Linux 6.14") */
 };
 
 /* One namespace of the topology. */
@@ -54,6 +58,11 @@ struct lab_plan {
 	enum SIM_CLOSER closes;
 	bool linger0;
 	int64_t duration_ns;
+	enum SIM_NAT_MAP mapping;        /* NAT gateway's port choice: preserve or random */
+	/* on -EOPNOTSUPP about one key of one node: which (NULL / "" otherwise), so that the
+	 * caller can point at its line in the file */
+	const char *bad_key;
+	char bad_node[SIM_NAME_LEN];
 };
 
 /* A catalogue entry: a lab name, the sim scenario it is the shortest form of, and why. */
@@ -77,10 +86,18 @@ int lab_catalog_scenario(const char *name, struct sim_scenario *sc);
 /* A node with the neutral defaults the catalogue starts from (era defaults, one request). */
 void lab_node_init(struct sim_node *n, enum SIM_NODE_KIND kind, const char *name);
 
+/* "client", "nat", "l4lb", "l7lb" or "server": the section kind of a scenario file. */
+const char *lab_kind_name(enum SIM_NODE_KIND kind);
+
 /*
- * What the lab builds for scenario sc. Returns 0, or -EOPNOTSUPP with a reason in err when
- * the scenario needs more than the lab builds (several client groups or hosts, a chain longer
- * than client -> middlebox -> server, tcp_tw_recycle, a duration over 90 s, too many IPs).
+ * What the lab builds for scenario sc: every key of every node on the path is either built
+ * (a sysctl of that node's namespace, a bench or nftables option) or refused. Returns 0, or
+ * -EOPNOTSUPP with a reason in err when the scenario needs more than the lab builds (several
+ * client groups or hosts, a chain longer than client -> middlebox -> server, a duration over
+ * 90 s, too many IPs, or a key's value: tw_recycle = 1, hz other than 1000, an rtt above the
+ * veth's, a service time, ...). A refused key is named in err as "[kind node] key = value:
+ * why", and in plan->bad_node / bad_key. A value the lab builds anyway (the default) is never
+ * refused. Whether this kernel has each sysctl is for lab_topo_probe() to say.
  */
 int lab_plan_from_sim(const struct sim_scenario *sc, struct lab_plan *plan, char *err,
 		      size_t errlen);

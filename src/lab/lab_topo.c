@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,12 +15,14 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/clock.h"
 #include "kernel/lab_sample.h"
+#include "kernel/procfs.h"
 #include "lab/lab_nginx.h"
 
 static const char *const role_name[] = { "client", "mid", "server" };
@@ -369,7 +372,10 @@ static int nft_rules(const struct lab_plan *p, char *buf, size_t len)
 	/* NAT and FULLNAT L4 balancer: the server sees the middlebox's address */
 	n += snprintf(buf + n, len - (size_t)n,
 		      " chain post {\n  type nat hook postrouting priority srcnat;\n"
-		      "  oifname \"m1\" masquerade\n }\n");
+		      "  oifname \"m1\" masquerade%s\n }\n",
+		      /* sim's random mapping: a port drawn per flow, never the inside one */
+		      p->middle_kind == SIM_NODE_NAT && p->mapping == SIM_NAT_RANDOM ?
+			      " fully-random" : "");
 	if (p->strip_timestamps)
 		/* NOPs over the option in both directions: neither end sees the peer's TSval,
 		 * so timestamps are never negotiated (§6) */
@@ -378,6 +384,147 @@ static int nft_rules(const struct lab_plan *p, char *buf, size_t len)
 			      "  meta l4proto tcp reset tcp option timestamp\n }\n");
 	n += snprintf(buf + n, len - (size_t)n, "}\n");
 	return n >= (int)len ? -ENOSPC : n;
+}
+
+/* What the probe child reports about the first sysctl that does not take. */
+struct probe_msg {
+	int host, idx;
+	int err;       /* -errno of the write, or 0 when it read back otherwise */
+	char got[32];  /* what it read back */
+};
+
+/* Equal up to runs of blanks (ip_local_port_range reads back "lo\thi"). */
+static bool same_value(const char *a, const char *b)
+{
+	for (;;) {
+		while (*a == ' ' || *a == '\t')
+			a++;
+		while (*b == ' ' || *b == '\t')
+			b++;
+		if (!*a || !*b)
+			return !*a && !*b;
+		for (; *a && *a != ' ' && *a != '\t'; a++, b++)
+			if (*a != *b)
+				return false;
+		if (*b && *b != ' ' && *b != '\t')
+			return false;
+	}
+}
+
+/* The probe child: in a namespace of its own, write and read back each sysctl of p. Exit 0
+ * (a probe_msg on fd when one does not take), or 10 when it may not unshare. */
+static void probe_child(const struct lab_plan *p, int fd)
+{
+	struct probe_msg m;
+
+	if (unshare(CLONE_NEWNET) < 0)
+		_exit(10);
+	for (int i = 0; i < p->nhosts; i++) {
+		for (int k = 0; k < p->hosts[i].nsysctl; k++) {
+			const struct lab_sysctl *s = &p->hosts[i].sysctl[k];
+			int rc = kproc_sysctl_write(s->name, s->value);
+
+			memset(&m, 0, sizeof(m));
+			m.host = i;
+			m.idx = k;
+			m.err = rc;
+			if (rc == 0)
+				rc = kproc_sysctl_read(s->name, m.got, sizeof(m.got));
+			if (rc < 0 && m.err == 0)
+				m.err = rc;
+			if (m.err < 0 || !same_value(m.got, s->value)) {
+				if (write(fd, &m, sizeof(m)) != (ssize_t)sizeof(m))
+					_exit(11);
+				_exit(0);
+			}
+		}
+	}
+	_exit(0);
+}
+
+/* Why sysctl s does not take, from what the probe saw. */
+static void probe_why(const struct lab_sysctl *s, const struct probe_msg *m, char *err,
+		      size_t errlen)
+{
+	struct utsname u;
+	const char *rel = uname(&u) == 0 ? u.release : "?";
+	char path[160];
+
+	if (m->err == -ENOENT) {
+		if (kproc_sysctl_path(s->name, path, sizeof(path)) == 0 && access(path, F_OK) == 0)
+			snprintf(err, errlen, "%s is not per network namespace on this kernel (%s): "
+				 "the lab would have to change the host's, which it never does",
+				 s->name, rel);
+		else
+			snprintf(err, errlen, "%s does not exist on this kernel (%s)%s%s",
+				 s->name, rel, s->since ? "; it came in " : "",
+				 s->since ? s->since : "");
+	} else if (m->err < 0) {
+		snprintf(err, errlen, "this kernel (%s) refuses %s = %s: %s", rel, s->name,
+			 s->value, strerror(-m->err));
+	} else {
+		snprintf(err, errlen, "this kernel (%s) takes %s = %s but reads back '%s'", rel,
+			 s->name, s->value, m->got);
+	}
+}
+
+int lab_topo_probe(const struct lab_plan *p, int *host, int *idx, char *err, size_t errlen)
+{
+	struct probe_msg m;
+	int fds[2], status, rc = 0;
+	ssize_t n;
+	pid_t pid;
+
+	*host = *idx = -1;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "pipe: %s", strerror(-rc));
+		return rc;
+	}
+	pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "fork: %s", strerror(-rc));
+		goto out;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		probe_child(p, fds[1]);
+	}
+	close(fds[1]);
+	fds[1] = -1;
+	while ((n = read(fds[0], &m, sizeof(m))) < 0 && errno == EINTR)
+		;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (n == (ssize_t)sizeof(m)) {
+		*host = m.host;
+		*idx = m.idx;
+		probe_why(&p->hosts[m.host].sysctl[m.idx], &m, err, errlen);
+		rc = -EOPNOTSUPP;
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 10) {
+		/* not allowed to make a namespace: whether each exists, read-only */
+		for (int i = 0; i < p->nhosts && rc == 0; i++) {
+			for (int k = 0; k < p->hosts[i].nsysctl && rc == 0; k++) {
+				char path[160];
+
+				if (kproc_sysctl_path(p->hosts[i].sysctl[k].name, path,
+						      sizeof(path)) < 0 || access(path, F_OK) == 0)
+					continue;
+				memset(&m, 0, sizeof(m));
+				m.err = -ENOENT;
+				*host = i;
+				*idx = k;
+				probe_why(&p->hosts[i].sysctl[k], &m, err, errlen);
+				rc = -EOPNOTSUPP;
+			}
+		}
+	}
+out:
+	close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	return rc;
 }
 
 int lab_topo_build(struct lab_topo *t, const struct lab_plan *p, char *err, size_t errlen)
@@ -431,18 +578,6 @@ int lab_topo_build(struct lab_topo *t, const struct lab_plan *p, char *err, size
 	}
 	if (rc < 0)
 		return rc;
-	for (int i = 0; i < p->nhosts; i++) {
-		for (int k = 0; k < p->hosts[i].nsysctl; k++) {
-			const struct lab_sysctl *s = &p->hosts[i].sysctl[k];
-
-			rc = klab_sysctl_set(t->ns[i], s->name, s->value);
-			if (rc < 0) {
-				snprintf(err, errlen, "sysctl %s=%s in %s: %s", s->name, s->value,
-					 t->ns[i], strerror(-rc));
-				return rc;
-			}
-		}
-	}
 	rc = nft_rules(p, rules, sizeof(rules));
 	if (rc > 0) {
 		const char *argv[] = { "ip", "netns", "exec", t->ns[p->middle], "nft", "-f", "-",
@@ -450,7 +585,30 @@ int lab_topo_build(struct lab_topo *t, const struct lab_plan *p, char *err, size
 
 		rc = lab_cmd(argv, rules, err, errlen);
 	}
-	return rc < 0 ? rc : 0;
+	if (rc < 0)
+		return rc;
+	/* after the rules: conntrack's sysctls (mapping_timeout) are there once NAT is */
+	for (int i = 0; i < p->nhosts; i++) {
+		for (int k = 0; k < p->hosts[i].nsysctl; k++) {
+			const struct lab_sysctl *s = &p->hosts[i].sysctl[k];
+			char got[64] = "";
+
+			rc = klab_sysctl_set(t->ns[i], s->name, s->value);
+			if (rc == 0)
+				rc = klab_sysctl_get(t->ns[i], s->name, got, sizeof(got));
+			if (rc < 0) {
+				snprintf(err, errlen, "sysctl %s=%s in %s: %s", s->name, s->value,
+					 t->ns[i], strerror(-rc));
+				return rc;
+			}
+			if (!same_value(got, s->value)) {
+				snprintf(err, errlen, "sysctl %s=%s in %s reads back '%s'", s->name,
+					 s->value, t->ns[i], got);
+				return -EIO;
+			}
+		}
+	}
+	return 0;
 }
 
 int lab_topo_destroy(struct lab_topo *t)

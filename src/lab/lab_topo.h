@@ -52,8 +52,20 @@ void lab_lock_release(struct lab_topo *t);
  * removes it when this one dies without cleaning up. */
 void lab_lock_record_dir(struct lab_topo *t, const char *dir);
 
-/* Build the namespaces, links, addresses, routes, nft rules and sysctls of p. On error,
- * what was made stays recorded for lab_topo_destroy(). 0 or -errno with err set. */
+/*
+ * Whether this kernel builds p's sysctls, tried before anything is made: a forked child
+ * unshares a network namespace of its own (gone when it exits), writes each value there and
+ * reads it back; the caller's namespace is never written. Returns 0 when every one takes, or
+ * -EOPNOTSUPP with *host and *idx naming the first that does not (p->hosts[*host].sysctl[*idx])
+ * and why in err: not on this kernel, on it but not per namespace, value refused, or read back
+ * otherwise. Without the right to unshare (not root) only its presence in the caller's
+ * /proc/sys is checked, read-only. Other -errno (fork, pipe) with err set.
+ */
+int lab_topo_probe(const struct lab_plan *p, int *host, int *idx, char *err, size_t errlen);
+
+/* Build the namespaces, links, addresses, routes, nft rules and sysctls of p (each read back:
+ * what the report shows is what the namespace has). On error, what was made stays recorded
+ * for lab_topo_destroy(). 0 or -errno with err set. */
 int lab_topo_build(struct lab_topo *t, const struct lab_plan *p, char *err, size_t errlen);
 /* Delete the namespaces we made (idempotent). Returns how many could not be deleted. */
 int lab_topo_destroy(struct lab_topo *t);

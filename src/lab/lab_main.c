@@ -25,6 +25,9 @@
 static const struct opt_spec specs[] = {
 	{ "compare", 0, OPT_FLAG, NULL, NULL,
 	  "also run sim (profile host) on the same scenario: both series and fidelity" },
+	{ "doctor", 0, OPT_FLAG, NULL, NULL,
+	  "run `twkit doctor --json` in every host's namespace at half time and at the end, and "
+	  "hold each verdict to what the lab measured there (exit 1 if one disagrees)" },
 	{ "json", 'j', OPT_FLAG, NULL, NULL, "JSON report (schema twkit.lab/1) on stdout" },
 	{ "keep", 0, OPT_FLAG, NULL, NULL,
 	  "leave the namespaces for inspection (processes are stopped); prints how to remove" },
@@ -50,7 +53,7 @@ struct lab_cfg {
 	struct sim_scenario sc;
 	struct lab_plan plan;
 	enum LAB_RELAY relay;
-	bool compare, json, keep, quiet;
+	bool compare, doctor, json, keep, quiet;
 	int64_t wait_ns; /* for the run lock */
 	const char *svg, *csv;
 	char self_exe[4096];
@@ -310,6 +313,7 @@ static int validate(const struct opt_result *res, struct lab_cfg *cfg)
 		}
 	}
 	cfg->compare = opt_has(specs, NSPECS, res, "compare");
+	cfg->doctor = opt_has(specs, NSPECS, res, "doctor");
 	cfg->json = opt_has(specs, NSPECS, res, "json");
 	cfg->keep = opt_has(specs, NSPECS, res, "keep");
 	cfg->quiet = opt_has(specs, NSPECS, res, "quiet") || cfg->json || !isatty(2);
@@ -372,6 +376,7 @@ static int run(const struct lab_cfg *cfg)
 				    .relay = cfg->relay, .keep = cfg->keep,
 				    .progress = !cfg->quiet,
 				    .stop = &stop_flag };
+	static struct lab_doctor doc; /* ~10 KiB: not on the stack */
 	struct lab_report rep = { .entry = cfg->entry, .plan = &cfg->plan, .kept = cfg->keep };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct lab_result lr;
@@ -402,6 +407,9 @@ static int run(const struct lab_cfg *cfg)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	memset(&doc, 0, sizeof(doc));
+	doc.enabled = cfg->doctor;
+	rcfg.doctor = cfg->doctor ? &doc : NULL;
 	rc = lab_run(&rcfg, &topo, &lr, err, sizeof(err));
 	lab_lock_release(&topo);
 	if (rc < 0) {
@@ -423,6 +431,13 @@ static int run(const struct lab_cfg *cfg)
 		rep.sim = &sr;
 		rep.fid = &fid;
 	}
+	if (cfg->doctor) {
+		struct lab_doc_measured m[LAB_MAX_HOSTS];
+
+		lab_doc_measure(&cfg->plan, &lr, m);
+		lab_doc_check_all(&doc, m);
+		rep.doctor = &doc;
+	}
 	rep.topo = &topo;
 	rep.lab = &lr;
 	if (cfg->json) {
@@ -436,6 +451,8 @@ static int run(const struct lab_cfg *cfg)
 		code = save_plots(cfg, &rep);
 	if (lr.interrupted && code == TWKIT_EXIT_OK)
 		code = TWKIT_EXIT_RUNTIME;
+	if (cfg->doctor && !doc.all_agree && code == TWKIT_EXIT_OK)
+		code = TWKIT_EXIT_FINDINGS;
 out:
 	if (have_sim)
 		lab_sim_fini(&sr);

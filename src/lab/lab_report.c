@@ -36,6 +36,40 @@ void lab_report_keep_hint(FILE *f, const struct lab_topo *t)
 	fprintf(f, "\n");
 }
 
+/* --doctor: each host's findings at each sample, then each check beside the measurement. */
+static void text_doctor(FILE *f, const struct lab_doctor *d)
+{
+	fprintf(f, "\ndoctor in the lab (twkit doctor --json in each namespace):\n");
+	for (int h = 0; h < d->nhosts; h++)
+		for (int k = 0; k < LAB_DOC_SAMPLES; k++) {
+			const struct lab_doc_sample *s = &d->s[h][k];
+
+			fprintf(f, "  %-8s", k ? "" : d->host[h]);
+			if (!s->have) {
+				fprintf(f, " no sample: %s\n", s->error[0] ? s->error : "not taken");
+				continue;
+			}
+			fprintf(f, " at %5.1f s:", s->at_s);
+			if (!s->nfind)
+				fprintf(f, " no finding");
+			for (int i = 0; i < s->nfind; i++) {
+				fprintf(f, "%s %s %s", i ? "," : "", s->f[i].id,
+					lab_doc_sev_name(s->f[i].sev));
+				if (s->f[i].eta_s >= 0)
+					fprintf(f, " (eta %.1f s)", s->f[i].eta_s);
+			}
+			fprintf(f, "\n");
+		}
+	fprintf(f, "  %-8s %-14s %-40s %-40s %s\n", "host", "check", "doctor", "lab", "");
+	for (int i = 0; i < d->nchecks; i++) {
+		const struct lab_doc_check *c = &d->c[i];
+
+		fprintf(f, "  %-8s %-14s %-40s %-40s %s\n", c->host, c->metric, c->doctor, c->lab,
+			c->agrees ? "agrees" : "DISAGREES");
+	}
+	fprintf(f, "  doctor %s the lab on every host\n", d->all_agree ? "agrees with" : "does NOT agree with");
+}
+
 void lab_report_text(FILE *f, const struct lab_report *r)
 {
 	const struct lab_result *l = r->lab;
@@ -108,6 +142,8 @@ void lab_report_text(FILE *f, const struct lab_report *r)
 				x->ok ? "ok" : "OUTSIDE ±10%");
 		}
 	}
+	if (r->doctor)
+		text_doctor(f, r->doctor);
 	if (r->kept)
 		lab_report_keep_hint(f, r->topo);
 }
@@ -163,6 +199,51 @@ static void json_compare(struct jw *w, const struct lab_report *r)
 	}
 	jw_arr_end(w);
 	jw_bool(w, "all_within_10pct", r->fid->all_ok);
+	jw_obj_end(w);
+}
+
+/* twkit.lab/1 "doctor": {hosts: [{host, at_s, findings: [{id, severity, eta_s}]}],
+ * checks: [{metric, doctor, lab, agrees}], all_agree} */
+static void json_doctor(struct jw *w, const struct lab_doctor *d)
+{
+	jw_obj_begin(w, "doctor");
+	jw_arr_begin(w, "hosts");
+	for (int h = 0; h < d->nhosts; h++)
+		for (int k = 0; k < LAB_DOC_SAMPLES; k++) {
+			const struct lab_doc_sample *s = &d->s[h][k];
+
+			jw_obj_begin(w, NULL);
+			jw_str(w, "host", d->host[h]);
+			jw_double(w, "at_s", s->at_s, 2);
+			if (!s->have)
+				jw_str(w, "error", s->error[0] ? s->error : "not taken");
+			jw_arr_begin(w, "findings");
+			for (int i = 0; s->have && i < s->nfind; i++) {
+				jw_obj_begin(w, NULL);
+				jw_str(w, "id", s->f[i].id);
+				jw_str(w, "severity", lab_doc_sev_name(s->f[i].sev));
+				if (s->f[i].eta_s >= 0)
+					jw_double(w, "eta_s", s->f[i].eta_s, 2);
+				else
+					jw_null(w, "eta_s");
+				jw_obj_end(w);
+			}
+			jw_arr_end(w);
+			jw_obj_end(w);
+		}
+	jw_arr_end(w);
+	jw_arr_begin(w, "checks");
+	for (int i = 0; i < d->nchecks; i++) {
+		jw_obj_begin(w, NULL);
+		jw_str(w, "host", d->c[i].host);
+		jw_str(w, "metric", d->c[i].metric);
+		jw_str(w, "doctor", d->c[i].doctor);
+		jw_str(w, "lab", d->c[i].lab);
+		jw_bool(w, "agrees", d->c[i].agrees);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	jw_bool(w, "all_agree", d->all_agree);
 	jw_obj_end(w);
 }
 
@@ -230,6 +311,8 @@ void lab_report_json(FILE *f, const struct lab_report *r)
 	jw_arr_end(&w);
 	if (r->sim && r->fid)
 		json_compare(&w, r);
+	if (r->doctor)
+		json_doctor(&w, r->doctor);
 	jw_obj_end(&w);
 	jw_finish(&w);
 }

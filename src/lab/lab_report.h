@@ -19,6 +19,7 @@ struct lab_report {
 	const struct lab_result *lab;
 	const struct sim_result *sim;     /* NULL without --compare */
 	const struct lab_fidelity *fid;   /* NULL without --compare */
+	const struct lab_doctor *doctor;  /* NULL without --doctor */
 	bool kept;                        /* --keep: the namespaces are still there */
 };
 

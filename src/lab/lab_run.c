@@ -589,6 +589,79 @@ static void progress(const struct lab_topo *t, const struct lab_plan *p,
 	fflush(stderr);
 }
 
+/* doctor in one namespace: its JSON is read to EOF (at most this much, within this time) */
+#define LAB_DOC_MAX_BYTES (4u << 20)
+#define LAB_DOC_TIMEOUT_NS (15LL * 1000000000LL)
+
+/* `twkit doctor --json` inside ns, its findings into *out. Never fails the run: a doctor
+ * that cannot run leaves out->have false with the reason (and the check says so). */
+static void doctor_in(const char *exe, const char *ns, double at_s, struct lab_doc_sample *out)
+{
+	const char *argv[] = { "twkit", "doctor", "--json", NULL };
+	int64_t deadline = tw_mono_ns() + LAB_DOC_TIMEOUT_NS;
+	size_t len = 0, cap = 65536;
+	char *buf = malloc(cap);
+	int fd = -1, status = 0;
+	pid_t pid = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->at_s = at_s;
+	if (!buf || spawn_exec(ns, exe, argv, &pid, &fd) < 0) {
+		snprintf(out->error, sizeof(out->error), "cannot start twkit doctor");
+		goto out;
+	}
+	for (;;) {
+		struct pollfd pf = { fd, POLLIN, 0 };
+		ssize_t n;
+
+		if (tw_mono_ns() > deadline) {
+			snprintf(out->error, sizeof(out->error), "twkit doctor took over 15 s");
+			kill(pid, SIGKILL);
+			break;
+		}
+		poll(&pf, 1, 100);
+		if (len + 1 >= cap) {
+			char *nb = cap < LAB_DOC_MAX_BYTES ? realloc(buf, cap * 2) : NULL;
+			if (!nb) {
+				snprintf(out->error, sizeof(out->error), "doctor's JSON over 4 MiB");
+				kill(pid, SIGKILL);
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n > 0) {
+			len += (size_t)n;
+			continue;
+		}
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			break;
+	}
+	waitpid(pid, &status, 0);
+	if (!out->error[0] && (!WIFEXITED(status) || WEXITSTATUS(status) > 1))
+		snprintf(out->error, sizeof(out->error), "twkit doctor exited with %d",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	else if (!out->error[0])
+		lab_doc_parse(buf, len, out);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+}
+
+static void doctor_all(const struct lab_run_cfg *cfg, const struct lab_topo *t, int k,
+		       double at_s)
+{
+	struct lab_doctor *d = cfg->doctor;
+
+	d->nhosts = cfg->plan->nhosts;
+	for (int i = 0; i < cfg->plan->nhosts; i++) {
+		snprintf(d->host[i], sizeof(d->host[i]), "%s", cfg->plan->hosts[i].node);
+		doctor_in(cfg->self_exe, t->ns[i], at_s, &d->s[i][k]);
+	}
+}
+
 int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result *res,
 	    char *err, size_t errlen)
 {
@@ -603,6 +676,7 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 	double relay_last_t = 0;
 	struct utsname un;
 	int rc, status;
+	bool doc_half = false;
 
 	memset(res, 0, sizeof(*res));
 	res->first_eaddrnotavail_s = -1;
@@ -687,6 +761,10 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 			if (cfg->progress)
 				progress(t, p, sm);
 			next += NS_PER_SEC_LAB;
+			if (cfg->doctor && !doc_half && now - t0 >= p->duration_ns / 2) {
+				doctor_all(cfg, t, 0, (double)(now - t0) / 1e9);
+				doc_half = true;
+			}
 		}
 		if (child_gone(ch.pid[CH_CLIENT], &status)) {
 			ch.pid[CH_CLIENT] = 0;
@@ -723,6 +801,8 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 	}
 	if (cfg->progress)
 		fprintf(stderr, "\n");
+	if (cfg->doctor) /* the end: the TIME-WAITs are still there, traffic has stopped */
+		doctor_all(cfg, t, LAB_DOC_SAMPLES - 1, (double)(tw_mono_ns() - t0) / 1e9);
 	if (!WIFEXITED(status) || ch.out_len == 0) {
 		snprintf(err, errlen, "`twkit bench run` %s without a report",
 			 WIFEXITED(status) ? "ended" : "was killed");
@@ -784,4 +864,30 @@ void lab_result_fini(struct lab_result *res)
 {
 	for (int i = 0; i < LAB_MAX_HOSTS; i++)
 		series_fini(&res->hosts[i].series);
+}
+
+void lab_doc_measure(const struct lab_plan *p, const struct lab_result *res,
+		     struct lab_doc_measured m[LAB_MAX_HOSTS])
+{
+	static const char *const connect_errnos[] = { "EADDRNOTAVAIL", "ECONNREFUSED", "ETIMEDOUT",
+						      "EHOSTUNREACH", "ENETUNREACH" };
+
+	memset(m, 0, LAB_MAX_HOSTS * sizeof(*m));
+	for (int h = 0; h < p->nhosts && h < LAB_MAX_HOSTS; h++) {
+		m[h].first_eaddrnotavail_s = -1;
+		if (res->first_eaddrnotavail_s >= 0 &&
+		    !strcmp(res->first_eaddrnotavail_at, p->hosts[h].node))
+			m[h].first_eaddrnotavail_s = res->first_eaddrnotavail_s;
+	}
+	for (int i = 0; i < res->nerr; i++)
+		for (size_t k = 0; k < sizeof(connect_errnos) / sizeof(connect_errnos[0]); k++)
+			if (!strcmp(res->errs[i].name, connect_errnos[k])) {
+				m[0].connect_failed += res->errs[i].n;
+				if (k == 0)
+					m[0].eaddrnotavail += res->errs[i].n;
+			}
+	if (p->middle >= 0 && p->middle_kind == SIM_NODE_L7LB) {
+		m[p->middle].connect_failed = res->relay_fail;
+		m[p->middle].eaddrnotavail = res->relay_eaddrnotavail;
+	}
 }

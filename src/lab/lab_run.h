@@ -16,6 +16,7 @@
 
 #include "common/series.h"
 #include "kernel/lab_sample.h"
+#include "lab/lab_doctor.h"
 #include "lab/lab_scen.h"
 #include "lab/lab_topo.h"
 
@@ -73,6 +74,8 @@ struct lab_run_cfg {
 	bool keep;                  /* leave the namespaces (the processes are still stopped) */
 	bool progress;              /* a line per second on stderr */
 	volatile sig_atomic_t *stop; /* set by the verb's signal handler */
+	struct lab_doctor *doctor;  /* --doctor: run `twkit doctor --json` in every namespace
+				     * at half time and at the end, and check it; else NULL */
 };
 
 /*
@@ -84,6 +87,12 @@ struct lab_run_cfg {
 int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result *res,
 	    char *err, size_t errlen);
 void lab_result_fini(struct lab_result *res);
+/* What each host of the plan measured for --doctor's checks: the client's connect() failures
+ * (bench's errnos of connect: EADDRNOTAVAIL, ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH,
+ * ENETUNREACH), the L7 balancer's failed backend connects, and where the first EADDRNOTAVAIL
+ * came. Pure. */
+void lab_doc_measure(const struct lab_plan *p, const struct lab_result *res,
+		     struct lab_doc_measured m[LAB_MAX_HOSTS]);
 
 /*
  * Read a twkit.bench/1 document into res (totals, non_2xx, failures by errno, the client's

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "common/units.h"
+#include "model/timewait.h"
 #include "sim/sim.h"
 
 #define MAX_LINE 199 /* inih reads at most INI_MAX_LINE (200) bytes per line, newline included */
@@ -91,9 +92,9 @@ static void node_defaults(struct sim_node *n, enum SIM_NODE_KIND kind)
 	n->tw_reuse = -1;
 	n->timestamps = 1;
 	n->tw_reuse_delay_ms = 1000;        /* §2.2 default */
-	n->max_tw_buckets = 262144;         /* §1.4: ehash/2 on a few-GB machine */
+	n->max_tw_buckets = TW_MAX_TW_BUCKETS_DEFAULT; /* §1.4 */
 	n->hz = 1000;
-	n->rto_ns = 200LL * 1000000;        /* §10: TCP_RTO_MIN on a LAN */
+	n->rto_ns = TW_RTO_MIN_NS;          /* §10: TCP_RTO_MIN on a LAN */
 	n->syn_retries = -1;
 	n->rate = 100;
 	n->requests = 1;

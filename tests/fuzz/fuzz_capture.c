@@ -29,7 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *names[] = { "net.ipv4.ip_local_port_range",
 				       "net.ipv4.ip_local_reserved_ports", "/proc/net/netstat",
-				       "/proc/net/sockstat", "/proc/slabinfo", "fs.file-nr" };
+				       "/proc/net/sockstat", "/proc/slabinfo", "fs.file-nr",
+				       SNAP_CONF_PREFIX "/etc/sysctl.conf" };
 	struct cap_reader r;
 	struct snapshot s;
 	char err[256];

@@ -126,6 +126,8 @@ static int cmp_raddr_idx(const void *pa, const void *pb)
 /* The window of the "recent" creation rate: short enough to follow a burst, long enough to
  * hold many TIME-WAITs at the rates that matter (>= 100/s). */
 #define RATE_WINDOW_MS 10000u
+/* TIME-WAITs in a group before its reuse history counts as evidence of the peer's timestamps */
+#define REUSE_EVIDENCE_TW 50u
 
 /*
  * The model's budget of one group. Outgoing: this host's range toward one destination, the
@@ -166,6 +168,7 @@ int doc_analyse(const struct snapshot *s, struct doc_analysis *a)
 	size_t gcap = 0;
 	struct uidcount uids[64];
 	int nuids = 0, rc = 0;
+	int outgoing_tw = 0; /* outgoing groups with REUSE_EVIDENCE_TW TIME-WAITs or more */
 
 	memset(a, 0, sizeof(*a));
 	if (!sets)
@@ -346,10 +349,52 @@ int doc_analyse(const struct snapshot *s, struct doc_analysis *a)
 		if (g->peer_timestamps < 0 && g->loopback && s->set.tcp_timestamps >= 0)
 			g->peer_timestamps = s->set.tcp_timestamps != 0;
 		g->ports_usable = g->dir == DOC_OUT ? a->ports_usable_out : a->ports_peer_default;
-		g->utilization = g->ports_usable ? (double)g->in_budget / g->ports_usable : 1.0;
 		g->tw_rate_10s = tw_rate_from_ages(g->tw_10s, g->tw_oldest_ms, RATE_WINDOW_MS);
 		g->tw_rate_60s = tw_rate_from_ages(g->tw_60s, g->tw_oldest_ms, TW_TIMEWAIT_LEN_MS);
+		if (g->dir == DOC_OUT && g->time_wait >= REUSE_EVIDENCE_TW)
+			outgoing_tw++;
+	}
+	/* The peer's timestamps, when no established connection shows them, from what reuse
+	 * did (§2.2): a group that is full of TIME-WAITs older than reuse's age while reuse
+	 * was never used (TWRecycled = 0 in this namespace) has a peer without timestamps —
+	 * connect() needed a port and could not take one over. With one such group and
+	 * TWRecycled > 0, reuse took its TIME-WAITs over: the peer does timestamps. */
+	{
+		uint64_t recycled = 0;
+		bool have_rec = kcounters_get(&s->counters, "TcpExt.TWRecycled", &recycled) == 0;
+		for (size_t i = 0; have_rec && i < a->ngroups; i++) {
+			struct doc_group *g = &a->groups[i];
+			struct tw_reuse_scope sc = { .reuse = a->tw_reuse, .timestamps = a->timestamps,
+						     .peer_timestamps = 1, .loopback = g->loopback,
+						     .outgoing = true };
+			uint32_t age = tw_reuse_min_age_ms(a->prof, a->tw_reuse_delay > 0
+								     ? (uint32_t)a->tw_reuse_delay
+								     : 1000u);
+			if (g->dir != DOC_OUT || g->peer_timestamps >= 0 ||
+			    g->time_wait < REUSE_EVIDENCE_TW ||
+			    tw_reuse_explain(a->prof, &sc) != TW_REUSE_HELPS)
+				continue;
+			if (recycled == 0 && g->in_budget >= g->ports_usable &&
+			    tw_budget_reusable(g->expiry, DOC_AGE_SLOTS, age) > 0) {
+				g->peer_timestamps = 0;
+				g->peer_ts_inferred = true;
+			} else if (recycled > 0 && outgoing_tw == 1) {
+				g->peer_timestamps = 1;
+				g->peer_ts_inferred = true;
+			}
+		}
+	}
+	for (size_t i = 0; i < a->ngroups; i++) {
+		struct doc_group *g = &a->groups[i];
 		group_budget(a, g, excluded);
+		/* 4-tuples whose TIME-WAIT reuse can take over now are not in use (§2.2) */
+		uint32_t reusable = g->budget.why == TW_BUDGET_REUSE_BOUND
+					    ? tw_budget_reusable(g->expiry, DOC_AGE_SLOTS,
+								 g->budget.hold_ms)
+					    : 0;
+		g->utilization = g->ports_usable
+					 ? (double)(g->in_budget - reusable) / g->ports_usable
+					 : 1.0;
 		if (g->budget.hold_ms)
 			g->eta_s = tw_budget_eta_s(g->ports_usable, g->in_budget - g->time_wait,
 						   g->expiry, DOC_AGE_SLOTS,

@@ -45,6 +45,7 @@ struct doc_group {
 	/* the model's budget for this group (model/budget.h) */
 	struct tw_budget_out budget; /* why, hold_ms, rate (0: no ceiling), srv_syn ... */
 	int peer_timestamps;         /* 1 yes, 0 no, -1 unknown */
+	bool peer_ts_inferred;       /* from what reuse did (TWRecycled), not from tcp_info */
 	bool loopback;
 	uint16_t expiry[DOC_AGE_SLOTS]; /* TIME-WAIT count by whole seconds left (capped) */
 };

@@ -147,6 +147,15 @@ static void rule_port_exhaustion(const struct doc_analysis *a, struct doc_findin
 	}
 	if (!worst)
 		return;
+	/* reuse is on here and would apply if the peer does timestamps, which nothing shows
+	 * yet: the forecast assumes it does not, so it is a warning, not a certainty */
+	struct tw_reuse_scope peer_on = { .reuse = a->tw_reuse, .timestamps = a->timestamps,
+					  .peer_timestamps = 1, .loopback = worst->loopback,
+					  .outgoing = true };
+	bool hinges = worst->peer_timestamps < 0 &&
+		      tw_reuse_explain(a->prof, &peer_on) == TW_REUSE_HELPS;
+	if (hinges && sev > DOC_WARNING)
+		sev = DOC_WARNING;
 	doc_endpoint(worst->laddr, 0, ep1, sizeof(ep1));
 	doc_endpoint(worst->raddr, worst->port, ep2, sizeof(ep2));
 	struct doc_finding *f;
@@ -176,6 +185,17 @@ static void rule_port_exhaustion(const struct doc_analysis *a, struct doc_findin
 		       tw_budget_rate(worst->ports_usable, worst->budget.hold_ms));
 	if (worst->eta_s >= 0)
 		doc_finding_ev(f, "forecast: no port left in %.0f s", worst->eta_s);
+	if (hinges)
+		doc_finding_ev(f, "unless tcp_tw_reuse=%d takes the TIME-WAITs over: it does if %s "
+				  "does TCP timestamps, which no established connection shows now "
+				  "(a warning until it is known)",
+			       a->tw_reuse, ep2);
+	if (worst->peer_ts_inferred)
+		doc_finding_ev(f, "%s's timestamps inferred from TcpExt.TWRecycled: %s", ep2,
+			       worst->peer_timestamps == 1
+				       ? "reuse took TIME-WAITs over, so it does them"
+				       : "the group is full of TIME-WAITs reuse could take and never "
+					 "took one, so it does not");
 	if (affected > 1)
 		doc_finding_ev(f, "%d destination groups are under pressure (see the groups table)", affected);
 	if (f)
@@ -346,7 +366,9 @@ static void rule_buckets(const struct snapshot *s, const struct doc_analysis *a,
 	char b1[32], b2[32];
 	if (!(have && ovf > 0) && !near)
 		return;
-	enum DOC_SEV sev = (rising || (max > 0 && tw >= max)) ? DOC_CRITICAL : DOC_WARNING;
+	/* Overflow costs TIME-WAIT's protection (§1.4), not a connection: a warning. The lab
+	 * (bucket-overflow) shows no connect() failing while it rises. */
+	enum DOC_SEV sev = DOC_WARNING;
 	struct doc_finding *f;
 	if (rising)
 		f = doc_finding_add(fs, "tw-bucket-overflow", sev,

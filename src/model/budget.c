@@ -177,3 +177,16 @@ double tw_budget_eta_s(uint32_t usable, uint32_t in_use, const uint16_t *left, i
 	}
 	return hold_s + (usable - base - rate * hold_s) / rate;
 }
+
+uint32_t tw_budget_reusable(const uint16_t *left, int nslots, uint32_t hold_ms)
+{
+	/* slot s holds TIME-WAITs with [s, s+1) s left: all of them are hold_ms old when
+	 * s + 1 <= 60 - hold_s (the same rule tw_budget_eta_s frees at once) */
+	double shift = (double)TW_TIMEWAIT_LEN_MS / 1000.0 - hold_ms / 1000.0;
+	uint32_t n = 0;
+
+	for (int s = 0; s < nslots; s++)
+		if (s + 1 - shift <= 0)
+			n += left[s];
+	return n;
+}

@@ -105,4 +105,8 @@ double tw_rate_from_ages(uint32_t count, uint32_t oldest_ms, uint32_t window_ms)
 double tw_budget_eta_s(uint32_t usable, uint32_t in_use, const uint16_t *left, int nslots,
 		       double rate, uint32_t hold_ms);
 
+/* TIME-WAITs (histogrammed as for tw_budget_eta_s) at least hold_ms old: the ones reuse can
+ * take over now. */
+uint32_t tw_budget_reusable(const uint16_t *left, int nslots, uint32_t hold_ms);
+
 #endif

@@ -296,7 +296,10 @@ static int ct_timeout(struct lab_plan *plan, const struct sim_node *n, struct la
 
 	if (n->mapping_timeout_ns == LAB_KERNEL_CT_TIME_WAIT_NS)
 		return 0;
-	units_fmt_duration(shown, sizeof(shown), n->mapping_timeout_ns);
+	if (n->mapping_timeout_ns == 0)
+		snprintf(shown, sizeof(shown), "0s");
+	else
+		units_fmt_duration(shown, sizeof(shown), n->mapping_timeout_ns);
 	if (n->mapping_timeout_ns % 1000000000LL != 0)
 		return refuse(plan, n, "mapping_timeout", err, errlen,
 			      "%s: the lab's conntrack (nf_conntrack_tcp_timeout_time_wait) counts "

@@ -28,7 +28,7 @@ enum LAB_ROLE { LAB_ROLE_CLIENT, LAB_ROLE_MIDDLE, LAB_ROLE_SERVER };
 
 /* One sysctl of a host's namespace, and the scenario key it builds (for messages). */
 struct lab_sysctl {
-	char name[48];
+	char name[64];     /* "net.netfilter.nf_conntrack_tcp_timeout_time_wait" fits */
 	char value[32];
 	const char *key;   /* the scenario key ("tw_reuse_delay"); NULL for the lab's own */
 	char shown[24];    /* that key's value as a scenario file writes it ("400", "300ms") */

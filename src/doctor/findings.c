@@ -26,6 +26,10 @@
 #define NARROW_PORTS 10000u
 /* Incoming TIME-WAIT worth mentioning (to say it is harmless). */
 #define SERVER_TW_MIN 50u
+/* Server TIME-WAITs from one remote address worth explaining (lb-quadruplet-budget, info):
+ * a quarter of a default client range, where people counting TIME-WAIT per remote start to
+ * ask whether that remote will run out (it will not on this side: §5.1). */
+#define ONE_REMOTE_SHARE 0.25
 /* TIME-WAIT in an outgoing group before reuse effectiveness matters. */
 #define REUSE_TW_MIN 50u
 
@@ -477,7 +481,7 @@ static void rule_server(const struct snapshot *s, const struct doc_analysis *a,
 		if (g->dir != DOC_IN || g->time_wait < SERVER_TW_MIN)
 			continue;
 		group_pressure(g, &any);
-		if ((any || g->utilization >= UTIL_WARN) &&
+		if ((any || g->utilization >= ONE_REMOTE_SHARE) &&
 		    (!worst || g->utilization > worst->utilization))
 			worst = g;
 	}

@@ -37,6 +37,9 @@ static const struct opt_spec specs[] = {
 	{ "netns", 0, OPT_VALUE, "NAME", NULL, "look inside network namespace NAME (root)" },
 	{ "record", 0, OPT_VALUE, "FILE", NULL, "also save everything collected to FILE" },
 	{ "replay", 0, OPT_VALUE, "FILE", NULL, "analyse a capture made with --record" },
+	{ "since", 0, OPT_VALUE, "FILE", NULL,
+	  "an earlier capture (--record) of the same host: counters that rose since then count "
+	  "as rising, as between two --watch samples" },
 	{ "sysctl-conf", 0, OPT_MULTI, "PATH", "/etc/sysctl.d + /etc/sysctl.conf",
 	  "sysctl file, or directory of *.conf read by name, whose lines findings cite as "
 	  "file:line (what sets a value again at boot); repeatable, the last line for a key wins" },
@@ -51,7 +54,7 @@ struct doctor_cfg {
 	int fail_on; /* -1 none */
 	int64_t watch_ns; /* 0 = once */
 	long count;       /* 0 = unbounded */
-	const char *netns, *record, *replay;
+	const char *netns, *record, *replay, *since;
 	const char *sysctl_conf; /* '\n'-separated paths; NULL: the default files */
 	bool color;
 	const char *listen; /* NULL: report once or every watch_ns */
@@ -167,6 +170,7 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 	c->netns = opt_get(specs, NSPECS, r, "netns");
 	c->record = opt_get(specs, NSPECS, r, "record");
 	c->replay = opt_get(specs, NSPECS, r, "replay");
+	c->since = opt_get(specs, NSPECS, r, "since");
 	c->sysctl_conf = opt_has(specs, NSPECS, r, "sysctl-conf")
 				 ? opt_get(specs, NSPECS, r, "sysctl-conf")
 				 : NULL;
@@ -182,6 +186,11 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 	}
 	if (c->record && c->watch_ns) {
 		snprintf(err, el, "--record takes one capture: it excludes --watch");
+		return -EINVAL;
+	}
+	if (c->since && (c->watch_ns || opt_has(specs, NSPECS, r, "listen"))) {
+		snprintf(err, el, "--since compares one look with an earlier capture: it excludes "
+				  "--watch and --listen (which compare their own looks)");
 		return -EINVAL;
 	}
 	if ((c->listen = opt_get(specs, NSPECS, r, "listen"))) {
@@ -211,6 +220,35 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* Load capture `path` as the previous sample of `now` into prev. 0 or -errno with err. */
+static int load_since(const char *path, const struct snapshot *now, struct doc_prev *prev,
+		      char *err, size_t el)
+{
+	struct cap_reader rd;
+	struct snapshot s0;
+	int rc;
+
+	snapshot_init(&s0);
+	rc = cap_reader_open(&rd, path, err, el);
+	if (rc >= 0) {
+		rc = snapshot_from_capture(&s0, &rd, err, el);
+		cap_reader_fini(&rd);
+	}
+	if (rc >= 0 && s0.collected_ms && now->collected_ms &&
+	    s0.collected_ms > now->collected_ms) {
+		snprintf(err, el, "collected after the capture it should precede");
+		rc = -EINVAL;
+	}
+	if (rc >= 0) {
+		doc_prev_take(prev, &s0);
+		prev->seconds = s0.collected_ms && now->collected_ms
+					? (double)(now->collected_ms - s0.collected_ms) / 1000.0
+					: 0;
+	}
+	snapshot_fini(&s0);
+	return rc < 0 ? rc : 0;
 }
 
 /* One report on out. Returns the highest finding severity (-1 none), or -(exit code) with the
@@ -268,6 +306,15 @@ static int doctor_once(const struct doctor_cfg *c, struct doc_prev *prev, FILE *
 		snprintf(err, el, "out of memory");
 		ret = -TWKIT_EXIT_RUNTIME;
 		goto out;
+	}
+	if (c->since) {
+		/* the earlier sample of "two captures": its counters stand for the previous look */
+		rc = load_since(c->since, &s, prev, e, sizeof(e));
+		if (rc < 0) {
+			snprintf(err, el, "--since %s: %s", c->since, e);
+			ret = -TWKIT_EXIT_RUNTIME;
+			goto out;
+		}
 	}
 	doc_findings_run(&s, &a, prev, fs);
 	struct doc_render_opts ro = { .top = c->top, .replay = c->replay != NULL,

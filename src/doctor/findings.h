@@ -28,7 +28,7 @@ struct doc_finding {
 	char summary[256];
 	double eta_s;             /* seconds until connect() fails at the measured rate; <0: none */
 	int nevidence, nadvice;
-	char evidence[DOC_MAX_EVIDENCE][192];
+	char evidence[DOC_MAX_EVIDENCE][320];
 	char advice[DOC_MAX_ADVICE][400];
 };
 

@@ -258,7 +258,13 @@ __attribute__((format(printf, 6, 7))) static void set_sysctl(struct lab_host *h,
 	va_end(ap);
 	s->key = key;
 	s->since = since;
-	snprintf(s->shown, sizeof(s->shown), "%s", shown ? shown : s->value);
+	/* gcc's -Wrestrict cannot tell that shown never points into *s: copy in two steps */
+	if (shown)
+		snprintf(s->shown, sizeof(s->shown), "%s", shown);
+	else
+		memcpy(s->shown, s->value,
+		       sizeof(s->shown) < sizeof(s->value) ? sizeof(s->shown) : sizeof(s->value));
+	s->shown[sizeof(s->shown) - 1] = '\0';
 }
 
 /* The sysctls of a node that runs TCP (client, l7lb, server), or the refusal of a key no

@@ -49,8 +49,10 @@ teardown() {
 	rate=$(jq '.groups[0].tw_rate_10s' "$TMP/d.json")
 	# made at 100/s: the 10 s estimate from the timers must be within 20%
 	awk -v r="$rate" 'BEGIN { exit !(r >= 80 && r <= 120) }'
+	# the 60 s estimate spans the ~11 s the churn has been seen (model/budget
+	# tw_rate_from_ages), not 60 s it did not run: 100/s as well
 	rate60=$(jq '.groups[0].tw_rate_60s' "$TMP/d.json")
-	awk -v r="$rate60" 'BEGIN { exit !(r >= 1100/60*0.8 && r <= 1100/60*1.2) }'
+	awk -v r="$rate60" 'BEGIN { exit !(r >= 80 && r <= 120) }'
 	for k in schema kernel settings counters sockets groups memory findings; do
 		jq -e "has(\"$k\")" "$TMP/d.json" >/dev/null
 	done

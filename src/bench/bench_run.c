@@ -143,7 +143,7 @@ static void interpret(struct bench_result *r)
 	in.reuse.peer_timestamps = r->server_local ? (in.reuse.timestamps ? 1 : 0) : -1;
 	in.reuse.loopback = ep_loopback(&cfg->target);
 	in.reuse.outgoing = true;
-	in.reuse_delay_ms = (uint32_t)sysctl_long("net.ipv4.tcp_tw_reuse_delay", 1000);
+	in.reuse_delay_ms = (uint32_t)sysctl_long("net.ipv4.tcp_tw_reuse_delay", TW_REUSE_DELAY_DEFAULT_MS);
 	if (tw_budget_compute(p, &in, &out) < 0)
 		return;
 	r->usable_ports = out.ports;

@@ -369,7 +369,7 @@ int doc_analyse(const struct snapshot *s, struct doc_analysis *a)
 						     .outgoing = true };
 			uint32_t age = tw_reuse_min_age_ms(a->prof, a->tw_reuse_delay > 0
 								     ? (uint32_t)a->tw_reuse_delay
-								     : 1000u);
+								     : TW_REUSE_DELAY_DEFAULT_MS);
 			if (g->dir != DOC_OUT || g->peer_timestamps >= 0 ||
 			    g->time_wait < REUSE_EVIDENCE_TW ||
 			    tw_reuse_explain(a->prof, &sc) != TW_REUSE_HELPS)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/units.h"
+#include "model/reuse.h"
 #include "model/timewait.h"
 
 /* A 1,000-port budget (40000-40999: lo even, hi odd, so every port is visited by the
@@ -106,7 +107,7 @@ void lab_node_init(struct sim_node *n, enum SIM_NODE_KIND kind, const char *name
 	n->ips = 1;
 	n->tw_reuse = -1;
 	n->timestamps = 1;
-	n->tw_reuse_delay_ms = 1000; /* §2.2: the 6.14+ default */
+	n->tw_reuse_delay_ms = TW_REUSE_DELAY_DEFAULT_MS;
 	n->max_tw_buckets = TW_MAX_TW_BUCKETS_DEFAULT;
 	n->hz = 1000;
 	n->rto_ns = TW_RTO_MIN_NS;
@@ -204,7 +205,7 @@ int lab_catalog_scenario(const char *name, struct sim_scenario *sc)
  * files"). The kernel's defaults below are what a fresh namespace has; a scenario asking for
  * them gets no sysctl, so it is never refused, even on a kernel without that sysctl. */
 /* tcp_tw_reuse_delay (6.14+; a fixed 1 s before it, §2.2) */
-#define LAB_KERNEL_REUSE_DELAY_MS 1000u
+#define LAB_KERNEL_REUSE_DELAY_MS TW_REUSE_DELAY_DEFAULT_MS
 /* tcp_rto_min_us (6.11+): TCP_RTO_MIN */
 #define LAB_KERNEL_RTO_NS TW_RTO_MIN_NS
 /* nf_conntrack_tcp_timeout_time_wait: how long conntrack keeps a closed flow's tuple */

@@ -103,7 +103,7 @@ int tw_budget_compute(const struct tw_profile *p, const struct tw_budget_in *in,
 	if (out->reuse_why == TW_REUSE_HELPS && in->bind_no_port) {
 		out->why = TW_BUDGET_REUSE_BOUND;
 		out->hold_ms = tw_reuse_min_age_ms(p, in->reuse_delay_ms ? in->reuse_delay_ms
-									 : 1000u);
+									 : TW_REUSE_DELAY_DEFAULT_MS);
 	} else {
 		out->why = TW_BUDGET_TW_BOUND;
 		out->hold_ms = TW_TIMEWAIT_LEN_MS;

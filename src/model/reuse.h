@@ -12,6 +12,10 @@
 
 #include "model/profile.h"
 
+/* net.ipv4.tcp_tw_reuse_delay's default (6.14+, §2.2), and the delay older eras behave as
+ * with their seconds clock ("> 0 s" or "> 1 s", see tw_reuse_min_age_ms). */
+#define TW_REUSE_DELAY_DEFAULT_MS 1000u
+
 /* What a TIME-WAIT remembers that tcp_twsk_unique looks at (§1.2, §2.2). */
 struct tw_reuse_tw {
 	uint32_t ts_recent_stamp_s; /* seconds of last TS seen; 0 = timestamps not negotiated */

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "common/units.h"
+#include "model/reuse.h"
 #include "model/timewait.h"
 #include "sim/sim.h"
 
@@ -91,7 +92,7 @@ static void node_defaults(struct sim_node *n, enum SIM_NODE_KIND kind)
 	n->ips = 1;
 	n->tw_reuse = -1;
 	n->timestamps = 1;
-	n->tw_reuse_delay_ms = 1000;        /* §2.2 default */
+	n->tw_reuse_delay_ms = TW_REUSE_DELAY_DEFAULT_MS; /* §2.2 */
 	n->max_tw_buckets = TW_MAX_TW_BUCKETS_DEFAULT; /* §1.4 */
 	n->hz = 1000;
 	n->rto_ns = TW_RTO_MIN_NS;          /* §10: TCP_RTO_MIN on a LAN */

@@ -93,16 +93,30 @@ static void myth_fin_timeout(const struct snapshot *s, const struct doc_analysis
 			fin, FIN_TIMEOUT_DEFAULT_S, where(cl, w, sizeof(w)));
 }
 
+/* The absolute value of net.ipv4.tcp_ehash_entries (negative: the netns shares the initial
+ * namespace's table, of that size), or 0 when it was not read. */
+static uint64_t ehash_size(const struct snapshot *s)
+{
+	int64_t e = s->set.tcp_ehash_entries;
+
+	if (!s->set.have_ehash)
+		return 0;
+	return e < 0 ? -(uint64_t)e : (uint64_t)e;
+}
+
 /* Lowering tcp_max_tw_buckets (§1.4): every overflow destroys a TIME-WAIT early. Fires only
- * when the limit is below the default AND it bites (TIME-WAIT at the limit, or overflows
+ * when the limit is below this machine's default (half its established hash; the fixed
+ * stand-in when the hash size is unknown) AND it bites (TIME-WAIT at the limit, or overflows
  * counted); the overflow itself is tw-bucket-overflow's, this one names the lowering. */
 static void myth_max_tw_buckets(const struct snapshot *s, const struct doc_analysis *a,
 				struct doc_findings *fs)
 {
 	int64_t max = s->set.tcp_max_tw_buckets, cv = 0;
 	const struct snap_conf_line *cl = snapshot_conf_last(s, "net.ipv4.tcp_max_tw_buckets");
-	bool conf_low = cl && conf_int(cl, &cv) && cv >= 0 && cv < TW_MAX_TW_BUCKETS_DEFAULT;
-	bool live_low = max >= 0 && max < TW_MAX_TW_BUCKETS_DEFAULT;
+	uint64_t ehash = ehash_size(s);
+	uint64_t def = tw_max_tw_buckets_default(ehash);
+	bool conf_low = cl && conf_int(cl, &cv) && cv >= 0 && (uint64_t)cv < def;
+	bool live_low = max >= 0 && (uint64_t)max < def;
 	uint32_t tw = a->time_wait + a->tw_fin_wait2; /* §1.4: both substates use a bucket */
 	uint64_t ovf = 0;
 	bool have_ovf = kcounters_get(&s->counters, "TcpExt.TCPTimeWaitOverflow", &ovf) == 0;
@@ -127,16 +141,26 @@ static void myth_max_tw_buckets(const struct snapshot *s, const struct doc_analy
 				    cl->line);
 	else
 		f = doc_finding_add(fs, "myth-max-tw-buckets", DOC_WARNING,
-				    "tcp_max_tw_buckets is %s, below the usual %s, and it bites: "
+				    "tcp_max_tw_buckets is %s, below %s default %s, and it bites: "
 				    "past it closing sockets get no TIME-WAIT at all, as if closed "
 				    "with SO_LINGER 0",
 				    units_fmt_count(b1, sizeof(b1), (uint64_t)max),
-				    units_fmt_count(b2, sizeof(b2), TW_MAX_TW_BUCKETS_DEFAULT));
-	doc_finding_ev(f, "net.ipv4.tcp_max_tw_buckets = %lld (the usual default is %s, half "
-			  "the TCP established hash of a machine with a few GB)",
-		       (long long)max, units_fmt_count(b3, sizeof(b3), TW_MAX_TW_BUCKETS_DEFAULT));
+				    ehash ? "this machine's" : "the usual",
+				    units_fmt_count(b2, sizeof(b2), def));
+	if (ehash)
+		doc_finding_ev(f, "net.ipv4.tcp_max_tw_buckets = %lld (this machine's default is %s, "
+				  "half of its TCP established hash)",
+			       (long long)max, units_fmt_count(b3, sizeof(b3), def));
+	else
+		doc_finding_ev(f, "net.ipv4.tcp_max_tw_buckets = %lld (the usual default is %s, half "
+				  "the TCP established hash of a machine with a few GB; this one's "
+				  "hash size was not read)",
+			       (long long)max, units_fmt_count(b3, sizeof(b3), def));
 	if (cl)
 		conf_ev(f, cl, cv != max ? " (not what is in effect now)" : "");
+	else if (ehash)
+		doc_finding_ev(f, "no sysctl config file sets it: it was lowered at run time "
+				  "(sysctl -w, or whatever set up this namespace)");
 	else
 		doc_finding_ev(f, "no sysctl config file sets it: if nobody lowered it at run time, "
 				  "it is this machine's own default (a small established hash)");
@@ -157,11 +181,11 @@ static void myth_max_tw_buckets(const struct snapshot *s, const struct doc_analy
 			   "segments kept off a new connection on the same 4-tuple, a lost last "
 			   "ACK answered again instead of by a RST).");
 	doc_finding_adv(f, "Remove the line in %s and set the limit back (sysctl -w "
-			   "net.ipv4.tcp_max_tw_buckets=%u, or this machine's boot value). Price: "
-			   "memory only, and only while that many exist: %s for a full table.",
-			where(cl, w, sizeof(w)), TW_MAX_TW_BUCKETS_DEFAULT,
-			units_fmt_bytes(b2, sizeof(b2),
-					tw_timewait_mem_bytes(TW_MAX_TW_BUCKETS_DEFAULT)));
+			   "net.ipv4.tcp_max_tw_buckets=%llu%s). Price: memory only, and only "
+			   "while that many exist: %s for a full table.",
+			where(cl, w, sizeof(w)), (unsigned long long)def,
+			ehash ? ", this machine's boot value" : ", or this machine's boot value",
+			units_fmt_bytes(b2, sizeof(b2), tw_timewait_mem_bytes(def)));
 	doc_finding_adv(f, "If TIME-WAIT holds ports you need, the fixes that keep its protection "
 			   "are tcp_tw_reuse for outgoing connections (timestamps on both ends), "
 			   "keep-alive or pools, and more 4-tuples.");

@@ -90,6 +90,14 @@ int64_t tw_timer_lifetime(const struct tw_profile *p, int64_t timeout_ns, int64_
 	return 7 * period + (period - phase_ns);
 }
 
+uint64_t tw_max_tw_buckets_default(uint64_t ehash_entries)
+{
+	/* §1.4: unknown hash size: the stand-in of a machine with a few GB */
+	if (ehash_entries == 0)
+		return TW_MAX_TW_BUCKETS_DEFAULT;
+	return ehash_entries / 2;
+}
+
 uint64_t tw_timewait_mem_bytes(uint64_t n)
 {
 	return n * (TW_SOCK_BYTES_DEFAULT + TW_BIND_BUCKET_BYTES);

@@ -11,7 +11,9 @@
 #include "model/profile.h"
 
 /* §1.4: the default tcp_max_tw_buckets from 3.x on is ehash_entries / 2; 262144 is what a
- * machine with a 512k-entry ehash (a few GB of RAM) reports. */
+ * machine with a 512k-entry ehash (a few GB of RAM) reports. A fixed stand-in where the machine
+ * is not known (sim, lab, a snapshot without tcp_ehash_entries); tw_max_tw_buckets_default()
+ * gives a known machine's own. */
 #define TW_MAX_TW_BUCKETS_DEFAULT 262144u
 /* §10: TCP_RTO_MIN (200 ms) is the RTO of a loopback/LAN connection */
 #define TW_RTO_MIN_NS (200LL * 1000000LL)
@@ -70,6 +72,13 @@ int64_t tw_fin_wait2_lifetime(int64_t tmo_ns, int64_t fin_after_ns);
  * its real life is 52.5-60 s depending on the phase. `phase_ns` is the time since the last
  * wheel tick, in [0, 7.5 s). Later eras: exactly timeout_ns. */
 int64_t tw_timer_lifetime(const struct tw_profile *p, int64_t timeout_ns, int64_t phase_ns);
+
+/* §1.4: the tcp_max_tw_buckets a kernel (3.x on) starts with for an established hash of
+ * ehash_entries buckets: half of them ((ehash_mask + 1) / 2, in tcp_set_hashinfo since 6.1,
+ * tcp_sk_init before). ehash_entries is the absolute value of net.ipv4.tcp_ehash_entries (a
+ * netns sharing the initial namespace's table reads it negative). 0 means unknown (kernels
+ * before 6.1 lack the key) and gives the fallback TW_MAX_TW_BUCKETS_DEFAULT. Never fails. */
+uint64_t tw_max_tw_buckets_default(uint64_t ehash_entries);
 
 /* §1.5: estimated kernel memory of n TIME-WAITs (tw_sock_TCP object + bind bucket share). */
 uint64_t tw_timewait_mem_bytes(uint64_t n);

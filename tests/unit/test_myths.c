@@ -203,6 +203,42 @@ static void test_max_tw_buckets(void **st)
 	snapshot_fini(&s);
 }
 
+/* "Below the default" is below this machine's (§1.4: half its established hash): a 6.18 host
+ * with a 256k-entry ehash boots with 131,072, which is no lowering there. */
+static void test_max_tw_buckets_machine_default(void **st)
+{
+	struct snapshot s;
+	static struct doc_findings fs;
+	const struct doc_finding *f;
+	base(&s);
+	add_tw(&s, 10);
+	kcounters_set(&s.counters, "TcpExt.TCPTimeWaitOverflow", 7);
+	s.set.have_ehash = true;
+	s.set.tcp_ehash_entries = -262144; /* a netns sharing the host's table reads it negative */
+	s.set.tcp_max_tw_buckets = 131072;
+	run(&s, &fs);
+	assert_null(find(&fs, "myth-max-tw-buckets"));
+	assert_non_null(find(&fs, "tw-bucket-overflow"));
+	s.set.tcp_ehash_entries = 262144;
+	run(&s, &fs);
+	assert_null(find(&fs, "myth-max-tw-buckets"));
+	/* below that machine's default: the finding names it */
+	s.set.tcp_max_tw_buckets = 100000;
+	run(&s, &fs);
+	f = find(&fs, "myth-max-tw-buckets");
+	assert_non_null(f);
+	assert_non_null(strstr(f ? f->summary : "", "below this machine's default 131,072"));
+	assert_true(has_ev(f, "this machine's default is 131,072"));
+	/* the hash size unknown: the fixed stand-in of 262,144 */
+	s.set.have_ehash = false;
+	s.set.tcp_max_tw_buckets = 131072;
+	run(&s, &fs);
+	f = find(&fs, "myth-max-tw-buckets");
+	assert_non_null(f);
+	assert_non_null(strstr(f ? f->summary : "", "below the usual default 262,144"));
+	snapshot_fini(&s);
+}
+
 static void test_recycle_config(void **st)
 {
 	struct snapshot s;
@@ -460,6 +496,7 @@ int main(void)
 		cmocka_unit_test(test_healthy_twin),
 		cmocka_unit_test(test_fin_timeout),
 		cmocka_unit_test(test_max_tw_buckets),
+		cmocka_unit_test(test_max_tw_buckets_machine_default),
 		cmocka_unit_test(test_recycle_config),
 		cmocka_unit_test(test_timestamps_off),
 		cmocka_unit_test(test_conf_parser),

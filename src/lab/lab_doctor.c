@@ -155,19 +155,31 @@ void lab_doc_check_all(struct lab_doctor *d, const struct lab_doc_measured *m)
 		} else {
 			const struct lab_doc_sample *bad = NULL;
 			const struct lab_doc_finding *crit = NULL;
+			const struct lab_doc_finding *later = NULL;
 			for (int k = 0; k < LAB_DOC_SAMPLES && !crit; k++)
-				for (int i = 0; d->s[h][k].have && i < d->s[h][k].nfind; i++)
-					if (d->s[h][k].f[i].sev >= 2) {
-						crit = &d->s[h][k].f[i];
+				for (int i = 0; d->s[h][k].have && i < d->s[h][k].nfind; i++) {
+					const struct lab_doc_finding *x = &d->s[h][k].f[i];
+					if (x->sev < 2)
+						continue;
+					if (x->eta_s >= 0 && d->s[h][k].at_s + x->eta_s >= d->end_s) {
+						later = x; /* failure forecast after the run */
 						bad = &d->s[h][k];
-						break;
+						continue;
 					}
+					crit = x;
+					bad = &d->s[h][k];
+					break;
+				}
 			c = add(d, d->host[h], "no critical");
 			if (!c)
 				break;
 			if (crit)
 				snprintf(c->doctor, sizeof(c->doctor), "%s critical at %.1f s", crit->id,
 					 bad->at_s);
+			else if (later)
+				snprintf(c->doctor, sizeof(c->doctor),
+					 "%s critical at %.1f s: failures at %.1f s, after the run",
+					 later->id, bad->at_s, bad->at_s + later->eta_s);
 			else
 				sample_line(&d->s[h][LAB_DOC_SAMPLES - 1], c->doctor,
 					    sizeof(c->doctor));

@@ -7,7 +7,9 @@
  *   failed    a host whose connect() calls failed had, at the half-time sample, a warning or
  *             critical finding naming that cause (EADDRNOTAVAIL: port-exhaustion,
  *             tw-reuse-ineffective or narrow-port-range)
- *   healthy   a host with no failed connect() had no critical finding in any sample
+ *   healthy   a host with no failed connect() had no critical finding in any sample, unless
+ *             its forecast puts the first failure after the traffic ended (at_s + eta_s >=
+ *             end_s): the lab saw none because the run stopped first
  *   eta       where doctor gave eta_s at half time and the first EADDRNOTAVAIL came after it,
  *             eta_s and (first failure - sample time) agree within ±25%
  */
@@ -58,6 +60,7 @@ struct lab_doc_check {
 
 struct lab_doctor {
 	bool enabled;
+	double end_s;             /* when the traffic ended (the scenario's duration) */
 	int nhosts;
 	char host[LAB_MAX_HOSTS][SIM_NAME_LEN];
 	struct lab_doc_sample s[LAB_MAX_HOSTS][LAB_DOC_SAMPLES];

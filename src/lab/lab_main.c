@@ -435,6 +435,7 @@ static int run(const struct lab_cfg *cfg)
 		struct lab_doc_measured m[LAB_MAX_HOSTS];
 
 		lab_doc_measure(&cfg->plan, &lr, m);
+		doc.end_s = (double)cfg->plan.duration_ns / 1e9;
 		lab_doc_check_all(&doc, m);
 		rep.doctor = &doc;
 	}

@@ -48,6 +48,7 @@ static void setup_doc(struct lab_doctor *d, const char *half, const char *end)
 	const char *j;
 	memset(d, 0, sizeof(*d));
 	d->nhosts = 1;
+	d->end_s = 30.0; /* past every forecast below unless a test says otherwise */
 	strcpy(d->host[0], "client");
 	j = doc_json(half);
 	assert_int_equal(lab_doc_parse(j, strlen(j), &d->s[0][0]), 0);
@@ -91,7 +92,18 @@ static void test_checks(void **st)
 	lab_doc_check_all(&d, &ok);
 	assert_false(d.all_agree);
 	assert_string_equal(d.c[0].metric, "no critical");
-	setup_doc(&d, "{\"id\": \"narrow-port-range\", \"severity\": \"warning\"}", "");
+	/* a critical forecast whose failure falls after the run (8 + 32 s > 16 s) is no false
+	 * alarm: the lab stopped first; one inside the run is */
+	setup_doc(&d, "{\"id\": \"port-exhaustion\", \"severity\": \"critical\", \"eta_s\": 32}",
+		  "");
+	d.end_s = 16.0;
+	lab_doc_check_all(&d, &ok);
+	assert_true(d.all_agree);
+	assert_non_null(strstr(d.c[0].doctor, "after the run"));
+	d.end_s = 60.0;
+	lab_doc_check_all(&d, &ok);
+	assert_false(d.all_agree);
+		setup_doc(&d, "{\"id\": \"narrow-port-range\", \"severity\": \"warning\"}", "");
 	lab_doc_check_all(&d, &ok);
 	assert_true(d.all_agree);
 	/* a missing sample is no proof */

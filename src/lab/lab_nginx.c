@@ -16,8 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define NGX_DIR_TAG "twk-lab-"      /* the directory is <tmp>/twk-lab-<pid>-nginx */
-#define NGX_DIR_SUFFIX "-nginx"
+/* The directory is <tmp>/twk-lab-<pid>-nginx.XXXXXX, made by mkdtemp: a name nobody can
+ * plant in advance (a predictable one in a shared $TMPDIR let a planted link redirect us). */
+#define NGX_DIR_TAG "twk-lab-"
+#define NGX_DIR_SUFFIX "-nginx."
+#define NGX_DIR_RANDOM 6            /* mkdtemp's XXXXXX */
 #define NGX_LOG_MAX (8u << 20)      /* ~25k failure lines; a longer log is not ours */
 
 static const char *const ngx_files[] = { "nginx.conf", "nginx.pid", "error.log" };
@@ -99,8 +102,8 @@ int lab_nginx_conf(const struct lab_relay_cfg *cfg, const char *dir, char *buf, 
 	return rc ? -ENOSPC : (int)off;
 }
 
-/* Whether dir looks like ours: .../twk-lab-<digits>-nginx */
-static bool dir_is_ours(const char *dir)
+/* Whether dir's name has the form mkdtemp gave it: .../twk-lab-<digits>-nginx.XXXXXX */
+static bool dir_name_ours(const char *dir)
 {
 	const char *base = strrchr(dir, '/');
 	const char *p;
@@ -112,24 +115,41 @@ static bool dir_is_ours(const char *dir)
 		return false;
 	while (*p >= '0' && *p <= '9')
 		p++;
-	return strcmp(p, NGX_DIR_SUFFIX) == 0;
+	if (strncmp(p, NGX_DIR_SUFFIX, strlen(NGX_DIR_SUFFIX)) != 0)
+		return false;
+	p += strlen(NGX_DIR_SUFFIX);
+	for (int i = 0; i < NGX_DIR_RANDOM; i++, p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= 'A' && *p <= 'Z')))
+			return false;
+	return *p == '\0';
 }
 
 int lab_nginx_remove(const char *dir)
 {
-	char path[LAB_NGINX_DIR_LEN + 32];
+	struct stat st;
+	int dfd, rc = 0;
 
-	if (!dir_is_ours(dir))
+	if (!dir_name_ours(dir))
 		return -EINVAL;
-	for (size_t i = 0; i < sizeof(ngx_files) / sizeof(ngx_files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, ngx_files[i]);
-		unlink(path);
+	/* only a real directory of ours, private as mkdtemp made it: never a planted link */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fstat(dfd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077)) {
+		close(dfd);
+		return -EPERM;
 	}
-	for (size_t i = 0; i < sizeof(ngx_dirs) / sizeof(ngx_dirs[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, ngx_dirs[i]);
-		rmdir(path); /* nginx leaves them empty: requests here carry no body */
-	}
-	return rmdir(dir) < 0 && errno != ENOENT ? -errno : 0;
+	/* by name, relative to the directory we opened: a path swapped meanwhile is not
+	 * followed */
+	for (size_t i = 0; i < sizeof(ngx_files) / sizeof(ngx_files[0]); i++)
+		unlinkat(dfd, ngx_files[i], 0);
+	for (size_t i = 0; i < sizeof(ngx_dirs) / sizeof(ngx_dirs[0]); i++)
+		unlinkat(dfd, ngx_dirs[i], AT_REMOVEDIR); /* empty: requests carry no body */
+	close(dfd);
+	if (rmdir(dir) < 0 && errno != ENOENT)
+		rc = -errno;
+	return rc;
 }
 
 int lab_nginx_prepare(const struct lab_relay_cfg *cfg, int pid, char *dir, size_t dirlen)
@@ -143,22 +163,21 @@ int lab_nginx_prepare(const struct lab_relay_cfg *cfg, int pid, char *dir, size_
 		return -ENOMEM;
 	if (!tmp || tmp[0] != '/')
 		tmp = "/tmp";
-	n = snprintf(dir, dirlen, "%s/" NGX_DIR_TAG "%d" NGX_DIR_SUFFIX, tmp, pid);
+	n = snprintf(dir, dirlen, "%s/" NGX_DIR_TAG "%d" NGX_DIR_SUFFIX "XXXXXX", tmp, pid);
 	if (n < 0 || (size_t)n >= dirlen || (size_t)n >= LAB_NGINX_DIR_LEN) {
 		rc = -ENAMETOOLONG;
 		goto out;
 	}
-	/* a directory of that name from a dead run with our pid: ours to replace */
-	lab_nginx_remove(dir);
-	if (mkdir(dir, 0700) < 0) {
+	if (!mkdtemp(dir)) { /* a new directory, mode 0700, never an existing path */
 		rc = -errno;
+		dir[0] = '\0';
 		goto out;
 	}
 	rc = lab_nginx_conf(cfg, dir, conf, 65536);
 	if (rc < 0)
 		goto fail;
 	snprintf(path, sizeof(path), "%s/nginx.conf", dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 || write(fd, conf, (size_t)rc) != rc) {
 		rc = fd < 0 ? -errno : -EIO;
 		goto fail;
@@ -167,6 +186,7 @@ int lab_nginx_prepare(const struct lab_relay_cfg *cfg, int pid, char *dir, size_
 	goto out;
 fail:
 	lab_nginx_remove(dir);
+	dir[0] = '\0';
 out:
 	if (fd >= 0)
 		close(fd);

@@ -3,7 +3,8 @@
  * installed"). lab_nginx_conf() renders a config from the same struct lab_relay_cfg the twkit
  * relay takes: one process (`daemon off; master_process off`), so the PID lab forks is the
  * whole of nginx and is ended by that PID; pid file, error log and temp paths all inside a
- * private directory that lab makes per run (`<tmp>/twk-lab-<pid>-nginx`) and removes after.
+ * private directory that lab makes per run with mkdtemp (`<tmp>/twk-lab-<pid>-nginx.XXXXXX`)
+ * and removes after.
  * The balancer's counters come from that error log (every failed upstream connect() is logged
  * with its errno) and from the namespace's Tcp.ActiveOpens.
  */
@@ -27,7 +28,9 @@ int lab_nginx_conf(const struct lab_relay_cfg *cfg, const char *dir, char *buf, 
 int lab_nginx_prepare(const struct lab_relay_cfg *cfg, int pid, char *dir, size_t dirlen);
 
 /* Remove what lab_nginx_prepare and nginx made in dir (only our own file names), then dir.
- * Refuses (-EINVAL) a path that is not of the form lab_nginx_prepare makes. 0 or -errno. */
+ * Refuses (-EINVAL) a path that is not of the form lab_nginx_prepare makes, and (-EPERM) one
+ * that is not a private directory of ours (a symlink, another owner, group/other bits).
+ * A missing dir is 0. 0 or -errno. */
 int lab_nginx_remove(const char *dir);
 
 /*

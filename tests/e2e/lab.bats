@@ -65,7 +65,7 @@ load lib/lab
 
 @test "lab stress-client-linger0: no TIME-WAIT, no EADDRNOTAVAIL; --keep leaves the namespaces" {
 	lab_need_root
-	"$TWKIT" lab stress-client-linger0 --json --keep >"$BATS_TEST_TMPDIR/j" 2>"$BATS_TEST_TMPDIR/e" &
+	"$TWKIT" lab stress-client-linger0 --json --keep "${LAB_WAIT[@]}" >"$BATS_TEST_TMPDIR/j" 2>"$BATS_TEST_TMPDIR/e" &
 	pid=$!
 	wait $pid
 	LAB_JSON="$BATS_TEST_TMPDIR/j"
@@ -119,7 +119,7 @@ load lib/lab
 @test "lab lb-quadruplets --relay nginx: the same with nginx; the client gets 502s, not resets" {
 	lab_need_root
 	lab_need_nginx
-	"$TWKIT" lab lb-quadruplets --relay nginx --json >"$BATS_TEST_TMPDIR/j" 2>"$BATS_TEST_TMPDIR/e" &
+	"$TWKIT" lab lb-quadruplets --relay nginx --json "${LAB_WAIT[@]}" >"$BATS_TEST_TMPDIR/j" 2>"$BATS_TEST_TMPDIR/e" &
 	pid=$!
 	wait $pid
 	LAB_JSON="$BATS_TEST_TMPDIR/j"
@@ -151,7 +151,7 @@ load lib/lab
 
 @test "lab cleanup: Ctrl-C halfway removes everything; a second run meanwhile is refused" {
 	lab_need_root
-	"$TWKIT" lab lb-quadruplets --json >/dev/null 2>&1 &
+	"$TWKIT" lab lb-quadruplets --json "${LAB_WAIT[@]}" >/dev/null 2>&1 &
 	pid=$!
 	lab_wait_ns $pid
 	sleep 2
@@ -174,7 +174,7 @@ load lib/lab
 
 @test "lab cleanup: after a SIGKILL the children (nginx too) die and the next run removes the leftovers" {
 	lab_need_root
-	"$TWKIT" lab lb-quadruplets --json >/dev/null 2>&1 &
+	"$TWKIT" lab lb-quadruplets --json "${LAB_WAIT[@]}" >/dev/null 2>&1 &
 	pid=$!
 	lab_wait_ns $pid
 	sleep 2
@@ -185,7 +185,7 @@ load lib/lab
 	for k in $kids; do ! kill -0 "$k" 2>/dev/null; done
 	[ -n "$(lab_ns_of $pid)" ]
 	[ "$(lab_default_relay)" = twkit ] || [ -n "$(lab_nginx_dir_of $pid)" ]
-	run "$TWKIT" lab stress-client-linger0 --json
+	run "$TWKIT" lab stress-client-linger0 --json "${LAB_WAIT[@]}"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"removed 3 namespace(s) left by a run that died"* ]]
 	[ -z "$(lab_ns_of $pid)" ]

@@ -216,6 +216,9 @@ static void test_nginx(void **state)
 	assert_int_equal(lab_nginx_conf(&c, "/d", buf, 100), -ENOSPC);
 	assert_int_equal(lab_nginx_remove("/tmp/not-ours"), -EINVAL);
 	assert_int_equal(lab_nginx_remove("/tmp/twk-lab-x-nginx"), -EINVAL);
+	/* the old predictable name is not ours any more: only mkdtemp's form is */
+	assert_int_equal(lab_nginx_remove("/tmp/twk-lab-1-nginx"), -EINVAL);
+	assert_int_equal(lab_nginx_remove("/tmp/twk-lab-1-nginx.ab/cdef"), -EINVAL);
 
 	lab_nginx_log_count(log, sizeof(log) - 1, &st);
 	assert_int_equal(st.backend_fail, 2);

@@ -12,10 +12,11 @@ lab_ns_of() {
 	ip netns list 2>/dev/null | awk '{print $1}' | grep "^twk-lab-$1-" || true
 }
 
-# Wait up to $2 seconds (default 10) for run $1 to have created its namespaces.
+# Wait up to $2 seconds (default 300: another suite may hold the lab lock first) for run $1
+# to have created its namespaces.
 lab_wait_ns() {
 	local i
-	for ((i = 0; i < ${2:-10} * 10; i++)); do
+	for ((i = 0; i < ${2:-300} * 10; i++)); do
 		[ -n "$(lab_ns_of "$1")" ] && return 0
 		sleep 0.1
 	done
@@ -29,9 +30,15 @@ lab_ns_remove() {
 }
 
 # Run a lab scenario with --json; the document goes to $LAB_JSON.
+# Another lab run (another suite on this machine) may hold the host-wide lock: wait for it,
+# boundedly, unless the caller gives its own --wait.
+LAB_WAIT=(--wait 10m)
+
 lab_json() {
+	local w=("${LAB_WAIT[@]}")
+	[[ " $* " == *" --wait "* ]] && w=()
 	LAB_JSON="$BATS_TEST_TMPDIR/lab.json"
-	"$TWKIT" lab "$@" --json >"$LAB_JSON" 2>"$BATS_TEST_TMPDIR/lab.err"
+	"$TWKIT" lab "$@" "${w[@]}" --json >"$LAB_JSON" 2>"$BATS_TEST_TMPDIR/lab.err"
 }
 
 # jq on the last document.
@@ -48,15 +55,18 @@ lab_need_nginx() {
 
 # nginx's private directory of lab run $1, if still there.
 lab_nginx_dir_of() {
-	local d="${TMPDIR:-/tmp}/twk-lab-$1-nginx"
-	[ -d "$d" ] && echo "$d" || true
+	local d
+	for d in "${TMPDIR:-/tmp}"/twk-lab-"$1"-nginx.??????; do
+		[ -d "$d" ] && echo "$d"
+	done
+	return 0
 }
 
 # Remove it (teardown's safety net): only the names lab writes there.
 lab_nginx_dir_remove() {
 	local d
-	d=$(lab_nginx_dir_of "$1")
-	[ -n "$d" ] || return 0
-	rm -f "$d/nginx.conf" "$d/nginx.pid" "$d/error.log"
-	rmdir "$d"/client_body "$d"/proxy "$d"/fastcgi "$d"/uwsgi "$d"/scgi "$d" 2>/dev/null || true
+	for d in $(lab_nginx_dir_of "$1"); do
+		rm -f "$d/nginx.conf" "$d/nginx.pid" "$d/error.log"
+		rmdir "$d"/client_body "$d"/proxy "$d"/fastcgi "$d"/uwsgi "$d"/scgi "$d" 2>/dev/null || true
+	done
 }

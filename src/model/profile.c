@@ -30,6 +30,17 @@ static const struct tw_profile profiles[] = {
 	  .port_alg = TW_PORT_ALG_HINT_PARITY, .has_bind_no_port = true, .port_lo = 32768,
 	  .port_hi = 60999, .ts_offset = TW_TS_OFF_PER_HOSTS, .syn_sched = TW_SYN_INIT1S,
 	  .recycle_syn_without_ts_dropped = true },
+	/* 4.12 removed tcp_tw_recycle, its per-peer cache and PAWSPassive (§4.5); everything
+	 * else is 4.11's: reuse 0/1 with default 0 and the "> 1 s" rule (§2.2, until ~4.18),
+	 * the parity search (§3.2 C), per-(saddr, daddr) TS offsets (§6) and the HZ TS clock. */
+	{ P("4.12", 4, 12, 0), .reuse_rule = TW_REUSE_SEC_GT1,
+	  .port_alg = TW_PORT_ALG_HINT_PARITY, .has_bind_no_port = true, .port_lo = 32768,
+	  .port_hi = 60999, .ts_offset = TW_TS_OFF_PER_HOSTS, .syn_sched = TW_SYN_INIT1S },
+	/* 4.13: the TS clock becomes a fixed 1 kHz (§5); the rest stays 4.12's until 4.19 */
+	{ P("4.13", 4, 13, 0), .reuse_rule = TW_REUSE_SEC_GT1,
+	  .port_alg = TW_PORT_ALG_HINT_PARITY, .has_bind_no_port = true, .port_lo = 32768,
+	  .port_hi = 60999, .ts_offset = TW_TS_OFF_PER_HOSTS, .ts_fixed_1khz = true,
+	  .syn_sched = TW_SYN_INIT1S },
 	{ P("4.19", 4, 19, 0), .reuse_default = 2, .reuse_loopback_mode = true,
 	  .reuse_rule = TW_REUSE_SEC_GT0, .port_alg = TW_PORT_ALG_HINT_PARITY,
 	  .has_bind_no_port = true, .port_lo = 32768, .port_hi = 60999,

@@ -42,6 +42,37 @@ static void test_profiles(void **st)
 	assert_false(tw_recycle_available(prof("4.19")));
 }
 
+/* §4.5: tcp_tw_recycle went in 4.12, reuse=2 came in 4.19. A 4.14 kernel used to fall on the
+ * 4.11 profile (the newest at or below it) and was told it had tcp_tw_recycle. */
+static void test_profiles_4_12_to_4_18(void **st)
+{
+	uint32_t v;
+	assert_int_equal(tw_kernel_version_parse("4.14.0-1-generic", &v), 0);
+	const struct tw_profile *p = tw_profile_for(v);
+	assert_false(p->has_tw_recycle);
+	assert_false(tw_recycle_available(p));
+	assert_string_equal(p->name, "4.13");
+	assert_string_equal(tw_profile_by_name("host", "4.15.0-213-generic")->name, "4.13");
+	assert_string_equal(tw_profile_by_name("host", "4.12.14-lp150.12-default")->name, "4.12");
+	assert_false(tw_profile_by_name("4.18", NULL)->has_tw_recycle);
+	assert_true(tw_profile_by_name("4.11.12", NULL)->has_tw_recycle);
+	/* the rest as in 4.11 until 4.19 (§2.2, §3.2 C, §6); the 1 kHz TS clock from 4.13 (§5) */
+	for (int i = 0; i < 2; i++) {
+		p = prof(i ? "4.13" : "4.12");
+		assert_int_equal(p->reuse_default, 0);
+		assert_false(p->reuse_loopback_mode);
+		assert_int_equal(p->reuse_rule, TW_REUSE_SEC_GT1);
+		assert_int_equal(p->port_alg, TW_PORT_ALG_HINT_PARITY);
+		assert_int_equal(p->ts_offset, TW_TS_OFF_PER_HOSTS);
+		assert_int_equal(p->ts_fixed_1khz, i == 1);
+		assert_int_equal(p->port_lo, 32768);
+		assert_int_equal(p->port_hi, 60999);
+	}
+	/* sorted by version: tw_profile_for depends on it */
+	for (int i = 1; i < tw_profile_count(); i++)
+		assert_true(tw_profile_at(i - 1)->ver < tw_profile_at(i)->ver);
+}
+
 static void test_enter_timewait(void **st)
 {
 	struct tw_enter_in in = { .ts_negotiated = true, .rto_ns = 200 * MS,
@@ -254,8 +285,9 @@ static void test_tsclock(void **st)
 	assert_int_not_equal(tw_ts_offset(prof("6.18"), &h, 1, 40000, 2, 80),
 			     tw_ts_offset(prof("6.18"), &h, 1, 40002, 2, 80));
 	/* by addresses only (a caller may keep one per pair) exactly where ports do not count */
-	static const char *const eras[] = { "2.6.32", "3.10", "4.4", "4.10", "4.11", "4.19",
-					    "5.4", "5.15", "6.1", "6.12", "6.14", "6.18" };
+	static const char *const eras[] = { "2.6.32", "3.10", "4.4", "4.10", "4.11", "4.12",
+					    "4.13", "4.19", "5.4", "5.15", "6.1", "6.12",
+					    "6.14", "6.18" };
 	for (size_t i = 0; i < sizeof(eras) / sizeof(eras[0]); i++) {
 		const struct tw_profile *p = prof(eras[i]);
 		bool same = true;
@@ -675,7 +707,8 @@ static void test_portsel_fast_path(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_profiles),      cmocka_unit_test(test_enter_timewait),
+		cmocka_unit_test(test_profiles),      cmocka_unit_test(test_profiles_4_12_to_4_18),
+		cmocka_unit_test(test_enter_timewait),
 		cmocka_unit_test(test_fin_wait2),     cmocka_unit_test(test_timer_wheel),
 		cmocka_unit_test(test_reuse_eras),    cmocka_unit_test(test_recycle),
 		cmocka_unit_test(test_syn_schedule),  cmocka_unit_test(test_syn_in_timewait),

@@ -58,7 +58,9 @@ struct bench_cfg {
 	uint64_t count;      /* 0 = until --duration */
 	int threads;
 	int64_t connect_timeout_ns, timeout_ns;
-	uint32_t max_conns; /* server */
+	int64_t request_timeout_ns; /* server: a request arrives whole within this (slowloris) */
+	uint64_t max_request;       /* server: larger declared requests are refused */
+	uint32_t max_conns;         /* server: connections held at once, all threads */
 	bool json, quiet;
 	const char *csv, *svg, *matrix;
 	char name[48]; /* matrix variant name, "" otherwise */
@@ -95,11 +97,24 @@ uint32_t bench_stats_ports(const struct bench_stats *s);
 /* "EADDRNOTAVAIL" for an errno, "E123" when unnamed. buf needs 16 bytes. */
 const char *bench_errno_name(int e, char *buf, size_t len);
 
-/* Server counters (summed over threads by bench_server_stats). */
+/* Server counters (summed over threads by bench_server_stats; active_max is the peak of
+ * the connections held by all threads together). */
 struct bench_srv_stats {
 	uint64_t accepted, requests, closed, bad_requests, timeouts, resets, rejected;
-	uint64_t active;
+	uint64_t active, active_max;
+	uint64_t full;             /* times accepting paused: --max-conns held */
+	uint64_t emfile;           /* times accept() failed on the fd limit (EMFILE, ENFILE...) */
+	uint64_t backlog_max;      /* clients waiting in the accept queues while paused, peak */
+	uint64_t request_timeouts; /* requests not whole within --request-timeout */
+	uint64_t too_large;        /* requests declaring more than --max-request */
 };
+
+/*
+ * The connections a server may hold when nofile descriptors are allowed and `reserved` are
+ * taken by everything else (open already, listeners, epoll, a self-hosted client): want, or
+ * nofile - reserved when that is less, and at least 1.
+ */
+uint32_t bench_max_conns_fit(uint32_t want, uint64_t nofile, uint64_t reserved);
 
 struct bench_server;
 /*
@@ -141,6 +156,8 @@ struct bench_result {
 	char interpretation[512];
 	double budget_rate; /* sustained conn/s the model allows, 0 = not limited by TIME-WAIT */
 	uint32_t usable_ports;
+	uint32_t max_conns_asked; /* --max-conns as given; cfg.max_conns is what applied */
+	uint64_t nofile;          /* RLIMIT_NOFILE (soft) when the server started, 0 = none */
 };
 
 /*

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/bench_proto.h"
 #include "common/opt.h"
 #include "common/units.h"
 
@@ -47,7 +48,13 @@ static const struct opt_spec specs[] = {
 	{ "connect-timeout", 0, OPT_VALUE, "DURATION", "5s", "connect() deadline" },
 	{ "timeout", 0, OPT_VALUE, "DURATION", "10s",
 	  "exchange deadline (client), idle deadline (server)" },
-	{ "max-conns", 0, OPT_VALUE, "N", "20000", "server: connections held at once" },
+	{ "request-timeout", 0, OPT_VALUE, "DURATION", "5s",
+	  "server: a request must arrive whole this soon after its first byte" },
+	{ "max-request", 0, OPT_VALUE, "BYTES", "1MiB",
+	  "server: a request declaring more is refused (RST, counted)" },
+	{ "max-conns", 0, OPT_VALUE, "N", "20000",
+	  "server: connections held at once; more wait in the backlog (lowered to fit "
+	  "RLIMIT_NOFILE)" },
 	{ "matrix", 'm', OPT_VALUE, "FILE|builtin", NULL,
 	  "run variants one after another, one comparison table" },
 	{ "json", 'j', OPT_FLAG, NULL, NULL, "JSON report (schema twkit.bench/1) on stdout" },
@@ -75,6 +82,14 @@ static int fail(char *err, size_t errlen, const char *opt, const char *val, cons
 {
 	snprintf(err, errlen, "--%s '%s': %s", opt, val ? val : "", why);
 	return -EINVAL;
+}
+
+uint32_t bench_max_conns_fit(uint32_t want, uint64_t nofile, uint64_t reserved)
+{
+	uint64_t room = nofile > reserved ? nofile - reserved : 0;
+	if (room < 1)
+		room = 1; /* one: the server still serves, and pauses on EMFILE beyond it */
+	return want < room ? want : (uint32_t)room;
 }
 
 int bench_ep_parse(const char *s, struct bench_ep *ep)
@@ -180,7 +195,7 @@ static int validate(const struct opt_result *res, struct bench_cfg *cfg, char *e
 		cfg->proto = BENCH_PROTO_HTTP;
 	else
 		return fail(err, el, "proto", v, "expected raw or http");
-	if (units_parse_size(V("request"), &n) < 0 || n > (64u << 20))
+	if (units_parse_size(V("request"), &n) < 0 || n > BENCH_RAW_MAX)
 		return fail(err, el, "request", V("request"), "expected a size up to 64MiB");
 	cfg->request = (uint32_t)n;
 	if (cfg->proto == BENCH_PROTO_RAW && n < 16)
@@ -255,6 +270,17 @@ static int validate(const struct opt_result *res, struct bench_cfg *cfg, char *e
 			  el)) < 0 ||
 	    (rc = get_dur("timeout", V("timeout"), &cfg->timeout_ns, err, el)) < 0)
 		return rc;
+	if ((rc = get_dur("request-timeout", V("request-timeout"), &cfg->request_timeout_ns, err,
+			  el)) < 0)
+		return rc;
+	if (units_parse_size(V("max-request"), &n) < 0 || n < 16 || n > BENCH_RAW_MAX)
+		return fail(err, el, "max-request", V("max-request"),
+			    "expected a size from 16 bytes to 64MiB");
+	cfg->max_request = n;
+	/* the self-hosted server serves its own client's requests unless told otherwise */
+	if (cfg->mode == BENCH_MODE_SELF && !opt_has(specs, NSPECS, res, "max-request") &&
+	    cfg->request > cfg->max_request)
+		cfg->max_request = cfg->request;
 	if ((rc = get_u32("max-conns", V("max-conns"), 1, 1000000, &cfg->max_conns, err, el)) < 0)
 		return rc;
 	cfg->json = opt_has(specs, NSPECS, res, "json");

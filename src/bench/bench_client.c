@@ -1,6 +1,11 @@
 /*
- * bench_client — the load generator: one epoll loop per thread, a fixed pool of connection
- * objects per thread (allocated once at start: the hot path never allocates), edge-triggered.
+ * bench_client — the load generator: one epoll loop per thread, a bounded pool of connection
+ * objects per thread, edge-triggered. The pool grows by chunks as connections open (never
+ * past the concurrency, or the open loop's bound) and is never freed before the end, so the
+ * steady state does not allocate, and a huge -c costs only what it really opens.
+ * The closed loop's ramp checks the deadline and the cancel flag before each connect(): a
+ * connect() that has to search a spent port range takes milliseconds, and -c 1000000 used to
+ * run its whole ramp (17 s) past a 1 s deadline and a Ctrl-C.
  *
  * Closed loop keeps `concurrency` connections in flight; open loop starts connections at
  * intended times spaced 1/rate apart and measures every latency from that intended time, so a
@@ -37,6 +42,8 @@
 #define CL_OPEN_POOL 4096 /* open loop: connections in flight at most, per run */
 #define CL_HEAD_MAX 512   /* HTTP response head we accept */
 #define CL_REQ_BUF 16384  /* raw requests up to this size leave in one send() */
+#define CL_CHUNK 256      /* connection objects allocated at once, as connections open */
+#define CL_RAMP_MAX 1024  /* connects per pass: events of the first ones are served meanwhile */
 
 enum CL_STATE { CL_FREE, CL_CONNECTING, CL_SENDING, CL_READING, CL_DRAIN };
 
@@ -65,8 +72,8 @@ struct cl_thread {
 	pthread_t tid;
 	bool started;
 	int idx, ep;
-	struct cl_conn *pool, *free_list;
-	uint32_t npool, live, conc;
+	struct cl_conn **chunks, *free_list; /* chunk k holds min(CL_CHUNK, npool - k*CL_CHUNK) */
+	uint32_t nchunks, npool, cap, live, conc; /* npool allocated, cap its bound */
 	struct cl_list connecting, active;
 	uint64_t quota, started_n; /* quota 0 = unlimited */
 	int64_t interval_ns, next_start, deadline;
@@ -356,15 +363,48 @@ static void conn_event(struct cl_thread *t, struct cl_conn *c, uint32_t ev, int6
 	}
 }
 
-/* Start one connection whose intended start is `intended`. */
-static void conn_start(struct cl_thread *t, int64_t intended, int64_t now)
+/* Grow the pool by one chunk. 0, or -ENOMEM (also at the bound). */
+static int pool_grow(struct cl_thread *t)
+{
+	uint32_t k = t->cap - t->npool < CL_CHUNK ? t->cap - t->npool : CL_CHUNK;
+	struct cl_conn **nc, *c;
+	if (k == 0)
+		return -ENOMEM;
+	nc = realloc(t->chunks, (size_t)(t->nchunks + 1) * sizeof(*nc));
+	if (!nc)
+		return -ENOMEM;
+	t->chunks = nc;
+	c = calloc(k, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	t->chunks[t->nchunks++] = c;
+	for (uint32_t i = k; i-- > 0;) {
+		c[i].fd = -1;
+		c[i].next = t->free_list;
+		t->free_list = &c[i];
+	}
+	t->npool += k;
+	return 0;
+}
+
+/* Start one connection whose intended start is `intended`. false when no connection object
+ * could be had (out of memory: counted as ENOMEM). */
+static bool conn_start(struct cl_thread *t, int64_t intended, int64_t now)
 {
 	const struct bench_cfg *cfg = t->cl->cfg;
-	struct cl_conn *c = t->free_list;
+	struct cl_conn *c;
 	struct sockaddr_storage dst = cfg->target.addr;
-	uint64_t k = t->rr++ * (uint64_t)t->cl->nth + (uint64_t)t->idx;
+	uint64_t k;
 	int fd, nports = cfg->target.hi - cfg->target.lo + 1, one = 1;
 
+	if (!t->free_list && pool_grow(t) < 0) {
+		INC(t->st.attempted);
+		INC(t->st.failed[ENOMEM]);
+		t->started_n++;
+		return false;
+	}
+	c = t->free_list;
+	k = t->rr++ * (uint64_t)t->cl->nth + (uint64_t)t->idx;
 	t->free_list = c->next;
 	memset(c, 0, offsetof(struct cl_conn, hbuf));
 	c->fd = -1;
@@ -380,7 +420,7 @@ static void conn_start(struct cl_thread *t, int64_t intended, int64_t now)
 	fd = socket(dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		conn_end(t, c, errno); /* EMFILE, ENFILE, ENOBUFS: data */
-		return;
+		return true;
 	}
 	c->fd = fd;
 	if (cfg->delayed_ack) { /* see bench_cfg.c: fewer segments, nothing waits on them */
@@ -406,7 +446,7 @@ static void conn_start(struct cl_thread *t, int64_t intended, int64_t now)
 			setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
 		if (bind(fd, (struct sockaddr *)&src, cfg->target.len) < 0) {
 			conn_end(t, c, errno);
-			return;
+			return true;
 		}
 	}
 	if (cfg->nsources)
@@ -414,7 +454,7 @@ static void conn_start(struct cl_thread *t, int64_t intended, int64_t now)
 	((struct sockaddr_in *)&dst)->sin_port = htons((uint16_t)(cfg->target.lo + k % (uint64_t)nports));
 	if (connect(fd, (struct sockaddr *)&dst, cfg->target.len) < 0 && errno != EINPROGRESS) {
 		conn_end(t, c, errno); /* EADDRNOTAVAIL: the port budget is spent (§3.3) */
-		return;
+		return true;
 	}
 	/*
 	 * Try the request at once. On loopback the whole handshake runs inside connect() (the
@@ -428,7 +468,7 @@ static void conn_start(struct cl_thread *t, int64_t intended, int64_t now)
 	int err = do_send(t, c);
 	if (err) {
 		conn_end(t, c, err);
-		return;
+		return true;
 	}
 	if (c->sent == 0) { /* still connecting: wait for EPOLLOUT as usual */
 		set_phase(t, c, CL_CONNECTING, now);
@@ -445,11 +485,19 @@ static void conn_start(struct cl_thread *t, int64_t intended, int64_t now)
 	c->out_armed = c->state != CL_READING;
 	if (epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &e) < 0)
 		conn_end(t, c, errno);
+	return true;
 }
 
 static bool may_start(const struct cl_thread *t)
 {
-	return t->free_list && (!t->quota || t->started_n < t->quota);
+	return (t->free_list || t->npool < t->cap) && (!t->quota || t->started_n < t->quota);
+}
+
+/* Whether the run is over for this thread: cancelled, or past its deadline. */
+static bool must_stop(const struct cl_thread *t, int64_t now)
+{
+	return __atomic_load_n(&t->cl->cancel, __ATOMIC_RELAXED) ||
+	       (t->deadline && now >= t->deadline);
 }
 
 static void *cl_thread_main(void *arg)
@@ -461,14 +509,16 @@ static void *cl_thread_main(void *arg)
 	for (;;) {
 		int64_t now = tw_mono_ns();
 		int timeout = 100;
-		if (__atomic_load_n(&t->cl->cancel, __ATOMIC_RELAXED) ||
-		    (t->deadline && now >= t->deadline))
+		if (must_stop(t, now))
 			break;
 		if (t->quota && t->started_n >= t->quota && t->live == 0)
 			break;
 		if (cfg->rate > 0) {
-			while (t->next_start <= now && may_start(t)) {
-				conn_start(t, t->next_start, now);
+			for (uint32_t i = 0; t->next_start <= now && may_start(t); i++) {
+				if (i && (i >= CL_RAMP_MAX || must_stop(t, now = tw_mono_ns())))
+					break;
+				if (!conn_start(t, t->next_start, now))
+					break;
 				t->next_start += t->interval_ns;
 			}
 			if (t->next_start > now) {
@@ -478,9 +528,15 @@ static void *cl_thread_main(void *arg)
 				timeout = 0;
 			}
 		} else {
-			/* bounded per pass, so immediate failures cannot spin here forever */
-			for (uint32_t i = 0; i < t->conc && t->live < t->conc && may_start(t); i++)
-				conn_start(t, now, now);
+			/* bounded per pass, so immediate failures cannot spin here forever, and
+			 * each connect() is preceded by a look at the clock and the cancel flag */
+			for (uint32_t i = 0; i < CL_RAMP_MAX && t->live < t->conc && may_start(t);
+			     i++) {
+				if (i && must_stop(t, now = tw_mono_ns()))
+					break;
+				if (!conn_start(t, now, now))
+					break;
+			}
 			if (t->live < t->conc && may_start(t))
 				timeout = 0;
 		}
@@ -556,8 +612,8 @@ int bench_client_start(const struct bench_cfg *cfg, struct bench_client **out)
 		t->cl = cl;
 		t->idx = i;
 		t->ep = -1;
-		t->npool = (uint32_t)(total_pool / (uint64_t)nth + ((uint64_t)i < total_pool % (uint64_t)nth));
-		t->conc = t->npool;
+		t->cap = (uint32_t)(total_pool / (uint64_t)nth + ((uint64_t)i < total_pool % (uint64_t)nth));
+		t->conc = t->cap;
 		if (cfg->count)
 			t->quota = cfg->count / (uint64_t)nth + ((uint64_t)i < cfg->count % (uint64_t)nth);
 		if (cfg->count && !t->quota)
@@ -572,16 +628,11 @@ int bench_client_start(const struct bench_cfg *cfg, struct bench_client **out)
 		hist_init(&t->st.connect);
 		hist_init(&t->st.first_byte);
 		hist_init(&t->st.exchange);
-		t->pool = calloc(t->npool, sizeof(*t->pool));
 		t->ep = epoll_create1(EPOLL_CLOEXEC);
-		if (!t->pool || t->ep < 0) {
-			rc = t->pool ? -errno : -ENOMEM;
+		if (t->ep < 0 || pool_grow(t) < 0) { /* the first chunk: a start that cannot
+							 * allocate is an error, not data */
+			rc = t->ep < 0 ? -errno : -ENOMEM;
 			goto out;
-		}
-		for (uint32_t k = t->npool; k-- > 0;) {
-			t->pool[k].fd = -1;
-			t->pool[k].next = t->free_list;
-			t->free_list = &t->pool[k];
 		}
 	}
 	for (int i = 0; i < nth; i++) {
@@ -654,14 +705,18 @@ void bench_client_stop(struct bench_client *c, struct bench_stats *final)
 		if (t->started)
 			pthread_join(t->tid, NULL);
 		/* what is still open at the end stays counted as in flight */
-		for (uint32_t k = 0; t->pool && k < t->npool; k++)
-			if (t->pool[k].state != CL_FREE && t->pool[k].fd >= 0)
-				close(t->pool[k].fd);
+		for (uint32_t k = 0; k < t->npool; k++) {
+			struct cl_conn *x = &t->chunks[k / CL_CHUNK][k % CL_CHUNK];
+			if (x->state != CL_FREE && x->fd >= 0)
+				close(x->fd);
+		}
 		if (final)
 			bench_stats_merge(final, &t->st);
 		if (t->ep >= 0)
 			close(t->ep);
-		free(t->pool);
+		for (uint32_t k = 0; k < t->nchunks; k++)
+			free(t->chunks[k]);
+		free(t->chunks);
 	}
 	free(c);
 }

@@ -63,12 +63,22 @@ void bench_report_text(FILE *f, const struct bench_result *r)
 			bench_ep_fmt(&c->listen, a, sizeof(a)), r->elapsed_s,
 			r->interrupted ? " (stopped by signal)" : "");
 	}
-	if (r->have_server)
+	if (r->have_server) {
+		const struct bench_srv_stats *v = &r->srv;
 		fprintf(f, "  server       accepted %llu  requests %llu  bad %llu  idle timeouts "
 			   "%llu  resets %llu  rejected %llu\n",
-			(unsigned long long)r->srv.accepted, (unsigned long long)r->srv.requests,
-			(unsigned long long)r->srv.bad_requests, (unsigned long long)r->srv.timeouts,
-			(unsigned long long)r->srv.resets, (unsigned long long)r->srv.rejected);
+			(unsigned long long)v->accepted, (unsigned long long)v->requests,
+			(unsigned long long)v->bad_requests, (unsigned long long)v->timeouts,
+			(unsigned long long)v->resets, (unsigned long long)v->rejected);
+		fprintf(f, "  server       held max %llu of %u  request timeouts %llu  too large %llu\n",
+			(unsigned long long)v->active_max, c->max_conns,
+			(unsigned long long)v->request_timeouts, (unsigned long long)v->too_large);
+		if (v->full || v->emfile)
+			fprintf(f, "  accepting    paused %llu times at --max-conns, %llu at the fd limit "
+				   "(EMFILE); up to %llu clients waited in the backlog\n",
+				(unsigned long long)v->full, (unsigned long long)v->emfile,
+				(unsigned long long)v->backlog_max);
+	}
 	fprintf(f, "  TIME-WAIT    client max %u%s  server max %u%s\n", r->tw_client_max,
 		r->have_client ? "" : " (no client here)", r->tw_server_max,
 		r->server_local ? "" : " (server not in this namespace)");
@@ -127,6 +137,12 @@ void bench_report_json_obj(struct jw *w, const char *key, const struct bench_res
 	jw_int(w, "threads", c->threads);
 	jw_double(w, "duration_s", (double)c->duration_ns / 1e9, 3);
 	jw_uint(w, "count", c->count);
+	if (r->have_server) {
+		jw_double(w, "idle_timeout_s", (double)c->timeout_ns / 1e9, 3);
+		jw_double(w, "request_timeout_s", (double)c->request_timeout_ns / 1e9, 3);
+		jw_uint(w, "max_request", c->max_request);
+		jw_uint(w, "max_conns", c->max_conns);
+	}
 	jw_obj_end(w);
 	jw_obj_begin(w, "totals");
 	jw_uint(w, "attempted", s->attempted);
@@ -171,6 +187,15 @@ void bench_report_json_obj(struct jw *w, const char *key, const struct bench_res
 		jw_uint(w, "idle_timeouts", r->srv.timeouts);
 		jw_uint(w, "resets", r->srv.resets);
 		jw_uint(w, "rejected", r->srv.rejected);
+		jw_uint(w, "max_conns", c->max_conns);
+		jw_uint(w, "max_conns_asked", r->max_conns_asked);
+		jw_uint(w, "nofile", r->nofile);
+		jw_uint(w, "active_max", r->srv.active_max);
+		jw_uint(w, "paused_full", r->srv.full);
+		jw_uint(w, "accept_emfile", r->srv.emfile);
+		jw_uint(w, "backlog_max", r->srv.backlog_max);
+		jw_uint(w, "request_timeouts", r->srv.request_timeouts);
+		jw_uint(w, "too_large", r->srv.too_large);
 		jw_obj_end(w);
 	}
 	jw_obj_begin(w, "resources");

@@ -7,6 +7,7 @@
  */
 #include "bench/bench.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -269,6 +270,61 @@ static int start_self_server(struct bench_cfg *cfg, struct bench_server **srv,
 	return rc;
 }
 
+/* Descriptors open in this process now (3 when /proc cannot say). */
+static uint64_t fds_open(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	uint64_t n = 0;
+	if (!d)
+		return 3;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n > 3 ? n - 3 : 3; /* ".", ".." and the directory's own descriptor */
+}
+
+/* Descriptors, besides those open now, that are not the server's connections. */
+#define RUN_FD_SLACK 16 /* sock_diag socket, /proc and /sys reads, --csv/--svg files, probes */
+
+/*
+ * Fit cfg->max_conns to RLIMIT_NOFILE (issue: the default 20000 equals a usual hard limit, and
+ * a server past it spins on EMFILE). Reserved: what is open, the listeners, one epoll per
+ * thread and side, some slack, and a self-hosted client's connections (at most half of what
+ * is left: with more it fails with EMFILE itself, which it counts). Prints what it lowered.
+ */
+static void fit_max_conns(struct bench_result *r)
+{
+	struct bench_cfg *cfg = &r->cfg;
+	struct rlimit rl;
+	uint64_t reserved, client = 0, want_min = cfg->max_conns;
+	uint32_t fit;
+
+	r->max_conns_asked = cfg->max_conns;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return;
+	r->nofile = rl.rlim_cur;
+	reserved = fds_open() + (uint64_t)(cfg->listen.hi - cfg->listen.lo + 1) +
+		   2u * (uint64_t)cfg->threads + RUN_FD_SLACK;
+	if (cfg->mode == BENCH_MODE_SELF) {
+		client = cfg->rate > 0 ? (cfg->concurrency > 4096 ? cfg->concurrency : 4096)
+				       : cfg->concurrency;
+		if (r->nofile > reserved && client > (r->nofile - reserved) / 2)
+			client = (r->nofile - reserved) / 2;
+		/* the own server never holds more than its client opens: no note below that */
+		if (client < want_min)
+			want_min = client;
+	}
+	fit = bench_max_conns_fit(cfg->max_conns, r->nofile, reserved + client);
+	cfg->max_conns = fit;
+	if (fit < want_min && !(cfg->quiet && cfg->mode == BENCH_MODE_SELF))
+		fprintf(stderr,
+			"twkit bench%s: --max-conns %u lowered to %u: RLIMIT_NOFILE is %llu, and %llu "
+			"descriptors are taken otherwise%s\n",
+			cfg->mode == BENCH_MODE_SERVE ? " serve" : "", r->max_conns_asked, fit,
+			(unsigned long long)r->nofile, (unsigned long long)(reserved + client),
+			client ? " (the client's included)" : "");
+}
+
 static double tv_s(struct timeval tv)
 {
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
@@ -296,6 +352,7 @@ int bench_run(const struct bench_cfg *cfg_in, struct bench_result *r)
 	sigaddset(&sigs, SIGTERM);
 	if (r->cfg.mode != BENCH_MODE_RUN) {
 		struct bench_ep bound;
+		fit_max_conns(r);
 		rc = r->cfg.mode == BENCH_MODE_SELF ? start_self_server(&r->cfg, &srv, &bound)
 						    : bench_server_start(&r->cfg, &srv, &bound);
 		if (rc < 0)

@@ -4,12 +4,20 @@
  * connection (no SO_REUSEPORT: a port already in use must fail, not be silently shared). It sniffs the protocol per
  * connection ("TWK1" = raw, else HTTP/1.1) so one server serves every client variant.
  *
- * Robustness (issue 4): memory is bounded (at most max_conns connections, each a fixed-size
- * object from a pool that only grows up to that bound; request bodies are skipped, never
- * stored); a connection idle longer than --timeout is closed (slowloris); garbage and resets
- * close that one connection and are counted; nothing a client does stops the loop.
- * Idle order: every activity moves a connection to the tail of its thread's list, so the list
- * is sorted by last activity and the sweep stops at the first young one (a FIFO per duration).
+ * Robustness (issue 4): memory is bounded (at most max_conns connections over all threads,
+ * each a fixed-size object from a pool that only grows up to that bound; request bodies are
+ * skipped, never stored, and a request declaring more than --max-request is refused); a
+ * connection idle longer than --timeout is closed, and so is one whose request is not whole
+ * --request-timeout after its first byte (slowloris: a byte now and then resets only the idle
+ * clock); garbage and resets close that one connection and are counted; nothing a client does
+ * stops the loop.
+ * Admission: a slot is reserved (one shared counter) before accept(). With max_conns held, or
+ * when accept() finds no descriptor (EMFILE), the thread takes its level-triggered listeners
+ * out of its epoll set, so it neither spins on them nor resets the queued clients: they wait
+ * in the kernel's accept queue until a connection of this thread closes, or the retry tick.
+ * Deadlines: every activity moves a connection to the tail of its thread's idle list, and a
+ * request's first byte puts it at the tail of the request list, so each list is sorted by its
+ * deadline (one fixed duration each: a FIFO) and the sweep stops at the first young one.
  */
 #include "bench/bench.h"
 
@@ -30,6 +38,9 @@
 #define SRV_HEAD_MAX 1024 /* an HTTP request head larger than this is garbage here */
 #define SRV_CHUNK 256     /* connection objects allocated at once */
 #define SRV_MAX_PORTS 1024
+/* paused accepting: try again this often (a descriptor may free in another thread or process;
+ * at EMFILE each try costs one failed accept(), 10 a second) */
+#define SRV_RETRY_NS (100 * NS_PER_MS)
 
 enum SRV_KIND { SRV_UNKNOWN, SRV_RAW, SRV_HTTP };
 
@@ -37,8 +48,10 @@ struct srv_conn {
 	int fd;
 	uint8_t kind;
 	bool responding, close_after, linger0;
-	struct srv_conn *prev, *next; /* idle list, or free list (next only) */
-	int64_t last_ns;
+	bool in_req;                        /* on the request list: a request is arriving */
+	struct srv_conn *prev, *next;       /* idle list, or free list (next only) */
+	struct srv_conn *rq_prev, *rq_next; /* request list */
+	int64_t last_ns, rq_start_ns;
 	uint32_t have;          /* bytes of hdr (raw) or buf (http) held */
 	uint64_t skip;          /* request bytes still to read and drop */
 	const char *pre;        /* response head (http) */
@@ -59,7 +72,10 @@ struct srv_thread {
 	struct srv_conn *free_list;
 	struct srv_conn **chunks;
 	int nchunks;
-	struct srv_conn *head, *tail; /* idle order */
+	struct srv_conn *head, *tail;       /* idle order */
+	struct srv_conn *rq_head, *rq_tail; /* requests by first byte */
+	bool paused, retrying;              /* listeners out of the epoll set; resumed by a tick */
+	int64_t resume_ns;
 	struct bench_srv_stats st;
 	char head_close[160], head_keep[160];
 	size_t head_close_len, head_keep_len;
@@ -68,6 +84,7 @@ struct srv_thread {
 struct bench_server {
 	const struct bench_cfg *cfg;
 	int stop;
+	uint32_t held, held_max; /* connections held (slots reserved) by all threads, and peak */
 	int nth;
 	struct srv_thread th[];
 };
@@ -100,6 +117,109 @@ static void list_add_tail(struct srv_thread *t, struct srv_conn *c)
 	t->tail = c;
 }
 
+static void rq_del(struct srv_thread *t, struct srv_conn *c)
+{
+	if (!c->in_req)
+		return;
+	if (c->rq_prev)
+		c->rq_prev->rq_next = c->rq_next;
+	else
+		t->rq_head = c->rq_next;
+	if (c->rq_next)
+		c->rq_next->rq_prev = c->rq_prev;
+	else
+		t->rq_tail = c->rq_prev;
+	c->rq_prev = c->rq_next = NULL;
+	c->in_req = false;
+}
+
+/* A request's first byte: its deadline runs from now, whatever the idle clock does. */
+static void rq_begin(struct srv_thread *t, struct srv_conn *c, int64_t now)
+{
+	c->in_req = true;
+	c->rq_start_ns = now;
+	c->rq_next = NULL;
+	c->rq_prev = t->rq_tail;
+	if (t->rq_tail)
+		t->rq_tail->rq_next = c;
+	else
+		t->rq_head = c;
+	t->rq_tail = c;
+}
+
+/* Reserve one connection slot of max_conns, over all threads. false when they are held. */
+static bool slot_take(struct bench_server *s)
+{
+	uint32_t n = __atomic_add_fetch(&s->held, 1, __ATOMIC_RELAXED);
+	if (n > s->cfg->max_conns) {
+		__atomic_sub_fetch(&s->held, 1, __ATOMIC_RELAXED);
+		return false;
+	}
+	uint32_t m = __atomic_load_n(&s->held_max, __ATOMIC_RELAXED);
+	while (n > m && !__atomic_compare_exchange_n(&s->held_max, &m, n, true, __ATOMIC_RELAXED,
+						     __ATOMIC_RELAXED))
+		;
+	return true;
+}
+
+static void slot_put(struct bench_server *s)
+{
+	__atomic_sub_fetch(&s->held, 1, __ATOMIC_RELAXED);
+}
+
+/* Clients waiting in the accept queues now (TCP_INFO of a listener: tcpi_unacked). */
+static uint64_t backlog_now(const struct srv_thread *t)
+{
+	uint64_t sum = 0;
+	for (int p = 0; p < t->nl; p++) {
+		struct tcp_info ti;
+		socklen_t l = sizeof(ti);
+		memset(&ti, 0, sizeof(ti));
+		if (getsockopt(t->lfd[p], IPPROTO_TCP, TCP_INFO, &ti, &l) == 0)
+			sum += ti.tcpi_unacked;
+	}
+	return sum;
+}
+
+static void backlog_note(struct srv_thread *t)
+{
+	uint64_t b = backlog_now(t);
+	if (b > t->st.backlog_max)
+		__atomic_store_n(&t->st.backlog_max, b, __ATOMIC_RELAXED);
+}
+
+/*
+ * Stop accepting on this thread: the listeners leave its epoll set (level-triggered, they
+ * would wake it at once, again and again). A pause right after a retry is the same episode:
+ * the counter `f` (full or emfile) counts episodes, not retries.
+ */
+static void accept_pause(struct srv_thread *t, uint64_t *f, int64_t now)
+{
+	if (t->paused)
+		return;
+	for (int p = 0; p < t->nl; p++)
+		epoll_ctl(t->ep, EPOLL_CTL_DEL, t->lfd[p], NULL);
+	t->paused = true;
+	t->resume_ns = now + SRV_RETRY_NS;
+	if (!t->retrying)
+		__atomic_store_n(f, *f + 1, __ATOMIC_RELAXED);
+	backlog_note(t);
+}
+
+static void accept_resume(struct srv_thread *t, bool retry)
+{
+	if (!t->paused || __atomic_load_n(&t->srv->stop, __ATOMIC_RELAXED))
+		return;
+	for (int p = 0; p < t->nl; p++) {
+		/* EPOLLEXCLUSIVE cannot be MODded: the listener is added anew */
+		struct epoll_event e = { .events = EPOLLIN | EPOLLEXCLUSIVE,
+					 .data.ptr = (void *)(((uintptr_t)p << 1) | 1) };
+		epoll_ctl(t->ep, EPOLL_CTL_ADD, t->lfd[p], &e);
+	}
+	t->paused = false;
+	t->retrying = retry;
+}
+
 static void touch(struct srv_thread *t, struct srv_conn *c, int64_t now)
 {
 	c->last_ns = now;
@@ -109,28 +229,32 @@ static void touch(struct srv_thread *t, struct srv_conn *c, int64_t now)
 	}
 }
 
-/* A free connection object, or NULL at the max_conns bound (or out of memory). */
+/*
+ * A free connection object for a reserved slot, or NULL out of memory. A thread never holds
+ * more than max_conns (the slots are shared), so its pool stops growing there.
+ */
 static struct srv_conn *conn_get(struct srv_thread *t)
 {
 	struct srv_conn *c = t->free_list;
 	if (!c) {
-		uint32_t per = t->srv->cfg->max_conns / (uint32_t)t->srv->nth + 1;
+		uint32_t room = t->srv->cfg->max_conns - t->cap;
+		uint32_t k = room < SRV_CHUNK ? room : SRV_CHUNK;
 		struct srv_conn **nc;
-		if (t->cap >= per)
+		if (k == 0)
 			return NULL;
 		nc = realloc(t->chunks, (size_t)(t->nchunks + 1) * sizeof(*nc));
 		if (!nc)
 			return NULL;
 		t->chunks = nc;
-		c = calloc(SRV_CHUNK, sizeof(*c));
+		c = calloc(k, sizeof(*c));
 		if (!c)
 			return NULL;
 		t->chunks[t->nchunks++] = c;
-		for (int i = SRV_CHUNK - 1; i >= 0; i--) {
+		for (uint32_t i = k; i-- > 0;) {
 			c[i].next = t->free_list;
 			t->free_list = &c[i];
 		}
-		t->cap += SRV_CHUNK;
+		t->cap += k;
 		c = t->free_list;
 	}
 	t->free_list = c->next;
@@ -146,12 +270,15 @@ static void conn_close(struct srv_thread *t, struct srv_conn *c, bool linger0)
 	}
 	close(c->fd); /* also removes it from the epoll set */
 	list_del(t, c);
+	rq_del(t, c);
 	c->fd = -1;
 	c->next = t->free_list;
 	t->free_list = c;
 	t->nconns--;
+	slot_put(t->srv);
 	ST_INC(t, closed);
 	__atomic_store_n(&t->st.active, t->nconns, __ATOMIC_RELAXED);
+	accept_resume(t, false); /* a slot and a descriptor are free again */
 }
 
 /* Send what is pending. 1 = all sent, 0 = would block, -1 = error (connection closed). */
@@ -194,6 +321,7 @@ static int conn_flush(struct srv_thread *t, struct srv_conn *c)
 static void start_response(struct srv_thread *t, struct srv_conn *c, uint64_t body, bool close,
 			   bool linger0)
 {
+	rq_del(t, c); /* the request is whole: its deadline is met */
 	c->responding = true;
 	c->close_after = close;
 	c->linger0 = linger0;
@@ -248,6 +376,8 @@ static int conn_feed(struct srv_thread *t, struct srv_conn *c, const char *p, si
 				continue;
 			if (bench_raw_hdr_decode(c->hdr, &rq, &rs, &fl) < 0)
 				goto bad;
+			if (rq > t->srv->cfg->max_request)
+				goto too_large;
 			c->skip = rq - BENCH_RAW_HDR;
 			if (!c->skip)
 				start_response(t, c, rs, fl & BENCH_RAW_F_CLOSE,
@@ -277,11 +407,17 @@ static int conn_feed(struct srv_thread *t, struct srv_conn *c, const char *p, si
 		c->have = 0;
 		c->close_after = rq.close;
 		c->linger0 = rq.linger0 || linger_srv;
+		if (rq.hdr_len + rq.body_len > t->srv->cfg->max_request)
+			goto too_large;
 		c->skip = rq.body_len;
 		if (!c->skip)
 			start_response(t, c, t->srv->cfg->response, rq.close, c->linger0);
 	}
 	return 0;
+too_large:
+	ST_INC(t, too_large);
+	conn_close(t, c, true); /* RST: nothing more of it is read */
+	return -1;
 bad:
 	ST_INC(t, bad_requests);
 	conn_close(t, c, true); /* RST: no TIME-WAIT kept for garbage */
@@ -297,6 +433,8 @@ static void conn_event(struct srv_thread *t, struct srv_conn *c, uint32_t ev, ch
 	for (;;) {
 		ssize_t r = recv(c->fd, scratch, scratch_len, 0);
 		if (r > 0) {
+			if (!c->in_req && !c->responding)
+				rq_begin(t, c, now);
 			if (conn_feed(t, c, scratch, (size_t)r) < 0)
 				return;
 			if (c->responding && conn_flush(t, c) < 0)
@@ -320,16 +458,28 @@ static void conn_event(struct srv_thread *t, struct srv_conn *c, uint32_t ev, ch
 
 static void do_accept(struct srv_thread *t, int lfd, int64_t now)
 {
-	for (;;) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	while (!t->paused) {
 		struct srv_conn *c;
-		if (fd < 0)
+		int fd;
+		if (!slot_take(t->srv)) { /* max_conns held: the rest wait in the backlog */
+			accept_pause(t, &t->st.full, now);
+			return;
+		}
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			int e = errno;
+			slot_put(t->srv);
+			if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM)
+				accept_pause(t, &t->st.emfile, now);
 			return; /* EAGAIN, or an error for that one connection: go on */
+		}
+		t->retrying = false;
 		c = conn_get(t);
-		if (!c) {
+		if (!c) { /* out of memory: that one client is reset */
 			struct linger lg = { 1, 0 };
 			setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 			close(fd);
+			slot_put(t->srv);
 			ST_INC(t, rejected);
 			continue;
 		}
@@ -342,6 +492,7 @@ static void do_accept(struct srv_thread *t, int lfd, int64_t now)
 			close(fd);
 			c->next = t->free_list;
 			t->free_list = c;
+			slot_put(t->srv);
 			continue;
 		}
 		t->nconns++;
@@ -355,7 +506,7 @@ static void do_accept(struct srv_thread *t, int lfd, int64_t now)
 static void *srv_thread_main(void *arg)
 {
 	struct srv_thread *t = arg;
-	const int64_t idle = t->srv->cfg->timeout_ns;
+	const int64_t idle = t->srv->cfg->timeout_ns, rq_max = t->srv->cfg->request_timeout_ns;
 	static __thread char scratch[65536];
 	struct epoll_event ev[256];
 	int64_t last_sweep = 0;
@@ -371,13 +522,21 @@ static void *srv_thread_main(void *arg)
 				conn_event(t, ev[i].data.ptr, ev[i].events, scratch, sizeof(scratch),
 					   now);
 		}
-		if (now - last_sweep >= 100 * NS_PER_MS) { /* idle sweep, oldest first */
+		if (now - last_sweep >= 100 * NS_PER_MS) { /* deadline sweeps, oldest first */
 			last_sweep = now;
+			while (t->rq_head && now - t->rq_head->rq_start_ns > rq_max) {
+				ST_INC(t, request_timeouts);
+				conn_close(t, t->rq_head, true);
+			}
 			while (t->head && now - t->head->last_ns > idle) {
 				ST_INC(t, timeouts);
 				conn_close(t, t->head, true);
 			}
+			if (t->paused)
+				backlog_note(t);
 		}
+		if (t->paused && now >= t->resume_ns)
+			accept_resume(t, true);
 	}
 	return NULL;
 }
@@ -483,8 +642,16 @@ void bench_server_stats(const struct bench_server *s, struct bench_srv_stats *st
 		L(resets);
 		L(rejected);
 		L(active);
+		L(full);
+		L(emfile);
+		L(request_timeouts);
+		L(too_large);
 #undef L
+		uint64_t b = __atomic_load_n(&x->backlog_max, __ATOMIC_RELAXED);
+		if (b > st->backlog_max)
+			st->backlog_max = b;
 	}
+	st->active_max = __atomic_load_n(&s->held_max, __ATOMIC_RELAXED);
 }
 
 void bench_server_stop(struct bench_server *s)

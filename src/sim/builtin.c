@@ -20,15 +20,15 @@ static const struct builtin builtins[] = {
 	  "first, so every connection leaves a TIME-WAIT on the client for 60 s "
 	  "(TCP_TIMEWAIT_LEN, §1.2). Each TIME-WAIT holds its 4-tuple, and connect() can only "
 	  "vary the source port: the budget is ip_local_port_range, 28,232 ports per "
-	  "destination (§3.3). After about 28232/1000 = 28 s every port is held and connect() "
-	  "fails with EADDRNOTAVAIL (after scanning both parities, §3.2); from then on only "
-	  "about 28232/60 = 470 connections/s succeed, as TIME-WAITs expire. Fixes, each a "
+	  "destination (§3.3). Once every port is held connect() fails with EADDRNOTAVAIL "
+	  "(after scanning both parities, §3.2); from then on only as many connections succeed "
+	  "as TIME-WAITs expire: the budget line below gives both numbers. Fixes, each a "
 	  "--set away: client.closes=server (the server keeps the TIME-WAIT; its SYN check "
 	  "accepts the reused 4-tuple, §5.1), client.linger0=yes (RST, no TIME-WAIT, §7), "
 	  "client.tw_reuse=1 (timestamps on both ends: takeover after 1 s, §2.2), "
 	  "client.ips=4 (four budgets)." },
 	{ "lb-quadruplets",
-	  "an L7 balancer with one IP in front of a web server: about range/60 new connections/s",
+	  "an L7 balancer with one IP in front of a web server: its ports per TIME-WAIT length",
 	  "[sim]\nname = lb-quadruplets\nduration = 180s\nkernel = 5.4\n\n"
 	  "[client users]\ncount = 100\nrate = 8/s\ncloses = client\nvia = balancer\n\n"
 	  "[l7lb balancer]\nips = 1\ncloses = client\nvia = web\n\n"
@@ -37,8 +37,8 @@ static const struct builtin builtins[] = {
 	  "server for each and closes it first (no keep-alive). Every backend connection shares "
 	  "(balancer IP, server IP, server port), so only the balancer's source port varies: "
 	  "28,232 ports, each held 60 s by a TIME-WAIT on the balancer. The balancer cannot "
-	  "exceed about 28232/60 = 470 new backend connections/s per balancer IP (the article's "
-	  "30,000 ports give 500/s); above that it gets EADDRNOTAVAIL. More quadruplets raise "
+	  "exceed its ports per TIME-WAIT length per balancer IP (the budget line below; the "
+	  "article's 30,000 ports give 500/s); above that it gets EADDRNOTAVAIL. More quadruplets raise "
 	  "the ceiling in proportion: web.ports=2 or balancer.ips=2 doubles it. If the server "
 	  "closed first instead (balancer.closes=server) the TIME-WAITs sit on the server, whose "
 	  "SYN check accepts a reused 4-tuple with a newer timestamp (§5.1): no ceiling." },
@@ -89,8 +89,8 @@ static const struct builtin builtins[] = {
 	  "[sim]\nname = tw-reuse-client\nduration = 60s\nkernel = 6.14\n\n"
 	  "[client loadgen]\nrate = 2000/s\ncloses = client\ntw_reuse = 1\nvia = web\n\n"
 	  "[server web]\n",
-	  "The client closes first at 2000 connections/s, four times the 470/s that 28,232 "
-	  "ports allow with 60 s TIME-WAITs. With tcp_tw_reuse=1 and timestamps on both ends, "
+	  "The client closes first at 2000 connections/s, about four times what 28,232 ports "
+	  "allow with 60 s TIME-WAITs (the budget line below). With tcp_tw_reuse=1 and timestamps on both ends, "
 	  "connect() takes over a TIME-WAIT 4-tuple once it is old enough (§2.2): more than 1 s "
 	  "on a seconds clock before 4.18 (--kernel 3.10), more than 0 s from 4.19 (--kernel "
 	  "4.19), and tcp_tw_reuse_delay (1000 ms by default) from 6.14. The takeover counts "

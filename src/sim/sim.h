@@ -14,6 +14,7 @@
 #define TWKIT_SIM_SIM_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -108,6 +109,9 @@ const char *sim_builtin_name(int i);
 const char *sim_builtin_summary(int i);
 const char *sim_builtin_text(const char *name);
 const char *sim_builtin_explain(const char *name);
+/* --explain: the model's budget of every node that opens connections, for sc as given (after
+ * --set), one line each on f; release is the host's for profile "host". */
+void sim_explain_budgets(FILE *f, const struct sim_scenario *sc, const char *release);
 
 /* connect() failures by errno (summary.connect_errors) */
 enum SIM_ERR { SIM_ERR_EADDRNOTAVAIL, SIM_ERR_ETIMEDOUT, SIM_ERR_ECONNRESET, SIM_ERR_N };

@@ -206,6 +206,7 @@ int sim_main(int argc, char **argv)
 		const char *x = sim_builtin_explain(sc.name);
 		printf("%s\n\n", x ? x : "A scenario file: no built-in explanation; the counters "
 					 "below name the kernel mechanisms at work.");
+		sim_explain_budgets(stdout, &sc, release);
 	}
 	cfg.sc = &sc;
 	cfg.host_release = release;

@@ -1,0 +1,148 @@
+/*
+ * budget_explain — `twkit sim --explain`'s budget lines: for every node that opens
+ * connections (client groups, L7 balancers), the model's 4-tuple budget toward its next
+ * TCP endpoint, the rate it sustains and when it runs out at the scenario's rate, all from
+ * model/budget.h for the scenario as given (with --set), never from numbers in prose.
+ */
+#include "sim/sim.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/units.h"
+#include "model/budget.h"
+
+static const struct sim_node *node_named(const struct sim_scenario *sc, const char *name)
+{
+	for (int i = 0; i < sc->nnodes; i++)
+		if (!strcmp(sc->nodes[i].name, name))
+			return &sc->nodes[i];
+	return NULL;
+}
+
+/* The TCP endpoint a connection from n reaches (NAT and L4 hops are crossed), and whether a
+ * hop on the way strips the timestamp option. */
+static const struct sim_node *endpoint(const struct sim_scenario *sc, const struct sim_node *n,
+				       bool *stripped)
+{
+	const struct sim_node *x = node_named(sc, n->via);
+
+	*stripped = false;
+	for (int hops = 0; x && hops < SIM_MAX_NODES; hops++) {
+		if (x->kind == SIM_NODE_L7LB || x->kind == SIM_NODE_SERVER)
+			return x;
+		if (x->kind == SIM_NODE_L4LB && x->strip_timestamps)
+			*stripped = true;
+		x = node_named(sc, x->via);
+	}
+	return NULL;
+}
+
+static const struct tw_profile *prof_of(const struct sim_scenario *sc, const struct sim_node *n,
+					const char *release)
+{
+	const struct tw_profile *p = tw_profile_by_name(n->kernel[0] ? n->kernel : sc->kernel,
+							release);
+	return p ? p : tw_profile_at(tw_profile_count() - 1);
+}
+
+/* New connections/s one host of node n opens. */
+static double host_rate(const struct sim_scenario *sc, const struct sim_node *n)
+{
+	double r = 0;
+
+	if (n->kind == SIM_NODE_CLIENT)
+		return n->rate_to > n->rate ? n->rate_to : n->rate;
+	/* an L7 balancer opens one backend connection per request it is sent */
+	for (int i = 0; i < sc->nnodes; i++) {
+		const struct sim_node *c = &sc->nodes[i];
+		bool s;
+		if (c->kind == SIM_NODE_CLIENT && endpoint(sc, c, &s) == n)
+			r += (c->rate_to > c->rate ? c->rate_to : c->rate) * c->count * c->requests;
+	}
+	return r;
+}
+
+void sim_explain_budgets(FILE *f, const struct sim_scenario *sc, const char *release)
+{
+	bool header = false;
+
+	for (int i = 0; i < sc->nnodes; i++) {
+		const struct sim_node *n = &sc->nodes[i], *to;
+		const struct tw_profile *p;
+		struct tw_budget_in in = { 0 };
+		struct tw_budget_out out;
+		char b1[32], b2[32], b3[32];
+		bool stripped;
+		double rate;
+
+		if (n->kind != SIM_NODE_CLIENT && n->kind != SIM_NODE_L7LB)
+			continue;
+		to = endpoint(sc, n, &stripped);
+		if (!to)
+			continue;
+		p = prof_of(sc, n, release);
+		in.port_lo = n->port_lo ? n->port_lo : p->port_lo;
+		in.port_hi = n->port_hi ? n->port_hi : p->port_hi;
+		in.sources = n->ips ? n->ips : 1;
+		in.dest_ports = to->kind == SIM_NODE_SERVER && to->ports ? to->ports : 1;
+		in.bind_no_port = !n->bind_port;
+		in.client_closes = n->closes == SIM_CLOSES_CLIENT;
+		in.client_linger0 = n->linger0;
+		in.reuse.reuse = n->tw_reuse >= 0 ? n->tw_reuse : p->reuse_default;
+		in.reuse.timestamps = n->timestamps;
+		in.reuse.peer_timestamps = stripped ? 0 : to->timestamps != 0;
+		in.reuse.outgoing = true;
+		in.reuse_delay_ms = n->tw_reuse_delay_ms;
+		if (tw_budget_compute(p, &in, &out) < 0)
+			continue;
+		if (!header) {
+			fprintf(f, "The model's budgets (model/budget.h), for this scenario as given:\n");
+			header = true;
+		}
+		rate = host_rate(sc, n);
+		fprintf(f, "  %s -> %s: %s ports x %u source%s x %u destination port%s = %s "
+			   "4-tuples per host",
+			n->name, to->name, units_fmt_count(b1, sizeof(b1), out.ports), in.sources,
+			in.sources > 1 ? "s" : "", in.dest_ports, in.dest_ports > 1 ? "s" : "",
+			units_fmt_count(b2, sizeof(b2), out.tuples));
+		switch (out.why) {
+		case TW_BUDGET_TW_BOUND:
+		case TW_BUDGET_REUSE_BOUND: {
+			uint16_t none[1] = { 0 };
+			double eta = tw_budget_eta_s((uint32_t)(out.tuples > UINT32_MAX ? UINT32_MAX
+											   : out.tuples),
+						     0, none, 1, rate, out.hold_ms);
+			fprintf(f, ", each held %.1f s by %s after its close (%s): %s new "
+				   "connections sustained",
+				out.hold_ms / 1000.0, n->name,
+				out.why == TW_BUDGET_REUSE_BOUND ? tw_reuse_why_str(out.reuse_why)
+								 : "the TIME-WAIT's length",
+				units_fmt_rate(b3, sizeof(b3), out.rate));
+			if (rate > 0 && eta >= 0)
+				fprintf(f, "; at %s the last one goes after %.1f s",
+					units_fmt_rate(b1, sizeof(b1), rate), eta);
+			else if (rate > 0)
+				fprintf(f, "; %s fits", units_fmt_rate(b1, sizeof(b1), rate));
+			if (out.why == TW_BUDGET_TW_BOUND && in.reuse.reuse)
+				fprintf(f, " (tcp_tw_reuse=%d does not help: %s)", in.reuse.reuse,
+					tw_reuse_why_str(out.reuse_why));
+			break;
+		}
+		case TW_BUDGET_NO_CLIENT_TW:
+		case TW_BUDGET_SERVER_TW:
+			fprintf(f, ", none held by %s (%s): %s", n->name,
+				in.client_linger0 ? "it closes with RST, §7"
+						  : "the other end closes first",
+				in.client_linger0 ? "no ceiling"
+						  : tw_server_tw_syn_str(tw_server_tw_syn(
+							    prof_of(sc, to, release), to->timestamps,
+							    stripped ? 0 : n->timestamps != 0,
+							    n->syn_retries, to->rfc1337, NULL)));
+			break;
+		}
+		fprintf(f, ".\n");
+	}
+	if (header)
+		fprintf(f, "\n");
+}

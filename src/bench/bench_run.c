@@ -185,7 +185,7 @@ static void interpret(struct bench_result *r)
 					   : "the server closes first",
 			 c1,
 			 in.client_linger0 ? "" : "; the TIME-WAIT is on the server, where it costs "
-						  "no ports and sets no ceiling: ",
+						  "no ports: ",
 			 in.client_linger0 ? "" : tw_server_tw_syn_str(tw_server_tw_syn(
 				 p, in.reuse.timestamps, in.reuse.peer_timestamps, -1, 0, NULL)));
 		break;

@@ -115,12 +115,12 @@ static int cmp_group(const void *pa, const void *pb)
 	return (int)a->port - (int)b->port + (a->dir - b->dir) * 70000;
 }
 
-/* qsort has no context argument: the group array being sorted by index (single-threaded). */
-static const struct doc_group *sort_base;
-
-static int cmp_raddr_idx(const void *pa, const void *pb)
+/* Indices into the group array (the context), by remote address: for qsort_r. */
+static int cmp_raddr_idx(const void *pa, const void *pb, void *ctx)
 {
-	return memcmp(sort_base[*(const size_t *)pa].raddr, sort_base[*(const size_t *)pb].raddr, 16);
+	const struct doc_group *g = ctx;
+
+	return memcmp(g[*(const size_t *)pa].raddr, g[*(const size_t *)pb].raddr, 16);
 }
 
 /* The window of the "recent" creation rate: short enough to follow a burst, long enough to
@@ -318,8 +318,7 @@ int doc_analyse(const struct snapshot *s, struct doc_analysis *a)
 		}
 		for (size_t i = 0; i < a->ngroups; i++)
 			idx[i] = i;
-		sort_base = a->groups;
-		qsort(idx, a->ngroups, sizeof(*idx), cmp_raddr_idx);
+		qsort_r(idx, a->ngroups, sizeof(*idx), cmp_raddr_idx, a->groups);
 		for (size_t i = 0; i < a->ngroups;) {
 			size_t j = i;
 			uint32_t on = 0, off = 0;

@@ -1,7 +1,7 @@
 /*
  * lab_run — the lab's run loop (see lab_run.h).
  * Invariant: every child PID we fork is recorded in struct lab_children before anything can
- * fail, and children_stop() signals exactly those PIDs, then reaps them; the namespaces are
+ * fail, and lab_children_stop() signals exactly those PIDs, then reaps them; the namespaces are
  * deleted only after their processes are gone.
  */
 #include "lab/lab_run.h"
@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -22,189 +21,16 @@
 
 #include "common/clock.h"
 #include "kernel/netns.h"
+#include "lab/lab_child.h"
 #include "lab/lab_nginx.h"
 #include "lab/lab_relay.h"
 
-#define LAB_CHILDREN 3
-#define LAB_START_WAIT_MS 5000   /* a listener must appear within this */
 #define LAB_DRAIN_NS (20LL * 1000000000LL) /* bench's own deadlines end a run within this */
-#define LAB_STOP_WAIT_MS 3000    /* SIGTERM, then SIGKILL after this */
-#define LAB_OUT_MAX (16u << 20)  /* bench JSON larger than this is not ours */
 #define NS_PER_SEC_LAB 1000000000LL
 
 static const char *const col_names[] = { "time_wait", "established", "tw_overflow",
 					 "tw_recycled", "new_ok", "eaddrnotavail" };
 #define NCOLS 6
-
-struct lab_children {
-	pid_t pid[LAB_CHILDREN];  /* server, relay, client; 0 = none */
-	int fd[LAB_CHILDREN];     /* their stdout pipe, -1 = none */
-	char *out;                /* the client's stdout */
-	size_t out_len, out_cap;
-	char line[256];           /* the relay's partial line */
-	size_t line_len;
-};
-
-enum { CH_SERVER, CH_RELAY, CH_CLIENT };
-
-static volatile sig_atomic_t relay_stop;
-
-static void relay_on_signal(int sig)
-{
-	(void)sig;
-	relay_stop = 1;
-}
-
-/* In a fresh child: die with the parent, get default signals back, enter ns. */
-static int child_setup(const char *ns, pid_t parent, int out_fd)
-{
-	int saved, devnull;
-	sigset_t none;
-
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		return -ESRCH;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
-	devnull = open("/dev/null", O_RDWR);
-	if (devnull >= 0) {
-		dup2(devnull, 0);
-		if (out_fd < 0)
-			dup2(devnull, 1);
-		close(devnull);
-	}
-	if (out_fd >= 0)
-		dup2(out_fd, 1);
-	return kns_enter(ns, &saved);
-}
-
-/* Fork and exec `exe argv...` inside ns; its stdout comes back through *out_fd when asked. */
-static int spawn_exec(const char *ns, const char *exe, const char *const *argv, pid_t *pid,
-		      int *out_fd)
-{
-	int p[2] = { -1, -1 };
-	pid_t parent = getpid(), c;
-
-	if (out_fd && pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	c = fork();
-	if (c < 0) {
-		int rc = -errno;
-
-		if (out_fd) {
-			close(p[0]);
-			close(p[1]);
-		}
-		return rc;
-	}
-	if (c == 0) {
-		if (child_setup(ns, parent, out_fd ? p[1] : -1) == 0)
-			execv(exe, (char *const *)argv);
-		_exit(127);
-	}
-	*pid = c;
-	if (out_fd) {
-		close(p[1]);
-		fcntl(p[0], F_SETFL, O_NONBLOCK);
-		*out_fd = p[0];
-	}
-	return 0;
-}
-
-/* Fork the relay inside ns; its report lines come back through *out_fd. */
-static int spawn_relay(const char *ns, const struct lab_relay_cfg *rc_in, pid_t *pid, int *out_fd)
-{
-	int p[2];
-	pid_t parent = getpid(), c;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	c = fork();
-	if (c < 0) {
-		int rc = -errno;
-
-		close(p[0]);
-		close(p[1]);
-		return rc;
-	}
-	if (c == 0) {
-		struct lab_relay_cfg cfg = *rc_in;
-		struct lab_relay_stats st;
-		int rc;
-
-		close(p[0]);
-		if (child_setup(ns, parent, -1) < 0)
-			_exit(127);
-		signal(SIGINT, relay_on_signal);
-		signal(SIGTERM, relay_on_signal);
-		signal(SIGPIPE, SIG_IGN);
-		cfg.report_fd = p[1];
-		rc = lab_relay_run(&cfg, &relay_stop, &st);
-		_exit(rc < 0 ? 1 : 0);
-	}
-	close(p[1]);
-	fcntl(p[0], F_SETFL, O_NONBLOCK);
-	*pid = c;
-	*out_fd = p[0];
-	return 0;
-}
-
-/* Whether child pid has exited (reaped here); *status gets its wait status. */
-static bool child_gone(pid_t pid, int *status)
-{
-	return pid > 0 && waitpid(pid, status, WNOHANG) == pid;
-}
-
-/* SIGTERM each recorded child by PID, wait, SIGKILL the ones still there, reap all. */
-static void children_stop(struct lab_children *ch)
-{
-	int64_t deadline = tw_mono_ns() + LAB_STOP_WAIT_MS * 1000000LL;
-	int status;
-
-	for (int i = 0; i < LAB_CHILDREN; i++)
-		if (ch->pid[i] > 0)
-			kill(ch->pid[i], SIGTERM);
-	for (int i = 0; i < LAB_CHILDREN; i++) {
-		while (ch->pid[i] > 0 && !child_gone(ch->pid[i], &status)) {
-			if (tw_mono_ns() > deadline) {
-				kill(ch->pid[i], SIGKILL);
-				waitpid(ch->pid[i], &status, 0);
-				break;
-			}
-			usleep(10000);
-		}
-		ch->pid[i] = 0;
-	}
-}
-
-/* Append what the client printed so far. */
-static void drain_client(struct lab_children *ch)
-{
-	for (;;) {
-		ssize_t n;
-
-		if (ch->out_cap - ch->out_len < 4096) {
-			size_t cap = ch->out_cap ? ch->out_cap * 2 : 65536;
-			char *b;
-
-			if (cap > LAB_OUT_MAX)
-				return;
-			b = realloc(ch->out, cap);
-			if (!b)
-				return;
-			ch->out = b;
-			ch->out_cap = cap;
-		}
-		n = read(ch->fd[CH_CLIENT], ch->out + ch->out_len, ch->out_cap - ch->out_len - 1);
-		if (n <= 0)
-			return;
-		ch->out_len += (size_t)n;
-		ch->out[ch->out_len] = '\0';
-	}
-}
 
 /* A new cumulative relay report st at time t: track the first EADDRNOTAVAIL by interpolating
  * within the second in which it appeared (the relay fails at the arrival rate once its budget
@@ -227,23 +53,11 @@ static void relay_note(struct lab_result *res, const struct lab_relay_stats *st,
 static void drain_relay(struct lab_children *ch, struct lab_result *res, double offset_s,
 			struct lab_relay_stats *last, double *last_t)
 {
-	char c;
+	struct lab_relay_stats st;
+	double t;
 
-	while (read(ch->fd[CH_RELAY], &c, 1) == 1) {
-		struct lab_relay_stats st;
-		double t;
-
-		if (c != '\n') {
-			if (ch->line_len < sizeof(ch->line) - 1)
-				ch->line[ch->line_len++] = c;
-			continue;
-		}
-		ch->line[ch->line_len] = '\0';
-		ch->line_len = 0;
-		if (lab_relay_parse_line(ch->line, &t, &st) < 0)
-			continue;
+	while (lab_child_relay_next(ch, &t, &st))
 		relay_note(res, &st, t - offset_s, last, last_t);
-	}
 }
 
 /*
@@ -261,27 +75,6 @@ static void nginx_note(const char *dir, const struct klab_sample *mid, struct la
 	st.backend_ok = mid->active_opens;
 	st.accepted = mid->passive_opens;
 	relay_note(res, &st, t, last, last_t);
-}
-
-/* Wait until ns has n listeners on [lo, hi]. 0 or -ETIMEDOUT / -errno. */
-static int wait_listen(const char *ns, uint16_t lo, uint16_t hi, uint32_t n, pid_t pid)
-{
-	int64_t deadline = tw_mono_ns() + LAB_START_WAIT_MS * 1000000LL;
-	int status;
-
-	while (tw_mono_ns() < deadline) {
-		uint32_t got = 0;
-		int rc = klab_listeners(ns, lo, hi, &got);
-
-		if (rc < 0)
-			return rc;
-		if (got >= n)
-			return 0;
-		if (child_gone(pid, &status))
-			return -ECHILD;
-		usleep(20000);
-	}
-	return -ETIMEDOUT;
 }
 
 /* Where to find a client column in a bench series row: key is one of these. */
@@ -559,7 +352,7 @@ static int spawn_nginx(struct lab_topo *t, const char *ns, const struct lab_rela
 	lab_lock_record_dir(t, dir); /* a run killed with SIGKILL: the next one removes it */
 	snprintf(conf, sizeof(conf), "%s/nginx.conf", dir);
 	snprintf(log, sizeof(log), "%s/error.log", dir); /* before the config is read, too */
-	return spawn_exec(ns, LAB_NGINX_BIN, argv, pid, NULL);
+	return lab_child_exec(ns, LAB_NGINX_BIN, argv, pid, NULL);
 }
 
 static void relay_cfg(const struct lab_plan *p, struct lab_relay_cfg *rc)
@@ -589,67 +382,6 @@ static void progress(const struct lab_topo *t, const struct lab_plan *p,
 	fflush(stderr);
 }
 
-/* doctor in one namespace: its JSON is read to EOF (at most this much, within this time) */
-#define LAB_DOC_MAX_BYTES (4u << 20)
-#define LAB_DOC_TIMEOUT_NS (15LL * 1000000000LL)
-
-/* `twkit doctor --json` inside ns, its findings into *out. Never fails the run: a doctor
- * that cannot run leaves out->have false with the reason (and the check says so). */
-static void doctor_in(const char *exe, const char *ns, double at_s, struct lab_doc_sample *out)
-{
-	const char *argv[] = { "twkit", "doctor", "--json", NULL };
-	int64_t deadline = tw_mono_ns() + LAB_DOC_TIMEOUT_NS;
-	size_t len = 0, cap = 65536;
-	char *buf = malloc(cap);
-	int fd = -1, status = 0;
-	pid_t pid = 0;
-
-	memset(out, 0, sizeof(*out));
-	out->at_s = at_s;
-	if (!buf || spawn_exec(ns, exe, argv, &pid, &fd) < 0) {
-		snprintf(out->error, sizeof(out->error), "cannot start twkit doctor");
-		goto out;
-	}
-	for (;;) {
-		struct pollfd pf = { fd, POLLIN, 0 };
-		ssize_t n;
-
-		if (tw_mono_ns() > deadline) {
-			snprintf(out->error, sizeof(out->error), "twkit doctor took over 15 s");
-			kill(pid, SIGKILL);
-			break;
-		}
-		poll(&pf, 1, 100);
-		if (len + 1 >= cap) {
-			char *nb = cap < LAB_DOC_MAX_BYTES ? realloc(buf, cap * 2) : NULL;
-			if (!nb) {
-				snprintf(out->error, sizeof(out->error), "doctor's JSON over 4 MiB");
-				kill(pid, SIGKILL);
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n > 0) {
-			len += (size_t)n;
-			continue;
-		}
-		if (n == 0 || (errno != EAGAIN && errno != EINTR))
-			break;
-	}
-	waitpid(pid, &status, 0);
-	if (!out->error[0] && (!WIFEXITED(status) || WEXITSTATUS(status) > 1))
-		snprintf(out->error, sizeof(out->error), "twkit doctor exited with %d",
-			 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-	else if (!out->error[0])
-		lab_doc_parse(buf, len, out);
-out:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-}
-
 static void doctor_all(const struct lab_run_cfg *cfg, const struct lab_topo *t, int k,
 		       double at_s)
 {
@@ -658,7 +390,7 @@ static void doctor_all(const struct lab_run_cfg *cfg, const struct lab_topo *t, 
 	d->nhosts = cfg->plan->nhosts;
 	for (int i = 0; i < cfg->plan->nhosts; i++) {
 		snprintf(d->host[i], sizeof(d->host[i]), "%s", cfg->plan->hosts[i].node);
-		doctor_in(cfg->self_exe, t->ns[i], at_s, &d->s[i][k]);
+		lab_child_doctor(cfg->self_exe, t->ns[i], at_s, &d->s[i][k]);
 	}
 }
 
@@ -697,11 +429,11 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 		goto out;
 
 	argv_server(p, &sargv);
-	rc = spawn_exec(t->ns[p->nhosts - 1], cfg->self_exe, sargv.v, &ch.pid[CH_SERVER], NULL);
+	rc = lab_child_exec(t->ns[p->nhosts - 1], cfg->self_exe, sargv.v, &ch.pid[LAB_CH_SERVER], NULL);
 	if (rc == 0)
-		rc = wait_listen(t->ns[p->nhosts - 1], LAB_SERVER_PORT,
+		rc = lab_child_wait_listen(t->ns[p->nhosts - 1], LAB_SERVER_PORT,
 				 (uint16_t)(LAB_SERVER_PORT + p->server_ports - 1), p->server_ports,
-				 ch.pid[CH_SERVER]);
+				 ch.pid[LAB_CH_SERVER]);
 	if (rc < 0) {
 		snprintf(err, errlen, "`twkit bench serve` did not start listening in %s: %s",
 			 t->ns[p->nhosts - 1], strerror(-rc));
@@ -714,13 +446,13 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 		relay_t0 = tw_mono_ns();
 		if (nginx)
 			rc = spawn_nginx(t, t->ns[p->middle], &rcfg, ngx_dir, sizeof(ngx_dir),
-					 &ch.pid[CH_RELAY]);
+					 &ch.pid[LAB_CH_RELAY]);
 		else
-			rc = spawn_relay(t->ns[p->middle], &rcfg, &ch.pid[CH_RELAY],
-					 &ch.fd[CH_RELAY]);
+			rc = lab_child_relay(t->ns[p->middle], &rcfg, &ch.pid[LAB_CH_RELAY],
+					 &ch.fd[LAB_CH_RELAY]);
 		if (rc == 0)
-			rc = wait_listen(t->ns[p->middle], LAB_SERVER_PORT, LAB_SERVER_PORT, 1,
-					 ch.pid[CH_RELAY]);
+			rc = lab_child_wait_listen(t->ns[p->middle], LAB_SERVER_PORT, LAB_SERVER_PORT, 1,
+					 ch.pid[LAB_CH_RELAY]);
 		if (rc < 0) {
 			snprintf(err, errlen, "the L7 relay (%s) did not start in %s: %s%s%s",
 				 res->relay, t->ns[p->middle], strerror(-rc),
@@ -730,20 +462,20 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 	}
 	argv_client(p, nginx, &cargv);
 	t0 = tw_mono_ns();
-	rc = spawn_exec(t->ns[0], cfg->self_exe, cargv.v, &ch.pid[CH_CLIENT], &ch.fd[CH_CLIENT]);
+	rc = lab_child_exec(t->ns[0], cfg->self_exe, cargv.v, &ch.pid[LAB_CH_CLIENT], &ch.fd[LAB_CH_CLIENT]);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot start `twkit bench run`: %s", strerror(-rc));
 		goto out;
 	}
 	next = t0 + NS_PER_SEC_LAB;
 	for (;;) {
-		struct pollfd pf[2] = { { ch.fd[CH_CLIENT], POLLIN, 0 }, { ch.fd[CH_RELAY], POLLIN, 0 } };
+		struct pollfd pf[2] = { { ch.fd[LAB_CH_CLIENT], POLLIN, 0 }, { ch.fd[LAB_CH_RELAY], POLLIN, 0 } };
 		int64_t now = tw_mono_ns();
 		int wait_ms = (int)((next - now) / 1000000LL);
 
 		poll(pf, 2, wait_ms < 0 ? 0 : wait_ms > 100 ? 100 : wait_ms);
-		drain_client(&ch);
-		if (ch.fd[CH_RELAY] >= 0)
+		lab_child_read_client(&ch);
+		if (ch.fd[LAB_CH_RELAY] >= 0)
 			drain_relay(&ch, res, (double)(t0 - relay_t0) / 1e9, &relay_last,
 				    &relay_last_t);
 		now = tw_mono_ns();
@@ -766,14 +498,14 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 				doc_half = true;
 			}
 		}
-		if (child_gone(ch.pid[CH_CLIENT], &status)) {
-			ch.pid[CH_CLIENT] = 0;
+		if (lab_child_gone(ch.pid[LAB_CH_CLIENT], &status)) {
+			ch.pid[LAB_CH_CLIENT] = 0;
 			break;
 		}
-		if (child_gone(ch.pid[CH_SERVER], &status) ||
-		    (ch.pid[CH_RELAY] && child_gone(ch.pid[CH_RELAY], &status))) {
-			ch.pid[CH_SERVER] = ch.pid[CH_SERVER] && kill(ch.pid[CH_SERVER], 0) == 0 ?
-						    ch.pid[CH_SERVER] : 0;
+		if (lab_child_gone(ch.pid[LAB_CH_SERVER], &status) ||
+		    (ch.pid[LAB_CH_RELAY] && lab_child_gone(ch.pid[LAB_CH_RELAY], &status))) {
+			ch.pid[LAB_CH_SERVER] = ch.pid[LAB_CH_SERVER] && kill(ch.pid[LAB_CH_SERVER], 0) == 0 ?
+						    ch.pid[LAB_CH_SERVER] : 0;
 			snprintf(err, errlen, "a lab process (server or relay) died during the run");
 			rc = -ECHILD;
 			goto out;
@@ -781,7 +513,7 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 		if (*cfg->stop && !res->interrupted) {
 			/* bench prints what it has so far on SIGTERM; the loop then ends */
 			res->interrupted = true;
-			kill(ch.pid[CH_CLIENT], SIGTERM);
+			kill(ch.pid[LAB_CH_CLIENT], SIGTERM);
 		}
 		if (now > t0 + p->duration_ns + LAB_DRAIN_NS) {
 			snprintf(err, errlen, "`twkit bench run` did not finish in time");
@@ -790,7 +522,7 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 		}
 	}
 	res->elapsed_s = (double)(tw_mono_ns() - t0) / 1e9;
-	drain_client(&ch);
+	lab_child_read_client(&ch);
 	rc = sample_all(t, sm, res->elapsed_s, &relay_last);
 	if (rc < 0)
 		goto out;
@@ -826,8 +558,8 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 			res->errs[res->nerr++].n = res->non2xx;
 		}
 	}
-	children_stop(&ch);
-	if (ch.fd[CH_RELAY] >= 0)
+	lab_children_stop(&ch);
+	if (ch.fd[LAB_CH_RELAY] >= 0)
 		drain_relay(&ch, res, (double)(t0 - relay_t0) / 1e9, &relay_last, &relay_last_t);
 	res->relay_ok = relay_last.backend_ok;
 	res->relay_fail = relay_last.backend_fail;
@@ -845,10 +577,10 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 		res->rate = (double)res->completed / ((double)p->duration_ns / 1e9);
 	rc = build_series(p, t, sm, res);
 out:
-	children_stop(&ch);
+	lab_children_stop(&ch);
 	if (ngx_dir[0])
 		lab_nginx_remove(ngx_dir);
-	for (int i = 0; i < LAB_CHILDREN; i++)
+	for (int i = 0; i < LAB_NCHILDREN; i++)
 		if (ch.fd[i] >= 0)
 			close(ch.fd[i]);
 	free(ch.out);

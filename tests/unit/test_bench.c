@@ -148,6 +148,37 @@ static void test_cfg(void **state)
 	assert_int_equal(parse("bench fly", &c, err), -EINVAL);
 	assert_int_equal(parse("bench run --target [::1]:8080", &c, err), 0);
 	assert_int_equal(c.target.addr.ss_family, AF_INET6);
+	/* the server's deadlines and bounds: defaults, and the self-hosted server takes its own
+	 * client's requests unless told otherwise */
+	assert_int_equal(parse("bench serve", &c, err), 0);
+	assert_int_equal(c.request_timeout_ns, 5LL * 1000000000LL);
+	assert_int_equal(c.max_request, 1u << 20);
+	assert_int_equal(c.max_conns, 20000);
+	assert_int_equal(parse("bench --request 4MiB", &c, err), 0);
+	assert_int_equal(c.max_request, 4u << 20);
+	assert_int_equal(parse("bench --request 4MiB --max-request 64KiB", &c, err), 0);
+	assert_int_equal(c.max_request, 64u << 10);
+	assert_int_equal(parse("bench serve --request-timeout 250ms --max-request 2k", &c, err), 0);
+	assert_int_equal(c.request_timeout_ns, 250LL * 1000000LL);
+	assert_int_equal(c.max_request, 2048);
+	assert_int_equal(parse("bench serve --request-timeout 0s", &c, err), -EINVAL);
+	assert_non_null(strstr(err, "--request-timeout"));
+	assert_int_equal(parse("bench serve --max-request 8", &c, err), -EINVAL);
+	assert_int_equal(parse("bench serve --max-request 65MiB", &c, err), -EINVAL);
+	assert_non_null(strstr(err, "--max-request"));
+	assert_int_equal(parse("bench serve --max-conns 0", &c, err), -EINVAL);
+}
+
+static void test_max_conns_fit(void **state)
+{
+	(void)state;
+	assert_int_equal(bench_max_conns_fit(20000, 1048576, 30), 20000); /* room enough */
+	assert_int_equal(bench_max_conns_fit(20000, 20000, 24), 19976); /* the usual hard limit */
+	assert_int_equal(bench_max_conns_fit(20000, 64, 24), 40);
+	assert_int_equal(bench_max_conns_fit(100, 64, 64), 1); /* nothing left: one, and EMFILE */
+	assert_int_equal(bench_max_conns_fit(100, 64, 500), 1); /* pauses beyond it */
+	assert_int_equal(bench_max_conns_fit(7, 64, 24), 7);
+	assert_int_equal(bench_max_conns_fit(UINT32_MAX, UINT64_MAX, 0), UINT32_MAX);
 }
 
 static void test_budget(void **state)
@@ -254,12 +285,63 @@ static void test_no_fd_leak(void **state)
 	assert_int_equal(count_fds(), before);
 }
 
+/*
+ * --max-conns holds over all threads (the pool used to grow by 256 per thread before the
+ * bound was looked at): 4 threads, 10 slots, 60 connections in flight. The excess waits in
+ * the backlog, so every connection completes and none is reset at the door.
+ */
+static void test_max_conns_held(void **state)
+{
+	struct bench_cfg c;
+	struct bench_result r;
+	char err[256];
+	int before = count_fds();
+	(void)state;
+	assert_int_equal(parse("bench --max-conns 10 -c 60 -T 4 --count 3000 -q", &c, err), 0);
+	assert_int_equal(bench_run(&c, &r), 0);
+	assert_int_equal(r.st.completed, 3000);
+	assert_int_equal(bench_stats_failed(&r.st), 0);
+	assert_true(r.srv.active_max <= 10);
+	assert_true(r.srv.active_max > 0);
+	assert_int_equal(r.srv.rejected, 0);
+	assert_int_equal(r.srv.accepted, 3000);
+	assert_true(r.srv.full > 0);
+	bench_result_fini(&r);
+	assert_int_equal(count_fds(), before);
+}
+
+/*
+ * A closed-loop ramp far larger than what can open looks at the deadline between connects:
+ * -c 1000000 toward a closed port for 200 ms used to make its million refused connects first.
+ * The bound (2 s) is ten times the deadline: behaviour, not speed.
+ */
+static void test_ramp_deadline(void **state)
+{
+	struct bench_cfg c;
+	struct bench_result r;
+	char err[256], line[128];
+	int before = count_fds();
+	(void)state;
+	snprintf(line, sizeof(line), "bench run --target 127.0.0.1:%u -c 1000000 -d 200ms -q",
+		 closed_port());
+	assert_int_equal(parse(line, &c, err), 0);
+	assert_int_equal(bench_run(&c, &r), 0);
+	assert_true(r.elapsed_s < 2.0);
+	assert_true(r.st.attempted > 0);
+	assert_true(r.st.attempted < 1000000);
+	assert_int_equal(r.st.attempted, r.st.completed + bench_stats_failed(&r.st) + r.st.in_flight);
+	bench_result_fini(&r);
+	assert_int_equal(count_fds(), before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_raw_hdr),	  cmocka_unit_test(test_http_req),
 		cmocka_unit_test(test_http_resp), cmocka_unit_test(test_cfg),
 		cmocka_unit_test(test_budget),	  cmocka_unit_test(test_no_fd_leak),
+		cmocka_unit_test(test_max_conns_fit), cmocka_unit_test(test_max_conns_held),
+		cmocka_unit_test(test_ramp_deadline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

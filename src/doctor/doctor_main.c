@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,11 +36,17 @@ static const struct opt_spec specs[] = {
 	{ "listen", 0, OPT_VALUE, "ADDR:PORT", NULL,
 	  "serve --prom over HTTP at /metrics, a fresh look per scrape, until Ctrl-C" },
 	{ "netns", 0, OPT_VALUE, "NAME", NULL, "look inside network namespace NAME (root)" },
-	{ "record", 0, OPT_VALUE, "FILE", NULL, "also save everything collected to FILE" },
-	{ "replay", 0, OPT_VALUE, "FILE", NULL, "analyse a capture made with --record" },
+	{ "record", 0, OPT_VALUE, "FILE", NULL,
+	  "also save everything collected to FILE (mode 0600, renamed into place when complete; "
+	  "an existing FILE is refused without --force); - = stdout, the report then on stderr" },
+	{ "force", 0, OPT_FLAG, NULL, NULL,
+	  "with --record FILE: replace an existing FILE (a symlink there is replaced, never "
+	  "written through)" },
+	{ "replay", 0, OPT_VALUE, "FILE", NULL,
+	  "analyse a capture made with --record; - = stdin (pipes and FIFOs work)" },
 	{ "since", 0, OPT_VALUE, "FILE", NULL,
 	  "an earlier capture (--record) of the same host: counters that rose since then count "
-	  "as rising, as between two --watch samples" },
+	  "as rising, as between two --watch samples; - = stdin" },
 	{ "sysctl-conf", 0, OPT_MULTI, "PATH", "/etc/sysctl.d + /etc/sysctl.conf",
 	  "sysctl file, or directory of *.conf read by name, whose lines findings cite as "
 	  "file:line (what sets a value again at boot); repeatable, the last line for a key wins" },
@@ -55,6 +62,8 @@ struct doctor_cfg {
 	int64_t watch_ns; /* 0 = once */
 	long count;       /* 0 = unbounded */
 	const char *netns, *record, *replay, *since;
+	bool force;	   /* --record FILE replaces an existing FILE */
+	bool record_stdout; /* --record -: the capture on stdout, the report on stderr */
 	const char *sysctl_conf; /* '\n'-separated paths; NULL: the default files */
 	bool color;
 	const char *listen; /* NULL: report once or every watch_ns */
@@ -106,6 +115,7 @@ static void help(FILE *f)
 	      "  twkit doctor --prom --top 10 > /var/lib/node_exporter/twkit.prom\n"
 	      "  twkit doctor --record prod.twcap       # capture on production...\n"
 	      "  twkit doctor --replay prod.twcap       # ...analyse it anywhere\n"
+	      "  ssh prod twkit doctor --record - > prod.twcap   # the capture on stdout\n"
 	      "  twkit doctor --replay b.twcap --since a.twcap   # two captures, two looks\n"
 	      "  twkit doctor --watch 5 --fail-on critical\n"
 	      "  twkit doctor --listen 127.0.0.1:9798   # Prometheus scrapes /metrics\n\n"
@@ -115,8 +125,9 @@ static void help(FILE *f)
 	      "scrape. ADDR:PORT is an address of this host: 127.0.0.1 for a local agent,\n"
 	      "0.0.0.0 or [::] for every address. It runs until Ctrl-C (SIGINT) or SIGTERM.\n\n"
 	      "exit codes: 0 ok, 1 a finding at or above --fail-on, 2 usage error,\n"
-	      "3 runtime error (capture unreadable, namespace not found, netlink refused,\n"
-	      "--listen address in use).\n",
+	      "3 runtime error (capture unreadable, corrupt or over 2 GiB, --record FILE exists\n"
+	      "without --force, interrupted by SIGINT/SIGTERM while reading a capture,\n"
+	      "namespace not found, netlink refused, --listen address in use).\n",
 	      f);
 }
 
@@ -180,6 +191,8 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 	c->record = opt_get(specs, NSPECS, r, "record");
 	c->replay = opt_get(specs, NSPECS, r, "replay");
 	c->since = opt_get(specs, NSPECS, r, "since");
+	c->force = opt_has(specs, NSPECS, r, "force");
+	c->record_stdout = c->record && strcmp(c->record, "-") == 0;
 	c->sysctl_conf = opt_has(specs, NSPECS, r, "sysctl-conf")
 				 ? opt_get(specs, NSPECS, r, "sysctl-conf")
 				 : NULL;
@@ -195,6 +208,19 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 	}
 	if (c->record && c->watch_ns) {
 		snprintf(err, el, "--record takes one capture: it excludes --watch");
+		return -EINVAL;
+	}
+	if (c->force && !c->record) {
+		snprintf(err, el, "--force goes with --record FILE");
+		return -EINVAL;
+	}
+	if (c->record_stdout && isatty(STDOUT_FILENO)) {
+		snprintf(err, el, "--record - writes a binary capture to stdout, a terminal here: "
+				  "redirect it (> FILE) or pipe it");
+		return -EINVAL;
+	}
+	if (c->replay && c->since && strcmp(c->replay, "-") == 0 && strcmp(c->since, "-") == 0) {
+		snprintf(err, el, "--replay - and --since - cannot both read stdin");
 		return -EINVAL;
 	}
 	if (c->since && (c->watch_ns || opt_has(specs, NSPECS, r, "listen"))) {
@@ -222,6 +248,11 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 					  "--fail-on");
 			return -EINVAL;
 		}
+		if (c->replay && strcmp(c->replay, "-") == 0) {
+			snprintf(err, el, "--listen reads the capture again for every scrape: "
+					  "--replay wants a FILE, not stdin");
+			return -EINVAL;
+		}
 		c->out = OUT_PROM;
 	}
 	if (r->npos > 0) {
@@ -229,6 +260,50 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* A capture's name in messages */
+static const char *cap_name(const char *path)
+{
+	return strcmp(path, "-") == 0 ? "stdin" : path;
+}
+
+/*
+ * Read capture `path` ("-" = stdin), bounded by CAP_MAX_SIZE. Meanwhile SIGINT and SIGTERM
+ * have handlers without SA_RESTART, so that one ends a read blocked on a pipe or FIFO (and the
+ * open of a FIFO without writer): -EINTR, "interrupted". 0 or -errno with err.
+ */
+static int capture_read(const char *path, struct cap_reader *rd, char *err, size_t el)
+{
+	struct cap_read_opts o = { .max_size = CAP_MAX_SIZE, .stop = &stop_flag };
+	struct sigaction sa, old_int, old_term;
+	int fd = STDIN_FILENO, rc;
+
+	memset(rd, 0, sizeof(*rd));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	if (strcmp(path, "-") != 0) {
+		rc = stop_flag ? -EINTR : 0;
+		while (rc == 0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			rc = errno != EINTR ? -errno : stop_flag ? -EINTR : 0;
+		if (rc < 0) {
+			if (rc == -EINTR)
+				snprintf(err, el, "interrupted");
+			else
+				snprintf(err, el, "cannot open: %s", strerror(-rc));
+			goto out;
+		}
+	}
+	rc = cap_reader_read_fd(rd, fd, &o, err, el);
+	if (strcmp(path, "-") != 0)
+		close(fd);
+out:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	return rc;
 }
 
 /* Load capture `path` as the previous sample of `now` into prev. 0 or -errno with err. */
@@ -240,7 +315,7 @@ static int load_since(const char *path, const struct snapshot *now, struct doc_p
 	int rc;
 
 	snapshot_init(&s0);
-	rc = cap_reader_open(&rd, path, err, el);
+	rc = capture_read(path, &rd, err, el);
 	if (rc >= 0) {
 		rc = snapshot_from_capture(&s0, &rd, err, el);
 		cap_reader_fini(&rd);
@@ -276,31 +351,48 @@ static int doctor_once(const struct doctor_cfg *c, struct doc_prev *prev, FILE *
 	snapshot_init(&s);
 	memset(&a, 0, sizeof(a));
 	if (c->replay) {
-		rc = cap_reader_open(&rd, c->replay, e, sizeof(e));
+		rc = capture_read(c->replay, &rd, e, sizeof(e));
 		if (rc >= 0) {
 			rc = snapshot_from_capture(&s, &rd, e, sizeof(e));
 			cap_reader_fini(&rd);
 		}
 		if (rc < 0) {
-			snprintf(err, el, "%s: %s", c->replay, e);
+			snprintf(err, el, "%s: %s", cap_name(c->replay), e);
 			ret = -TWKIT_EXIT_RUNTIME;
 			goto out;
 		}
 	} else {
-		if (c->record && (rc = cap_writer_open(&wr, c->record)) < 0) {
-			snprintf(err, el, "cannot write %s: %s", c->record, strerror(-rc));
-			ret = -TWKIT_EXIT_RUNTIME;
-			goto out;
+		if (c->record) {
+			rc = c->record_stdout ? cap_writer_open_fd(&wr, STDOUT_FILENO)
+					      : cap_writer_create(&wr, c->record,
+								  c->force ? CAP_CREATE_REPLACE : 0);
+			if (rc == -EEXIST)
+				snprintf(err, el, "--record: %s exists (--force replaces it)",
+					 c->record);
+			else if (rc < 0)
+				snprintf(err, el, "cannot write %s: %s", c->record_stdout ? "stdout" : c->record,
+					 strerror(-rc));
+			if (rc < 0) {
+				ret = -TWKIT_EXIT_RUNTIME;
+				goto out;
+			}
 		}
 		rc = snapshot_collect(&s, c->record ? &wr : NULL, e, sizeof(e));
 		if (rc == 0 && snapshot_read_conf(&s, c->record ? &wr : NULL, c->sysctl_conf) < 0) {
 			snprintf(e, sizeof(e), "out of memory");
 			rc = -ENOMEM;
 		}
-		if (c->record) {
+		if (c->record && rc < 0) {
+			cap_writer_abort(&wr); /* no half capture under the final name */
+		} else if (c->record) {
 			int wrc = cap_writer_close(&wr);
-			if (wrc < 0 && rc == 0) {
-				snprintf(err, el, "writing %s failed: %s", c->record, strerror(-wrc));
+			if (wrc == -EEXIST)
+				snprintf(err, el, "--record: %s exists (--force replaces it)",
+					 c->record);
+			else if (wrc < 0)
+				snprintf(err, el, "writing %s failed: %s", c->record_stdout ? "stdout" : c->record,
+					 strerror(-wrc));
+			if (wrc < 0) {
 				ret = -TWKIT_EXIT_RUNTIME;
 				goto out;
 			}
@@ -454,7 +546,8 @@ int doctor_main(int argc, char **argv)
 	for (long n = 0; !stop_flag; n++) {
 		if (n > 0 && cfg.out == OUT_TEXT)
 			printf("\n");
-		rc = doctor_once(&cfg, &prev, stdout, err, sizeof(err));
+		rc = doctor_once(&cfg, &prev, cfg.record_stdout ? stderr : stdout, err,
+				 sizeof(err));
 		if (rc < -1) {
 			fprintf(stderr, "twkit doctor: %s\n", err);
 			code = -rc;

@@ -4,6 +4,7 @@
  * struct bench_result (ratios below are presentation of two stored numbers).
  */
 #include "bench/bench.h"
+#include "bench/bench_json.h"
 
 #include <string.h>
 
@@ -117,7 +118,7 @@ void bench_report_json_obj(struct jw *w, const char *key, const struct bench_res
 
 	jw_obj_begin(w, key);
 	if (!key)
-		jw_str(w, "schema", "twkit.bench/1");
+		jw_str(w, BENCH_JK_SCHEMA, BENCH_JSON_SCHEMA);
 	jw_obj_begin(w, "config");
 	jw_str(w, "mode", mode_names[c->mode]);
 	if (c->name[0])
@@ -144,19 +145,19 @@ void bench_report_json_obj(struct jw *w, const char *key, const struct bench_res
 		jw_uint(w, "max_conns", c->max_conns);
 	}
 	jw_obj_end(w);
-	jw_obj_begin(w, "totals");
-	jw_uint(w, "attempted", s->attempted);
-	jw_uint(w, "completed", s->completed);
-	jw_obj_begin(w, "failed");
+	jw_obj_begin(w, BENCH_JK_TOTALS);
+	jw_uint(w, BENCH_JK_ATTEMPTED, s->attempted);
+	jw_uint(w, BENCH_JK_COMPLETED, s->completed);
+	jw_obj_begin(w, BENCH_JK_FAILED);
 	for (int i = 0; i < BENCH_NERRNO; i++)
 		if (s->failed[i])
 			jw_uint(w, bench_errno_name(i, e, sizeof(e)), s->failed[i]);
 	jw_obj_end(w);
-	jw_uint(w, "failed_total", bench_stats_failed(s));
+	jw_uint(w, BENCH_JK_FAILED_TOTAL, bench_stats_failed(s));
 	jw_uint(w, "in_flight", s->in_flight);
-	jw_double(w, "rate", r->elapsed_s > 0 ? (double)s->completed / r->elapsed_s : 0, 1);
+	jw_double(w, BENCH_JK_RATE, r->elapsed_s > 0 ? (double)s->completed / r->elapsed_s : 0, 1);
 	jw_uint(w, "requests", s->requests);
-	jw_uint(w, "non_2xx", s->non2xx);
+	jw_uint(w, BENCH_JK_NON2XX, s->non2xx);
 	jw_uint(w, "bytes_in", s->bytes_in);
 	jw_uint(w, "bytes_out", s->bytes_out);
 	jw_uint(w, "source_ports", bench_stats_ports(s));
@@ -212,7 +213,7 @@ void bench_report_json_obj(struct jw *w, const char *key, const struct bench_res
 		jw_str(w, "interpretation", r->interpretation);
 		jw_obj_end(w);
 	}
-	series_write_json(&r->series, w, "series");
+	series_write_json(&r->series, w, BENCH_JK_SERIES);
 	jw_obj_end(w);
 }
 
@@ -254,7 +255,7 @@ void bench_report_matrix_json(FILE *f, const struct bench_result *rs, int n)
 	struct jw w;
 	jw_init(&w, f, true);
 	jw_obj_begin(&w, NULL);
-	jw_str(&w, "schema", "twkit.bench/1");
+	jw_str(&w, BENCH_JK_SCHEMA, BENCH_JSON_SCHEMA);
 	jw_arr_begin(&w, "variants");
 	for (int i = 0; i < n; i++)
 		bench_report_json_obj(&w, NULL, &rs[i]);

@@ -6,6 +6,7 @@
  * of an interrupted run is written by ordinary code, not by a signal handler.
  */
 #include "bench/bench.h"
+#include "bench/bench_json.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -32,9 +33,9 @@
  * first EADDRNOTAVAIL without guessing which errno "failed" was. "other" is every errno not
  * named here; the named columns plus "other" add up to "failed".
  */
-static const char *const cols[] = { "rate",	 "failed",	  "tw_client",	  "tw_server",
-				    "in_flight", "EADDRNOTAVAIL", "ETIMEDOUT",	  "ECONNREFUSED",
-				    "ECONNRESET", "EMFILE",	  "other" };
+static const char *const cols[] = { BENCH_COL_RATE, BENCH_COL_FAILED, "tw_client", "tw_server",
+				    "in_flight",    BENCH_COL_EADDRNOTAVAIL, "ETIMEDOUT",
+				    "ECONNREFUSED", "ECONNRESET",	     "EMFILE",	"other" };
 #define NCOLS ((int)(sizeof(cols) / sizeof(cols[0])))
 #define COL_ERRNO0 5 /* first per-errno column */
 static const int col_errnos[] = { EADDRNOTAVAIL, ETIMEDOUT, ECONNREFUSED, ECONNRESET, EMFILE };

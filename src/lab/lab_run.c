@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -21,6 +20,7 @@
 
 #include "common/clock.h"
 #include "kernel/netns.h"
+#include "bench/bench_json.h"
 #include "lab/lab_child.h"
 #include "lab/lab_nginx.h"
 #include "lab/lab_relay.h"
@@ -78,61 +78,54 @@ static void nginx_note(const char *dir, const struct klab_sample *mid, struct la
 }
 
 /* Where to find a client column in a bench series row: key is one of these. */
-static double row_value(json_t *row, const char *const *keys)
+/* Number member `key` of obj into *v: 0, or -EPROTO when it is missing or not a number (the
+ * keys are bench's own, bench/bench_json.h: a missing one is an error, not a 0). */
+static int num_get(json_t *obj, const char *key, double *v)
 {
-	const char *key;
-	json_t *v;
-	json_object_foreach(row, key, v) {
-		if (!json_is_number(v))
-			continue;
-		for (int k = 0; keys[k]; k++)
-			if (strcasecmp(key, keys[k]) == 0)
-				return json_number_value(v);
-	}
-	return 0;
-}
+	json_t *x = json_object_get(obj, key);
 
-/* Number member `key` of obj, or def when absent or not a number. */
-static double num_or(json_t *obj, const char *key, double def)
-{
-	json_t *v = json_object_get(obj, key);
-	return json_is_number(v) ? json_number_value(v) : def;
+	if (!json_is_number(x))
+		return -EPROTO;
+	*v = json_number_value(x);
+	return 0;
 }
 
 int lab_bench_parse(const char *json, size_t len, struct lab_result *res)
 {
-	/* bench's series has "rate" (completed/s) and "failed" (all errnos, /s); a per-errno
-	 * column is taken when present, else "failed" stands for EADDRNOTAVAIL when that is the
-	 * only errno in the totals */
-	static const char *const ok_keys[] = { "rate", "completed", NULL };
-	static const char *const ean_keys[] = { "EADDRNOTAVAIL", "eaddrnotavail", NULL };
-	static const char *const fail_keys[] = { "failed", NULL };
 	json_error_t jerr;
-	json_t *root, *totals, *failed, *series;
-	bool only_ean;
+	json_t *root, *totals, *failed, *series, *x;
+	double att, comp, non2xx, rate;
 	int rc = -EPROTO;
 
 	/* jansson: bounded nesting depth, NUL bytes refused, any bytes safe */
 	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
 		return -EPROTO;
-	totals = json_object_get(root, "totals");
-	if (!json_is_object(totals))
+	x = json_object_get(root, BENCH_JK_SCHEMA);
+	totals = json_object_get(root, BENCH_JK_TOTALS);
+	series = json_object_get(root, BENCH_JK_SERIES);
+	if (!json_is_string(x) || strcmp(json_string_value(x), BENCH_JSON_SCHEMA) != 0 ||
+	    !json_is_object(totals) || !json_is_array(series))
 		goto out;
-	res->attempted = (uint64_t)num_or(totals, "attempted", 0);
-	res->completed = (uint64_t)num_or(totals, "completed", 0);
-	res->non2xx = (uint64_t)num_or(totals, "non_2xx", 0);
-	res->rate = num_or(totals, "rate", 0);
-	failed = json_object_get(totals, "failed");
+	failed = json_object_get(totals, BENCH_JK_FAILED);
+	if (num_get(totals, BENCH_JK_ATTEMPTED, &att) < 0 ||
+	    num_get(totals, BENCH_JK_COMPLETED, &comp) < 0 ||
+	    num_get(totals, BENCH_JK_NON2XX, &non2xx) < 0 ||
+	    num_get(totals, BENCH_JK_RATE, &rate) < 0 || !json_is_object(failed))
+		goto out;
+	res->attempted = (uint64_t)att;
+	res->completed = (uint64_t)comp;
+	res->non2xx = (uint64_t)non2xx;
+	res->rate = rate;
 	res->failed = 0;
 	res->nerr = 0;
-	if (json_is_object(failed)) {
+	{
 		const char *key;
 		json_t *v;
 		json_object_foreach(failed, key, v) {
 			double n;
 			if (!json_is_number(v))
-				continue;
+				goto out;
 			n = json_number_value(v);
 			res->failed += (uint64_t)n;
 			if (res->nerr < LAB_MAX_ERRNOS && n > 0) {
@@ -140,26 +133,20 @@ int lab_bench_parse(const char *json, size_t len, struct lab_result *res)
 				res->errs[res->nerr++].n = (uint64_t)n;
 			}
 		}
-	} else if (json_is_number(failed)) {
-		res->failed = (uint64_t)json_number_value(failed);
 	}
-	only_ean = res->nerr == 1 && strcmp(res->errs[0].name, "EADDRNOTAVAIL") == 0;
 	res->bench_rows = 0;
-	series = json_object_get(root, "series");
-	if (json_is_array(series)) {
+	{
 		size_t idx;
 		json_t *row;
 		json_array_foreach(series, idx, row) {
 			int i = res->bench_rows;
 			if (i >= LAB_MAX_ROWS)
 				break;
-			if (!json_is_object(row))
-				continue;
-			res->bench_t[i] = num_or(row, "t", i);
-			res->bench_ok[i] = row_value(row, ok_keys);
-			res->bench_ean[i] = row_value(row, ean_keys);
-			if (res->bench_ean[i] == 0 && only_ean)
-				res->bench_ean[i] = row_value(row, fail_keys);
+			/* per second: completed ("rate") and EADDRNOTAVAIL, bench's own columns */
+			if (!json_is_object(row) || num_get(row, BENCH_JK_T, &res->bench_t[i]) < 0 ||
+			    num_get(row, BENCH_COL_RATE, &res->bench_ok[i]) < 0 ||
+			    num_get(row, BENCH_COL_EADDRNOTAVAIL, &res->bench_ean[i]) < 0)
+				goto out;
 			res->bench_rows++;
 		}
 	}

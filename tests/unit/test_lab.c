@@ -25,7 +25,9 @@ static void test_json_garbage(void **st)
 					   "\"abc", "[1] x", "{\"a\":1,}", "\x01\x02", "-",
 					   "\"\\q\"", "[1, 2]", "{\"totals\": 3}",
 					   "{\"series\": []}" };
-	const char *t = "{\"totals\":{\"attempted\":3,\"failed\":{\"EADDRNOTAVAIL\":1}}}";
+	const char *t = "{\"schema\":\"twkit.bench/1\",\"totals\":{\"attempted\":3,"
+			"\"completed\":2,\"failed\":{\"EADDRNOTAVAIL\":1},\"rate\":2,\"non_2xx\":0},"
+			"\"series\":[{\"t\":1,\"rate\":2,\"EADDRNOTAVAIL\":1}]}";
 	char deep[3000];
 	struct lab_result r;
 
@@ -50,10 +52,15 @@ static void test_json_garbage(void **st)
 static void test_bench_parse(void **st)
 {
 	const char *t = "{\"schema\":\"twkit.bench/1\",\"totals\":{\"attempted\":1600,"
-			"\"completed\":1000,\"failed\":{\"EADDRNOTAVAIL\":600},\"rate\":62.4},"
-			"\"series\":[{\"t\":9,\"rate\":100,\"failed\":0},"
-			"{\"t\":10,\"rate\":40,\"failed\":60},{\"t\":11,\"rate\":0,\"failed\":100}]}";
+			"\"completed\":1000,\"failed\":{\"EADDRNOTAVAIL\":600},\"rate\":62.4,"
+			"\"non_2xx\":0},\"series\":[{\"t\":9,\"rate\":100,\"failed\":0,"
+			"\"EADDRNOTAVAIL\":0},{\"t\":10,\"rate\":40,\"failed\":60,\"EADDRNOTAVAIL\":60},"
+			"{\"t\":11,\"rate\":0,\"failed\":100,\"EADDRNOTAVAIL\":100}]}";
+	/* the same with one of bench's keys missing: an error, never a silent 0 */
+	static const char *const drop[] = { "\"schema\":\"twkit.bench/1\",", "\"non_2xx\":0",
+					    "\"completed\":1000,", "\"EADDRNOTAVAIL\":60" };
 	struct lab_result r;
+	char buf[1024];
 
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(lab_bench_parse(t, strlen(t), &r), 0);
@@ -63,10 +70,25 @@ static void test_bench_parse(void **st)
 	assert_int_equal(r.nerr, 1);
 	assert_string_equal(r.errs[0].name, "EADDRNOTAVAIL");
 	assert_int_equal(r.bench_rows, 3);
-	/* "failed" stands for EADDRNOTAVAIL when it is the only errno */
 	assert_true(r.bench_ean[1] == 60 && r.bench_ok[1] == 40);
+	for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++) {
+		const char *at = strstr(t, drop[i]);
+		size_t n = (size_t)(at - t);
+		assert_non_null(at);
+		snprintf(buf, sizeof(buf), "%.*s%s", (int)n, t, at + strlen(drop[i]));
+		if (i == 1) /* the comma before non_2xx */
+			buf[n - 1] = ' ';
+		if (i == 3) /* the comma before EADDRNOTAVAIL */
+			buf[n - 1] = ' ';
+		assert_int_equal(lab_bench_parse(buf, strlen(buf), &r), -EPROTO);
+	}
+	/* another schema is not bench's */
+	snprintf(buf, sizeof(buf), "%s", t);
+	memcpy(strstr(buf, "bench/1"), "bench/2", 7);
+	assert_int_equal(lab_bench_parse(buf, strlen(buf), &r), -EPROTO);
 	assert_int_equal(lab_bench_parse("{\"x\":1}", 7, &r), -EPROTO);
 	assert_int_equal(lab_bench_parse("not json", 8, &r), -EPROTO);
+	(void)st;
 }
 
 static void test_catalogue_and_plan(void **st)

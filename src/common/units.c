@@ -39,7 +39,7 @@ int units_parse_duration(const char *s, int64_t *ns)
 		const char *suf;
 		double mult;
 	} tab[] = { { "", 1e9 },   { "s", 1e9 },   { "ms", 1e6 }, { "us", 1e3 },
-		    { "ns", 1.0 }, { "m", 60e9 }, { "h", 3600e9 } };
+		    { "ns", 1.0 }, { "m", 60e9 }, { "h", 3600e9 }, { "d", 86400e9 } };
 	double v;
 	const char *e;
 	if (leading_number(s, &v, &e) < 0)

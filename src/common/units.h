@@ -14,7 +14,8 @@
 #define NS_PER_SEC 1000000000LL
 #define NS_PER_MS 1000000LL
 
-/* "90s", "2m", "1h", "500ms", "250us", "1.5s"; a bare number is seconds. Result in ns, >= 0. */
+/* "90s", "2m", "1h", "7d", "500ms", "250us", "1.5s"; a bare number is seconds. Result in ns,
+ * >= 0. */
 int units_parse_duration(const char *s, int64_t *ns);
 /* "5000", "5k", "5k/s", "2.5M/s": events per second, >= 0. */
 int units_parse_rate(const char *s, double *per_s);

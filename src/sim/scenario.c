@@ -20,7 +20,13 @@
 #include "model/timewait.h"
 #include "sim/sim.h"
 
-#define MAX_LINE 199 /* inih reads at most INI_MAX_LINE (200) bytes per line, newline included */
+/* inih reads a line into INI_MAX_LINE (200) bytes: the text, its newline and a NUL. A longer
+ * line is cut and flagged, so the pre-scan refuses it first. */
+#define MAX_LINE (INI_MAX_LINE - 2)
+/* inih keeps a section's name in 50 bytes (MAX_SECTION in ini.c) and silently cuts a longer
+ * one; sections are tracked here instead, but a header that long is refused all the same */
+#define INIH_MAX_SECTION 49
+#define SIM_MAX_CLIENT_IPS 60000 /* a client group's count x ips: 10.n.0.0/16 per node */
 #define MAX_TEXT (1 << 20)
 
 enum KTYPE { K_LONG, K_BOOL, K_DUR, K_RATE, K_RANGE, K_ENUM, K_NAME, K_KERNEL };
@@ -171,10 +177,17 @@ static int node_set(struct sim_node *n, const char *key, const char *val, char *
 			goto bad;
 		if (k->off == O(hz) && l != 100 && l != 250 && l != 300 && l != 1000)
 			goto bad;
-		if (k->off == O(ips) && n->kind == SIM_NODE_CLIENT && (uint64_t)l * n->count > 60000)
-			goto bad;
-		if (k->off == O(count) && (uint64_t)l * n->ips > 60000)
-			goto bad;
+		if ((k->off == O(ips) && n->kind == SIM_NODE_CLIENT &&
+		     (uint64_t)l * n->count > SIM_MAX_CLIENT_IPS) ||
+		    (k->off == O(count) && (uint64_t)l * n->ips > SIM_MAX_CLIENT_IPS)) {
+			/* the limit is on the product: name both factors */
+			uint64_t c = k->off == O(count) ? (uint64_t)l : n->count;
+			uint64_t ip = k->off == O(count) ? n->ips : (uint64_t)l;
+			snprintf(msg, len, "key '%s': count x ips must be at most %d, got count %llu "
+				 "x ips %llu = %llu", key, SIM_MAX_CLIENT_IPS, (unsigned long long)c,
+				 (unsigned long long)ip, (unsigned long long)(c * ip));
+			return -EINVAL;
+		}
 		if (k->off == O(tw_reuse) || k->off == O(tw_recycle) || k->off == O(timestamps) ||
 		    k->off == O(syn_retries) || k->off == O(rfc1337)) {
 			int iv = (int)l;
@@ -287,14 +300,24 @@ static int node_find(const struct sim_scenario *sc, const char *name)
 	return -1;
 }
 
+/* One section of the file as the pre-scan read it. */
+struct parse_sect {
+	int line;       /* its header's line */
+	int node;       /* index in sc->nodes, or -1 for [sim] */
+	char hdr[48];   /* the header's text as written (for messages) */
+	int key_line[NKEYS]; /* line of each key set in it (0: not yet), to refuse duplicates */
+};
+
 struct parse_ctx {
 	struct sim_scenario *sc;
 	const char *label;
-	int *lines;      /* line number of the i-th key line */
-	int nlines, call;
+	const char *rp, *rend; /* the reader's position in the text */
+	int lineno;      /* lines handed to inih so far: the line a handler call belongs to */
+	int nsect;
+	struct parse_sect sect[SIM_MAX_NODES + 1];
 	char *err;
 	size_t errlen;
-	int failed;
+	int failed;      /* line of the first error a handler call found, 0 if none */
 };
 
 static void scenario_defaults(struct sim_scenario *sc, const char *label)
@@ -307,33 +330,86 @@ static void scenario_defaults(struct sim_scenario *sc, const char *label)
 	snprintf(sc->kernel, sizeof(sc->kernel), "6.1");
 }
 
+/* Split s (n bytes) at blanks into up to max tokens (start, length); returns how many there
+ * are in all (more than max when there are more). */
+static int tokens(const char *s, size_t n, const char **tok, size_t *tlen, int max)
+{
+	int k = 0;
+	size_t i = 0;
+	while (i < n) {
+		while (i < n && (s[i] == ' ' || s[i] == '\t'))
+			i++;
+		if (i == n)
+			break;
+		size_t b = i;
+		while (i < n && s[i] != ' ' && s[i] != '\t')
+			i++;
+		if (k < max) {
+			tok[k] = s + b;
+			tlen[k] = i - b;
+		}
+		k++;
+	}
+	return k;
+}
+
 /* Section header "[kind name]" -> a new node (or [sim]). */
 static int prescan_section(struct parse_ctx *pc, const char *s, size_t n, int line)
 {
-	char buf[MAX_LINE + 1], kind[16], name[64], extra[8];
-	int k, fields;
+	const char *tok[2];
+	size_t tlen[2];
+	char kind[16], name[SIM_NAME_LEN], shown[48];
+	int k, fields = tokens(s, n, tok, tlen, 2);
+	struct parse_sect *ps;
+	char buf[MAX_LINE + 1];
 	memcpy(buf, s, n);
 	buf[n] = 0;
-	fields = sscanf(buf, "%15s %63s %7s", kind, name, extra);
-	if (fields == 1 && !strcmp(kind, "sim"))
-		return 0;
-	if (fields < 1 || fields > 2)
+	sanitize(shown, sizeof(shown), buf);
+	if (fields < 1 || fields > 2 || tlen[0] >= sizeof(kind))
 		goto bad;
+	memcpy(kind, tok[0], tlen[0]);
+	kind[tlen[0]] = 0;
+	if (fields == 1 && !strcmp(kind, "sim")) {
+		for (int i = 0; i < pc->nsect; i++)
+			if (pc->sect[i].node < 0) {
+				snprintf(pc->err, pc->errlen, "%s:%d: duplicate section [sim] (first at "
+					 "line %d)", pc->label, line, pc->sect[i].line);
+				return -EINVAL;
+			}
+		k = -1;
+		goto add;
+	}
 	for (k = 0; k < 5; k++)
 		if (!strcmp(kind, kind_names[k]))
 			break;
 	if (k == 5)
 		goto bad;
-	if (fields == 1)
+	if (fields == 2 && tlen[1] >= SIM_NAME_LEN) {
+		snprintf(pc->err, pc->errlen, "%s:%d: section name '%.*s...' is %zu characters long: "
+			 "expected letters, digits, '-', '_' (1-31 characters)", pc->label, line,
+			 24, tok[1], tlen[1]);
+		return -EINVAL;
+	}
+	if (fields == 2) {
+		memcpy(name, tok[1], tlen[1]);
+		name[tlen[1]] = 0;
+	} else {
 		snprintf(name, sizeof(name), "%s", kind);
+	}
 	if (!valid_name(name)) {
-		snprintf(pc->err, pc->errlen, "%s:%d: section name '%.40s': expected letters, "
-			 "digits, '-', '_' (1-31 characters)", pc->label, line, name);
+		sanitize(shown, sizeof(shown), name);
+		snprintf(pc->err, pc->errlen, "%s:%d: section name '%s': expected letters, "
+			 "digits, '-', '_' (1-31 characters)", pc->label, line, shown);
 		return -EINVAL;
 	}
 	if (!strcmp(name, "sim") || node_find(pc->sc, name) >= 0) {
+		int first = !strcmp(name, "sim") ? 0 : pc->sc->nodes[node_find(pc->sc, name)].line;
 		snprintf(pc->err, pc->errlen, "%s:%d: duplicate section name '%s'", pc->label,
 			 line, name);
+		if (first) {
+			size_t l = strlen(pc->err);
+			snprintf(pc->err + l, pc->errlen - l, " (first at line %d)", first);
+		}
 		return -EINVAL;
 	}
 	if (pc->sc->nnodes == SIM_MAX_NODES) {
@@ -341,18 +417,53 @@ static int prescan_section(struct parse_ctx *pc, const char *s, size_t n, int li
 			 pc->label, line, SIM_MAX_NODES);
 		return -EINVAL;
 	}
-	struct sim_node *nd = &pc->sc->nodes[pc->sc->nnodes++];
+	if (n > INIH_MAX_SECTION) {
+		/* valid names fit, but blanks can pad a header past what inih keeps */
+		snprintf(pc->err, pc->errlen, "%s:%d: section header '[%s]' is %zu characters long "
+			 "inside the brackets: at most %d", pc->label, line, shown, n,
+			 INIH_MAX_SECTION);
+		return -EINVAL;
+	}
+	struct sim_node *nd = &pc->sc->nodes[pc->sc->nnodes];
 	node_defaults(nd, (enum SIM_NODE_KIND)k);
 	memcpy(nd->name, name, strlen(name) + 1); /* valid_name: shorter than SIM_NAME_LEN */
 	nd->line = line;
+	k = pc->sc->nnodes++;
+add:
+	ps = &pc->sect[pc->nsect++]; /* at most [sim] and SIM_MAX_NODES nodes */
+	memset(ps, 0, sizeof(*ps));
+	ps->line = line;
+	ps->node = k;
+	/* the header as written, blanks squeezed: "[client a]", "[server]" */
+	snprintf(ps->hdr, sizeof(ps->hdr), "%s%s%s", kind, fields == 2 ? " " : "",
+		 fields == 2 ? name : "");
 	return 0;
 bad:
 	snprintf(pc->err, pc->errlen, "%s:%d: section '[%.40s]': expected [sim] or [KIND NAME] "
-		 "with KIND client, nat, l4lb, l7lb or server", pc->label, line, buf);
+		 "with KIND client, nat, l4lb, l7lb or server", pc->label, line, shown);
 	return -EINVAL;
 }
 
-/* Line-level checks; records the line of each key line in order. */
+/* Where inih's KEY = VALUE split falls in line p (n bytes): the first '=' or ':' before an
+ * inline comment (a ';' after a blank, as INI_INLINE_COMMENT_PREFIXES), or NULL. *comment
+ * tells whether a comment came first. */
+static const char *kv_split(const char *p, size_t n, bool *comment)
+{
+	bool was_space = false;
+	*comment = false;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '=' || p[i] == ':')
+			return p + i;
+		if (was_space && p[i] == ';') {
+			*comment = true;
+			return NULL;
+		}
+		was_space = isspace((unsigned char)p[i]);
+	}
+	return NULL;
+}
+
+/* Line-level checks, and the sections in the order they come. */
 static int prescan(struct parse_ctx *pc, const char *text, size_t len)
 {
 	const char *p = text, *end = text + len;
@@ -370,9 +481,6 @@ static int prescan(struct parse_ctx *pc, const char *text, size_t len)
 			 pc->label, l);
 		return -EINVAL;
 	}
-	pc->lines = malloc((len / 2 + 2) * sizeof(int));
-	if (!pc->lines)
-		return -ENOMEM;
 	if (len >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
 		p += 3; /* UTF-8 BOM, skipped by inih too */
 	while (p < end) {
@@ -396,6 +504,7 @@ static int prescan(struct parse_ctx *pc, const char *text, size_t len)
 			}
 		}
 		size_t i = 0;
+		bool comment;
 		while (i < n && (p[i] == ' ' || p[i] == '\t'))
 			i++;
 		if (i == n || p[i] == ';' || p[i] == '#') {
@@ -413,75 +522,149 @@ static int prescan(struct parse_ctx *pc, const char *text, size_t len)
 			}
 			if (prescan_section(pc, p + 1, (size_t)(close - p - 1), line) < 0)
 				return -EINVAL;
-		} else if (!memchr(p, '=', n) && !memchr(p, ':', n)) {
-			snprintf(pc->err, pc->errlen, "%s:%d: expected KEY = VALUE or [section]",
-				 pc->label, line);
+		} else if (!kv_split(p, n, &comment)) {
+			snprintf(pc->err, pc->errlen, "%s:%d: expected KEY = VALUE or [section]%s",
+				 pc->label, line, comment ? " (a ';' after a blank starts a comment, "
+				 "and this one comes before any '=')" : "");
 			return -EINVAL;
-		} else {
-			if (p[0] == '=' || p[0] == ':') {
-				snprintf(pc->err, pc->errlen, "%s:%d: empty key name", pc->label, line);
-				return -EINVAL;
-			}
-			pc->lines[pc->nlines++] = line;
+		} else if (p[0] == '=' || p[0] == ':') {
+			snprintf(pc->err, pc->errlen, "%s:%d: empty key name", pc->label, line);
+			return -EINVAL;
 		}
 		p = nl ? nl + 1 : end;
 	}
 	return 0;
 }
 
+/* inih's line reader: one line of the text per call, so that the calls count the lines and
+ * a handler call knows its own (the library's INI_HANDLER_LINENO is off in the distributions'
+ * builds, and a line inih refuses calls no handler). The newline is kept, a CR before it
+ * dropped; lines are at most MAX_LINE characters (prescan). */
+static char *reader(char *str, int num, void *stream)
+{
+	struct parse_ctx *pc = stream;
+	const char *nl, *e;
+	size_t n;
+	if (pc->rp >= pc->rend || num < 2)
+		return NULL;
+	nl = memchr(pc->rp, '\n', (size_t)(pc->rend - pc->rp));
+	e = nl ? nl : pc->rend;
+	n = (size_t)(e - pc->rp);
+	if (n && pc->rp[n - 1] == '\r')
+		n--;
+	if (n > (size_t)num - 2)
+		n = (size_t)num - 2; /* cannot happen after prescan */
+	memcpy(str, pc->rp, n);
+	str[n] = '\n';
+	str[n + 1] = 0;
+	pc->rp = nl ? nl + 1 : pc->rend;
+	pc->lineno++;
+	return str;
+}
+
+/* The index of key in [sim]'s keys (as sim_set takes them) or the node key table, or -1. */
+static int key_index(bool sim, const char *key)
+{
+	static const char *const sim_keys[] = { "name", "duration", "seed", "kernel" };
+	if (sim) {
+		for (int i = 0; i < 4; i++)
+			if (!strcmp(sim_keys[i], key))
+				return i;
+		return -1;
+	}
+	for (int i = 0; i < NKEYS; i++)
+		if (!strcmp(keys[i].name, key))
+			return i;
+	return -1;
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse_ctx *pc = user;
-	char msg[200], kind[16], sname[64];
-	int line = pc->call < pc->nlines ? pc->lines[pc->call] : 0;
-	int idx, rc;
-	pc->call++;
+	struct parse_sect *ps = NULL;
+	char msg[200];
+	int line = pc->lineno, rc, ki;
+	(void)section; /* inih cuts long names: the pre-scan's sections are the truth */
 	if (pc->failed)
 		return 1;
-	if (!section[0]) {
+	for (int i = 0; i < pc->nsect && pc->sect[i].line < line; i++)
+		ps = &pc->sect[i];
+	if (!ps) {
 		snprintf(pc->err, pc->errlen, "%s:%d: key '%.40s' before any [section]", pc->label,
 			 line, name);
-		pc->failed = 1;
+		pc->failed = line;
 		return 1;
 	}
-	if (!strcmp(section, "sim")) {
-		rc = sim_set(pc->sc, name, value, msg, sizeof(msg));
-	} else {
-		int f = sscanf(section, "%15s %63s", kind, sname);
-		idx = node_find(pc->sc, f == 2 ? sname : kind);
-		if (idx < 0) { /* prescan created every section; cannot happen */
-			snprintf(msg, sizeof(msg), "unknown section");
-			rc = -EINVAL;
-		} else {
-			rc = node_set(&pc->sc->nodes[idx], name, value, msg, sizeof(msg));
-		}
+	ki = key_index(ps->node < 0, name);
+	if (ki >= 0 && ps->key_line[ki]) {
+		snprintf(pc->err, pc->errlen, "%s:%d: [%s] duplicate key '%s' (first at line %d)",
+			 pc->label, line, ps->hdr, name, ps->key_line[ki]);
+		pc->failed = line;
+		return 1;
 	}
+	if (ps->node < 0)
+		rc = sim_set(pc->sc, name, value, msg, sizeof(msg));
+	else
+		rc = node_set(&pc->sc->nodes[ps->node], name, value, msg, sizeof(msg));
 	if (rc < 0) {
-		snprintf(pc->err, pc->errlen, "%s:%d: [%.40s] %s", pc->label, line, section, msg);
-		pc->failed = 1;
+		snprintf(pc->err, pc->errlen, "%s:%d: [%s] %s", pc->label, line, ps->hdr, msg);
+		pc->failed = line;
+	} else if (ki >= 0) {
+		ps->key_line[ki] = line;
 	}
 	return 1;
+}
+
+/* Line `line` (1-based) of text into buf, for showing what inih refused. */
+static void line_text(const char *text, int line, char *buf, size_t len)
+{
+	const char *p = text, *nl;
+	char tmp[MAX_LINE + 1];
+	size_t n;
+	for (int l = 1; l < line && (nl = strchr(p, '\n')); l++)
+		p = nl + 1;
+	nl = strchr(p, '\n');
+	n = nl ? (size_t)(nl - p) : strlen(p);
+	if (n > MAX_LINE)
+		n = MAX_LINE;
+	memcpy(tmp, p, n);
+	tmp[n] = 0;
+	sanitize(buf, len, tmp);
 }
 
 int sim_scenario_load_string(const char *text, const char *label, struct sim_scenario *sc,
 			     char *err, size_t errlen)
 {
-	struct parse_ctx pc = { .sc = sc, .label = label, .err = err, .errlen = errlen };
+	struct parse_ctx *pc = calloc(1, sizeof(*pc));
+	size_t len = strlen(text);
 	int rc;
 	scenario_defaults(sc, label);
 	err[0] = 0;
-	rc = prescan(&pc, text, strlen(text));
+	if (!pc) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	*pc = (struct parse_ctx){ .sc = sc, .label = label, .err = err, .errlen = errlen,
+				  .rp = text, .rend = text + len };
+	rc = prescan(pc, text, len);
 	if (rc < 0)
 		goto out;
-	rc = ini_parse_string(text, handler, &pc);
-	if (pc.failed) {
+	rc = ini_parse_stream(reader, pc, handler, pc);
+	if (rc > 0 && (!pc->failed || rc < pc->failed)) {
+		/* a line inih refused that the pre-scan let through: say which, and what */
+		char shown[64];
+		line_text(text, rc, shown, sizeof(shown));
+		snprintf(err, errlen, "%s:%d: the INI reader refused this line: '%s'", label, rc,
+			 shown);
+		rc = -EINVAL;
+	} else if (pc->failed) {
 		rc = -EINVAL;
 	} else if (rc != 0) {
-		snprintf(err, errlen, "%s:%d: syntax error", label, rc > 0 ? rc : 1);
+		snprintf(err, errlen, "%s:1: the INI reader failed (%d)", label, rc);
 		rc = -EINVAL;
 	}
 out:
-	free(pc.lines);
+	free(pc);
 	return rc;
 }
 
@@ -515,10 +698,15 @@ int sim_scenario_load_file(const char *path, struct sim_scenario *sc, char *err,
 	buf[n] = 0;
 	if (memchr(buf, 0, n)) {
 		/* strlen would stop at the NUL: let prescan see the whole buffer */
-		struct parse_ctx pc = { .sc = sc, .label = path, .err = err, .errlen = errlen };
+		struct parse_ctx *pc = calloc(1, sizeof(*pc));
+		if (!pc) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		*pc = (struct parse_ctx){ .sc = sc, .label = path, .err = err, .errlen = errlen };
 		scenario_defaults(sc, path);
-		rc = prescan(&pc, buf, n);
-		free(pc.lines);
+		rc = prescan(pc, buf, n);
+		free(pc);
 		rc = rc < 0 ? rc : -EINVAL;
 		goto out;
 	}
@@ -599,6 +787,48 @@ int sim_scenario_set(struct sim_scenario *sc, const char *assignment, char *err,
 	return rc;
 }
 
+/*
+ * Follow the via keys from node `start` through nodes of any kind. Returns 0 when the walk
+ * ends (a node without via, or a name that does not resolve: reported elsewhere), or
+ * -EINVAL with err naming the cycle it runs into, from its first node in file order
+ * ("a -> b -> a"), at that node's section line. A cycle through an L7 balancer is as wrong
+ * as one through NATs: its backend connections would come back to it.
+ */
+static int via_cycle(const struct sim_scenario *sc, int start, char *err, size_t errlen)
+{
+	int path[SIM_MAX_NODES + 1], np = 0, j = start, c0, first;
+	size_t off;
+	for (;;) {
+		for (int k = 0; k < np; k++) {
+			if (path[k] != j)
+				continue;
+			/* path[k..np-1] is the cycle: start it at its first node in the file */
+			c0 = k;
+			for (int m = k; m < np; m++)
+				if (path[m] < path[c0])
+					c0 = m;
+			first = path[c0];
+			off = (size_t)snprintf(err, errlen, "%s:%d: [%s] key 'via': the path loops: ",
+					       sc->file, sc->nodes[first].line, sc->nodes[first].name);
+			for (int m = 0; m <= np - k && off < errlen; m++) {
+				int x = path[k + (c0 - k + m) % (np - k)];
+				off += (size_t)snprintf(err + off, errlen - off, "%s%s", m ? " -> " : "",
+							sc->nodes[x].name);
+			}
+			if (off < errlen)
+				snprintf(err + off, errlen - off, " (a via cycle; the path must end at "
+					 "a server)");
+			return -EINVAL;
+		}
+		if (np > SIM_MAX_NODES || !sc->nodes[j].via[0])
+			return 0;
+		path[np++] = j;
+		j = node_find(sc, sc->nodes[j].via);
+		if (j < 0)
+			return 0;
+	}
+}
+
 int sim_scenario_check(const struct sim_scenario *sc, const char *host_release, char *err,
 		       size_t errlen)
 {
@@ -608,6 +838,8 @@ int sim_scenario_check(const struct sim_scenario *sc, const char *host_release, 
 		const char *kern = n->kernel[0] ? n->kernel : sc->kernel;
 		clients += n->kind == SIM_NODE_CLIENT;
 		servers += n->kind == SIM_NODE_SERVER;
+		if (n->via[0] && via_cycle(sc, i, err, errlen) < 0)
+			return -EINVAL;
 		if (n->kind != SIM_NODE_SERVER && n->kind != SIM_NODE_CLIENT && !n->via[0])
 			goto no_via;
 		if (n->kind == SIM_NODE_CLIENT && !n->via[0])
@@ -633,8 +865,7 @@ int sim_scenario_check(const struct sim_scenario *sc, const char *host_release, 
 					break;
 				if (++hops > 4) {
 					snprintf(err, errlen, "%s:%d: [%s] key 'via': more than 4 nat/l4lb "
-						 "hops (or a loop) before a server", sc->file, n->line,
-						 n->name);
+						 "hops before a server", sc->file, n->line, n->name);
 					return -EINVAL;
 				}
 			}

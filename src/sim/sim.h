@@ -195,4 +195,28 @@ void sim_result_fini(struct sim_result *res);
 /* The host result named `name`, or NULL. */
 const struct sim_host_result *sim_result_host(const struct sim_result *res, const char *name);
 
+/*
+ * An upper bound, computed from the scenario before the run, of the resident memory the
+ * process running sim_run(cfg) peaks at (the program included), by what takes it: per-host
+ * records, port-selection tables (§3.2) and destinations; the connections open at once;
+ * the TIME-WAIT records (rate x 60 s per closing side at most, fewer where the ports or
+ * tcp_max_tw_buckets bind); the series (none when cfg->no_series). Returns 0, or -EINVAL
+ * when a kernel or a via path does not resolve (sim_scenario_check says which).
+ */
+struct sim_mem_estimate {
+	uint64_t total;          /* bytes: base + hosts + conns + time_wait + series */
+	uint64_t base;           /* the program and the run's fixed tables */
+	uint64_t hosts;          /* per-host records and tables; NAT/L4 port tables */
+	uint64_t conns;          /* open connections: records, sockets, their ehash share */
+	uint64_t time_wait;      /* TIME-WAIT sockets, FIFO entries, their ehash share */
+	uint64_t series;         /* the per-second series */
+	uint64_t nhosts;         /* machines that run TCP */
+	uint64_t live_max;       /* connections open at once, at most */
+	uint64_t tw_max;         /* TIME-WAIT records at once, at most */
+	int host_node;           /* the node whose hosts cost the most (-1: none) */
+	int live_node;           /* the connecting node with the most open connections */
+	int tw_node;             /* the connecting node whose closes leave the most TIME-WAITs */
+};
+int sim_mem_estimate(const struct sim_config *cfg, struct sim_mem_estimate *est);
+
 #endif

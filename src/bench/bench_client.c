@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/queue.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,7 +53,7 @@ struct cl_conn {
 	uint8_t state;
 	bool got_first, hdr_done, to_eof, last;
 	bool out_armed; /* EPOLLOUT is in the fd's epoll mask */
-	struct cl_conn *prev, *next; /* timeout list, or free list */
+	TAILQ_ENTRY(cl_conn) link;   /* timeout list (connecting or active), or free list */
 	int64_t start_ns;            /* intended start of the connection */
 	int64_t req_ns;              /* start of the current request */
 	int64_t deadline_ns;
@@ -63,16 +64,15 @@ struct cl_conn {
 	char hbuf[CL_HEAD_MAX];
 };
 
-struct cl_list {
-	struct cl_conn *head, *tail;
-};
+TAILQ_HEAD(cl_list, cl_conn);
 
 struct cl_thread {
 	struct bench_client *cl;
 	pthread_t tid;
 	bool started;
 	int idx, ep;
-	struct cl_conn **chunks, *free_list; /* chunk k holds min(CL_CHUNK, npool - k*CL_CHUNK) */
+	struct cl_conn **chunks;     /* chunk k holds min(CL_CHUNK, npool - k*CL_CHUNK) */
+	struct cl_list free_list;
 	uint32_t nchunks, npool, cap, live, conc; /* npool allocated, cap its bound */
 	struct cl_list connecting, active;
 	uint64_t quota, started_n; /* quota 0 = unlimited */
@@ -99,30 +99,6 @@ static const char filler[65536];
 #define SET(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 #define INC(x) SET(x, (x) + 1)
 
-static void l_del(struct cl_list *l, struct cl_conn *c)
-{
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		l->head = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	else
-		l->tail = c->prev;
-	c->prev = c->next = NULL;
-}
-
-static void l_add(struct cl_list *l, struct cl_conn *c)
-{
-	c->next = NULL;
-	c->prev = l->tail;
-	if (l->tail)
-		l->tail->next = c;
-	else
-		l->head = c;
-	l->tail = c;
-}
-
 static struct cl_list *list_of(struct cl_thread *t, struct cl_conn *c)
 {
 	return c->state == CL_CONNECTING ? &t->connecting : &t->active;
@@ -138,11 +114,10 @@ static void conn_end(struct cl_thread *t, struct cl_conn *c, int err)
 	}
 	if (c->fd >= 0)
 		close(c->fd);
-	l_del(list_of(t, c), c);
+	TAILQ_REMOVE(list_of(t, c), c, link);
 	c->fd = -1;
 	c->state = CL_FREE;
-	c->next = t->free_list;
-	t->free_list = c;
+	TAILQ_INSERT_HEAD(&t->free_list, c, link);
 	t->live--;
 	if (err == 0)
 		INC(t->st.completed);
@@ -154,10 +129,10 @@ static void conn_end(struct cl_thread *t, struct cl_conn *c, int err)
 static void set_phase(struct cl_thread *t, struct cl_conn *c, int state, int64_t now)
 {
 	const struct bench_cfg *cfg = t->cl->cfg;
-	l_del(list_of(t, c), c);
+	TAILQ_REMOVE(list_of(t, c), c, link);
 	c->state = (uint8_t)state;
 	c->deadline_ns = now + (state == CL_CONNECTING ? cfg->connect_timeout_ns : cfg->timeout_ns);
-	l_add(list_of(t, c), c);
+	TAILQ_INSERT_TAIL(list_of(t, c), c, link);
 }
 
 static void begin_request(struct cl_thread *t, struct cl_conn *c, int64_t now)
@@ -380,8 +355,7 @@ static int pool_grow(struct cl_thread *t)
 	t->chunks[t->nchunks++] = c;
 	for (uint32_t i = k; i-- > 0;) {
 		c[i].fd = -1;
-		c[i].next = t->free_list;
-		t->free_list = &c[i];
+		TAILQ_INSERT_HEAD(&t->free_list, &c[i], link);
 	}
 	t->npool += k;
 	return 0;
@@ -397,21 +371,21 @@ static bool conn_start(struct cl_thread *t, int64_t intended, int64_t now)
 	uint64_t k;
 	int fd, nports = cfg->target.hi - cfg->target.lo + 1, one = 1;
 
-	if (!t->free_list && pool_grow(t) < 0) {
+	if (TAILQ_EMPTY(&t->free_list) && pool_grow(t) < 0) {
 		INC(t->st.attempted);
 		INC(t->st.failed[ENOMEM]);
 		t->started_n++;
 		return false;
 	}
-	c = t->free_list;
+	c = TAILQ_FIRST(&t->free_list);
 	k = t->rr++ * (uint64_t)t->cl->nth + (uint64_t)t->idx;
-	t->free_list = c->next;
+	TAILQ_REMOVE(&t->free_list, c, link);
 	memset(c, 0, offsetof(struct cl_conn, hbuf));
 	c->fd = -1;
 	c->start_ns = intended;
 	c->state = CL_CONNECTING;
 	c->deadline_ns = now + cfg->connect_timeout_ns;
-	l_add(&t->connecting, c);
+	TAILQ_INSERT_TAIL(&t->connecting, c, link);
 	t->live++;
 	t->started_n++;
 	INC(t->st.attempted);
@@ -490,7 +464,8 @@ static bool conn_start(struct cl_thread *t, int64_t intended, int64_t now)
 
 static bool may_start(const struct cl_thread *t)
 {
-	return (t->free_list || t->npool < t->cap) && (!t->quota || t->started_n < t->quota);
+	return (!TAILQ_EMPTY(&t->free_list) || t->npool < t->cap) &&
+	       (!t->quota || t->started_n < t->quota);
 }
 
 /* Whether the run is over for this thread: cancelled, or past its deadline. */
@@ -547,10 +522,11 @@ static void *cl_thread_main(void *arg)
 			if (c->state != CL_FREE)
 				conn_event(t, c, ev[i].events, now);
 		}
-		while (t->connecting.head && t->connecting.head->deadline_ns <= now)
-			conn_end(t, t->connecting.head, ETIMEDOUT);
-		while (t->active.head && t->active.head->deadline_ns <= now)
-			conn_end(t, t->active.head, ETIMEDOUT);
+		while (!TAILQ_EMPTY(&t->connecting) &&
+		       TAILQ_FIRST(&t->connecting)->deadline_ns <= now)
+			conn_end(t, TAILQ_FIRST(&t->connecting), ETIMEDOUT);
+		while (!TAILQ_EMPTY(&t->active) && TAILQ_FIRST(&t->active)->deadline_ns <= now)
+			conn_end(t, TAILQ_FIRST(&t->active), ETIMEDOUT);
 	}
 	SET(t->done, 1);
 	return NULL;
@@ -610,6 +586,9 @@ int bench_client_start(const struct bench_cfg *cfg, struct bench_client **out)
 	for (int i = 0; i < nth; i++) {
 		struct cl_thread *t = &cl->th[i];
 		t->cl = cl;
+		TAILQ_INIT(&t->connecting);
+		TAILQ_INIT(&t->active);
+		TAILQ_INIT(&t->free_list);
 		t->idx = i;
 		t->ep = -1;
 		t->cap = (uint32_t)(total_pool / (uint64_t)nth + ((uint64_t)i < total_pool % (uint64_t)nth));

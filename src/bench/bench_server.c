@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/queue.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,8 +50,8 @@ struct srv_conn {
 	uint8_t kind;
 	bool responding, close_after, linger0;
 	bool in_req;                        /* on the request list: a request is arriving */
-	struct srv_conn *prev, *next;       /* idle list, or free list (next only) */
-	struct srv_conn *rq_prev, *rq_next; /* request list */
+	TAILQ_ENTRY(srv_conn) link;         /* idle list, or free list */
+	TAILQ_ENTRY(srv_conn) rq_link;      /* request list, while in_req */
 	int64_t last_ns, rq_start_ns;
 	uint32_t have;          /* bytes of hdr (raw) or buf (http) held */
 	uint64_t skip;          /* request bytes still to read and drop */
@@ -61,6 +62,8 @@ struct srv_conn {
 	char buf[SRV_HEAD_MAX];
 };
 
+TAILQ_HEAD(srv_list, srv_conn);
+
 struct srv_thread {
 	struct bench_server *srv;
 	pthread_t tid;
@@ -69,11 +72,11 @@ struct srv_thread {
 	int lfd[SRV_MAX_PORTS];
 	int nl;
 	uint32_t nconns, cap;
-	struct srv_conn *free_list;
+	struct srv_list free_list;
 	struct srv_conn **chunks;
 	int nchunks;
-	struct srv_conn *head, *tail;       /* idle order */
-	struct srv_conn *rq_head, *rq_tail; /* requests by first byte */
+	struct srv_list idle;               /* idle order: least recently active first */
+	struct srv_list rq;                 /* requests by first byte */
 	bool paused, retrying;              /* listeners out of the epoll set; resumed by a tick */
 	int64_t resume_ns;
 	struct bench_srv_stats st;
@@ -93,43 +96,11 @@ static const char filler[65536]; /* response bytes: zeros, read-only, shared */
 
 #define ST_INC(t, f) __atomic_store_n(&(t)->st.f, (t)->st.f + 1, __ATOMIC_RELAXED)
 
-static void list_del(struct srv_thread *t, struct srv_conn *c)
-{
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		t->head = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	else
-		t->tail = c->prev;
-	c->prev = c->next = NULL;
-}
-
-static void list_add_tail(struct srv_thread *t, struct srv_conn *c)
-{
-	c->next = NULL;
-	c->prev = t->tail;
-	if (t->tail)
-		t->tail->next = c;
-	else
-		t->head = c;
-	t->tail = c;
-}
-
 static void rq_del(struct srv_thread *t, struct srv_conn *c)
 {
 	if (!c->in_req)
 		return;
-	if (c->rq_prev)
-		c->rq_prev->rq_next = c->rq_next;
-	else
-		t->rq_head = c->rq_next;
-	if (c->rq_next)
-		c->rq_next->rq_prev = c->rq_prev;
-	else
-		t->rq_tail = c->rq_prev;
-	c->rq_prev = c->rq_next = NULL;
+	TAILQ_REMOVE(&t->rq, c, rq_link);
 	c->in_req = false;
 }
 
@@ -138,13 +109,7 @@ static void rq_begin(struct srv_thread *t, struct srv_conn *c, int64_t now)
 {
 	c->in_req = true;
 	c->rq_start_ns = now;
-	c->rq_next = NULL;
-	c->rq_prev = t->rq_tail;
-	if (t->rq_tail)
-		t->rq_tail->rq_next = c;
-	else
-		t->rq_head = c;
-	t->rq_tail = c;
+	TAILQ_INSERT_TAIL(&t->rq, c, rq_link);
 }
 
 /* Reserve one connection slot of max_conns, over all threads. false when they are held. */
@@ -223,9 +188,9 @@ static void accept_resume(struct srv_thread *t, bool retry)
 static void touch(struct srv_thread *t, struct srv_conn *c, int64_t now)
 {
 	c->last_ns = now;
-	if (t->tail != c) {
-		list_del(t, c);
-		list_add_tail(t, c);
+	if (TAILQ_LAST(&t->idle, srv_list) != c) {
+		TAILQ_REMOVE(&t->idle, c, link);
+		TAILQ_INSERT_TAIL(&t->idle, c, link);
 	}
 }
 
@@ -235,7 +200,7 @@ static void touch(struct srv_thread *t, struct srv_conn *c, int64_t now)
  */
 static struct srv_conn *conn_get(struct srv_thread *t)
 {
-	struct srv_conn *c = t->free_list;
+	struct srv_conn *c = TAILQ_FIRST(&t->free_list);
 	if (!c) {
 		uint32_t room = t->srv->cfg->max_conns - t->cap;
 		uint32_t k = room < SRV_CHUNK ? room : SRV_CHUNK;
@@ -250,14 +215,12 @@ static struct srv_conn *conn_get(struct srv_thread *t)
 		if (!c)
 			return NULL;
 		t->chunks[t->nchunks++] = c;
-		for (uint32_t i = k; i-- > 0;) {
-			c[i].next = t->free_list;
-			t->free_list = &c[i];
-		}
+		for (uint32_t i = k; i-- > 0;)
+			TAILQ_INSERT_HEAD(&t->free_list, &c[i], link);
 		t->cap += k;
-		c = t->free_list;
+		c = TAILQ_FIRST(&t->free_list);
 	}
-	t->free_list = c->next;
+	TAILQ_REMOVE(&t->free_list, c, link);
 	memset(c, 0, offsetof(struct srv_conn, hdr));
 	return c;
 }
@@ -269,11 +232,10 @@ static void conn_close(struct srv_thread *t, struct srv_conn *c, bool linger0)
 		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	}
 	close(c->fd); /* also removes it from the epoll set */
-	list_del(t, c);
+	TAILQ_REMOVE(&t->idle, c, link);
 	rq_del(t, c);
 	c->fd = -1;
-	c->next = t->free_list;
-	t->free_list = c;
+	TAILQ_INSERT_HEAD(&t->free_list, c, link);
 	t->nconns--;
 	slot_put(t->srv);
 	ST_INC(t, closed);
@@ -490,13 +452,12 @@ static void do_accept(struct srv_thread *t, int lfd, int64_t now)
 					 .data.ptr = c };
 		if (epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &e) < 0) {
 			close(fd);
-			c->next = t->free_list;
-			t->free_list = c;
+			TAILQ_INSERT_HEAD(&t->free_list, c, link);
 			slot_put(t->srv);
 			continue;
 		}
 		t->nconns++;
-		list_add_tail(t, c);
+		TAILQ_INSERT_TAIL(&t->idle, c, link);
 		c->last_ns = now;
 		ST_INC(t, accepted);
 		__atomic_store_n(&t->st.active, t->nconns, __ATOMIC_RELAXED);
@@ -524,13 +485,14 @@ static void *srv_thread_main(void *arg)
 		}
 		if (now - last_sweep >= 100 * NS_PER_MS) { /* deadline sweeps, oldest first */
 			last_sweep = now;
-			while (t->rq_head && now - t->rq_head->rq_start_ns > rq_max) {
+			while (!TAILQ_EMPTY(&t->rq) &&
+			       now - TAILQ_FIRST(&t->rq)->rq_start_ns > rq_max) {
 				ST_INC(t, request_timeouts);
-				conn_close(t, t->rq_head, true);
+				conn_close(t, TAILQ_FIRST(&t->rq), true);
 			}
-			while (t->head && now - t->head->last_ns > idle) {
+			while (!TAILQ_EMPTY(&t->idle) && now - TAILQ_FIRST(&t->idle)->last_ns > idle) {
 				ST_INC(t, timeouts);
-				conn_close(t, t->head, true);
+				conn_close(t, TAILQ_FIRST(&t->idle), true);
 			}
 			if (t->paused)
 				backlog_note(t);
@@ -584,6 +546,9 @@ int bench_server_start(const struct bench_cfg *cfg, struct bench_server **out,
 	for (int i = 0; i < s->nth; i++) {
 		struct srv_thread *t = &s->th[i];
 		t->srv = s;
+		TAILQ_INIT(&t->free_list);
+		TAILQ_INIT(&t->idle);
+		TAILQ_INIT(&t->rq);
 		t->ep = epoll_create1(EPOLL_CLOEXEC);
 		if (t->ep < 0) {
 			rc = -errno;
@@ -663,8 +628,8 @@ void bench_server_stop(struct bench_server *s)
 		struct srv_thread *t = &s->th[i];
 		if (t->started)
 			pthread_join(t->tid, NULL);
-		while (t->head)
-			conn_close(t, t->head, false);
+		while (!TAILQ_EMPTY(&t->idle))
+			conn_close(t, TAILQ_FIRST(&t->idle), false);
 		for (int p = 0; i == 0 && p < t->nl; p++)
 			close(t->lfd[p]); /* shared: thread 0's copy owns them */
 		if (t->ep > 0)

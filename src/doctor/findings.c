@@ -36,7 +36,7 @@
 /* The counters a previous sample keeps: the ones whose rise a rule reads. */
 static const char *const prev_counters[] = {
 	"TcpExt.TCPTimeWaitOverflow", "TcpExt.PAWSPassive", "TcpExt.TCPACKSkippedTimeWait",
-	"TcpExt.PAWSTimewait", "TcpExt.TCPSynRetrans", "Tcp.OutRsts",
+	"TcpExt.PAWSTimewait", "TcpExt.TCPSynRetrans", "Tcp.OutRsts", "TcpExt.ListenDrops",
 };
 
 void doc_prev_take(struct doc_prev *p, const struct snapshot *s)
@@ -466,6 +466,10 @@ static const char *const srv_cost_counters[] = {
 	"TcpExt.TCPACKSkippedTimeWait", "TcpExt.PAWSTimewait", "TcpExt.TCPSynRetrans",
 	"Tcp.OutRsts",
 };
+/* The first SRV_COST_TW_ONLY of them count only TIME-WAIT's work; the others (SYN
+ * retransmissions, resets) also rise when a full accept queue drops SYNs: they count only
+ * while TcpExt.ListenDrops did not rise. */
+#define SRV_COST_TW_ONLY 2
 
 static void rule_server(const struct snapshot *s, const struct doc_analysis *a,
 			const struct doc_prev *prev, struct doc_findings *fs)
@@ -492,11 +496,17 @@ static void rule_server(const struct snapshot *s, const struct doc_analysis *a,
 		doc_endpoint(worst->raddr, 0, ep, sizeof(ep));
 		doc_endpoint(worst->laddr, worst->port, srv, sizeof(srv));
 		/* Evidence of cost: counters that rose between two samples. */
+		uint64_t drops_now = 0, drops_then = 0;
+		bool listen_drops = prev && prev->have &&
+				    kcounters_get(&s->counters, "TcpExt.ListenDrops", &drops_now) == 0 &&
+				    doc_prev_get(prev, "TcpExt.ListenDrops", &drops_then) == 0 &&
+				    drops_now > drops_then;
 		for (size_t k = 0; prev && prev->have &&
 				   k < sizeof(srv_cost_counters) / sizeof(srv_cost_counters[0]);
 		     k++) {
 			uint64_t now = 0, then = 0;
-			if (kcounters_get(&s->counters, srv_cost_counters[k], &now) < 0 ||
+			if ((k >= SRV_COST_TW_ONLY && listen_drops) ||
+			    kcounters_get(&s->counters, srv_cost_counters[k], &now) < 0 ||
 			    doc_prev_get(prev, srv_cost_counters[k], &then) < 0 || now <= then)
 				continue;
 			rise_total += now - then;
@@ -537,6 +547,11 @@ static void rule_server(const struct snapshot *s, const struct doc_analysis *a,
 					  "SYN retransmissions, resets)",
 				       prev && prev->have ? " since the previous sample"
 							  : ": one sample only; --watch compares two");
+		if (listen_drops && !costly)
+			doc_finding_ev(f, "TcpExt.ListenDrops rose by %llu since the previous sample: "
+					  "SYN retransmissions and resets then come from a full accept "
+					  "queue, not from TIME-WAIT",
+				       (unsigned long long)(drops_now - drops_then));
 		if (f)
 			f->eta_s = -1; /* nothing runs out on this side */
 		if (costly) {

@@ -369,7 +369,23 @@ static void test_server_and_lb(void **st)
 		saw += strstr(f->evidence[i], "TcpExt.TCPSynRetrans +15") != NULL;
 	assert_int_equal(saw, 1);
 	doc_analysis_fini(&a);
-	/* with timestamps on, the same rise is not this TIME-WAIT's cost: info */
+	/* the same rise with the accept queue dropping SYNs meanwhile: not TIME-WAIT's */
+	kcounters_set(&s.counters, "TcpExt.ListenDrops", 5);
+	assert_int_equal(doc_analyse(&s, &a), 0);
+	kcounters_set(&s.counters, "TcpExt.TCPSynRetrans", 10);
+	doc_prev_take(&prev, &s);
+	kcounters_set(&s.counters, "TcpExt.TCPSynRetrans", 25);
+	kcounters_set(&s.counters, "TcpExt.ListenDrops", 9);
+	doc_findings_run(&s, &a, &prev, &fs);
+	f = find(&fs, "lb-quadruplet-budget");
+	assert_int_equal(f->sev, DOC_INFO);
+	saw = 0;
+	for (int i = 0; i < f->nevidence; i++)
+		saw += strstr(f->evidence[i], "ListenDrops rose by 4") != NULL;
+	assert_int_equal(saw, 1);
+	doc_analysis_fini(&a);
+	kcounters_set(&s.counters, "TcpExt.ListenDrops", 0);
+		/* with timestamps on, the same rise is not this TIME-WAIT's cost: info */
 	s.set.tcp_timestamps = 1;
 	add(&s, 1, 0, "10.0.0.1", 80, "203.0.113.5", 60000, 0, 2); /* estab, ts on */
 	assert_int_equal(doc_analyse(&s, &a), 0);

@@ -132,8 +132,9 @@ void bench_server_stop(struct bench_server *s);
 struct bench_client;
 /* Start cfg->threads client threads toward cfg->target. 0 or -errno (-ENOMEM, thread start). */
 int bench_client_start(const struct bench_cfg *cfg, struct bench_client **out);
-/* Sum of the threads' counters so far (histograms and bitmap only when full is true). */
-void bench_client_sample(const struct bench_client *c, struct bench_stats *sum, bool full);
+/* Sum of the threads' counters so far, for the per-second series (the histograms and the
+ * source-port bitmap come whole with bench_client_stop). */
+void bench_client_sample(const struct bench_client *c, struct bench_stats *sum);
 /* Whether every thread has finished (count reached and drained, or deadline passed). */
 bool bench_client_done(const struct bench_client *c);
 /* Ask the threads to stop now (Ctrl-C). */

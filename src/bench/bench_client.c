@@ -647,9 +647,8 @@ static void sum_counters(struct bench_stats *d, const struct bench_stats *s)
 #undef L
 }
 
-void bench_client_sample(const struct bench_client *c, struct bench_stats *sum, bool full)
+void bench_client_sample(const struct bench_client *c, struct bench_stats *sum)
 {
-	(void)full;
 	memset(sum, 0, offsetof(struct bench_stats, connect));
 	for (int i = 0; i < c->nth; i++)
 		sum_counters(sum, &c->th[i].st);

@@ -395,7 +395,7 @@ int bench_run(const struct bench_cfg *cfg_in, struct bench_result *r)
 		if (now >= next) {
 			memset(&cur, 0, offsetof(struct bench_stats, connect));
 			if (cl)
-				bench_client_sample(cl, &cur, false);
+				bench_client_sample(cl, &cur);
 			tw_now(r, &twc, &tws);
 			sample(r, &cur, &prev, (double)(next - t0) / 1e9, 1.0, twc, tws);
 			next += NS_PER_SEC;

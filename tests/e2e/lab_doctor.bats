@@ -14,11 +14,12 @@ setup() {
 
 # Run scenario $1 with --doctor; fail unless doctor agrees with the lab on every host.
 doctor_run() {
-	lab_json "$1" --doctor --wait 10m -q
-	local rc=$?
+	local rc=0
+	lab_json "$1" --doctor --wait 10m -q || rc=$?
 	if [ "$rc" -ne 0 ] || [ "$(lj .doctor.all_agree)" != true ]; then
+		echo "lab exited $rc" >&2
 		cat "$BATS_TEST_TMPDIR/lab.err" >&2
-		jq -c '.doctor' "$LAB_JSON" >&2
+		jq -c '.doctor.checks, .traffic' "$LAB_JSON" >&2 || true
 		return 1
 	fi
 }

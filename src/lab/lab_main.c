@@ -331,8 +331,15 @@ static int validate(const struct opt_result *res, struct lab_cfg *cfg)
 		fprintf(stderr, "twkit lab: --relay: expected nginx or twkit, not '%s'\n", relay);
 		return TWKIT_EXIT_USAGE;
 	}
-	if (!relay)
-		relay = access(LAB_NGINX_BIN, X_OK) == 0 ? "nginx" : "twkit";
+	if (relay && !strcmp(relay, "nginx") && cfg->plan.l7_server_closes) {
+		fprintf(stderr, "twkit lab: --relay nginx: nginx closes its backend connections "
+				"itself, so the server cannot close first there; this scenario runs "
+				"with --relay twkit\n");
+		return TWKIT_EXIT_USAGE;
+	}
+	if (!relay) /* twkit's relay is the one that lets the server close first */
+		relay = access(LAB_NGINX_BIN, X_OK) == 0 && !cfg->plan.l7_server_closes ? "nginx"
+											 : "twkit";
 	cfg->relay = strcmp(relay, "nginx") == 0 ? LAB_RELAY_NGINX : LAB_RELAY_TWKIT;
 	if (cfg->relay == LAB_RELAY_NGINX && cfg->plan.middle_kind == SIM_NODE_L7LB &&
 	    cfg->plan.middle >= 0 && access(LAB_NGINX_BIN, X_OK) != 0) {

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,27 +103,38 @@ fail:
 	return rc;
 }
 
-/* Move bytes from fd `from` into buf, then from buf to `to`. Returns -1 when that side is
- * done (EOF or error), 0 otherwise. */
+/* Move bytes from fd `from` into buf, then from buf to `to`, until nothing moves: the fds are
+ * edge-triggered, so a response and its FIN that arrived together must both be read now (one
+ * read per event left the EOF unread and the pair open when the server closed first).
+ * Returns -1 when that side is done (EOF or error) and flushed, 0 otherwise. */
 static int pump(int from, int to, char *buf, size_t *len, int *eof)
 {
-	ssize_t n;
+	for (;;) {
+		bool moved = false;
+		ssize_t n;
 
-	if (!*eof && *len < RELAY_BUF) {
-		n = read(from, buf + *len, RELAY_BUF - *len);
-		if (n > 0)
-			*len += (size_t)n;
-		else if (n == 0 || (errno != EAGAIN && errno != EINTR))
-			*eof = 1;
-	}
-	if (*len > 0) {
-		n = send(to, buf, *len, MSG_NOSIGNAL);
-		if (n > 0) {
-			memmove(buf, buf + n, *len - (size_t)n);
-			*len -= (size_t)n;
-		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			return -1;
+		if (!*eof && *len < RELAY_BUF) {
+			n = read(from, buf + *len, RELAY_BUF - *len);
+			if (n > 0) {
+				*len += (size_t)n;
+				moved = true;
+			} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+				*eof = 1;
+				moved = true;
+			}
 		}
+		if (*len > 0) {
+			n = send(to, buf, *len, MSG_NOSIGNAL);
+			if (n > 0) {
+				memmove(buf, buf + n, *len - (size_t)n);
+				*len -= (size_t)n;
+				moved = true;
+			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				return -1;
+			}
+		}
+		if (!moved)
+			break;
 	}
 	return *eof && *len == 0 ? -1 : 0;
 }

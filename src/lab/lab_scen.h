@@ -56,6 +56,8 @@ struct lab_plan {
 	double rate;                     /* new connections per second (open loop) */
 	uint32_t requests;               /* requests per connection */
 	enum SIM_CLOSER closes;
+	bool l7_server_closes;           /* the L7 balancer's backend: the server closes first
+					  * (twkit's relay only: it forwards the close mark) */
 	bool linger0;
 	int64_t duration_ns;
 	enum SIM_NAT_MAP mapping;        /* NAT gateway's port choice: preserve or random */

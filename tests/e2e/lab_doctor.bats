@@ -84,6 +84,28 @@ no_critical() {
 	! echo "$output" | jq -r '.findings[].summary' | grep -q "will start failing"
 }
 
+@test "lab --doctor lb-server-close: an L7 balancer with one address, the server closing first at 3x the old ceiling: every connection completes, lab and sim agree, lb-quadruplet-budget info on the server, no critical" {
+	lab_json lb-server-close --doctor --compare -q || true
+	[ "$(lj .doctor.all_agree)" = true ]
+	[ "$(lj .l7_balancer.relay)" = twkit ]
+	[ "$(lj '.traffic.failed_total')" -eq 0 ]
+	[ "$(lj '.traffic.completed')" -ge 20000 ]
+	[ "$(lj '.l7_balancer.backend_failed')" -eq 0 ]
+	# the server holds the TIME-WAITs from the balancer's one address: more than the old
+	# "ceiling" would allow to open in a minute at its rate, and every one was reopened
+	tw=$(lj '.hosts[] | select(.name == "server") | .time_wait_max')
+	[ "$tw" -ge 7058 ] # a quarter of 28,232
+	[ "$(lj .compare.all_within_10pct)" = true ]
+	[ "$(sev_of server lb-quadruplet-budget | sort -u)" = info ]
+	no_critical server
+	no_critical lb
+	no_critical client
+	# nginx closes its upstream connections itself: that relay is refused for this one
+	run "$TWKIT" lab lb-server-close --relay nginx
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--relay twkit"* ]]
+}
+
 @test "lab --doctor slb-strips-ts: the balancer strips timestamps: tw-reuse-ineffective on the client, port-exhaustion named before the failures" {
 	doctor_run slb-strips-ts
 	[ "$(lj '.traffic.failed.EADDRNOTAVAIL')" -gt 0 ]

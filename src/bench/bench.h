@@ -27,6 +27,9 @@ enum BENCH_CLOSE { BENCH_CLOSE_CLIENT, BENCH_CLOSE_SERVER };
 #define BENCH_LINGER_SERVER 2u
 
 #define BENCH_MAX_SOURCES 64
+/* Listening ports of one bench serve: each thread holds one descriptor per port in a fixed
+ * array, and more than this many server ports is no longer a realistic server */
+#define BENCH_MAX_LISTEN_PORTS 1024
 #define BENCH_NERRNO 134 /* errno values 0..133 (EHWPOISON) get their own counter */
 #define BENCH_PATH_MAX 128
 

@@ -304,6 +304,12 @@ static int validate(const struct opt_result *res, struct bench_cfg *cfg, char *e
 		bench_ep_parse("127.0.0.1:0", &cfg->listen);
 	if (cfg->mode == BENCH_MODE_SERVE && cfg->listen.len == 0)
 		bench_ep_parse("127.0.0.1:0", &cfg->listen);
+	if (cfg->listen.len && cfg->listen.hi - cfg->listen.lo + 1 > BENCH_MAX_LISTEN_PORTS) {
+		snprintf(err, el, "--listen %d-%d: %d ports; bench serve listens on at most %d",
+			 cfg->listen.lo, cfg->listen.hi, cfg->listen.hi - cfg->listen.lo + 1,
+			 BENCH_MAX_LISTEN_PORTS);
+		return -EINVAL;
+	}
 	if (cfg->listen.len && cfg->listen.lo == 0 && cfg->listen.hi != 0) {
 		snprintf(err, el, "--listen: a port range cannot start at 0");
 		return -EINVAL;

@@ -38,7 +38,7 @@
 
 #define SRV_HEAD_MAX 1024 /* an HTTP request head larger than this is garbage here */
 #define SRV_CHUNK 256     /* connection objects allocated at once */
-#define SRV_MAX_PORTS 1024
+#define SRV_MAX_PORTS BENCH_MAX_LISTEN_PORTS
 /* paused accepting: try again this often (a descriptor may free in another thread or process;
  * at EMFILE each try costs one failed accept(), 10 a second) */
 #define SRV_RETRY_NS (100 * NS_PER_MS)

@@ -243,3 +243,10 @@ release() { for fd in "${HELD[@]}"; do exec {fd}>&-; done; HELD=(); }
 	[ "$(bj .totals.attempted)" -gt 0 ]
 	[ "$(bj '.totals.attempted == .totals.completed + .totals.failed_total + .totals.in_flight')" = true ]
 }
+
+@test "bench serve: more listening ports than it holds is a usage error naming the count, before anything starts" {
+	run "$TWKIT" bench serve --listen 127.0.0.1:20000-22000 -d 1s
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--listen 20000-22000: 2001 ports; bench serve listens on at most 1024"* ]]
+	[[ "$output" != *"Argument list too long"* ]]
+}

@@ -16,6 +16,7 @@
 #include "model/reuse.h"
 #include "model/timewait.h"
 #include "sim/engine.h"
+#include "sim/net.h"
 
 #define NS 1000000000LL
 

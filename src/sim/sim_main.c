@@ -15,7 +15,7 @@
 #include "common/units.h"
 #include "model/reuse.h"
 #include "model/timewait.h"
-#include "sim/engine.h"
+#include "sim/state.h"
 #include "sim/report.h"
 #include "sim/sim.h"
 #include "verbs.h"

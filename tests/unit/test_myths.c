@@ -22,68 +22,23 @@
 #include "kernel/capture.h"
 #include "kernel/snapshot.h"
 
+#include "doc_fixture.h"
+
 static const char *const myth_ids[] = { "myth-fin-timeout", "myth-max-tw-buckets",
 					"myth-recycle-config", "timestamps-off", NULL };
-
-static void v4(uint8_t out[16], const char *ip)
-{
-	memset(out, 0, 16);
-	out[10] = out[11] = 0xff;
-	inet_pton(AF_INET, ip, out + 12);
-}
 
 /* n client-closed TIME-WAIT sockets toward 192.0.2.1:80, 30 s old */
 static void add_tw(struct snapshot *s, int n)
 {
-	for (int i = 0; i < n; i++) {
-		struct kdiag_sock k;
-		memset(&k, 0, sizeof(k));
-		k.family = AF_INET;
-		k.state = 6;
-		k.tw = 1;
-		k.lport = (uint16_t)(33000 + i % 28000);
-		k.rport = 80;
-		k.expires_ms = 30000;
-		v4(k.laddr, "10.0.0.1");
-		v4(k.raddr, "192.0.2.1");
-		if (s->nsocks == s->cap) {
-			s->cap = s->cap ? s->cap * 2 : 1024;
-			s->socks = realloc(s->socks, s->cap * sizeof(*s->socks));
-			assert_non_null(s->socks);
-		}
-		s->socks[s->nsocks++] = k;
-	}
+	for (int i = 0; i < n; i++)
+		add(s, 6, 1, "10.0.0.1", 33000 + i % 28000, "192.0.2.1", 80, 30000, 0);
 }
 
 /* A healthy host on 6.18: the defaults, the key tcp_tw_recycle absent, no config lines. */
-static void base(struct snapshot *s)
+static void myth_base(struct snapshot *s)
 {
-	snapshot_init(s);
-	snprintf(s->release, sizeof(s->release), "6.18.44-test");
-	s->collected_ms = 1700000000000LL;
-	s->set.tcp_timestamps = 1;
-	s->set.tcp_tw_reuse = 2;
-	s->set.tcp_tw_reuse_delay = 1000;
-	s->set.port_lo = 32768;
-	s->set.port_hi = 60999;
-	s->set.tcp_max_tw_buckets = 262144;
-	s->set.tcp_fin_timeout = 60;
-	s->set.tcp_syn_retries = 6;
-	s->set.file_max = 1000000;
-	s->set.file_nr = 2000;
-	s->set.nofile_cur = 1024;
-	s->set.nofile_max = 4096;
-	s->set.have_reserved = true;
-	tw_portset_clear(&s->set.reserved);
+	base(s);
 	kcounters_set(&s->counters, "TcpExt.TCPTimeWaitOverflow", 0);
-}
-
-static const struct doc_finding *find(const struct doc_findings *fs, const char *id)
-{
-	for (int i = 0; i < fs->n; i++)
-		if (!strcmp(fs->f[i].id, id))
-			return &fs->f[i];
-	return NULL;
 }
 
 static bool has_ev(const struct doc_finding *f, const char *needle)
@@ -118,7 +73,7 @@ static void test_healthy_twin(void **st)
 {
 	struct snapshot s;
 	static struct doc_findings fs;
-	base(&s);
+	myth_base(&s);
 	add_tw(&s, 500);
 	/* config lines that keep the defaults are no myth */
 	feed(&s, "/etc/sysctl.d/10-ok.conf",
@@ -136,7 +91,7 @@ static void test_fin_timeout(void **st)
 	struct snapshot s;
 	static struct doc_findings fs;
 	const struct doc_finding *f;
-	base(&s);
+	myth_base(&s);
 	s.set.tcp_fin_timeout = 10;
 	feed(&s, "/etc/sysctl.d/50-tw.conf", "# shorten TIME-WAIT\nnet.ipv4.tcp_fin_timeout=10\n");
 	run(&s, &fs);
@@ -167,7 +122,7 @@ static void test_max_tw_buckets(void **st)
 	struct snapshot s;
 	static struct doc_findings fs;
 	const struct doc_finding *f;
-	base(&s);
+	myth_base(&s);
 	/* lowered live, TIME-WAIT at the limit */
 	s.set.tcp_max_tw_buckets = 100;
 	add_tw(&s, 100);
@@ -210,7 +165,7 @@ static void test_max_tw_buckets_machine_default(void **st)
 	struct snapshot s;
 	static struct doc_findings fs;
 	const struct doc_finding *f;
-	base(&s);
+	myth_base(&s);
 	add_tw(&s, 10);
 	kcounters_set(&s.counters, "TcpExt.TCPTimeWaitOverflow", 7);
 	s.set.have_ehash = true;
@@ -244,7 +199,7 @@ static void test_recycle_config(void **st)
 	struct snapshot s;
 	static struct doc_findings fs;
 	const struct doc_finding *f;
-	base(&s);
+	myth_base(&s);
 	run(&s, &fs);
 	assert_null(find(&fs, "myth-recycle-config")); /* no line: nothing */
 	feed(&s, "/etc/sysctl.d/99-old.conf", "net.ipv4.tcp_tw_reuse = 1\nnet.ipv4.tcp_tw_recycle = 1\n");
@@ -279,7 +234,7 @@ static void test_timestamps_off(void **st)
 	struct snapshot s;
 	static struct doc_findings fs;
 	const struct doc_finding *f;
-	base(&s);
+	myth_base(&s);
 	s.set.tcp_timestamps = 0;
 	run(&s, &fs);
 	f = find(&fs, "timestamps-off");

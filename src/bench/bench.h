@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "bench/bench_threshold.h"
 #include "common/hist.h"
 #include "common/series.h"
 
@@ -66,6 +67,8 @@ struct bench_cfg {
 	uint32_t max_conns;         /* server: connections held at once, all threads */
 	bool json, quiet;
 	const char *csv, *svg, *matrix;
+	int nthreshold;             /* --threshold: pass/fail criteria (bench_threshold.h) */
+	struct bench_threshold threshold[BENCH_MAX_THRESHOLDS];
 	char name[48]; /* matrix variant name, "" otherwise */
 };
 
@@ -158,6 +161,11 @@ struct bench_result {
 	uint64_t max_rss_kib;
 	struct series series;
 	char interpretation[512];
+	/* --threshold verdicts (bench_thresholds_eval): the measured value of each, and whether
+	 * it holds; th_crossed counts those that do not */
+	double th_value[BENCH_MAX_THRESHOLDS];
+	bool th_ok[BENCH_MAX_THRESHOLDS];
+	int th_crossed;
 	double budget_rate; /* sustained conn/s the model allows, 0 = not limited by TIME-WAIT */
 	uint32_t usable_ports;
 	uint32_t max_conns_asked; /* --max-conns as given; cfg.max_conns is what applied */
@@ -173,6 +181,8 @@ struct bench_result {
 int bench_run(const struct bench_cfg *cfg, struct bench_result *res);
 void bench_result_fini(struct bench_result *res);
 
+/* Measure each --threshold of r->cfg on the final totals into r->th_* (pure). */
+void bench_thresholds_eval(struct bench_result *r);
 /* Human report (table + interpretation). */
 void bench_report_text(FILE *f, const struct bench_result *r);
 /* The twkit.bench/1 object body (without schema) of one result, under key (NULL at root). */

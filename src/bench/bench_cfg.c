@@ -57,6 +57,9 @@ static const struct opt_spec specs[] = {
 	  "RLIMIT_NOFILE)" },
 	{ "matrix", 'm', OPT_VALUE, "FILE|builtin", NULL,
 	  "run variants one after another, one comparison table" },
+	{ "threshold", 0, OPT_MULTI, "EXPR", NULL,
+	  "pass/fail: exit 1 when crossed; failed<1%, failed<10, p50|p90|p99|max<50ms (exchange "
+	  "latency from the intended start), rate>5k/s; repeatable" },
 	{ "json", 'j', OPT_FLAG, NULL, NULL, "JSON report (schema twkit.bench/1) on stdout" },
 	{ "csv", 0, OPT_VALUE, "FILE", NULL, "per-second series as CSV ('-' = stdout)" },
 	{ "svg", 0, OPT_VALUE, "FILE", NULL, "plot of rate, failures and TIME-WAIT over time" },
@@ -283,11 +286,35 @@ static int validate(const struct opt_result *res, struct bench_cfg *cfg, char *e
 		cfg->max_request = cfg->request;
 	if ((rc = get_u32("max-conns", V("max-conns"), 1, 1000000, &cfg->max_conns, err, el)) < 0)
 		return rc;
+	if ((v = V("threshold"))) {
+		char line[128];
+		const char *p = v;
+		while (*p) {
+			size_t ln = strcspn(p, "\n");
+			if (cfg->nthreshold >= BENCH_MAX_THRESHOLDS) {
+				snprintf(err, el, "--threshold: at most %d", BENCH_MAX_THRESHOLDS);
+				return -EINVAL;
+			}
+			snprintf(line, sizeof(line), "%.*s", (int)(ln < 127 ? ln : 127), p);
+			rc = bench_threshold_parse(line, &cfg->threshold[cfg->nthreshold++], err, el);
+			if (rc < 0)
+				return rc;
+			p += ln + (p[ln] == '\n');
+		}
+		if (cfg->mode == BENCH_MODE_SERVE) {
+			snprintf(err, el, "--threshold judges a client's run; bench serve has none");
+			return -EINVAL;
+		}
+	}
 	cfg->json = opt_has(specs, NSPECS, res, "json");
 	cfg->quiet = opt_has(specs, NSPECS, res, "quiet");
 	cfg->csv = V("csv");
 	cfg->svg = V("svg");
 	cfg->matrix = V("matrix");
+	if (cfg->matrix && cfg->nthreshold) {
+		snprintf(err, el, "--threshold judges one run; --matrix compares several in a table");
+		return -EINVAL;
+	}
 #undef V
 	/* cross-option rules */
 	if (cfg->mode == BENCH_MODE_RUN && cfg->target.len == 0)

@@ -101,12 +101,24 @@ int bench_main(int argc, char **argv)
 			strerror(-rc), start_hint(rc));
 		return TWKIT_EXIT_RUNTIME;
 	}
+	bench_thresholds_eval(&res);
 	if (cfg.json)
 		bench_report_json(stdout, &res);
 	else if (!to_stdout)
 		bench_report_text(stdout, &res);
 	fflush(stdout);
 	code = save_series(&res);
+	if (code == TWKIT_EXIT_OK && res.th_crossed) {
+		fprintf(stderr, "twkit bench: %d threshold%s crossed\n", res.th_crossed,
+			res.th_crossed > 1 ? "s" : "");
+		code = TWKIT_EXIT_FINDINGS;
+	} else if (code == TWKIT_EXIT_OK && !cfg.nthreshold && res.have_client &&
+		   res.st.completed == 0 && !res.interrupted) {
+		/* a load test in which nothing completed has failed, whatever the cause */
+		fprintf(stderr, "twkit bench: no connection completed (%llu attempted)\n",
+			(unsigned long long)res.st.attempted);
+		code = TWKIT_EXIT_FINDINGS;
+	}
 	bench_result_fini(&res);
 	return code;
 }

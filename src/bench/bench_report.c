@@ -95,6 +95,12 @@ void bench_report_text(FILE *f, const struct bench_result *r)
 	}
 	if (r->interpretation[0])
 		fprintf(f, "\n%s\n", r->interpretation);
+	for (int i = 0; i < r->cfg.nthreshold; i++) {
+		char v[32];
+		fprintf(f, "%sthreshold %-16s %-10s %s\n", i ? "" : "\n", r->cfg.threshold[i].expr,
+			bench_threshold_fmt(&r->cfg.threshold[i], r->th_value[i], v, sizeof(v)),
+			r->th_ok[i] ? "ok" : "CROSSED");
+	}
 }
 
 static void lat_json(struct jw *w, const char *key, const struct hist *h)
@@ -212,6 +218,18 @@ void bench_report_json_obj(struct jw *w, const char *key, const struct bench_res
 		jw_double(w, "sustained_rate", r->budget_rate, 1);
 		jw_str(w, "interpretation", r->interpretation);
 		jw_obj_end(w);
+	}
+	if (r->cfg.nthreshold) {
+		jw_arr_begin(w, "thresholds");
+		for (int i = 0; i < r->cfg.nthreshold; i++) {
+			jw_obj_begin(w, NULL);
+			jw_str(w, "expr", r->cfg.threshold[i].expr);
+			jw_double(w, "value", r->th_value[i], 3);
+			jw_bool(w, "ok", r->th_ok[i]);
+			jw_obj_end(w);
+		}
+		jw_arr_end(w);
+		jw_bool(w, "thresholds_ok", r->th_crossed == 0);
 	}
 	series_write_json(&r->series, w, BENCH_JK_SERIES);
 	jw_obj_end(w);

@@ -175,8 +175,10 @@ release() { for fd in "${HELD[@]}"; do exec {fd}>&-; done; HELD=(); }
 		# within the bound: served
 		"$0" bench run --target 127.0.0.1:18605 --request 512KiB --count 20 --json -q \
 			>"$d/run.json"
+		rc=0
 		"$0" bench run --target 127.0.0.1:18605 --request 2MiB --count 5 --json -q \
-			>"$d/big.json"
+			>"$d/big.json" || rc=$?
+		[ "$rc" -eq 1 ] # nothing completed: a load test that failed exits 1
 		kill -TERM $p; wait $p' "$TWKIT" "$BATS_TEST_TMPDIR"
 	[ "$status" -eq 0 ]
 	output=$(cat "$BATS_TEST_TMPDIR/run.json")
@@ -249,4 +251,31 @@ release() { for fd in "${HELD[@]}"; do exec {fd}>&-; done; HELD=(); }
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--listen 20000-22000: 2001 ports; bench serve listens on at most 1024"* ]]
 	[[ "$output" != *"Argument list too long"* ]]
+}
+
+@test "bench exits like a test tool: --threshold verdicts printed and in JSON, exit 1 when one is crossed or when nothing completed" {
+	run bench_in_ns -- "$TWKIT" bench -d 1s -q --threshold 'failed<1%' --threshold 'p99 < 5s' --threshold 'rate>1/s'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"threshold failed<1%"*"ok"* && "$output" == *"threshold p99<5s"* ]]
+	run bench_in_ns -- "$TWKIT" bench -d 1s -q --json --threshold 'rate>10M/s'
+	[ "$status" -eq 1 ]
+	echo "$output" | grep -v '^twkit bench' | jq -e '.thresholds_ok == false and .thresholds[0].expr == "rate>10M/s" and .thresholds[0].ok == false and .thresholds[0].value > 1' >/dev/null
+	# nothing listens on port 1: every connection refused, nothing completed -> 1, said why
+	run bench_in_ns -- "$TWKIT" bench run --target 127.0.0.1:1 -d 1s -q
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no connection completed"* ]]
+	# ... unless a threshold says what passing means
+	run bench_in_ns -- "$TWKIT" bench run --target 127.0.0.1:1 -d 1s -q --threshold 'failed<=100%'
+	[ "$status" -eq 0 ]
+	# bad expressions are usage errors naming what was wrong
+	run "$TWKIT" bench --threshold 'p99<fast'
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"expected a duration"* ]]
+	run "$TWKIT" bench --threshold 'latency<1s'
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown metric 'latency'"* ]]
+	run "$TWKIT" bench --threshold 'failed=1'
+	[ "$status" -eq 2 ]
+	run "$TWKIT" bench serve --threshold 'failed<1%'
+	[ "$status" -eq 2 ]
 }

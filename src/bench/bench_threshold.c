@@ -22,7 +22,7 @@ static const struct {
 
 int bench_threshold_parse(const char *expr, struct bench_threshold *t, char *err, size_t errlen)
 {
-	char buf[48], *p, *op, *val;
+	char buf[48] = "", *p, *op, *val;
 	size_t i, n = strlen(expr);
 
 	memset(t, 0, sizeof(*t));

@@ -185,6 +185,9 @@ int doc_analyse(const struct snapshot *s, struct doc_analysis *a)
 	a->tw_reuse = s->set.tcp_tw_reuse >= 0 ? s->set.tcp_tw_reuse : a->prof->reuse_default;
 	a->timestamps = s->set.tcp_timestamps >= 0 ? s->set.tcp_timestamps : 1;
 	a->tw_reuse_delay = s->set.tcp_tw_reuse_delay;
+	a->reuse_min_age_ms = tw_reuse_min_age_ms(a->prof, a->tw_reuse_delay > 0
+								  ? (uint32_t)a->tw_reuse_delay
+								  : TW_REUSE_DELAY_DEFAULT_MS);
 	a->syn_retries = s->set.tcp_syn_retries;
 	a->rfc1337 = -1; /* not collected: the default 0 applies */
 	/* A remote client's range is unknown: assume the default of this era (§3.1). */
@@ -366,9 +369,7 @@ int doc_analyse(const struct snapshot *s, struct doc_analysis *a)
 			struct tw_reuse_scope sc = { .reuse = a->tw_reuse, .timestamps = a->timestamps,
 						     .peer_timestamps = 1, .loopback = g->loopback,
 						     .outgoing = true };
-			uint32_t age = tw_reuse_min_age_ms(a->prof, a->tw_reuse_delay > 0
-								     ? (uint32_t)a->tw_reuse_delay
-								     : TW_REUSE_DELAY_DEFAULT_MS);
+			uint32_t age = a->reuse_min_age_ms;
 			if (g->dir != DOC_OUT || g->peer_timestamps >= 0 ||
 			    g->time_wait < REUSE_EVIDENCE_TW ||
 			    tw_reuse_explain(a->prof, &sc) != TW_REUSE_HELPS)

@@ -62,6 +62,7 @@ struct doc_analysis {
 	int port_lo, port_hi;
 	int tw_reuse, timestamps;
 	int tw_reuse_delay;          /* ms; -1 when the kernel has no such sysctl */
+	uint32_t reuse_min_age_ms;   /* age at which reuse may take a TIME-WAIT over (model) */
 	int syn_retries, rfc1337;    /* -1 when unknown (the era's default applies) */
 	uint32_t ports_usable_out;   /* per destination, after reserved ports and listeners */
 	double rate_out_no_reuse;    /* what ports_usable_out sustains when the client closes

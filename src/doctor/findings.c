@@ -206,9 +206,7 @@ static void rule_port_exhaustion(const struct doc_analysis *a, struct doc_findin
 		f->eta_s = worst->eta_s;
 
 	enum TW_REUSE_WHY why = reuse_why(a, worst);
-	uint32_t min_age = tw_reuse_min_age_ms(a->prof, a->tw_reuse_delay > 0
-							       ? (uint32_t)a->tw_reuse_delay
-							       : TW_REUSE_DELAY_DEFAULT_MS);
+	uint32_t min_age = a->reuse_min_age_ms;
 	struct tw_reuse_scope sc = { .reuse = a->tw_reuse, .timestamps = a->timestamps,
 				     .peer_timestamps = worst->peer_timestamps,
 				     .loopback = worst->loopback, .outgoing = true };

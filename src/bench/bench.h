@@ -170,6 +170,12 @@ struct bench_result {
 	uint32_t usable_ports;
 	uint32_t max_conns_asked; /* --max-conns as given; cfg.max_conns is what applied */
 	uint64_t nofile;          /* RLIMIT_NOFILE (soft) when the server started, 0 = none */
+	/* bench_env.h: TIME-WAIT met at the start, TCPTimeWaitOverflow over the run, --rate */
+	uint32_t tw_start_target, tw_start_total;
+	int env_tw_err;
+	bool tw_overflow_ok, rate_short;
+	uint64_t tw_overflow_start, tw_overflow;
+	double rate_started; /* connections started per second */
 };
 
 /*

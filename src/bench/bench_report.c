@@ -4,6 +4,7 @@
  * struct bench_result (ratios below are presentation of two stored numbers).
  */
 #include "bench/bench.h"
+#include "bench/bench_env.h"
 #include "bench/bench_json.h"
 
 #include <string.h>
@@ -59,6 +60,7 @@ void bench_report_text(FILE *f, const struct bench_result *r)
 		lat_text(f, "connect", &s->connect);
 		lat_text(f, "first byte", &s->first_byte);
 		lat_text(f, "exchange", &s->exchange);
+		bench_env_text(f, r);
 	} else {
 		fprintf(f, "twkit bench serve: %s, %.1f s%s\n",
 			bench_ep_fmt(&c->listen, a, sizeof(a)), r->elapsed_s,
@@ -169,6 +171,7 @@ void bench_report_json_obj(struct jw *w, const char *key, const struct bench_res
 	jw_uint(w, "source_ports", bench_stats_ports(s));
 	jw_double(w, "elapsed_s", r->elapsed_s, 3);
 	jw_bool(w, "interrupted", r->interrupted);
+	bench_env_json_rate(w, r);
 	jw_obj_end(w);
 	jw_obj_begin(w, "latency");
 	jw_str(w, "from", c->rate > 0 ? "intended_start" : "actual_start");
@@ -184,6 +187,7 @@ void bench_report_json_obj(struct jw *w, const char *key, const struct bench_res
 	jw_bool(w, "server_local", r->server_local);
 	if (r->tw_err)
 		jw_str(w, "error", strerror(-r->tw_err));
+	bench_env_json(w, r);
 	jw_obj_end(w);
 	if (r->have_server) {
 		jw_obj_begin(w, "server");

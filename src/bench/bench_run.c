@@ -6,6 +6,7 @@
  * of an interrupted run is written by ordinary code, not by a signal handler.
  */
 #include "bench/bench.h"
+#include "bench/bench_env.h"
 #include "bench/bench_json.h"
 
 #include <dirent.h>
@@ -381,6 +382,7 @@ int bench_run(const struct bench_cfg *cfg_in, struct bench_result *r)
 	if (r->cfg.mode != BENCH_MODE_SERVE) {
 		if (r->cfg.mode == BENCH_MODE_RUN)
 			r->server_local = server_is_local(&r->cfg.target);
+		bench_env_start(r);
 		rc = bench_client_start(&r->cfg, &cl);
 		if (rc < 0)
 			goto out;
@@ -442,8 +444,10 @@ int bench_run(const struct bench_cfg *cfg_in, struct bench_result *r)
 	r->user_s = tv_s(ru1.ru_utime) - tv_s(ru0.ru_utime);
 	r->sys_s = tv_s(ru1.ru_stime) - tv_s(ru0.ru_stime);
 	r->max_rss_kib = (uint64_t)ru1.ru_maxrss;
-	if (r->have_client)
+	if (r->have_client) {
 		interpret(r);
+		bench_env_end(r);
+	}
 	rc = 0;
 out:
 	bench_client_cancel(cl);

@@ -203,5 +203,9 @@ void bench_report_matrix_json(FILE *f, const struct bench_result *rs, int n);
  * with bench_result_fini, then free()). 0 or -errno; err gets a message on -EINVAL. */
 int bench_matrix_run(const struct bench_cfg *cfg, int argc, char **argv,
 		     struct bench_result **out, int *n, char *err, size_t errlen);
+/* --csv/--svg of a matrix: the variants' per-second series one after another on one time
+ * axis (each shifted by the time the earlier ones took), plus a column "variant", the
+ * variant's number in the table (1..n). 0 or -errno; out needs series_fini. */
+int bench_matrix_series(const struct bench_result *rs, int n, struct series *out);
 
 #endif

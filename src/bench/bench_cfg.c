@@ -15,6 +15,7 @@
 
 #include "bench/bench_proto.h"
 #include "common/opt.h"
+#include "common/outpath.h"
 #include "common/units.h"
 
 static const struct opt_spec specs[] = {
@@ -311,6 +312,13 @@ static int validate(const struct opt_result *res, struct bench_cfg *cfg, char *e
 	cfg->csv = V("csv");
 	cfg->svg = V("svg");
 	cfg->matrix = V("matrix");
+	{ /* output paths are checked now, not after the run (issue 21 §4) */
+		char why[160];
+		if (cfg->csv && outpath_check(cfg->csv, 0, why, sizeof(why)) < 0)
+			return fail(err, el, "csv", cfg->csv, why);
+		if (cfg->svg && outpath_check(cfg->svg, 0, why, sizeof(why)) < 0)
+			return fail(err, el, "svg", cfg->svg, why);
+	}
 	if (cfg->matrix && cfg->nthreshold) {
 		snprintf(err, el, "--threshold judges one run; --matrix compares several in a table");
 		return -EINVAL;

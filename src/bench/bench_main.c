@@ -21,19 +21,40 @@ static void raise_nofile(void)
 	}
 }
 
-static int save_series(const struct bench_result *r)
+static int save_series_of(const struct bench_cfg *c, const struct series *s)
 {
-	const struct bench_cfg *c = &r->cfg;
 	int rc;
-	if (c->csv && (rc = series_save(&r->series, c->csv, 0, "twkit bench")) < 0) {
+	if (c->csv && (rc = series_save(s, c->csv, 0, "twkit bench")) < 0) {
 		fprintf(stderr, "twkit bench: --csv %s: %s\n", c->csv, strerror(-rc));
 		return TWKIT_EXIT_RUNTIME;
 	}
-	if (c->svg && (rc = series_save(&r->series, c->svg, 1, "twkit bench")) < 0) {
+	if (c->svg && (rc = series_save(s, c->svg, 1, "twkit bench")) < 0) {
 		fprintf(stderr, "twkit bench: --svg %s: %s\n", c->svg, strerror(-rc));
 		return TWKIT_EXIT_RUNTIME;
 	}
 	return TWKIT_EXIT_OK;
+}
+
+static int save_series(const struct bench_result *r)
+{
+	return save_series_of(&r->cfg, &r->series);
+}
+
+/* --csv/--svg of a matrix: every variant's series on one time axis. */
+static int save_matrix_series(const struct bench_cfg *c, const struct bench_result *rs, int n)
+{
+	struct series s;
+	int rc, code;
+	if (!c->csv && !c->svg)
+		return TWKIT_EXIT_OK;
+	rc = bench_matrix_series(rs, n, &s);
+	if (rc < 0) {
+		fprintf(stderr, "twkit bench: --csv/--svg of the matrix: %s\n", strerror(-rc));
+		return TWKIT_EXIT_RUNTIME;
+	}
+	code = save_series_of(c, &s);
+	series_fini(&s);
+	return code;
 }
 
 static const char *start_hint(int rc)
@@ -85,12 +106,14 @@ int bench_main(int argc, char **argv)
 		}
 		if (cfg.json)
 			bench_report_matrix_json(stdout, rs, n);
-		else
+		else if (!to_stdout)
 			bench_report_matrix_text(stdout, rs, n);
+		fflush(stdout);
+		code = save_matrix_series(&cfg, rs, n);
 		for (int i = 0; i < n; i++)
 			bench_result_fini(&rs[i]);
 		free(rs);
-		return TWKIT_EXIT_OK;
+		return code;
 	}
 	rc = bench_run(&cfg, &res);
 	if (rc < 0) {

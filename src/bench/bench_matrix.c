@@ -115,3 +115,40 @@ out:
 	*nout = n;
 	return 0;
 }
+
+int bench_matrix_series(const struct bench_result *rs, int n, struct series *out)
+{
+	const char *names[SERIES_MAX_COLS];
+	double row[SERIES_MAX_COLS], t0 = 0;
+	int nc, rc;
+
+	memset(out, 0, sizeof(*out));
+	if (n <= 0)
+		return -EINVAL;
+	nc = rs[0].series.ncols;
+	if (nc + 1 > SERIES_MAX_COLS)
+		return -EINVAL;
+	for (int k = 0; k < nc; k++)
+		names[k] = rs[0].series.names[k];
+	names[nc] = "variant";
+	rc = series_init(out, nc + 1, names);
+	for (int i = 0; i < n && rc == 0; i++) {
+		const struct series *s = &rs[i].series;
+		double end = 0;
+		if (s->ncols != nc) {
+			rc = -EINVAL;
+			break;
+		}
+		for (size_t j = 0; j < s->nrows && rc == 0; j++) {
+			for (int k = 0; k < nc; k++)
+				row[k] = series_get(s, j, k);
+			row[nc] = i + 1;
+			end = s->t[j];
+			rc = series_add(out, t0 + s->t[j], row);
+		}
+		t0 += end > rs[i].elapsed_s ? end : rs[i].elapsed_s;
+	}
+	if (rc < 0)
+		series_fini(out);
+	return rc;
+}

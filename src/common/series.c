@@ -4,6 +4,7 @@
  * in the hundred thousands and a failure rate of a few per second stay readable side by side.
  */
 #include "common/series.h"
+#include "common/outpath.h"
 
 #include <errno.h>
 #include <math.h>
@@ -206,7 +207,7 @@ int series_write_svg(const struct series *s, FILE *f, const char *title)
 
 int series_save(const struct series *s, const char *path, int svg, const char *title)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+	FILE *f = outpath_open(path); /* "-" is stdout; a link at path is not followed */
 	int rc;
 	if (!f)
 		return -errno;

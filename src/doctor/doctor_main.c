@@ -16,6 +16,7 @@
 
 #include "common/httpd.h"
 #include "common/opt.h"
+#include "common/outpath.h"
 #include "common/units.h"
 #include "doctor/analyse.h"
 #include "doctor/findings.h"
@@ -193,6 +194,13 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 	c->since = opt_get(specs, NSPECS, r, "since");
 	c->force = opt_has(specs, NSPECS, r, "force");
 	c->record_stdout = c->record && strcmp(c->record, "-") == 0;
+	if (c->record && !c->record_stdout) { /* a bad path fails now, not after collecting */
+		char why[160];
+		if (outpath_check(c->record, OUTPATH_REPLACED, why, sizeof(why)) < 0) {
+			snprintf(err, el, "--record '%s': %s", c->record, why);
+			return -EINVAL;
+		}
+	}
 	c->sysctl_conf = opt_has(specs, NSPECS, r, "sysctl-conf")
 				 ? opt_get(specs, NSPECS, r, "sysctl-conf")
 				 : NULL;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/opt.h"
+#include "common/outpath.h"
 #include "common/units.h"
 #include "lab/lab_compare.h"
 #include "lab/lab_nginx.h"
@@ -326,6 +327,14 @@ static int validate(const struct opt_result *res, struct lab_cfg *cfg)
 	}
 	cfg->svg = opt_get(specs, NSPECS, res, "svg");
 	cfg->csv = opt_get(specs, NSPECS, res, "csv");
+	for (int k = 0; k < 2; k++) { /* a bad path fails now, not after the run */
+		const char *path = k ? cfg->csv : cfg->svg;
+		char why[160];
+		if (path && outpath_check(path, 0, why, sizeof(why)) < 0) {
+			fprintf(stderr, "twkit lab: --%s '%s': %s\n", k ? "csv" : "svg", path, why);
+			return TWKIT_EXIT_USAGE;
+		}
+	}
 	relay = opt_get(specs, NSPECS, res, "relay");
 	if (relay && strcmp(relay, "nginx") != 0 && strcmp(relay, "twkit") != 0) {
 		fprintf(stderr, "twkit lab: --relay: expected nginx or twkit, not '%s'\n", relay);

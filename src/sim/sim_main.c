@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/opt.h"
+#include "common/outpath.h"
 #include "common/units.h"
 #include "model/reuse.h"
 #include "model/timewait.h"
@@ -576,6 +577,14 @@ int sim_main(int argc, char **argv)
 		rc = TWKIT_EXIT_USAGE;
 		goto out;
 	}
+	if (o.svg) { /* a bad path fails now, not after the run */
+		char why[160];
+		if (outpath_check(o.svg, 0, why, sizeof(why)) < 0) {
+			fprintf(stderr, "twkit sim: --svg '%s': %s\n", o.svg, why);
+			rc = TWKIT_EXIT_USAGE;
+			goto out;
+		}
+	}
 	if (load(&res, &o, &sc, release) < 0) {
 		rc = TWKIT_EXIT_USAGE;
 		goto out;
@@ -597,7 +606,7 @@ int sim_main(int argc, char **argv)
 	cfg.sc = &sc;
 	cfg.host_release = release;
 	/* the text report reads no series: keep none (the same numbers, less memory) */
-	cfg.no_series = o.json ? !o.series : !o.csv && !o.svg;
+	cfg.no_series = (o.json ? !o.series : !o.csv) && !o.svg; /* --svg plots one whatever --json says */
 	if (mem_check(&cfg, &o, &mest) < 0) {
 		rc = TWKIT_EXIT_USAGE;
 		goto out;

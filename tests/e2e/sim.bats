@@ -115,8 +115,10 @@ teardown() {
 	run "$TWKIT" sim stress-client --duration 10s --svg "$tmp/p.svg" -q
 	[ "$status" -eq 0 ]
 	grep -q "<svg" "$tmp/p.svg"
+	# a bad --svg path is a usage error found before the run (issue 21 §4)
 	run "$TWKIT" sim stress-client --duration 10s --svg /nonexistent-dir/p.svg -q
-	[ "$status" -eq 3 ]
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"/nonexistent-dir/p.svg"* ]]
 	run "$TWKIT" sim stress-client --show
 	[[ "$output" == *"[client loadgen]"* ]]
 }

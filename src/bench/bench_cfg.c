@@ -61,6 +61,9 @@ static const struct opt_spec specs[] = {
 	{ "threshold", 0, OPT_MULTI, "EXPR", NULL,
 	  "pass/fail: exit 1 when crossed; failed<1%, failed<10, p50|p90|p99|max<50ms (exchange "
 	  "latency from the intended start), rate>5k/s; repeatable" },
+	{ "host", 0, OPT_FLAG, NULL, NULL,
+	  "on this host's own stack (as any options do); with no arguments at all, twkit bench "
+	  "runs its demo in a private network namespace when root" },
 	{ "json", 'j', OPT_FLAG, NULL, NULL, "JSON report (schema twkit.bench/1) on stdout" },
 	{ "csv", 0, OPT_VALUE, "FILE", NULL, "per-second series as CSV ('-' = stdout)" },
 	{ "svg", 0, OPT_VALUE, "FILE", NULL, "plot of rate, failures and TIME-WAIT over time" },
@@ -74,7 +77,9 @@ static void usage(FILE *f)
 	fprintf(f, "usage: twkit bench [serve|run] [OPTIONS]\n\n"
 		   "Connection-churn load generator with its own server: reproduces port exhaustion\n"
 		   "(\"Cannot assign requested address\") and measures each mitigation.\n"
-		   "  twkit bench                      own server on loopback, 10 s churn, explained\n"
+		   "  twkit bench                      the demo: port exhaustion, then its fixes (as root\n"
+		   "                                   in a private network namespace, tcp_tw_reuse=0)\n"
+		   "  twkit bench --host               own server on this host's loopback, 10 s churn\n"
 		   "  twkit bench serve --listen A:P   the server alone (until Ctrl-C or --duration)\n"
 		   "  twkit bench run --target A:P     the client alone (also --proto http vs nginx)\n"
 		   "  twkit bench --matrix builtin     baseline, linger0, server-close, ... side by "

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 
 #include "bench/bench.h"
+#include "bench/bench_demo.h"
 #include "verbs.h"
 
 /* Enough descriptors for the connections asked for (the soft limit is often 1024). */
@@ -82,6 +83,8 @@ int bench_main(int argc, char **argv)
 	int rc, n = 0, code = TWKIT_EXIT_OK;
 	bool to_stdout;
 
+	if (argc == 1) /* no arguments: the demo (failures, then fixes) */
+		return bench_demo(bench_main);
 	rc = bench_cfg_parse(argc, argv, &cfg, err, sizeof(err));
 	if (rc == 1)
 		return TWKIT_EXIT_OK;

@@ -11,6 +11,10 @@
 int kns_enter(const char *name, int *saved);
 /* Return to the namespace saved by kns_enter and close the fd. 0 or -errno. */
 int kns_leave(int saved);
+/* Move the calling process (single-threaded: call before any thread starts) into a new,
+ * private network namespace with its loopback up; it ends with the process. 0 or -errno
+ * (-EPERM: not privileged). */
+int kns_private(void);
 /* Whether a name is acceptable for /run/netns (no '/', not "." or "..", 1..63 chars). */
 int kns_name_ok(const char *name);
 

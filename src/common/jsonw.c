@@ -2,6 +2,7 @@
  * jsonw — streaming JSON writer (see jsonw.h).
  */
 #include "common/jsonw.h"
+#include "common/textesc.h"
 
 #include <math.h>
 #include <string.h>
@@ -35,10 +36,23 @@ void jw_write_string(FILE *f, const char *s)
 			fputs("\\r", f);
 			break;
 		default:
-			if (*p < 0x20)
+			if (*p < 0x20 || *p == 0x7f) {
 				fprintf(f, "\\u%04x", *p);
-			else
+			} else if (*p >= 0x80) {
+				/* valid UTF-8 as it is; a byte outside a valid sequence is U+FFFD */
+				size_t k = utf8_seq_len(p, strnlen((const char *)p, 4));
+				if (k == 2 && p[0] == 0xc2 && p[1] < 0xa0) { /* C1 controls */
+					fprintf(f, "\\u%04x", p[1]);
+					p++;
+				} else if (k) {
+					fwrite(p, 1, k, f);
+					p += k - 1;
+				} else {
+					fputs("\\ufffd", f);
+				}
+			} else {
 				fputc(*p, f);
+			}
 		}
 	}
 	fputc('"', f);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "common/jsonw.h"
+#include "common/textesc.h"
 #include "common/units.h"
 #include "kernel/sockdiag.h"
 
@@ -60,8 +61,7 @@ static void wrap(FILE *f, const char *lead, int ind, const char *text)
 			fputc(' ', f);
 			col++;
 		}
-		fwrite(p, 1, (size_t)w, f);
-		col += w;
+		col += (int)tesc_write(f, p, (size_t)w); /* capture strings: controls escaped */
 		p = *e ? e + 1 : e;
 	}
 	fputc('\n', f);
@@ -70,7 +70,7 @@ static void wrap(FILE *f, const char *lead, int ind, const char *text)
 void doc_render_text(FILE *f, const struct snapshot *s, const struct doc_analysis *a,
 		     const struct doc_findings *fs, const struct doc_render_opts *o)
 {
-	char b1[32], b2[32], b3[32], l[80], r[80];
+	char b1[32], b2[32], b3[32], l[80], r[80], rel[sizeof(s->release) * 4];
 	int crit = 0, warn = 0, info = 0;
 	const char *on = "", *off = "";
 
@@ -78,14 +78,15 @@ void doc_render_text(FILE *f, const struct snapshot *s, const struct doc_analysi
 		fs->f[i].sev == DOC_CRITICAL ? crit++ : fs->f[i].sev == DOC_WARNING ? warn++ : info++;
 
 	fprintf(f, "twkit doctor: kernel %s (rules of %s%s)%s%s%s\n",
-		s->release[0] ? s->release : "unknown", a->prof->name,
+		s->release[0] ? tesc(s->release, rel, sizeof(rel)) : "unknown", a->prof->name,
 		a->profile_guessed ? ", guessed" : "", o->netns ? ", netns " : "",
 		o->netns ? o->netns : "", o->replay ? ", from a capture" : "");
 	/* one summary line */
 	if (crit || warn) {
 		const struct doc_finding *top = &fs->f[0];
-		fprintf(f, "%s: %d critical, %d warning — %s\n",
-			crit ? "PROBLEM" : "ATTENTION", crit, warn, top->summary);
+		char sum[sizeof(top->summary) * 4];
+		fprintf(f, "%s: %d critical, %d warning — %s\n", crit ? "PROBLEM" : "ATTENTION",
+			crit, warn, tesc(top->summary, sum, sizeof(sum)));
 	} else {
 		fprintf(f, "OK: TIME-WAIT is not a problem here — %s TIME-WAIT (%s outgoing, %s "
 			   "incoming); busiest outgoing budget %.1f%% used\n",
@@ -162,7 +163,7 @@ void doc_render_text(FILE *f, const struct snapshot *s, const struct doc_analysi
 		units_fmt_bytes(b1, sizeof(b1), a->tw_bytes), a->time_wait + a->tw_fin_wait2,
 		a->tw_objsize, a->tw_objsize_from_slab ? "slabinfo" : "documented size");
 	for (int i = 0; i < s->nmissing; i++)
-		fprintf(f, "NOT READ %s\n", s->missing[i]);
+		fprintf(f, "NOT READ %s\n", tesc(s->missing[i], rel, sizeof(rel)));
 }
 
 static void json_setting(struct jw *w, const char *key, int64_t v)
@@ -313,17 +314,26 @@ void doc_render_json(FILE *f, const struct snapshot *s, const struct doc_analysi
 	jw_finish(&w);
 }
 
-/* Prometheus label values escape backslash, quote and newline. */
+/* Prometheus label values escape backslash, quote and newline; they are UTF-8, so another
+ * control character or a byte outside valid UTF-8 (from a capture) becomes U+FFFD. */
 static void plabel(FILE *f, const char *v)
 {
-	for (; *v; v++) {
-		if (*v == '\\' || *v == '"')
+	const unsigned char *p = (const unsigned char *)v;
+	size_t n = strlen(v);
+	for (size_t i = 0; i < n;) {
+		size_t k = utf8_seq_len(p + i, n - i);
+		if (k == 1 && (p[i] == '\\' || p[i] == '"')) {
 			fputc('\\', f);
-		if (*v == '\n') {
+			fputc(p[i], f);
+		} else if (k == 1 && p[i] == '\n') {
 			fputs("\\n", f);
-			continue;
+		} else if (k == 0 || (k == 1 && (p[i] < 0x20 || p[i] == 0x7f)) ||
+			   (k == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)) {
+			fputs("\xef\xbf\xbd", f);
+		} else {
+			fwrite(p + i, 1, k, f);
 		}
-		fputc(*v, f);
+		i += k ? k : 1;
 	}
 }
 

@@ -1,8 +1,8 @@
 /*
  * profile — the kernel era as data. One profile per era where TIME-WAIT behaviour changed;
  * every rule in model/ takes a profile (never a version number compared ad hoc elsewhere).
- * Spec references are to kernel-tw-spec.md (docs/kernel-tw-spec-notes.md records what was
- * verified on a running kernel).
+ * § references are to docs/kernel.md, twkit's account of these rules era by era (with what a
+ * running kernel confirmed; docs/kernel-tw-spec-notes.md has the measurements).
  * Invariant: profiles[] is sorted by version; tw_profile_for() returns the newest profile at
  * or below a version, so a 5.10 kernel behaves as the 5.4 profile unless a rule says otherwise.
  */

@@ -13,8 +13,8 @@
 /*
  * The ISN clock (RFC 6528 §3, M in ISN = M + F(4-tuple, secret)): Linux adds the real-time
  * clock in ns shifted right by 6, one tick per 64 ns, so the 32-bit sequence space wraps
- * every 2^32 * 64 ns = 274.9 s (RFC 793 and RFC 6528 suggest a 4 us tick). Not in
- * kernel-tw-spec.md, which covers only the reuse ISN (§2.3, §5.1).
+ * every 2^32 * 64 ns = 274.9 s (RFC 793 and RFC 6528 suggest a 4 us tick). docs/kernel.md
+ * covers only the reuse ISN (§2.3, §5.1).
  */
 #define TW_ISN_CLOCK_SHIFT 6
 

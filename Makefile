@@ -1,6 +1,6 @@
 # twkit — plain GNU Makefile.
 #   make            build build/twkit
-#   make run        install missing packages, build, run `twkit doctor` on this host
+#   make run        install missing packages, build, install (as root), run `twkit doctor`
 #   make check      install missing packages, build, run every test (ends "N passed, N failed")
 #   make san        the same suite under ASan+UBSan (build-san/)
 #   make deps       install the Debian packages twkit needs (root), or print the command
@@ -99,8 +99,12 @@ bench: tests
 	bench/bench-vs-peers $(BUILD)
 	BUILD=$(BUILD) bench/doctor-scale
 
+# As root it also installs twkit in $(PREFIX)/bin, so README's examples run as printed.
 run: deps
 	@$(MAKE) --no-print-directory all
+	@if [ "$$(id -u)" = 0 ] || [ -w "$(DESTDIR)$(PREFIX)/bin" ]; then \
+		$(MAKE) --no-print-directory install && echo "installed: $(PREFIX)/bin/twkit"; \
+	else echo "not root: twkit is $(BUILD)/twkit (make install as root puts it on the PATH)"; fi
 	$(BUILD)/twkit doctor
 
 check: deps

@@ -323,6 +323,11 @@ static int validate(const struct opt_result *res, struct bench_cfg *cfg, char *e
 			return fail(err, el, "csv", cfg->csv, why);
 		if (cfg->svg && outpath_check(cfg->svg, 0, why, sizeof(why)) < 0)
 			return fail(err, el, "svg", cfg->svg, why);
+		if (cfg->json + (cfg->csv && !strcmp(cfg->csv, "-")) +
+			    (cfg->svg && !strcmp(cfg->svg, "-")) > 1) {
+			snprintf(err, el, "--json, --csv - and --svg - all write stdout: pick one");
+			return -EINVAL;
+		}
 	}
 	if (cfg->matrix && cfg->nthreshold) {
 		snprintf(err, el, "--threshold judges one run; --matrix compares several in a table");

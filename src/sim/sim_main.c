@@ -577,6 +577,12 @@ int sim_main(int argc, char **argv)
 		rc = TWKIT_EXIT_USAGE;
 		goto out;
 	}
+	if (o.show && (o.svg || o.csv || o.json)) {
+		fprintf(stderr, "twkit sim: --show prints the scenario and runs nothing: --json, --csv "
+				"and --svg do not apply\n");
+		rc = TWKIT_EXIT_USAGE;
+		goto out;
+	}
 	if (o.svg) { /* a bad path fails now, not after the run */
 		char why[160];
 		if (outpath_check(o.svg, 0, why, sizeof(why)) < 0) {

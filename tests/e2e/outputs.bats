@@ -91,3 +91,17 @@ teardown() { bench_ns_cleanup; }
 	grep -q 'time_wait' "$BATS_TEST_TMPDIR/s.svg"
 	cmp "$BATS_TEST_TMPDIR/s.svg" "$BATS_TEST_TMPDIR/plain.svg"
 }
+
+@test "outputs: two outputs on stdout, or outputs of a mode that runs nothing, are refused (exit 2)" {
+	run "$TWKIT" bench -d 30s --json --csv -
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"write stdout"* ]]
+	run "$TWKIT" bench -d 30s --csv - --svg -
+	[ "$status" -eq 2 ]
+	run "$TWKIT" sim stress-client --show --svg "$BATS_TEST_TMPDIR/x.svg"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--show prints the scenario and runs nothing"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/x.svg" ]
+	run "$TWKIT" sim stress-client --show --json
+	[ "$status" -eq 2 ]
+}

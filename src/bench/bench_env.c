@@ -78,11 +78,16 @@ void bench_env_start(struct bench_result *r)
 void bench_env_end(struct bench_result *r)
 {
 	uint64_t v;
+	/* connections are started over the --duration; what the run takes beyond it is the
+	 * last ones finishing, not time in which more were asked for */
+	double span = r->elapsed_s, asked_s = (double)r->cfg.duration_ns / 1e9;
+	if (asked_s > 0 && span > asked_s)
+		span = asked_s;
 	if (r->tw_overflow_ok && tw_overflow_now(&v) == 0 && v >= r->tw_overflow_start)
 		r->tw_overflow = v - r->tw_overflow_start;
 	else
 		r->tw_overflow_ok = false;
-	r->rate_started = r->elapsed_s > 0 ? (double)r->st.attempted / r->elapsed_s : 0;
+	r->rate_started = span > 0 ? (double)r->st.attempted / span : 0;
 	r->rate_short = r->cfg.rate > 0 && !r->interrupted &&
 			r->rate_started < r->cfg.rate * BENCH_RATE_REACHED_SHARE;
 }

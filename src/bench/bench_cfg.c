@@ -318,11 +318,11 @@ static int validate(const struct opt_result *res, struct bench_cfg *cfg, char *e
 	cfg->svg = V("svg");
 	cfg->matrix = V("matrix");
 	{ /* output paths are checked now, not after the run (issue 21 §4) */
-		char why[160];
-		if (cfg->csv && outpath_check(cfg->csv, 0, why, sizeof(why)) < 0)
-			return fail(err, el, "csv", cfg->csv, why);
-		if (cfg->svg && outpath_check(cfg->svg, 0, why, sizeof(why)) < 0)
-			return fail(err, el, "svg", cfg->svg, why);
+		char pwhy[160];
+		if (cfg->csv && outpath_check(cfg->csv, 0, pwhy, sizeof(pwhy)) < 0)
+			return fail(err, el, "csv", cfg->csv, pwhy);
+		if (cfg->svg && outpath_check(cfg->svg, 0, pwhy, sizeof(pwhy)) < 0)
+			return fail(err, el, "svg", cfg->svg, pwhy);
 		if (cfg->json + (cfg->csv && !strcmp(cfg->csv, "-")) +
 			    (cfg->svg && !strcmp(cfg->svg, "-")) > 1) {
 			snprintf(err, el, "--json, --csv - and --svg - all write stdout: pick one");

@@ -195,9 +195,9 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 	c->force = opt_has(specs, NSPECS, r, "force");
 	c->record_stdout = c->record && strcmp(c->record, "-") == 0;
 	if (c->record && !c->record_stdout) { /* a bad path fails now, not after collecting */
-		char why[160];
-		if (outpath_check(c->record, OUTPATH_REPLACED, why, sizeof(why)) < 0) {
-			snprintf(err, el, "--record '%s': %s", c->record, why);
+		char pwhy[160];
+		if (outpath_check(c->record, OUTPATH_REPLACED, pwhy, sizeof(pwhy)) < 0) {
+			snprintf(err, el, "--record '%s': %s", c->record, pwhy);
 			return -EINVAL;
 		}
 	}

@@ -329,9 +329,9 @@ static int validate(const struct opt_result *res, struct lab_cfg *cfg)
 	cfg->csv = opt_get(specs, NSPECS, res, "csv");
 	for (int k = 0; k < 2; k++) { /* a bad path fails now, not after the run */
 		const char *path = k ? cfg->csv : cfg->svg;
-		char why[160];
-		if (path && outpath_check(path, 0, why, sizeof(why)) < 0) {
-			fprintf(stderr, "twkit lab: --%s '%s': %s\n", k ? "csv" : "svg", path, why);
+		char pwhy[160];
+		if (path && outpath_check(path, 0, pwhy, sizeof(pwhy)) < 0) {
+			fprintf(stderr, "twkit lab: --%s '%s': %s\n", k ? "csv" : "svg", path, pwhy);
 			return TWKIT_EXIT_USAGE;
 		}
 	}

@@ -584,9 +584,9 @@ int sim_main(int argc, char **argv)
 		goto out;
 	}
 	if (o.svg) { /* a bad path fails now, not after the run */
-		char why[160];
-		if (outpath_check(o.svg, 0, why, sizeof(why)) < 0) {
-			fprintf(stderr, "twkit sim: --svg '%s': %s\n", o.svg, why);
+		char pwhy[160];
+		if (outpath_check(o.svg, 0, pwhy, sizeof(pwhy)) < 0) {
+			fprintf(stderr, "twkit sim: --svg '%s': %s\n", o.svg, pwhy);
 			rc = TWKIT_EXIT_USAGE;
 			goto out;
 		}

@@ -94,12 +94,10 @@ int bench_demo(int (*run)(int argc, char **argv))
 		return TWKIT_EXIT_RUNTIME;
 	}
 	printf("twkit bench: demo in a private network namespace (tcp_tw_reuse=0, %s local ports "
-	       "%d-%d), so loopback runs out of ports as traffic to a remote server does; "
-	       "`twkit bench --host` runs on this host's own stack.\n\n",
+	       "%d-%d); `twkit bench --host` runs on this host's own stack.\n\n",
 	       units_fmt_count(n, sizeof(n), DEMO_PORT_HI - DEMO_PORT_LO + 1), DEMO_PORT_LO,
 	       DEMO_PORT_HI);
-	printf("1. The failures: the client closes first, each close holds its port in TIME-WAIT, "
-	       "and new connections fail once every port is held.\n\n");
+	printf("1. The failures: own server on loopback, the client closes first, 2 s.\n\n");
 	fflush(stdout);
 	rc = run(4, base);
 	if (rc != TWKIT_EXIT_OK)

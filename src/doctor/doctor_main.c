@@ -346,8 +346,10 @@ static int doctor_once(const struct doctor_cfg *c, struct doc_prev *prev, FILE *
 	struct cap_reader rd;
 	struct cap_writer wr;
 	char e[256] = "";
+	struct timespec t0, t1;
 	int rc, ret;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0); /* twkit_scrape_duration_seconds counts from here */
 	snapshot_init(&s);
 	memset(&a, 0, sizeof(a));
 	if (c->replay) {
@@ -418,8 +420,11 @@ static int doctor_once(const struct doctor_cfg *c, struct doc_prev *prev, FILE *
 		}
 	}
 	doc_findings_run(&s, &a, prev, fs);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	struct doc_render_opts ro = { .top = c->top, .replay = c->replay != NULL,
-				      .netns = c->netns, .color = c->color };
+				      .netns = c->netns, .color = c->color,
+				      .scrape_seconds = (double)(t1.tv_sec - t0.tv_sec) +
+							(double)(t1.tv_nsec - t0.tv_nsec) / 1e9 };
 	if (c->out == OUT_JSON)
 		doc_render_json(out, &s, &a, fs, &ro);
 	else if (c->out == OUT_PROM)

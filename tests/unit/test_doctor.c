@@ -379,7 +379,7 @@ static char *render(int kind, const struct snapshot *s)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	struct doc_render_opts o = { .top = 5 };
+	struct doc_render_opts o = { .top = 5, .version = "0.0.0-test", .scrape_seconds = 0.25 };
 	assert_int_equal(doc_analyse(s, &a), 0);
 	doc_findings_run(s, &a, NULL, &fs);
 	if (kind == 0)

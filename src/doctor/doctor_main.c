@@ -15,6 +15,7 @@
 #include <linux/capability.h>
 #include <unistd.h>
 
+#include "common/atomicf.h"
 #include "common/httpd.h"
 #include "common/opt.h"
 #include "common/privs.h"
@@ -37,6 +38,10 @@ static const struct opt_spec specs[] = {
 	{ "count", 0, OPT_VALUE, "N", NULL, "with --watch: stop after N reports" },
 	{ "listen", 0, OPT_VALUE, "ADDR:PORT", NULL,
 	  "serve --prom over HTTP at /metrics, a fresh look per scrape, until Ctrl-C" },
+	{ "output", 0, OPT_VALUE, "FILE", NULL,
+	  "write the report to FILE, not stdout: to a temporary file beside it renamed over FILE "
+	  "once complete (a reader such as node_exporter's textfile collector never sees half "
+	  "of one; a symlink at FILE is replaced, not followed); with --watch, at every report" },
 	{ "user", 0, OPT_VALUE, "NAME", "nobody",
 	  "with --listen, started as root: once the port is open (and --netns entered), run as "
 	  "NAME with no capability (--replay FILE: CAP_DAC_READ_SEARCH only, to read FILE)" },
@@ -74,6 +79,7 @@ struct doctor_cfg {
 	const char *listen; /* NULL: report once or every watch_ns */
 	const char *user;   /* --listen as root: who serves */
 	bool user_given;    /* --user on the command line (not the default) */
+	const char *output; /* NULL: stdout */
 	struct sockaddr_storage listen_addr;
 	socklen_t listen_len;
 };
@@ -119,7 +125,7 @@ static void help(FILE *f)
 	fputs("\nexamples:\n"
 	      "  twkit doctor                           # this host, human report\n"
 	      "  twkit doctor --json | jq .findings     # for scripts\n"
-	      "  twkit doctor --prom --top 10 > t.tmp && mv t.tmp /var/lib/node_exporter/twkit.prom\n"
+	      "  twkit doctor --prom --output /var/lib/prometheus/node-exporter/twkit.prom\n"
 	      "  twkit doctor --record prod.twcap       # capture on production...\n"
 	      "  twkit doctor --replay prod.twcap       # ...analyse it anywhere\n"
 	      "  ssh prod twkit doctor --record - > prod.twcap   # the capture on stdout\n"
@@ -267,6 +273,21 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 			return -EINVAL;
 		}
 		c->out = OUT_PROM;
+	}
+	if ((c->output = opt_get(specs, NSPECS, r, "output"))) {
+		if (!c->output[0] || !strcmp(c->output, "-")) {
+			snprintf(err, el, "--output wants a FILE (without it the report goes to stdout)");
+			return -EINVAL;
+		}
+		if (c->listen) {
+			snprintf(err, el, "--output writes reports to a file: it excludes --listen");
+			return -EINVAL;
+		}
+		if (c->record_stdout) {
+			snprintf(err, el, "--record - puts the capture on stdout and the report on "
+					  "stderr: it excludes --output");
+			return -EINVAL;
+		}
 	}
 	c->user = opt_get(specs, NSPECS, r, "user");
 	c->user_given = opt_has(specs, NSPECS, r, "user");
@@ -603,10 +624,31 @@ int doctor_main(int argc, char **argv)
 		}
 	}
 	for (long n = 0; !stop_flag; n++) {
-		if (n > 0 && cfg.out == OUT_TEXT)
+		struct atomicf af;
+		FILE *out = cfg.record_stdout ? stderr : stdout;
+		if (cfg.output) {
+			if ((rc = atomicf_open(&af, cfg.output)) < 0) {
+				fprintf(stderr, "twkit doctor: --output %s: %s\n", cfg.output,
+					strerror(-rc));
+				code = TWKIT_EXIT_RUNTIME;
+				break;
+			}
+			out = af.f;
+		} else if (n > 0 && cfg.out == OUT_TEXT) {
 			printf("\n");
-		rc = doctor_once(&cfg, &prev, cfg.record_stdout ? stderr : stdout, err,
-				 sizeof(err));
+		}
+		rc = doctor_once(&cfg, &prev, out, err, sizeof(err));
+		if (cfg.output && rc < -1) {
+			atomicf_abort(&af); /* the previous report stays */
+		} else if (cfg.output) {
+			int wrc = atomicf_commit(&af);
+			if (wrc < 0) {
+				fprintf(stderr, "twkit doctor: --output %s: %s\n", cfg.output,
+					strerror(-wrc));
+				code = TWKIT_EXIT_RUNTIME;
+				break;
+			}
+		}
 		if (rc < -1) {
 			fprintf(stderr, "twkit doctor: %s\n", err);
 			code = -rc;

@@ -122,15 +122,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	FILE *out;
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	static char seen; /* *state once the headers are in */
 	(void)version;
 	(void)upload;
-	(void)state;
-	if (ci && ci->socket_context) /* the request is in: its deadline is met */
-		((struct hconn *)ci->socket_context)->in_request = true;
-	if (*upload_len) { /* a body nobody asked for: drop it, answer once it is in */
+	if (!*state) {
+		/* the headers are in; answer on the next call, once any body is in too: a
+		 * response queued before the request ends would close the connection */
+		*state = &seen;
+		return MHD_YES;
+	}
+	if (*upload_len) { /* a body nobody asked for: drop it */
 		*upload_len = 0;
 		return MHD_YES;
 	}
+	if (ci && ci->socket_context) /* the whole request is in: its deadline is met */
+		((struct hconn *)ci->socket_context)->in_request = true;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
 		static char m[] = "only GET and HEAD are served here\n";
 		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, text, m, sizeof(m) - 1,

@@ -130,6 +130,22 @@ teardown() {
 	       ss -Htn state established '( dport = :9798 )' | wc -l > '$TMP/held'
 	       curl -s --max-time 5 -o '$TMP/m' -w '%{http_code} %{time_total}\n' http://127.0.0.1:9798/metrics > '$TMP/scrape'
 	       wait \$(jobs -p | grep -vx \$p)
+	       # kept alive: four requests 2.5 s apart on one connection, the last 7.5 s after it
+	       # opened; each answer gives the next request a deadline of its own
+	       exec 5<>/dev/tcp/127.0.0.1/9798
+	       for i in 1 2 3 4; do
+		 printf 'GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n' >&5
+		 IFS= read -r -t 5 line <&5 || break
+		 len=0
+		 while IFS= read -r -t 5 h <&5; do
+		   h=\${h%\$'\r'}; [ -z \"\$h\" ] && break
+		   case \"\${h,,}\" in content-length:*) len=\${h#*:}; len=\${len// /} ;; esac
+		 done
+		 LC_ALL=C read -r -N \"\$len\" -t 5 body <&5 || break
+		 echo \"\${line%\$'\r'} \${#body}\" >> '$TMP/keep'
+		 sleep 2.5
+	       done
+	       exec 5>&-
 	       kill \$p; wait \$p; echo \$? > '$TMP/rc'; trap - EXIT"
 	held=$(cat "$TMP/held")
 	read -r code secs < "$TMP/scrape"
@@ -142,6 +158,8 @@ teardown() {
 	[ "$(grep -c '^cut$' "$TMP/drip")" -eq 5 ]
 	grep -Eq 'stopped; ([5-9]|[1-9][0-9]+) connections were closed for not sending their request in time' "$TMP/err"
 	[ "$(cat "$TMP/rc")" -eq 0 ]
+	cat "$TMP/keep"
+	[ "$(grep -c '^HTTP/1.1 200 OK [1-9][0-9]*$' "$TMP/keep")" -eq 4 ]
 }
 
 @test "prom: --listen started as root serves as nobody with no capability (--replay: CAP_DAC_READ_SEARCH only)" {

@@ -36,8 +36,8 @@
  * request at once; Prometheus' keep-alive connection is then closed between scrapes (15 s
  * apart or more) and opened again, which costs one handshake on loopback or a LAN. */
 #define HTTPD_IDLE_S 3u
-/* Milliseconds a connection has for its whole request (line and headers), counted from the
- * connect or from the end of its previous answer: a request is a few hundred bytes. */
+/* Milliseconds a connection has for its whole request (line, headers, any body), counted
+ * from the connect or from the end of its previous answer: a scrape is a few hundred bytes. */
 #define HTTPD_REQUEST_MS 5000
 /* Longest wait of the loop: how late a deadline or a stop request is seen at worst. */
 #define HTTPD_TICK_MS 100

@@ -113,14 +113,18 @@ teardown() {
 	[ "$(comm -23 "$TMP/bad" "$TMP/known" | wc -l)" -eq 2 ]
 }
 
-@test "prom: --listen answers a scrape while 100 idle and 5 slow connections are held; the slow ones are cut at their deadline" {
+@test "prom: --listen answers a scrape while 100 idle and 5 slow connections are held; the slow ones are cut at their deadline; keep-alive works" {
 	in_ns "'$TWKIT' doctor --listen 127.0.0.1:9798 2>'$TMP/err' & p=\$!
 	       trap 'kill \$p 2>/dev/null; wait \$p' EXIT
 	       for _ in \$(seq 50); do curl -sf -o /dev/null http://127.0.0.1:9798/metrics && break; sleep 0.1; done
 	       for i in \$(seq 100); do exec {fd}<>/dev/tcp/127.0.0.1/9798 || exit 1; done
 	       for i in \$(seq 5); do
 		 ( trap '' PIPE; exec 3<>/dev/tcp/127.0.0.1/9798
-		   printf 'GET /metrics HTTP/1.1\r\n' >&3
+		   if [ \$i = 5 ]; then # the last one drips a body
+		     printf 'POST /metrics HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n' >&3
+		   else
+		     printf 'GET /metrics HTTP/1.1\r\n' >&3
+		   fi
 		   for j in \$(seq 40); do
 		     printf 'X' >&3 2>/dev/null || { echo cut >> '$TMP/drip'; exit; }
 		     sleep 0.5

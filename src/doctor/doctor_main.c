@@ -17,6 +17,7 @@
 #include "common/httpd.h"
 #include "common/opt.h"
 #include "common/units.h"
+#include "doctor/allns.h"
 #include "doctor/analyse.h"
 #include "doctor/findings.h"
 #include "doctor/render.h"
@@ -36,6 +37,10 @@ static const struct opt_spec specs[] = {
 	{ "listen", 0, OPT_VALUE, "ADDR:PORT", NULL,
 	  "serve --prom over HTTP at /metrics, a fresh look per scrape, until Ctrl-C" },
 	{ "netns", 0, OPT_VALUE, "NAME", NULL, "look inside network namespace NAME (root)" },
+	{ "all-netns", 0, OPT_FLAG, NULL, NULL,
+	  "look inside every network namespace of the host (/run/netns and /proc/*/ns/net), "
+	  "each named and analysed on its own, busiest first; --top N bounds how many are "
+	  "detailed (root)" },
 	{ "record", 0, OPT_VALUE, "FILE", NULL,
 	  "also save everything collected to FILE (mode 0600, renamed into place when complete; "
 	  "an existing FILE is refused without --force); - = stdout, the report then on stderr" },
@@ -66,6 +71,7 @@ struct doctor_cfg {
 	bool record_stdout; /* --record -: the capture on stdout, the report on stderr */
 	const char *sysctl_conf; /* '\n'-separated paths; NULL: the default files */
 	bool color;
+	bool all_netns;
 	const char *listen; /* NULL: report once or every watch_ns */
 	struct sockaddr_storage listen_addr;
 	socklen_t listen_len;
@@ -118,7 +124,15 @@ static void help(FILE *f)
 	      "  ssh prod twkit doctor --record - > prod.twcap   # the capture on stdout\n"
 	      "  twkit doctor --replay b.twcap --since a.twcap   # two captures, two looks\n"
 	      "  twkit doctor --watch 5 --fail-on critical\n"
-	      "  twkit doctor --listen 127.0.0.1:9798   # Prometheus scrapes /metrics\n\n"
+	      "  twkit doctor --listen 127.0.0.1:9798   # Prometheus scrapes /metrics\n"
+	      "  twkit doctor --all-netns --top 5       # every container's namespace, busiest first\n\n"
+	      "--all-netns finds every network namespace (the names of /run/netns and the\n"
+	      "namespaces of all processes, one report per namespace however many hold it),\n"
+	      "names each by its ip netns name, else by a process inside (pid, comm) and that\n"
+	      "process's container id and pod uid read from its cgroup, and looks at each from\n"
+	      "inside (its own sysctls, sockets, counters). A namespace that disappears while\n"
+	      "being looked at is skipped and counted. JSON: the top level is this namespace's\n"
+	      "report; 'namespaces' lists all of them. Needs CAP_SYS_ADMIN and CAP_SYS_PTRACE.\n\n"
 	      "--listen serves the --prom exposition over HTTP: each GET /metrics looks at the\n"
 	      "host again (or at --netns NAME, while the port stays in this namespace), and\n"
 	      "findings that compare with the last look (rising counters) compare with the last\n"
@@ -127,7 +141,8 @@ static void help(FILE *f)
 	      "exit codes: 0 ok, 1 a finding at or above --fail-on, 2 usage error,\n"
 	      "3 runtime error (capture unreadable, corrupt or over 2 GiB, --record FILE exists\n"
 	      "without --force, interrupted by SIGINT/SIGTERM while reading a capture,\n"
-	      "namespace not found, netlink refused, --listen address in use).\n",
+	      "namespace not found, netlink refused, --listen address in use, --all-netns\n"
+	      "without root).\n",
 	      f);
 }
 
@@ -197,6 +212,13 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 				 ? opt_get(specs, NSPECS, r, "sysctl-conf")
 				 : NULL;
 	c->color = opt_has(specs, NSPECS, r, "color");
+	c->all_netns = opt_has(specs, NSPECS, r, "all-netns");
+	if (c->all_netns && (c->netns || c->replay || c->record || c->since || c->watch_ns ||
+			     opt_has(specs, NSPECS, r, "listen"))) {
+		snprintf(err, el, "--all-netns takes one live look at every namespace: it excludes "
+				  "--netns, --replay, --record, --since, --watch and --listen");
+		return -EINVAL;
+	}
 	if (c->netns && !kns_name_ok(c->netns)) {
 		snprintf(err, el, "--netns: '%s' is not a namespace name", c->netns);
 		return -EINVAL;
@@ -534,6 +556,20 @@ int doctor_main(int argc, char **argv)
 		code = doctor_listen(&cfg);
 		opt_result_fini(&r);
 		return code;
+	}
+	if (cfg.all_netns) {
+		struct doc_allns_cfg ac = { .out = cfg.out == OUT_JSON	 ? DOC_ALLNS_JSON
+						  : cfg.out == OUT_PROM ? DOC_ALLNS_PROM
+									: DOC_ALLNS_TEXT,
+					    .top = cfg.top, .color = cfg.color,
+					    .sysctl_conf = cfg.sysctl_conf, .stop = &stop_flag };
+		rc = doc_allns_run(&ac, stdout, err, sizeof(err));
+		opt_result_fini(&r);
+		if (rc < -1) {
+			fprintf(stderr, "twkit doctor: %s\n", err);
+			return -rc;
+		}
+		return cfg.fail_on >= 0 && rc >= cfg.fail_on ? TWKIT_EXIT_FINDINGS : TWKIT_EXIT_OK;
 	}
 	if (cfg.netns) {
 		rc = kns_enter(cfg.netns, &saved_ns);

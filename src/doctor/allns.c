@@ -116,7 +116,11 @@ static int look(const struct kns_ns *ns, const struct doc_allns_cfg *c, struct n
 		fd = kns_open(ns);
 		if (fd < 0) {
 			r->st = fd == -ESRCH ? NS_GONE : NS_FAILED;
-			snprintf(r->why, sizeof(r->why), "cannot open: %s", strerror(-fd));
+			if (fd == -ESRCH)
+				snprintf(r->why, sizeof(r->why), "gone before it could be entered (its "
+								 "last process exited or its name was removed)");
+			else
+				snprintf(r->why, sizeof(r->why), "cannot open: %s", strerror(-fd));
 			return 0;
 		}
 		rc = kns_enter_fd(fd, &saved);

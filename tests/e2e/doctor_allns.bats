@@ -1,0 +1,165 @@
+#!/usr/bin/env bats
+# twkit doctor --all-netns, end to end: real TIME-WAIT made inside namespaces this test creates
+# (ip netns add twk-allns-<pid>-*, and one held only by a process), each counted in its own
+# namespace. teardown removes every namespace and process, also after a failure.
+
+load lib/doctor
+
+setup() {
+	[ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
+	TMP=$(mktemp -d)
+	NS_PREFIX="twk-allns-$$"
+	HOLDER_PID=
+	CHURN_PIDS=()
+}
+
+teardown() {
+	local p
+	for p in ${HOLDER_PID:-} "${CHURN_PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	for n in a b c; do
+		ip netns del "$NS_PREFIX-$n" 2>/dev/null || true
+	done
+	rm -rf "$TMP"
+}
+
+# make_tw NS ADDR N: N client-closed connections to ADDR:8080 inside named namespace NS, then
+# wait (bounded, 5 s) until the N TIME-WAIT are all there
+make_tw() {
+	ip netns exec "$1" bash -c "ip link set lo up && sysctl -qw net.ipv4.tcp_tw_reuse=0 &&
+		'$CHURN' -a $2 -p 8080 -n $3 >/dev/null && $WAIT_TW $3"
+}
+
+# jq over one namespace of $TMP/all.json, chosen by its ip netns name
+nsq() { jq -r --arg n "$1" ".namespaces[] | select(.ip_netns == \$n) | $2" "$TMP/all.json"; }
+
+@test "doctor --all-netns: 300, 200 and 100 TIME-WAIT in three namespaces, each counted in its own" {
+	for n in a b c; do ip netns add "$NS_PREFIX-$n"; done
+	# different destinations per namespace, so a miscount cannot hide behind a shared name
+	make_tw "$NS_PREFIX-a" 127.0.0.11 300
+	make_tw "$NS_PREFIX-b" 127.0.0.12 200
+	make_tw "$NS_PREFIX-c" 127.0.0.13 100
+	run "$TWKIT" doctor --all-netns --json --top 0
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" > "$TMP/all.json"
+	[ "$(jq -r .schema "$TMP/all.json")" = twkit.doctor/1 ]
+	# the top level is still a whole doctor report (of this namespace): added keys only
+	for k in kernel settings counters sockets budget groups memory findings not_read; do
+		jq -e "has(\"$k\")" "$TMP/all.json" >/dev/null
+	done
+	# each namespace exactly once, deduplicated, with its own count and destination
+	for spec in a:127.0.0.11:300 b:127.0.0.12:200 c:127.0.0.13:100; do
+		IFS=: read -r n addr want <<<"$spec"
+		[ "$(jq --arg n "$NS_PREFIX-$n" '[.namespaces[] | select(.ip_netns == $n)] | length' \
+			"$TMP/all.json")" -eq 1 ]
+		[ "$(nsq "$NS_PREFIX-$n" .status)" = analysed ]
+		[ "$(nsq "$NS_PREFIX-$n" .summary.time_wait)" -eq "$want" ]
+		[ "$(nsq "$NS_PREFIX-$n" .report.sockets.time_wait)" -eq "$want" ]
+		[ "$(nsq "$NS_PREFIX-$n" '.report.groups | length')" -eq 1 ]
+		[ "$(nsq "$NS_PREFIX-$n" '.report.groups[0].remote')" = "$addr:8080" ]
+		[ "$(nsq "$NS_PREFIX-$n" '.report.groups[0].time_wait')" -eq "$want" ]
+		# its own sysctls: tcp_tw_reuse=0 was set inside it, whatever the host has
+		[ "$(nsq "$NS_PREFIX-$n" .report.settings.tcp_tw_reuse)" -eq 0 ]
+		[ "$(nsq "$NS_PREFIX-$n" .inode)" -eq "$(stat -L -c %i /run/netns/$NS_PREFIX-$n)" ]
+	done
+	# busiest first
+	order=$(jq -r --arg p "$NS_PREFIX-" '[.namespaces[].ip_netns | select(. != null) |
+		select(startswith($p))] | join(" ")' "$TMP/all.json")
+	[ "$order" = "$NS_PREFIX-a $NS_PREFIX-b $NS_PREFIX-c" ]
+	[ "$(jq '.namespaces | length' "$TMP/all.json")" -eq "$(jq .namespaces_total "$TMP/all.json")" ]
+	# no two entries are the same namespace
+	[ "$(jq '[.namespaces[] | "\(.dev):\(.inode)"] | unique | length' "$TMP/all.json")" -eq \
+		"$(jq '.namespaces | length' "$TMP/all.json")" ]
+
+	# the human report: one line per namespace, then each in full
+	run "$TWKIT" doctor --all-netns --top 0
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"==== "*"$NS_PREFIX-a: inode "* ]]
+	[[ "$output" == *"netns $NS_PREFIX-b"* ]]
+	line=$(printf '%s\n' "$output" | grep -E "^[0-9]+ +$NS_PREFIX-c ")
+	[[ "$line" == *" 100 "* ]]
+
+	# --top 1 details only the busiest namespace; the others keep their summary
+	run "$TWKIT" doctor --all-netns --json --top 1
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" > "$TMP/all.json"
+	[ "$(jq .namespaces_detailed "$TMP/all.json")" -eq 1 ]
+	[ "$(jq '[.namespaces[] | select(.report)] | length' "$TMP/all.json")" -eq 1 ]
+	[ "$(jq '.namespaces[0].detailed' "$TMP/all.json")" = true ]
+	[ "$(nsq "$NS_PREFIX-c" .summary.time_wait)" -eq 100 ]
+}
+
+@test "doctor --all-netns: a namespace held only by a process is found and named by it" {
+	# no /run/netns name: only the process keeps this namespace alive
+	unshare -n bash -c "ip link set lo up && sysctl -qw net.ipv4.tcp_tw_reuse=0 &&
+		'$CHURN' -a 127.0.0.21 -p 8080 -n 50 >/dev/null && $WAIT_TW 50 && exec sleep 60" &
+	HOLDER_PID=$!
+	for _ in $(seq 100); do
+		[ "$(cat /proc/$HOLDER_PID/comm 2>/dev/null)" = sleep ] && break
+		sleep 0.05
+	done
+	[ "$(cat /proc/$HOLDER_PID/comm)" = sleep ]
+	ino=$(stat -L -c %i /proc/$HOLDER_PID/ns/net)
+	[ "$ino" != "$(stat -L -c %i /proc/self/ns/net)" ]
+	run "$TWKIT" doctor --all-netns --json --top 0
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" > "$TMP/all.json"
+	q() { jq -r --argjson i "$ino" ".namespaces[] | select(.inode == \$i) | $1" "$TMP/all.json"; }
+	[ "$(q .ip_netns)" = null ]
+	[ "$(q .pid)" -eq "$HOLDER_PID" ]
+	[ "$(q .comm)" = sleep ]
+	[ "$(q .name)" = "pid $HOLDER_PID (sleep)" ]
+	[ "$(q .processes)" -ge 1 ]
+	[ "$(q .summary.time_wait)" -eq 50 ]
+	[ "$(q '.report.groups[0].remote')" = 127.0.0.21:8080 ]
+	# the cgroup named is one of the holder's own
+	cut -d: -f3- /proc/$HOLDER_PID/cgroup | grep -qxF -- "$(q .cgroup)"
+}
+
+@test "doctor --all-netns: namespaces appearing and vanishing meanwhile are skipped and counted" {
+	# short-lived namespaces held by processes, started and ended while doctor runs (bounded:
+	# 200 of them, 2 at a time, each living 10-50 ms)
+	(
+		for i in $(seq 200); do
+			unshare -n sleep "0.0$((RANDOM % 4 + 1))" &
+			unshare -n sleep "0.0$((RANDOM % 4 + 1))"
+			wait
+		done
+	) &
+	CHURN_PIDS+=($!)
+	gone=0
+	for r in $(seq 8); do
+		run "$TWKIT" doctor --all-netns --json --top 3
+		[ "$status" -eq 0 ]
+		printf '%s\n' "$output" > "$TMP/all.json"
+		t=$(jq .namespaces_total "$TMP/all.json")
+		a=$(jq .namespaces_analysed "$TMP/all.json")
+		g=$(jq .namespaces_gone "$TMP/all.json")
+		f=$(jq .namespaces_failed "$TMP/all.json")
+		[ "$((a + g + f))" -eq "$t" ]
+		[ "$(jq '[.namespaces[] | select(.status == "gone")] | length' "$TMP/all.json")" -eq "$g" ]
+		gone=$((gone + g))
+	done
+	echo "# namespaces gone while looked at, over 8 runs: $gone" >&3
+}
+
+@test "doctor --all-netns: without root exits 3 naming what is missing; bad combinations are usage errors" {
+	run setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		"$TWKIT" doctor --all-netns
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"--all-netns needs root"*"CAP_SYS_ADMIN"*"CAP_SYS_PTRACE"* ]]
+	# root without CAP_SYS_PTRACE: named alone
+	run setpriv --inh-caps=-sys_ptrace --bounding-set=-sys_ptrace "$TWKIT" doctor --all-netns
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"CAP_SYS_PTRACE missing"* ]]
+	[[ "$output" != *"CAP_SYS_ADMIN"* ]]
+	for bad in "--netns x" "--replay f" "--record f" "--watch 1" "--listen 127.0.0.1:9"; do
+		run "$TWKIT" doctor --all-netns $bad
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"--all-netns"* ]]
+	done
+	run "$TWKIT" doctor --help
+	[[ "$output" == *"--all-netns"* ]]
+}

@@ -136,7 +136,7 @@ static int look(const struct kns_ns *ns, const struct doc_allns_cfg *c, struct n
 		rc = -ENOMEM;
 	} else {
 		snapshot_init(r->s);
-		rc = snapshot_collect(r->s, NULL, e, sizeof(e));
+		rc = snapshot_collect_flags(r->s, NULL, SNAP_COLLECT_ONE_WALK, e, sizeof(e));
 	}
 	if (saved >= 0 && kns_leave(saved) < 0) {
 		snprintf(err, el, "cannot return to this process's network namespace: %s",

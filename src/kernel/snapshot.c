@@ -470,6 +470,12 @@ static void feed_pseudo(struct snapshot *s, struct cap_writer *rec, const char *
 
 int snapshot_collect(struct snapshot *s, struct cap_writer *rec, char *err, size_t errlen)
 {
+	return snapshot_collect_flags(s, rec, 0, err, errlen);
+}
+
+int snapshot_collect_flags(struct snapshot *s, struct cap_writer *rec, unsigned flags, char *err,
+			   size_t errlen)
+{
 	struct utsname u;
 	struct rlimit rl;
 	struct timespec ts;
@@ -505,6 +511,14 @@ int snapshot_collect(struct snapshot *s, struct cap_writer *rec, char *err, size
 			cap_writer_add(rec, CAP_FILE, inputs[i].name, text, len);
 		snapshot_feed_file(s, inputs[i].name, text, len);
 		free(text);
+	}
+	if ((flags & SNAP_COLLECT_ONE_WALK) && !rec) {
+		/* both families in one walk; a kernel that refuses the request gets two */
+		size_t n0 = s->nsocks;
+		rc = kdiag_dump(AF_UNSPEC, KDIAG_ALL_STATES, true, live_buf, &l);
+		if (rc == 0)
+			return 0;
+		s->nsocks = n0;
 	}
 	/* One dump per family of every state, with tcp_info for full sockets (§9). */
 	rc = kdiag_dump(AF_INET, KDIAG_ALL_STATES, true, live_buf, &l);

@@ -19,7 +19,7 @@ teardown() {
 		kill "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
-	for n in a b c; do
+	for n in a b c d; do
 		ip netns del "$NS_PREFIX-$n" 2>/dev/null || true
 	done
 	rm -rf "$TMP"
@@ -64,10 +64,25 @@ nsq() { jq -r --arg n "$1" ".namespaces[] | select(.ip_netns == \$n) | $2" "$TMP
 		[ "$(nsq "$NS_PREFIX-$n" .report.settings.tcp_tw_reuse)" -eq 0 ]
 		[ "$(nsq "$NS_PREFIX-$n" .inode)" -eq "$(stat -L -c %i /run/netns/$NS_PREFIX-$n)" ]
 	done
+	# IPv6 sockets come from the same walk as IPv4 ones: 30 TIME-WAIT toward [::1]:8080
+	ip netns add "$NS_PREFIX-d"
+	ip netns exec "$NS_PREFIX-d" bash -c "ip link set lo up && python3 -c '
+import socket
+l = socket.socket(socket.AF_INET6); l.bind((\"::1\", 8080)); l.listen(64)
+for _ in range(30):
+    c = socket.create_connection((\"::1\", 8080)); a, _ = l.accept()
+    c.close(); a.recv(1); a.close()
+' && $WAIT_TW 30"
+	run "$TWKIT" doctor --all-netns --json --top 0
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" > "$TMP/all.json"
+	[ "$(nsq "$NS_PREFIX-d" .summary.time_wait)" -eq 30 ]
+	[ "$(nsq "$NS_PREFIX-d" '.report.groups[0].remote')" = "[::1]:8080" ]
+	[ "$(nsq "$NS_PREFIX-a" .summary.time_wait)" -eq 300 ]
 	# busiest first
 	order=$(jq -r --arg p "$NS_PREFIX-" '[.namespaces[].ip_netns | select(. != null) |
 		select(startswith($p))] | join(" ")' "$TMP/all.json")
-	[ "$order" = "$NS_PREFIX-a $NS_PREFIX-b $NS_PREFIX-c" ]
+	[ "$order" = "$NS_PREFIX-a $NS_PREFIX-b $NS_PREFIX-c $NS_PREFIX-d" ]
 	[ "$(jq '.namespaces | length' "$TMP/all.json")" -eq "$(jq .namespaces_total "$TMP/all.json")" ]
 	# no two entries are the same namespace
 	[ "$(jq '[.namespaces[] | "\(.dev):\(.inode)"] | unique | length' "$TMP/all.json")" -eq \

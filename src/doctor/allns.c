@@ -421,6 +421,11 @@ int doc_allns_run(const struct doc_allns_cfg *c, FILE *out, char *err, size_t el
 		res[i].shown = res[i].detailed && (c->top <= 0 || ndet < (size_t)c->top);
 		ndet += res[i].shown;
 	}
+	if (!self) { /* kns_list_scan always adds it; a look that failed ended the run above */
+		snprintf(err, el, "this process's own network namespace was not found");
+		ret = -TWKIT_EXIT_RUNTIME;
+		goto out;
+	}
 	if (c->out == DOC_ALLNS_JSON)
 		render_json(out, c, &l, res, n, self, ndet);
 	else if (c->out == DOC_ALLNS_PROM)

@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/jsonw.h"
+#include "common/promw.h"
 #include "common/units.h"
 #include "doctor/analyse.h"
 #include "doctor/findings.h"
@@ -40,6 +42,13 @@ struct ns_res {
 };
 
 static const char *const status_names[] = { "analysed", "gone", "failed" };
+
+static double elapsed_s(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
 
 int doc_allns_check_privilege(char *what, size_t len)
 {
@@ -361,10 +370,49 @@ static void render_json(FILE *f, const struct doc_allns_cfg *c, const struct kns
 	jw_finish(&w);
 }
 
-static void render_prom(FILE *f, const struct doc_allns_cfg *c, const struct ns_res *self)
+/* The --top namespaces shown, each family's samples labelled netns="<name>" (the name the
+ * text and JSON give), then how many namespaces there were. -ENOMEM or 0. */
+static int render_prom(FILE *f, const struct doc_allns_cfg *c, const struct kns_list *l,
+		       const struct ns_res *res, size_t n, double seconds)
 {
-	struct doc_render_opts ro = { .top = c->top };
-	doc_render_prom(f, self->s, &self->a, self->fs, &ro);
+	struct doc_render_opts ro = { .top = c->top, .scrape_seconds = seconds };
+	struct doc_prom_source *src = calloc(n ? n : 1, sizeof(*src));
+	struct prom_label *lab = calloc(n ? n : 1, sizeof(*lab));
+	char(*names)[160] = calloc(n ? n : 1, sizeof(*names));
+	size_t k = 0, st[3] = { 0, 0, 0 };
+
+	if (!src || !lab || !names) {
+		free(src);
+		free(lab);
+		free(names);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		st[res[i].st]++;
+		if (!res[i].shown)
+			continue;
+		lab[k].name = "netns";
+		lab[k].value = kns_ns_label(&l->v[res[i].idx], names[k], sizeof(names[k]));
+		src[k] = (struct doc_prom_source){ .labels = &lab[k], .nlabels = 1, .s = res[i].s,
+						   .a = &res[i].a, .fs = res[i].fs };
+		k++;
+	}
+	if (k)
+		doc_render_prom_sources(f, src, k, &ro);
+	promw_family(f, "twkit_network_namespaces", "gauge",
+		     "Network namespaces found by --all-netns, by what became of their look "
+		     "(analysed, gone meanwhile, failed); the --top busiest carry a netns label.");
+	for (int i = NS_ANALYSED; i <= NS_FAILED; i++) {
+		struct promw w;
+		promw_init(&w, f, NULL, 0);
+		promw_begin(&w, "twkit_network_namespaces");
+		promw_label(&w, "status", status_names[i]);
+		promw_end_uint(&w, st[i]);
+	}
+	free(src);
+	free(lab);
+	free(names);
+	return 0;
 }
 
 int doc_allns_run(const struct doc_allns_cfg *c, FILE *out, char *err, size_t el)
@@ -374,7 +422,9 @@ int doc_allns_run(const struct doc_allns_cfg *c, FILE *out, char *err, size_t el
 	char what[256];
 	int ret = -1, rc;
 	size_t n = 0, ndet = 0;
+	struct timespec t0;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (doc_allns_check_privilege(what, sizeof(what)) < 0) {
 		snprintf(err, el, "%s", what);
 		return -TWKIT_EXIT_RUNTIME;
@@ -428,9 +478,12 @@ int doc_allns_run(const struct doc_allns_cfg *c, FILE *out, char *err, size_t el
 	}
 	if (c->out == DOC_ALLNS_JSON)
 		render_json(out, c, &l, res, n, self, ndet);
-	else if (c->out == DOC_ALLNS_PROM)
-		render_prom(out, c, self);
-	else
+	else if (c->out == DOC_ALLNS_PROM && render_prom(out, c, &l, res, n, elapsed_s(&t0)) < 0) {
+		snprintf(err, el, "out of memory");
+		ret = -TWKIT_EXIT_RUNTIME;
+		goto out;
+	}
+	else if (c->out == DOC_ALLNS_TEXT)
 		render_text(out, c, &l, res, n, ndet);
 	fflush(out);
 out:

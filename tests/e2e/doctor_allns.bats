@@ -96,6 +96,22 @@ for _ in range(30):
 	line=$(printf '%s\n' "$output" | grep -E "^[0-9]+ +$NS_PREFIX-c ")
 	[[ "$line" == *" 100 "* ]]
 
+	# Prometheus: each namespace's families carry netns="NAME"; promtool accepts it
+	run "$TWKIT" doctor --all-netns --prom --top 0
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" > "$TMP/all.prom"
+	if command -v promtool >/dev/null; then promtool check metrics < "$TMP/all.prom"; fi
+	grep -qxF "twkit_time_wait_sockets{netns=\"$NS_PREFIX-a\",direction=\"outgoing\"} 300" "$TMP/all.prom"
+	grep -qxF "twkit_time_wait_sockets{netns=\"$NS_PREFIX-b\",direction=\"outgoing\"} 200" "$TMP/all.prom"
+	grep -qxF "twkit_time_wait_sockets{netns=\"$NS_PREFIX-c\",direction=\"outgoing\"} 100" "$TMP/all.prom"
+	grep -q "^twkit_group_time_wait_sockets{netns=\"$NS_PREFIX-b\",.*remote_ip=\"127.0.0.12\".* 200$" "$TMP/all.prom"
+	[ "$(grep -c '^# TYPE twkit_time_wait_sockets ' "$TMP/all.prom")" -eq 1 ]
+	grep -qx 'twkit_network_namespaces{status="gone"} 0' "$TMP/all.prom"
+	# --top 1: one namespace's samples only (bounded cardinality)
+	run "$TWKIT" doctor --all-netns --prom --top 1
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | grep -o 'netns="[^"]*"' | sort -u | wc -l)" -eq 1 ]
+
 	# --top 1 details only the busiest namespace; the others keep their summary
 	run "$TWKIT" doctor --all-netns --json --top 1
 	[ "$status" -eq 0 ]
@@ -104,6 +120,12 @@ for _ in range(30):
 	[ "$(jq '[.namespaces[] | select(.report)] | length' "$TMP/all.json")" -eq 1 ]
 	[ "$(jq '.namespaces[0].detailed' "$TMP/all.json")" = true ]
 	[ "$(nsq "$NS_PREFIX-c" .summary.time_wait)" -eq 100 ]
+
+	# --output FILE: the same report written atomically (a textfile collector's file)
+	run "$TWKIT" doctor --all-netns --prom --top 0 --output "$TMP/tf.prom"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	grep -qxF "twkit_time_wait_sockets{netns=\"$NS_PREFIX-c\",direction=\"outgoing\"} 100" "$TMP/tf.prom"
 }
 
 @test "doctor --all-netns: a namespace held only by a process is found and named by it" {

@@ -147,14 +147,17 @@ static int look(const struct kns_ns *ns, const struct doc_allns_cfg *c, struct n
 		snapshot_init(r->s);
 		rc = snapshot_collect_flags(r->s, NULL, SNAP_COLLECT_ONE_WALK, e, sizeof(e));
 	}
-	if (saved >= 0 && kns_leave(saved) < 0) {
-		snprintf(err, el, "cannot return to this process's network namespace: %s",
-			 strerror(errno));
-		return -1;
+	if (saved >= 0) {
+		int lrc = kns_leave(saved);
+		if (lrc < 0) {
+			snprintf(err, el, "cannot return to this process's network namespace: %s",
+				 strerror(-lrc));
+			return -1;
+		}
 	}
 	if (rc < 0) {
 		if (r->s)
-			snprintf(r->why, sizeof(r->why), "%s", e);
+			snprintf(r->why, sizeof(r->why), "%.159s", e);
 		res_drop_detail(r);
 		return 0;
 	}

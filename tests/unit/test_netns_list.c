@@ -6,9 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "kernel/netns_list.h"
 
@@ -209,12 +213,44 @@ static void test_label(void **st)
 	assert_int_equal(strlen(small), sizeof(small) - 1);
 }
 
+/* A namespace that is gone, or whose name or pid now stands for another one, opens as
+ * -ESRCH (skipped and counted), never as the wrong namespace. */
+static void test_open_gone(void **st)
+{
+	struct kns_ns ns;
+	struct stat sb;
+	int fd;
+	(void)st;
+	assert_int_equal(stat("/proc/self/ns/net", &sb), 0);
+	memset(&ns, 0, sizeof(ns));
+	ns.dev = (uint64_t)sb.st_dev;
+	ns.ino = (uint64_t)sb.st_ino;
+	ns.pid = (int)getpid();
+	fd = kns_open(&ns); /* the right identity opens */
+	assert_true(fd >= 0);
+	close(fd);
+	ns.ino ^= 1; /* the pid is now in another namespace than the one found */
+	assert_int_equal(kns_open(&ns), -ESRCH);
+	ns.ino ^= 1;
+	pid_t child = fork(); /* a pid that has exited and been reaped */
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	ns.pid = (int)child;
+	assert_int_equal(kns_open(&ns), -ESRCH);
+	snprintf(ns.name, sizeof(ns.name), "twk-no-such-netns-%d", (int)getpid());
+	assert_int_equal(kns_open(&ns), -ESRCH); /* its name removed */
+	memset(&ns, 0, sizeof(ns)); /* nothing to open it by */
+	assert_int_equal(kns_open(&ns), -ESRCH);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dedup),	    cmocka_unit_test(test_dedup_many),
 		cmocka_unit_test(test_cgroup_paths), cmocka_unit_test(test_cgroup_file),
-		cmocka_unit_test(test_label),
+		cmocka_unit_test(test_label),	    cmocka_unit_test(test_open_gone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

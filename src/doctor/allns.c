@@ -34,14 +34,14 @@ struct ns_res {
 	size_t ngroups;
 	double busiest_util; /* the first group's utilization (groups come busiest first) */
 	int nsev[3], worst;
-	bool detailed;      /* full analysis kept */
-	bool shown;         /* among the --top busiest: reported in full */
+	bool detailed;	    /* full analysis kept */
+	bool shown;	    /* among the --top busiest: reported in full */
 	struct snapshot *s; /* detailed only; sockets already freed */
 	struct doc_analysis a;
 	struct doc_findings *fs;
 };
 
-static const char *const status_names[] = { "analysed", "gone", "failed" };
+static const char *const status_names[] = {"analysed", "gone", "failed"};
 
 static double elapsed_s(const struct timespec *t0)
 {
@@ -52,7 +52,7 @@ static double elapsed_s(const struct timespec *t0)
 
 int doc_allns_check_privilege(char *what, size_t len)
 {
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct d[2];
 	bool admin, ptrace;
 
@@ -113,8 +113,8 @@ static void res_drop_detail(struct ns_res *r)
  * happened to this namespace), or -1 with err when this thread could not come back to its
  * own namespace (nothing after that could be trusted).
  */
-static int look(const struct kns_ns *ns, const struct doc_allns_cfg *c, struct ns_res *r,
-		char *err, size_t el)
+static int look(const struct kns_ns *ns, const struct doc_allns_cfg *c, struct ns_res *r, char *err,
+		size_t el)
 {
 	char e[256] = "";
 	int fd = -1, saved = -1, rc;
@@ -126,8 +126,9 @@ static int look(const struct kns_ns *ns, const struct doc_allns_cfg *c, struct n
 		if (fd < 0) {
 			r->st = fd == -ESRCH ? NS_GONE : NS_FAILED;
 			if (fd == -ESRCH)
-				snprintf(r->why, sizeof(r->why), "gone before it could be entered (its "
-								 "last process exited or its name was removed)");
+				snprintf(r->why, sizeof(r->why),
+					 "gone before it could be entered (its "
+					 "last process exited or its name was removed)");
 			else
 				snprintf(r->why, sizeof(r->why), "cannot open: %s", strerror(-fd));
 			return 0;
@@ -244,7 +245,8 @@ static void render_text(FILE *f, const struct doc_allns_cfg *c, const struct kns
 		kns_ns_label(ns, lab, sizeof(lab));
 		if (r->st != NS_ANALYSED) {
 			fprintf(f, "%-3zu %-44.44s %10llu %5u  %s: %s\n", i + 1, lab,
-				(unsigned long long)ns->ino, ns->nprocs, status_names[r->st], r->why);
+				(unsigned long long)ns->ino, ns->nprocs, status_names[r->st],
+				r->why);
 			continue;
 		}
 		char fnd[64];
@@ -256,12 +258,13 @@ static void render_text(FILE *f, const struct doc_allns_cfg *c, const struct kns
 		fprintf(f, "%-3zu %-44.44s %10llu %5u %8s %8s %7zu %5.1f%%  %s\n", i + 1, lab,
 			(unsigned long long)ns->ino, ns->nprocs,
 			units_fmt_count(b1, sizeof(b1), (uint64_t)r->tw + r->fw2),
-			units_fmt_count(b2, sizeof(b2), r->total), r->ngroups, r->busiest_util * 100,
-			fnd);
+			units_fmt_count(b2, sizeof(b2), r->total), r->ngroups,
+			r->busiest_util * 100, fnd);
 	}
 	if (l->stale || l->unreadable || l->dropped)
-		fprintf(f, "(also: %u /run/netns names without a namespace, %u processes whose "
-			   "namespace could not be read, %u namespaces past %d not looked at)\n",
+		fprintf(f,
+			"(also: %u /run/netns names without a namespace, %u processes whose "
+			"namespace could not be read, %u namespaces past %d not looked at)\n",
 			l->stale, l->unreadable, l->dropped, KNS_LIST_MAX);
 	for (size_t i = 0; i < n; i++) {
 		const struct ns_res *r = &res[i];
@@ -275,7 +278,7 @@ static void render_text(FILE *f, const struct doc_allns_cfg *c, const struct kns
 		if (ns->cgroup[0] && !ns->host)
 			fprintf(f, ", cgroup %s", ns->cgroup);
 		fprintf(f, " ====\n");
-		struct doc_render_opts ro = { .top = c->top, .netns = lab, .color = c->color };
+		struct doc_render_opts ro = {.top = c->top, .netns = lab, .color = c->color};
 		doc_render_text(f, r->s, &r->a, r->fs, &ro);
 	}
 }
@@ -331,7 +334,7 @@ static void json_ns(struct jw *w, const struct kns_ns *ns, const struct ns_res *
 	jw_obj_end(w);
 	jw_bool(w, "detailed", r->shown);
 	if (r->shown) {
-		struct doc_render_opts ro = { .top = c->top, .netns = lab };
+		struct doc_render_opts ro = {.top = c->top, .netns = lab};
 		jw_obj_begin(w, "report");
 		doc_render_json_body(w, r->s, &r->a, r->fs, &ro);
 		jw_obj_end(w);
@@ -344,7 +347,7 @@ static void render_json(FILE *f, const struct doc_allns_cfg *c, const struct kns
 {
 	struct jw w;
 	size_t gone = 0, failed = 0;
-	struct doc_render_opts ro = { .top = c->top };
+	struct doc_render_opts ro = {.top = c->top};
 
 	for (size_t i = 0; i < n; i++) {
 		gone += res[i].st == NS_GONE;
@@ -378,11 +381,11 @@ static void render_json(FILE *f, const struct doc_allns_cfg *c, const struct kns
 static int render_prom(FILE *f, const struct doc_allns_cfg *c, const struct kns_list *l,
 		       const struct ns_res *res, size_t n, double seconds)
 {
-	struct doc_render_opts ro = { .top = c->top, .scrape_seconds = seconds };
+	struct doc_render_opts ro = {.top = c->top, .scrape_seconds = seconds};
 	struct doc_prom_source *src = calloc(n ? n : 1, sizeof(*src));
 	struct prom_label *lab = calloc(n ? n : 1, sizeof(*lab));
 	char(*names)[160] = calloc(n ? n : 1, sizeof(*names));
-	size_t k = 0, st[3] = { 0, 0, 0 };
+	size_t k = 0, st[3] = {0, 0, 0};
 
 	if (!src || !lab || !names) {
 		free(src);
@@ -396,8 +399,11 @@ static int render_prom(FILE *f, const struct doc_allns_cfg *c, const struct kns_
 			continue;
 		lab[k].name = "netns";
 		lab[k].value = kns_ns_label(&l->v[res[i].idx], names[k], sizeof(names[k]));
-		src[k] = (struct doc_prom_source){ .labels = &lab[k], .nlabels = 1, .s = res[i].s,
-						   .a = &res[i].a, .fs = res[i].fs };
+		src[k] = (struct doc_prom_source){.labels = &lab[k],
+						  .nlabels = 1,
+						  .s = res[i].s,
+						  .a = &res[i].a,
+						  .fs = res[i].fs};
 		k++;
 	}
 	if (k)
@@ -485,8 +491,7 @@ int doc_allns_run(const struct doc_allns_cfg *c, FILE *out, char *err, size_t el
 		snprintf(err, el, "out of memory");
 		ret = -TWKIT_EXIT_RUNTIME;
 		goto out;
-	}
-	else if (c->out == DOC_ALLNS_TEXT)
+	} else if (c->out == DOC_ALLNS_TEXT)
 		render_text(out, c, &l, res, n, ndet);
 	fflush(out);
 out:

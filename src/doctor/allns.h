@@ -17,9 +17,9 @@ enum DOC_ALLNS_OUT { DOC_ALLNS_TEXT, DOC_ALLNS_JSON, DOC_ALLNS_PROM };
 
 struct doc_allns_cfg {
 	enum DOC_ALLNS_OUT out;
-	int top;                  /* namespaces detailed, and groups per namespace (0 = all) */
+	int top; /* namespaces detailed, and groups per namespace (0 = all) */
 	bool color;
-	const char *sysctl_conf;  /* for the host's namespace; NULL: the default files */
+	const char *sysctl_conf;     /* for the host's namespace; NULL: the default files */
 	volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM: stop between namespaces */
 };
 

@@ -110,10 +110,13 @@ static const char *scope_runtime(const char *prefix, size_t n)
 	static const struct {
 		const char *prefix, *runtime;
 	} map[] = {
-		{ "docker", "docker" },	    { "cri-containerd", "containerd" },
-		{ "containerd", "containerd" }, { "nerdctl", "containerd" },
-		{ "crio", "cri-o" },	    { "libpod", "podman" },
-		{ "cri-dockerd", "docker" },
+	    {"docker", "docker"},
+	    {"cri-containerd", "containerd"},
+	    {"containerd", "containerd"},
+	    {"nerdctl", "containerd"},
+	    {"crio", "cri-o"},
+	    {"libpod", "podman"},
+	    {"cri-dockerd", "docker"},
 	};
 	if ((n == 11 && strncmp(prefix, "crio-conmon", n) == 0) ||
 	    (n == 13 && strncmp(prefix, "libpod-conmon", n) == 0))
@@ -126,8 +129,8 @@ static const char *scope_runtime(const char *prefix, size_t n)
 
 #define CONTAINER_ID_LEN 64 /* docker, containerd, CRI-O and podman ids: sha256 in hex */
 
-int kns_cgroup_path_ids(const char *path, char *runtime, size_t rl, char *container,
-			size_t cl, char *pod, size_t pl)
+int kns_cgroup_path_ids(const char *path, char *runtime, size_t rl, char *container, size_t cl,
+			char *pod, size_t pl)
 {
 	const char *p = path, *prev = NULL;
 	size_t prevn = 0;
@@ -212,8 +215,9 @@ void kns_cgroup_parse(const char *text, struct kns_ns *ns)
 		const char *c2 = c1 ? memchr(c1 + 1, ':', n - (size_t)(c1 + 1 - line)) : NULL;
 		if (c2) {
 			copy_n(path, sizeof(path), c2 + 1, n - (size_t)(c2 + 1 - line));
-			if (kns_cgroup_path_ids(path, ns->runtime, sizeof(ns->runtime), ns->container,
-						sizeof(ns->container), ns->pod, sizeof(ns->pod))) {
+			if (kns_cgroup_path_ids(path, ns->runtime, sizeof(ns->runtime),
+						ns->container, sizeof(ns->container), ns->pod,
+						sizeof(ns->pod))) {
 				snprintf(ns->cgroup, sizeof(ns->cgroup), "%s", path);
 				return;
 			}
@@ -395,7 +399,8 @@ int kns_open(const struct kns_ns *ns)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT || errno == ESRCH ? -ESRCH : -errno;
-	if (fstat(fd, &st) < 0 || (uint64_t)st.st_dev != ns->dev || (uint64_t)st.st_ino != ns->ino) {
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_dev != ns->dev ||
+	    (uint64_t)st.st_ino != ns->ino) {
 		close(fd); /* the name or pid now stands for something else: ours is gone */
 		return -ESRCH;
 	}

@@ -21,25 +21,25 @@
 #define KNS_LIST_MAX 65536
 
 struct kns_ns {
-	uint64_t dev, ino;    /* identity of the nsfs inode */
-	char name[64];        /* its `ip netns` name ("" none; the first by name when several) */
-	int pid;              /* lowest pid inside it (0: none seen) */
-	char comm[17];        /* that process's comm */
-	char cgroup[256];     /* that process's cgroup path ("" unknown), truncated */
-	char runtime[16];     /* container runtime read from the cgroup ("" none) */
-	char container[80];   /* container id or name ("" none) */
-	char pod[40];         /* Kubernetes pod uid ("" none) */
-	unsigned nprocs;      /* processes seen inside */
-	bool host;            /* the namespace of pid 1 */
-	bool self;            /* the namespace of the calling thread */
+	uint64_t dev, ino;  /* identity of the nsfs inode */
+	char name[64];	    /* its `ip netns` name ("" none; the first by name when several) */
+	int pid;	    /* lowest pid inside it (0: none seen) */
+	char comm[17];	    /* that process's comm */
+	char cgroup[256];   /* that process's cgroup path ("" unknown), truncated */
+	char runtime[16];   /* container runtime read from the cgroup ("" none) */
+	char container[80]; /* container id or name ("" none) */
+	char pod[40];	    /* Kubernetes pod uid ("" none) */
+	unsigned nprocs;    /* processes seen inside */
+	bool host;	    /* the namespace of pid 1 */
+	bool self;	    /* the namespace of the calling thread */
 };
 
 struct kns_list {
 	struct kns_ns *v;
 	size_t n, cap;
-	unsigned stale;       /* /run/netns entries that are not a mounted namespace */
-	unsigned dropped;     /* namespaces past KNS_LIST_MAX */
-	unsigned unreadable;  /* processes whose ns link could not be read (not gone) */
+	unsigned stale;	     /* /run/netns entries that are not a mounted namespace */
+	unsigned dropped;    /* namespaces past KNS_LIST_MAX */
+	unsigned unreadable; /* processes whose ns link could not be read (not gone) */
 };
 
 void kns_list_init(struct kns_list *l);
@@ -60,8 +60,8 @@ void kns_ns_add_name(struct kns_ns *ns, const char *name);
 void kns_cgroup_parse(const char *text, struct kns_ns *ns);
 /* One cgroup path -> runtime, container, pod (each "" when absent). Returns 1 when it named a
  * container or a pod, else 0. Pure. */
-int kns_cgroup_path_ids(const char *path, char *runtime, size_t rl, char *container,
-			size_t cl, char *pod, size_t pl);
+int kns_cgroup_path_ids(const char *path, char *runtime, size_t rl, char *container, size_t cl,
+			char *pod, size_t pl);
 /* A short name for people: the ip netns name, "host", or "pid 123 (comm)" plus container /
  * pod. buf >= 64 bytes. */
 const char *kns_ns_label(const struct kns_ns *ns, char *buf, size_t len);

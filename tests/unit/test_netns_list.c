@@ -30,8 +30,8 @@ static void test_dedup(void **st)
 	struct {
 		uint64_t dev, ino;
 		int pid;
-	} procs[] = { { 4, 100, 1 }, { 4, 100, 2 }, { 4, 200, 50 }, { 4, 300, 70 },
-		      { 4, 200, 40 }, { 4, 100, 900 }, { 4, 300, 71 }, { 5, 200, 60 } };
+	} procs[] = {{4, 100, 1},  {4, 100, 2},	  {4, 200, 50}, {4, 300, 70},
+		     {4, 200, 40}, {4, 100, 900}, {4, 300, 71}, {5, 200, 60}};
 	for (size_t i = 0; i < sizeof(procs) / sizeof(procs[0]); i++) {
 		struct kns_ns *ns = kns_list_get(&l, procs[i].dev, procs[i].ino);
 		assert_non_null(ns);
@@ -97,41 +97,43 @@ struct cg_case {
 static void test_cgroup_paths(void **st)
 {
 	static const struct cg_case cases[] = {
-		/* docker, cgroupfs driver (v1) and systemd driver (v2) */
-		{ "/docker/" ID64, "docker", ID64, "" },
-		{ "/system.slice/docker-" ID64 ".scope", "docker", ID64, "" },
-		/* containerd: nerdctl / ctr under systemd, and its cgroupfs namespaces */
-		{ "/system.slice/nerdctl-" ID64 ".scope", "containerd", ID64, "" },
-		{ "/k8s.io/" ID64, "containerd", ID64, "" },
-		/* Kubernetes, systemd driver: pod uid with '_' in the slice name */
-		{ "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" POD_
-		  ".slice/cri-containerd-" ID64 ".scope",
-		  "containerd", ID64, POD },
-		{ "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" POD_
-		  ".slice/crio-" ID64B ".scope",
-		  "cri-o", ID64B, POD },
-		/* guaranteed QoS: no qos slice */
-		{ "/kubepods.slice/kubepods-pod" POD_ ".slice/docker-" ID64 ".scope", "docker", ID64,
-		  POD },
-		/* Kubernetes, cgroupfs driver: pod<uid>/<id>, runtime not in the path */
-		{ "/kubepods/burstable/pod" POD "/" ID64, "", ID64, POD },
-		{ "/kubepods/pod" POD "/" ID64B, "", ID64B, POD },
-		/* the pod's cgroup itself (a pause process not yet in its own) */
-		{ "/kubepods/besteffort/pod" POD, "", "", POD },
-		/* podman, rootless, with its nested "container" cgroup; conmon is not the container */
-		{ "/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" ID64
-		  ".scope/container",
-		  "podman", ID64, "" },
-		{ "/machine.slice/libpod-conmon-" ID64 ".scope", "", "", "" },
-		/* LXC */
-		{ "/lxc.payload.web1", "lxc", "web1", "" },
-		{ "/lxc/db2", "lxc", "db2", "" },
-		/* nothing to name */
-		{ "/", "", "", "" },
-		{ "/user.slice/user-0.slice/session-3.scope", "", "", "" },
-		{ "/system.slice/docker-" "0123.scope", "", "", "" }, /* too short for an id */
-		{ "/kubepods/burstable/podnot-a-uid", "", "", "" },
-		{ "", "", "", "" },
+	    /* docker, cgroupfs driver (v1) and systemd driver (v2) */
+	    {"/docker/" ID64, "docker", ID64, ""},
+	    {"/system.slice/docker-" ID64 ".scope", "docker", ID64, ""},
+	    /* containerd: nerdctl / ctr under systemd, and its cgroupfs namespaces */
+	    {"/system.slice/nerdctl-" ID64 ".scope", "containerd", ID64, ""},
+	    {"/k8s.io/" ID64, "containerd", ID64, ""},
+	    /* Kubernetes, systemd driver: pod uid with '_' in the slice name */
+	    {"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" POD_
+	     ".slice/cri-containerd-" ID64 ".scope",
+	     "containerd", ID64, POD},
+	    {"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" POD_
+	     ".slice/crio-" ID64B ".scope",
+	     "cri-o", ID64B, POD},
+	    /* guaranteed QoS: no qos slice */
+	    {"/kubepods.slice/kubepods-pod" POD_ ".slice/docker-" ID64 ".scope", "docker", ID64,
+	     POD},
+	    /* Kubernetes, cgroupfs driver: pod<uid>/<id>, runtime not in the path */
+	    {"/kubepods/burstable/pod" POD "/" ID64, "", ID64, POD},
+	    {"/kubepods/pod" POD "/" ID64B, "", ID64B, POD},
+	    /* the pod's cgroup itself (a pause process not yet in its own) */
+	    {"/kubepods/besteffort/pod" POD, "", "", POD},
+	    /* podman, rootless, with its nested "container" cgroup; conmon is not the container */
+	    {"/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" ID64
+	     ".scope/container",
+	     "podman", ID64, ""},
+	    {"/machine.slice/libpod-conmon-" ID64 ".scope", "", "", ""},
+	    /* LXC */
+	    {"/lxc.payload.web1", "lxc", "web1", ""},
+	    {"/lxc/db2", "lxc", "db2", ""},
+	    /* nothing to name */
+	    {"/", "", "", ""},
+	    {"/user.slice/user-0.slice/session-3.scope", "", "", ""},
+	    {"/system.slice/docker-"
+	     "0123.scope",
+	     "", "", ""}, /* too short for an id */
+	    {"/kubepods/burstable/podnot-a-uid", "", "", ""},
+	    {"", "", "", ""},
 	};
 	(void)st;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -140,8 +142,8 @@ static void test_cgroup_paths(void **st)
 					    sizeof(pod));
 		if (strcmp(rt, cases[i].runtime) || strcmp(ct, cases[i].container) ||
 		    strcmp(pod, cases[i].pod))
-			fail_msg("%s: got runtime '%s' container '%s' pod '%s'", cases[i].path, rt, ct,
-				 pod);
+			fail_msg("%s: got runtime '%s' container '%s' pod '%s'", cases[i].path, rt,
+				 ct, pod);
 		assert_int_equal(r, cases[i].container[0] || cases[i].pod[0]);
 	}
 }
@@ -161,9 +163,8 @@ static void test_cgroup_file(void **st)
 	assert_string_equal(ns.cgroup, "/docker/" ID64);
 	/* pure v2 */
 	memset(&ns, 0, sizeof(ns));
-	kns_cgroup_parse("0::/kubepods.slice/kubepods-pod" POD_ ".slice/cri-containerd-" ID64B
-			 ".scope\n",
-			 &ns);
+	kns_cgroup_parse(
+	    "0::/kubepods.slice/kubepods-pod" POD_ ".slice/cri-containerd-" ID64B ".scope\n", &ns);
 	assert_string_equal(ns.runtime, "containerd");
 	assert_string_equal(ns.container, ID64B);
 	assert_string_equal(ns.pod, POD);
@@ -241,16 +242,16 @@ static void test_open_gone(void **st)
 	assert_int_equal(kns_open(&ns), -ESRCH);
 	snprintf(ns.name, sizeof(ns.name), "twk-no-such-netns-%d", (int)getpid());
 	assert_int_equal(kns_open(&ns), -ESRCH); /* its name removed */
-	memset(&ns, 0, sizeof(ns)); /* nothing to open it by */
+	memset(&ns, 0, sizeof(ns));		 /* nothing to open it by */
 	assert_int_equal(kns_open(&ns), -ESRCH);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dedup),	    cmocka_unit_test(test_dedup_many),
-		cmocka_unit_test(test_cgroup_paths), cmocka_unit_test(test_cgroup_file),
-		cmocka_unit_test(test_label),	    cmocka_unit_test(test_open_gone),
+	    cmocka_unit_test(test_dedup),	 cmocka_unit_test(test_dedup_many),
+	    cmocka_unit_test(test_cgroup_paths), cmocka_unit_test(test_cgroup_file),
+	    cmocka_unit_test(test_label),	 cmocka_unit_test(test_open_gone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

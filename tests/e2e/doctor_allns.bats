@@ -11,6 +11,7 @@ setup() {
 	NS_PREFIX="twk-allns-$$"
 	HOLDER_PID=
 	CHURN_PIDS=()
+	CG_ROOT=
 }
 
 teardown() {
@@ -19,6 +20,10 @@ teardown() {
 		kill "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
+	# the test cgroups, deepest first, once the processes in them are gone
+	if [ -n "${CG_ROOT:-}" ] && [ -d "$CG_ROOT" ]; then
+		find "$CG_ROOT" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+	fi
 	for n in a b c d; do
 		ip netns del "$NS_PREFIX-$n" 2>/dev/null || true
 	done
@@ -199,4 +204,43 @@ for _ in range(30):
 	done
 	run "$TWKIT" doctor --help
 	[[ "$output" == *"--all-netns"* ]]
+}
+
+@test "doctor --all-netns: a container's namespace is named by the container id and pod uid in its cgroup" {
+	# real cgroups (v1 pids hierarchy, under a directory of this test's own) spelled as
+	# kubelet's cgroupfs driver and docker's make them; a process holding a namespace in each
+	[ -w /sys/fs/cgroup/pids ] || skip "no writable cgroup v1 pids hierarchy here"
+	CG_ROOT=/sys/fs/cgroup/pids/twk-allns-$$
+	local id1=1111111111111111111111111111111111111111111111111111111111111111
+	local id2=2222222222222222222222222222222222222222222222222222222222222222
+	local pod=5b0c1b9e-0a36-4c4e-9d6f-7e2a3b4c5d6e
+	mkdir -p "$CG_ROOT/kubepods/burstable/pod$pod/$id1" "$CG_ROOT/docker/$id2"
+	unshare -n sleep 60 &
+	CHURN_PIDS+=($!)
+	local p1=$!
+	unshare -n sleep 60 &
+	CHURN_PIDS+=($!)
+	local p2=$!
+	echo "$p1" > "$CG_ROOT/kubepods/burstable/pod$pod/$id1/cgroup.procs"
+	echo "$p2" > "$CG_ROOT/docker/$id2/cgroup.procs"
+	for _ in $(seq 100); do # unshare has exec'd sleep in its new namespace
+		[ "$(cat /proc/$p1/comm)" = sleep ] && [ "$(cat /proc/$p2/comm)" = sleep ] && break
+		sleep 0.05
+	done
+	run "$TWKIT" doctor --all-netns --json --top 0
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" > "$TMP/all.json"
+	q() { jq -r --argjson p "$1" ".namespaces[] | select(.pid == \$p) | $2" "$TMP/all.json"; }
+	[ "$(q "$p1" .pod)" = "$pod" ]
+	[ "$(q "$p1" .container.id)" = "$id1" ]
+	[ "$(q "$p1" .container.runtime)" = null ] # the cgroupfs driver's path does not say
+	[ "$(q "$p1" .cgroup)" = "/twk-allns-$$/kubepods/burstable/pod$pod/$id1" ]
+	[ "$(q "$p1" .name)" = "pid $p1 (sleep) container:111111111111 pod $pod" ]
+	[ "$(q "$p2" .container.runtime)" = docker ]
+	[ "$(q "$p2" .container.id)" = "$id2" ]
+	[ "$(q "$p2" .pod)" = null ]
+	[ "$(q "$p2" .name)" = "pid $p2 (sleep) docker:222222222222" ]
+	# the text report names them the same way
+	run "$TWKIT" doctor --all-netns --top 0
+	[[ "$output" == *"pid $p2 (sleep) docker:222222222222"* ]]
 }

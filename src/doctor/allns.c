@@ -237,29 +237,29 @@ static void render_text(FILE *f, const struct doc_allns_cfg *c, const struct kns
 		fprintf(f, ", %zu not readable", failed);
 	fprintf(f, "; busiest first, %zu detailed%s\n\n", ndet,
 		ndet < n - gone - failed ? " (--top)" : "");
-	fprintf(f, "%-3s %-44s %10s %5s %8s %8s %7s %6s  %s\n", "#", "namespace", "inode", "procs",
-		"tw", "sockets", "groups", "util", "findings");
+	/* the name last, never cut: a container's carries its id and pod uid */
+	fprintf(f, "%-3s %8s %8s %6s %6s  %-12s %10s %5s  %s\n", "#", "tw", "sockets", "groups",
+		"util", "findings", "inode", "procs", "namespace");
 	for (size_t i = 0; i < n; i++) {
 		const struct ns_res *r = &res[i];
 		const struct kns_ns *ns = &l->v[r->idx];
 		kns_ns_label(ns, lab, sizeof(lab));
 		if (r->st != NS_ANALYSED) {
-			fprintf(f, "%-3zu %-44.44s %10llu %5u  %s: %s\n", i + 1, lab,
-				(unsigned long long)ns->ino, ns->nprocs, status_names[r->st],
+			fprintf(f, "%-3zu %-45s %10llu %5u  %s (%s: %s)\n", i + 1, "-",
+				(unsigned long long)ns->ino, ns->nprocs, lab, status_names[r->st],
 				r->why);
 			continue;
 		}
-		char fnd[64];
+		char fnd[32];
 		if (r->worst < 0)
 			snprintf(fnd, sizeof(fnd), "none");
-		else
-			snprintf(fnd, sizeof(fnd), "%d critical, %d warning, %d info", r->nsev[2],
-				 r->nsev[1], r->nsev[0]);
-		fprintf(f, "%-3zu %-44.44s %10llu %5u %8s %8s %7zu %5.1f%%  %s\n", i + 1, lab,
-			(unsigned long long)ns->ino, ns->nprocs,
+		else /* the worst severity and how many of it */
+			snprintf(fnd, sizeof(fnd), "%d %s", r->nsev[r->worst],
+				 doc_sev_name((enum DOC_SEV)r->worst));
+		fprintf(f, "%-3zu %8s %8s %6zu %5.1f%%  %-12s %10llu %5u  %s\n", i + 1,
 			units_fmt_count(b1, sizeof(b1), (uint64_t)r->tw + r->fw2),
-			units_fmt_count(b2, sizeof(b2), r->total), r->ngroups,
-			r->busiest_util * 100, fnd);
+			units_fmt_count(b2, sizeof(b2), r->total), r->ngroups, r->busiest_util * 100,
+			fnd, (unsigned long long)ns->ino, ns->nprocs, lab);
 	}
 	if (l->stale || l->unreadable || l->dropped)
 		fprintf(f,

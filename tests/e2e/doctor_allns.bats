@@ -98,8 +98,8 @@ for _ in range(30):
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"==== "*"$NS_PREFIX-a: inode "* ]]
 	[[ "$output" == *"netns $NS_PREFIX-b"* ]]
-	line=$(printf '%s\n' "$output" | grep -E "^[0-9]+ +$NS_PREFIX-c ")
-	[[ "$line" == *" 100 "* ]]
+	line=$(printf '%s\n' "$output" | grep -E "^[0-9]+ .*  $NS_PREFIX-c$")
+	[[ "$line" =~ ^[0-9]+\ +100\ +100\  ]]
 
 	# Prometheus: each namespace's families carry netns="NAME"; promtool accepts it
 	run "$TWKIT" doctor --all-netns --prom --top 0

@@ -146,7 +146,8 @@ static int look(const struct kns_ns *ns, const struct doc_allns_cfg *c, struct n
 		rc = -ENOMEM;
 	} else {
 		snapshot_init(r->s);
-		rc = snapshot_collect_flags(r->s, NULL, SNAP_COLLECT_ONE_WALK, e, sizeof(e));
+		rc = snapshot_collect_flags(r->s, NULL, SNAP_COLLECT_ONE_WALK | SNAP_COLLECT_SKIP_EMPTY,
+					   e, sizeof(e));
 	}
 	if (saved >= 0) {
 		int lrc = kns_leave(saved);

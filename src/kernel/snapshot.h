@@ -96,6 +96,10 @@ int snapshot_collect(struct snapshot *s, struct cap_writer *rec, char *err, size
  * table is shared by the namespaces of a host: a walk costs what all of them hold). Ignored
  * with a capture, whose sections stay one per family. */
 #define SNAP_COLLECT_ONE_WALK 1u
+/* No socket dump when this namespace's /proc/net/sockstat(6) counts no TCP socket at all
+ * (none hashed in either family, no TIME-WAIT): the dump would walk the shared table for
+ * nothing. Ignored with a capture. */
+#define SNAP_COLLECT_SKIP_EMPTY 2u
 /* snapshot_collect with SNAP_COLLECT_* flags. */
 int snapshot_collect_flags(struct snapshot *s, struct cap_writer *rec, unsigned flags, char *err,
 			   size_t errlen);

@@ -36,8 +36,8 @@
  * request at once; Prometheus' keep-alive connection is then closed between scrapes (15 s
  * apart or more) and opened again, which costs one handshake on loopback or a LAN. */
 #define HTTPD_IDLE_S 3u
-/* Milliseconds a connection has for its whole request (line and headers), counted from the
- * connect or from the end of its previous answer: a request is a few hundred bytes. */
+/* Milliseconds a connection has for its whole request (line, headers, any body), counted
+ * from the connect or from the end of its previous answer: a scrape is a few hundred bytes. */
 #define HTTPD_REQUEST_MS 5000
 /* Longest wait of the loop: how late a deadline or a stop request is seen at worst. */
 #define HTTPD_TICK_MS 100
@@ -122,15 +122,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	FILE *out;
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	static char seen; /* *state once the headers are in */
 	(void)version;
 	(void)upload;
-	(void)state;
-	if (ci && ci->socket_context) /* the request is in: its deadline is met */
-		((struct hconn *)ci->socket_context)->in_request = true;
-	if (*upload_len) { /* a body nobody asked for: drop it, answer once it is in */
+	if (!*state) {
+		/* the headers are in; answer on the next call, once any body is in too: a
+		 * response queued before the request ends would close the connection */
+		*state = &seen;
+		return MHD_YES;
+	}
+	if (*upload_len) { /* a body nobody asked for: drop it */
 		*upload_len = 0;
 		return MHD_YES;
 	}
+	if (ci && ci->socket_context) /* the whole request is in: its deadline is met */
+		((struct hconn *)ci->socket_context)->in_request = true;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
 		static char m[] = "only GET and HEAD are served here\n";
 		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, text, m, sizeof(m) - 1,

@@ -24,7 +24,7 @@ struct doc_render_opts {
 	bool color;         /* ANSI severity colours (text only) */
 	/* Prometheus only: */
 	const char *version;   /* twkit_build_info{version}; NULL: this build's */
-	double scrape_seconds; /* twkit_scrape_duration_seconds; < 0: not written */
+	double scrape_seconds; /* twkit_scrape_duration_seconds; 0 (not measured): not written */
 };
 
 /*

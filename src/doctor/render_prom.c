@@ -339,7 +339,7 @@ void doc_render_prom_sources(FILE *f, const struct doc_prom_source *src, size_t 
 	promw_begin(&w, "twkit_build_info");
 	promw_label(&w, "version", o->version ? o->version : TWKIT_VERSION);
 	promw_end_uint(&w, 1);
-	if (o->scrape_seconds >= 0) {
+	if (o->scrape_seconds > 0) {
 		promw_family(f, "twkit_scrape_duration_seconds", "gauge",
 			     "Time this exposition took: collection, analysis and findings.");
 		promw_begin(&w, "twkit_scrape_duration_seconds");

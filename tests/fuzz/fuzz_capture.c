@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct doc_analysis a;
 			static struct doc_findings fs;
 			if (doc_analyse(&s, &a) == 0) {
-				struct doc_render_opts o = { .top = 3, .scrape_seconds = -1 };
+				struct doc_render_opts o = { .top = 3 };
 				FILE *f = fopen("/dev/null", "w");
 				doc_findings_run(&s, &a, NULL, &fs);
 				doc_render_json(f, &s, &a, &fs, &o);

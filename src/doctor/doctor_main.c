@@ -20,6 +20,7 @@
 #include "common/opt.h"
 #include "common/privs.h"
 #include "common/units.h"
+#include "doctor/allns.h"
 #include "doctor/analyse.h"
 #include "doctor/findings.h"
 #include "doctor/render.h"
@@ -46,6 +47,10 @@ static const struct opt_spec specs[] = {
 	  "with --listen, started as root: once the port is open (and --netns entered), run as "
 	  "NAME with no capability (--replay FILE: CAP_DAC_READ_SEARCH only, to read FILE)" },
 	{ "netns", 0, OPT_VALUE, "NAME", NULL, "look inside network namespace NAME (root)" },
+	{ "all-netns", 0, OPT_FLAG, NULL, NULL,
+	  "look inside every network namespace of the host (/run/netns and /proc/*/ns/net), "
+	  "each named and analysed on its own, busiest first; --top N bounds how many are "
+	  "detailed (root)" },
 	{ "record", 0, OPT_VALUE, "FILE", NULL,
 	  "also save everything collected to FILE (mode 0600, renamed into place when complete; "
 	  "an existing FILE is refused without --force); - = stdout, the report then on stderr" },
@@ -76,6 +81,7 @@ struct doctor_cfg {
 	bool record_stdout; /* --record -: the capture on stdout, the report on stderr */
 	const char *sysctl_conf; /* '\n'-separated paths; NULL: the default files */
 	bool color;
+	bool all_netns;
 	const char *listen; /* NULL: report once or every watch_ns */
 	const char *user;   /* --listen as root: who serves */
 	bool user_given;    /* --user on the command line (not the default) */
@@ -131,7 +137,15 @@ static void help(FILE *f)
 	      "  ssh prod twkit doctor --record - > prod.twcap   # the capture on stdout\n"
 	      "  twkit doctor --replay b.twcap --since a.twcap   # two captures, two looks\n"
 	      "  twkit doctor --watch 5 --fail-on critical\n"
-	      "  twkit doctor --listen 127.0.0.1:9798   # Prometheus scrapes /metrics\n\n"
+	      "  twkit doctor --listen 127.0.0.1:9798   # Prometheus scrapes /metrics\n"
+	      "  twkit doctor --all-netns --top 5       # every container's namespace, busiest first\n\n"
+	      "--all-netns finds every network namespace (the names of /run/netns and the\n"
+	      "namespaces of all processes, one report per namespace however many hold it),\n"
+	      "names each by its ip netns name, else by a process inside (pid, comm) and that\n"
+	      "process's container id and pod uid read from its cgroup, and looks at each from\n"
+	      "inside (its own sysctls, sockets, counters). A namespace that disappears while\n"
+	      "being looked at is skipped and counted. JSON: the top level is this namespace's\n"
+	      "report; 'namespaces' lists all of them. Needs CAP_SYS_ADMIN and CAP_SYS_PTRACE.\n\n"
 	      "--listen serves the --prom exposition over HTTP: each GET /metrics looks at the\n"
 	      "host again (or at --netns NAME, while the port stays in this namespace), and\n"
 	      "findings that compare with the last look (rising counters) compare with the last\n"
@@ -146,7 +160,7 @@ static void help(FILE *f)
 	      "3 runtime error (capture unreadable, corrupt or over 2 GiB, --record FILE exists\n"
 	      "without --force, interrupted by SIGINT/SIGTERM while reading a capture,\n"
 	      "namespace not found, netlink refused, --listen address in use, --user not\n"
-	      "possible).\n",
+	      "possible, --all-netns without root).\n",
 	      f);
 }
 
@@ -216,6 +230,13 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 				 ? opt_get(specs, NSPECS, r, "sysctl-conf")
 				 : NULL;
 	c->color = opt_has(specs, NSPECS, r, "color");
+	c->all_netns = opt_has(specs, NSPECS, r, "all-netns");
+	if (c->all_netns && (c->netns || c->replay || c->record || c->since || c->watch_ns ||
+			     opt_has(specs, NSPECS, r, "listen"))) {
+		snprintf(err, el, "--all-netns takes one live look at every namespace: it excludes "
+				  "--netns, --replay, --record, --since, --watch and --listen");
+		return -EINVAL;
+	}
 	if (c->netns && !kns_name_ok(c->netns)) {
 		snprintf(err, el, "--netns: '%s' is not a namespace name", c->netns);
 		return -EINVAL;
@@ -586,6 +607,40 @@ static int doctor_listen(const struct doctor_cfg *cfg)
 	return rc;
 }
 
+/* --all-netns: one report over every namespace (doctor/allns.c). Returns an exit code. */
+static int doctor_allns(const struct doctor_cfg *cfg)
+{
+	struct doc_allns_cfg ac = { .out = cfg->out == OUT_JSON	  ? DOC_ALLNS_JSON
+					  : cfg->out == OUT_PROM ? DOC_ALLNS_PROM
+								 : DOC_ALLNS_TEXT,
+				    .top = cfg->top, .color = cfg->color,
+				    .sysctl_conf = cfg->sysctl_conf, .stop = &stop_flag };
+	struct atomicf af;
+	char err[512];
+	int rc;
+
+	if (cfg->output && (rc = atomicf_open(&af, cfg->output)) < 0) {
+		fprintf(stderr, "twkit doctor: --output %s: %s\n", cfg->output, strerror(-rc));
+		return TWKIT_EXIT_RUNTIME;
+	}
+	rc = doc_allns_run(&ac, cfg->output ? af.f : stdout, err, sizeof(err));
+	if (cfg->output && rc < -1) {
+		atomicf_abort(&af);
+	} else if (cfg->output) {
+		int wrc = atomicf_commit(&af);
+		if (wrc < 0) {
+			fprintf(stderr, "twkit doctor: --output %s: %s\n", cfg->output,
+				strerror(-wrc));
+			return TWKIT_EXIT_RUNTIME;
+		}
+	}
+	if (rc < -1) {
+		fprintf(stderr, "twkit doctor: %s\n", err);
+		return -rc;
+	}
+	return cfg->fail_on >= 0 && rc >= cfg->fail_on ? TWKIT_EXIT_FINDINGS : TWKIT_EXIT_OK;
+}
+
 int doctor_main(int argc, char **argv)
 {
 	struct opt_result r;
@@ -612,6 +667,11 @@ int doctor_main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	if (cfg.listen) {
 		code = doctor_listen(&cfg);
+		opt_result_fini(&r);
+		return code;
+	}
+	if (cfg.all_netns) {
+		code = doctor_allns(&cfg);
 		opt_result_fini(&r);
 		return code;
 	}

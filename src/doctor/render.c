@@ -177,8 +177,6 @@ void doc_render_json(FILE *f, const struct snapshot *s, const struct doc_analysi
 		     const struct doc_findings *fs, const struct doc_render_opts *o)
 {
 	struct jw w;
-	char l[80], r[80];
-	const struct snap_settings *st = &s->set;
 
 	jw_init(&w, f, true);
 	jw_obj_begin(&w, NULL);
@@ -186,6 +184,18 @@ void doc_render_json(FILE *f, const struct snapshot *s, const struct doc_analysi
 	jw_str(&w, "source", o->replay ? "capture" : "live");
 	if (o->netns)
 		jw_str(&w, "netns", o->netns);
+	doc_render_json_body(&w, s, a, fs, o);
+	jw_obj_end(&w);
+	jw_finish(&w);
+}
+
+void doc_render_json_body(struct jw *wp, const struct snapshot *s, const struct doc_analysis *a,
+			  const struct doc_findings *fs, const struct doc_render_opts *o)
+{
+	struct jw w = *wp;
+	char l[80], r[80];
+	const struct snap_settings *st = &s->set;
+
 	jw_int(&w, "collected_ms", s->collected_ms);
 
 	jw_obj_begin(&w, "kernel");
@@ -309,6 +319,5 @@ void doc_render_json(FILE *f, const struct snapshot *s, const struct doc_analysi
 	for (int i = 0; i < s->nmissing; i++)
 		jw_str(&w, NULL, s->missing[i]);
 	jw_arr_end(&w);
-	jw_obj_end(&w);
-	jw_finish(&w);
+	*wp = w;
 }

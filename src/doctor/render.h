@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "common/jsonw.h"
 #include "common/promw.h"
 #include "doctor/analyse.h"
 #include "doctor/findings.h"
@@ -44,6 +45,10 @@ void doc_render_text(FILE *f, const struct snapshot *s, const struct doc_analysi
 		     const struct doc_findings *fs, const struct doc_render_opts *o);
 void doc_render_json(FILE *f, const struct snapshot *s, const struct doc_analysis *a,
 		     const struct doc_findings *fs, const struct doc_render_opts *o);
+/* The keys of a report after schema, source and netns ("collected_ms" ... "not_read") into
+ * the object open in w: what doc_render_json writes, for a report nested in another. */
+void doc_render_json_body(struct jw *w, const struct snapshot *s, const struct doc_analysis *a,
+			  const struct doc_findings *fs, const struct doc_render_opts *o);
 /* The Prometheus exposition of one look, without extra labels (docs/prometheus.md). */
 void doc_render_prom(FILE *f, const struct snapshot *s, const struct doc_analysis *a,
 		     const struct doc_findings *fs, const struct doc_render_opts *o);

@@ -126,6 +126,7 @@ struct sim_conn {
 			      * the accepting end's offset is needed at close alone, and found
 			      * there */
 	uint16_t ts_rate;    /* the connecting host's TS clock rate (tw_ts_rate) */
+	uint16_t map_gwt;    /* the cloud gateway hop's port table (natgw_map's handle) */
 	/* the connecting end of a host without an ehash (nothing looks its 4-tuple up): kept
 	 * here, no record of its own, until it enters TIME-WAIT (net.c: csock_take) */
 	struct sim_sock cs;
@@ -175,7 +176,11 @@ struct sim_nrt {
 				     * number (sim_const_period), else 0 */
 	uint64_t const_klim;        /* arrival counts below which count * const_period is exact */
 	/* translating nodes (nat, l4lb): per public IP, when each port is free again */
-	int64_t *busy;              /* nips * 65536 */
+	int64_t *busy;              /* nips * 65536; NULL for a cloud gateway (gw) */
+	struct natgw *gw;           /* a nat with cloud gateway limits (natgw.h) */
+	/* connecting nodes: a cloud gateway on the path removes their flows while they idle
+	 * (natgw_idle_cuts): the gateway's node, else -1 */
+	int gw_cut;
 	uint32_t seq_port;
 	/* accepting nodes */
 	uint32_t rr_backend;

@@ -43,6 +43,18 @@ static bool crosses(const struct sim_scenario *sc, const struct sim_node *c, int
 	return false;
 }
 
+/* A rate in connections/s, as a number: two decimals below 10 (budgets like 64 / 120 s). */
+static const char *fmt_per_s(char *buf, size_t len, double r)
+{
+	if (r < 10)
+		snprintf(buf, len, "%.2f", r);
+	else if (r < 1000)
+		snprintf(buf, len, "%.0f", r);
+	else
+		units_fmt_count(buf, len, (uint64_t)(r + 0.5));
+	return buf;
+}
+
 static void one_gateway(FILE *f, const struct sim_scenario *sc, int gi,
 			const struct natgw_cfg *g)
 {
@@ -107,9 +119,9 @@ static void one_gateway(FILE *f, const struct sim_scenario *sc, int gi,
 				life, h);
 		}
 		budget = life + h > 0 ? cap / (life + h) : 0;
-		fprintf(f, " = %s new connections/s; %s opens %s toward each of %.0f "
-			   "destination%s%s: ", units_fmt_rate(b, sizeof(b), budget), c->name,
-			units_fmt_rate(c3, sizeof(c3), per_dest), dests, dests > 1 ? "s" : "",
+		fprintf(f, " = %s new connections/s; %s opens %s/s toward each of %.0f "
+			   "destination%s%s: ", fmt_per_s(b, sizeof(b), budget), c->name,
+			fmt_per_s(c3, sizeof(c3), per_dest), dests, dests > 1 ? "s" : "",
 			g->ports_per_host ? " per host" : "");
 		if (per_dest * (life + h) > cap)
 			fprintf(f, "over the budget: once %s ports are held (after about %.1f s) the "

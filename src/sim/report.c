@@ -60,7 +60,7 @@ static void gateways_text(FILE *f, const struct sim_scenario *sc, const struct s
 			if (h->c.gw_drop[k])
 				fprintf(f, "%s%s %s", n++ ? ", " : " (", natgw_drop_name(k),
 					units_fmt_count(a, sizeof(a), h->c.gw_drop[k]));
-		fprintf(f, "%s; at most %s of its ports held toward one destination\n",
+		fprintf(f, "%s; at most %s ports held toward one destination on one address\n",
 			total ? ")" : "", units_fmt_count(b, sizeof(b), h->gw_peak));
 	}
 }

@@ -28,6 +28,7 @@
 #define INIH_MAX_SECTION 49
 #define SIM_MAX_CLIENT_IPS 60000 /* a client group's count x ips: 10.n.0.0/16 per node */
 #define MAX_TEXT (1 << 20)
+#define NAT_MAPPING_TIMEOUT_NS (120LL * 1000000000) /* a plain NAT's default hold */
 
 enum KTYPE { K_LONG, K_BOOL, K_DUR, K_RATE, K_RANGE, K_ENUM, K_NAME, K_KERNEL, K_GWPROF };
 
@@ -118,7 +119,7 @@ static void node_defaults(struct sim_node *n, enum SIM_NODE_KIND kind)
 	n->rate = 100;
 	n->requests = 1;
 	n->rtt_ns = 1000000;                /* 1 ms */
-	n->mapping_timeout_ns = kind == SIM_NODE_NAT ? 120LL * 1000000000 : 0;
+	n->mapping_timeout_ns = kind == SIM_NODE_NAT ? NAT_MAPPING_TIMEOUT_NS : 0;
 	n->ports = 1;
 	n->ports_per_host = n->max_per_destination = n->gw_nodes = SIM_GW_UNSET_U;
 	n->gw_time_wait_ns = n->gw_idle_ns = SIM_GW_UNSET_NS;
@@ -881,6 +882,14 @@ int sim_gateway_cfg(const struct sim_scenario *sc, const struct sim_node *n,
 		  n->gw_time_wait_ns != SIM_GW_UNSET_NS || n->gw_idle_ns != SIM_GW_UNSET_NS);
 	if (!*is_gw)
 		return 0;
+	if (n->mapping != SIM_NAT_PRESERVE || n->mapping_timeout_ns != NAT_MAPPING_TIMEOUT_NS) {
+		/* a gateway picks its own ports and holds them its own time */
+		snprintf(err, errlen, "%s:%d: [%s] key '%s' does not apply to a cloud gateway (%s): "
+			 "its ports come from its own tables; the hold after a close is "
+			 "tcp_time_wait_timeout", sc->file, n->line, n->name,
+			 n->mapping != SIM_NAT_PRESERVE ? "mapping" : "mapping_timeout", pn);
+		return -EINVAL;
+	}
 	c.ips = n->ips;
 	c.ports_per_ip = p ? p->ports_per_ip : 64512;
 	c.ports_per_host = p ? p->ports_per_host : 0;

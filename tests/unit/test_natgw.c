@@ -357,6 +357,8 @@ static void test_scenario_keys(void **st)
 	expect_err("[client c]\nvia = g\n[server s]\n[nat g]\nprofile = gcp-cloud-nat\nvia = h\n"
 		   "[nat h]\nprofile = aws-nat-gateway\nvia = s\n",
 		   "gw.ini:1: [c] key 'via': the path crosses two cloud gateways, 'g' and 'h'");
+	expect_err(HEAD "[nat g]\nprofile = gcp-cloud-nat\nmapping_timeout = 30s\nvia = s\n",
+		   "gw.ini:4: [g] key 'mapping_timeout' does not apply to a cloud gateway");
 	expect_err(HEAD "[nat g]\nprofile = gcp-cloud-nat\nprofile = aws-nat-gateway\nvia = s\n",
 		   "gw.ini:6: [nat g] duplicate key 'profile' (first at line 5)");
 	assert_int_equal(sim_scenario_load_string(HEAD "[nat g]\nvia = s\n", "gw.ini", &sc, err,

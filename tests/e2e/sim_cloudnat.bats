@@ -71,6 +71,11 @@ drops() { # total gateway drops of a JSON document on stdin
 	# a 30 s hold: the budget is 64 / 30 s = 2.13/s per VM
 	[ "$(j nat-gw-gcp --set cloud-nat.tcp_time_wait_timeout=30s --set vms.rate=2.1/s | drops)" -eq 0 ]
 	[ "$(j nat-gw-gcp --set cloud-nat.tcp_time_wait_timeout=30s --set vms.rate=2.2/s | drops)" -gt 0 ]
+	# three destinations, three budgets per VM (each VM meets all three: 4 hosts, 3 IPs)
+	run "$TWKIT" sim nat-gw-gcp --set api.ips=3 --explain -q --duration 1s
+	[[ "$output" == *"vms opens 0.33/s toward each of 3 destinations per host: within it"* ]]
+	[ "$(j nat-gw-gcp --set api.ips=3 --set vms.rate=1.59/s | drops)" -eq 0 ]
+	[ "$(j nat-gw-gcp --set api.ips=3 --set vms.rate=1.6/s | drops)" -gt 0 ]
 	# more VMs than the address has blocks for: the rest get no port at all
 	out=$(j nat-gw-gcp --set cloud-nat.ports_per_host=32256 --duration 10s)
 	[ "$(echo "$out" | jq .summary.gateway_drops.host_without_ports)" -gt 0 ]

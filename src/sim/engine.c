@@ -122,15 +122,15 @@ int sim_hosts_init(struct sim_eng *e)
 				return -EINVAL;
 			if (is_gw) {
 				int rc;
-				nr->gw = calloc(1, sizeof(*nr->gw));
-				if (!nr->gw)
+				e->gw[i] = calloc(1, sizeof(*e->gw[i]));
+				if (!e->gw[i])
 					return -ENOMEM;
-				rc = natgw_init(nr->gw, &gc);
+				rc = natgw_init(e->gw[i], &gc);
 				if (rc < 0)
 					return rc;
 			}
 		}
-		if ((nr->kind == SIM_NODE_NAT && !nr->gw) || nr->kind == SIM_NODE_L4LB) {
+		if ((nr->kind == SIM_NODE_NAT && !e->gw[i]) || nr->kind == SIM_NODE_L4LB) {
 			nr->busy = calloc((size_t)n->ips * 65536, sizeof(int64_t));
 			if (!nr->busy)
 				return -ENOMEM;
@@ -196,9 +196,9 @@ int sim_hosts_init(struct sim_eng *e)
 		struct sim_nrt *nr = &e->node[i];
 		nr->gw_cut = -1;
 		for (int k = 0; k < nr->nhops; k++) {
-			const struct sim_nrt *x = &e->node[nr->hops[k]];
-			if (x->gw && natgw_idle_cuts(&x->gw->cfg, nr->n->idle_ns))
-				nr->gw_cut = nr->hops[k];
+			const struct natgw *g = e->gw[nr->hops[k]];
+			if (g && natgw_idle_cuts(&g->cfg, nr->n->idle_ns))
+				nr->gw_cut = (int8_t)nr->hops[k];
 		}
 	}
 	return 0;
@@ -219,9 +219,9 @@ void sim_hosts_fini(struct sim_eng *e)
 	free(e->hosts);
 	for (int i = 0; i < e->nnodes; i++) {
 		free(e->node[i].busy);
-		if (e->node[i].gw)
-			natgw_fini(e->node[i].gw);
-		free(e->node[i].gw);
+		if (e->gw[i])
+			natgw_fini(e->gw[i]);
+		free(e->gw[i]);
 	}
 	for (int i = 0; i < e->ntwq; i++)
 		sim_fifo_free(&e->twq[i].q);
@@ -569,12 +569,12 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 		}
 		res->syn_dropped += c->paws_passive;
 		res->syn_retrans += c->syn_retrans;
-		if (e->node[i].gw) {
+		if (e->gw[i]) {
 			res->hosts[i].gateway = true;
-			res->hosts[i].gw = e->node[i].gw->cfg;
-			res->hosts[i].gw_peak = e->node[i].gw->peak_used;
-			memcpy(res->hosts[i].c.gw_drop, e->node[i].gw->drops,
-			       sizeof(res->hosts[i].c.gw_drop));
+			res->hosts[i].gw = e->gw[i]->cfg;
+			res->hosts[i].gw_peak = e->gw[i]->peak_used;
+			memcpy(res->hosts[i].gw_drop, e->gw[i]->drops,
+			       sizeof(res->hosts[i].gw_drop));
 		}
 	}
 	res->tw_records_peak = e->tw_total_peak;

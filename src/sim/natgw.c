@@ -287,10 +287,14 @@ int natgw_map(struct natgw *g, uint32_t host, uint32_t daddr, uint16_t dport, in
 		*tab = (uint32_t)ti;
 		return 0;
 	}
-	/* a shared pool: flows take turns over the addresses, and go to the next one when an
-	 * address holds max_per_destination toward this destination */
+	/* a shared pool: flows toward one destination take turns over the addresses, and go to
+	 * the next one when an address holds max_per_destination toward it */
+	int64_t t0 = tab_get(g, 0, daddr, dport);
+	if (t0 < 0)
+		return -ENOMEM;
+	uint32_t start = g->tab[t0].rr;
 	for (uint32_t k = 0; k < c->ips; k++) {
-		uint8_t a = (uint8_t)((g->rr_ip + k) % c->ips);
+		uint8_t a = (uint8_t)((start + k) % c->ips);
 		ti = tab_get(g, a, daddr, dport);
 		if (ti < 0)
 			return -ENOMEM;
@@ -305,7 +309,7 @@ int natgw_map(struct natgw *g, uint32_t host, uint32_t daddr, uint16_t dport, in
 			continue; /* cannot happen: used < max <= ports */
 		tab_take(g, t, off);
 		t->cursor = off + 1 < c->ports_per_ip ? off + 1 : 0;
-		g->rr_ip = (a + 1u) % c->ips;
+		g->tab[t0].rr = (uint8_t)((a + 1u) % c->ips);
 		*ip = a;
 		*port = (uint16_t)(PORT0 + off);
 		*tab = (uint32_t)ti;

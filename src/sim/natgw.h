@@ -80,6 +80,8 @@ struct natgw_tab {
 	uint32_t daddr;
 	uint16_t dport;
 	uint8_t ip;
+	uint8_t rr;                   /* address 0's table: the address the next flow toward this
+				       * destination tries first (shared pool) */
 	uint32_t used;                /* ports held by a flow or a cool-down */
 	uint32_t cursor;              /* where the shared-pool search starts */
 	uint64_t *held;               /* bit per port offset */
@@ -94,7 +96,6 @@ struct natgw {
 	uint32_t ntab, tabcap, last;
 	uint32_t *hkey, *hslot;       /* inside address -> block slot (open addressing) */
 	uint32_t hcap, nhost;
-	uint32_t rr_ip;               /* shared pool: the address a new flow tries first */
 	uint64_t drops[NATGW_DROP_N];
 	uint32_t peak_used;           /* most ports held in one table at once */
 };

@@ -51,15 +51,15 @@ static void gateways_text(FILE *f, const struct sim_scenario *sc, const struct s
 		if (!h->gateway)
 			continue;
 		for (int k = 0; k < NATGW_DROP_N; k++)
-			total += h->c.gw_drop[k];
+			total += h->gw_drop[k];
 		fprintf(f, "gateway %s (%s): %s dropped", h->name,
 			i < sc->nnodes && sc->nodes[i].gw_profile[0] ? sc->nodes[i].gw_profile
 								     : "custom",
 			units_fmt_count(a, sizeof(a), total));
 		for (int k = 0, n = 0; k < NATGW_DROP_N; k++)
-			if (h->c.gw_drop[k])
+			if (h->gw_drop[k])
 				fprintf(f, "%s%s %s", n++ ? ", " : " (", natgw_drop_name(k),
-					units_fmt_count(a, sizeof(a), h->c.gw_drop[k]));
+					units_fmt_count(a, sizeof(a), h->gw_drop[k]));
 		fprintf(f, "%s; at most %s ports held toward one destination on one address\n",
 			total ? ")" : "", units_fmt_count(b, sizeof(b), h->gw_peak));
 	}
@@ -130,7 +130,7 @@ static void gateway_drops_json(struct jw *w, const struct sim_result *r)
 			continue;
 		any = true;
 		for (int k = 0; k < NATGW_DROP_N; k++)
-			sum[k] += r->hosts[i].c.gw_drop[k];
+			sum[k] += r->hosts[i].gw_drop[k];
 	}
 	if (!any)
 		return;
@@ -158,7 +158,7 @@ static void gateway_json(struct jw *w, const struct sim_scenario *sc, int i,
 	jw_uint(w, "peak_ports_per_destination", h->gw_peak);
 	jw_obj_begin(w, "drops");
 	for (int k = 0; k < NATGW_DROP_N; k++)
-		jw_uint(w, natgw_drop_name(k), h->c.gw_drop[k]);
+		jw_uint(w, natgw_drop_name(k), h->gw_drop[k]);
 	jw_obj_end(w);
 	jw_obj_end(w);
 }

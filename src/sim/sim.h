@@ -151,7 +151,6 @@ struct sim_counters {
 	uint64_t nat_port_fail;    /* NAT/L4 balancer had no free public port: SYN dropped */
 	uint64_t paws_tw;          /* SYNs PAWS-rejected by a TIME-WAIT (PAWSEstab, or
 				    * PAWSTimewait on the newest kernels, §5) */
-	uint64_t gw_drop[NATGW_DROP_N]; /* a cloud gateway's drops by reason (natgw.h) */
 };
 
 struct sim_host_result {
@@ -166,6 +165,8 @@ struct sim_host_result {
 	bool gateway;                /* a nat node with cloud gateway limits: gw, gw_peak */
 	struct natgw_cfg gw;
 	uint32_t gw_peak;            /* most of its ports held toward one destination at once */
+	uint64_t gw_drop[NATGW_DROP_N]; /* its drops by reason (natgw.h); not in sim_counters,
+					 * whose size the event loop's indexing pays for */
 	/* per simulated second: time_wait, established, new_ok, eaddrnotavail, etimedout,
 	 * paws_passive, syn_retrans, tw_recycled, tw_overflow, mem_bytes (columns by name) */
 	struct series series;

@@ -115,8 +115,13 @@ static void test_per_destination_cap(void **st)
 	assert_int_equal(per_ip[1], 3);
 	assert_int_equal(natgw_map(&g, 9, D1, 80, 0, &ip, &port, &tab, &why), -EADDRNOTAVAIL);
 	assert_int_equal(why, NATGW_DROP_PER_DEST);
-	/* another destination has its own cap */
-	assert_int_equal(natgw_map(&g, 9, D2, 80, 0, &ip, &port, &tab, &why), 0);
+	/* another destination has its own cap, and its own turn over the addresses: flows
+	 * alternating between two destinations still spread each over both addresses */
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(natgw_map(&g, 9, i & 1 ? D1 + 7 : D2, 80, 0, &ip, &port, &tab, &why),
+				 0);
+		assert_int_equal(ip, i / 2 % 2);
+	}
 	/* a cooled-down port counts until its hold ends */
 	natgw_fini(&g);
 	assert_int_equal(natgw_init(&g, &c), 0);
@@ -381,7 +386,7 @@ static uint64_t gw_drops(const char *rate, const char *set2)
 		assert_int_equal(sim_scenario_set(&sc, set2, err, sizeof(err)), 0);
 	assert_int_equal(sim_run(&cfg, &r), 0);
 	for (int k = 0; k < NATGW_DROP_N; k++)
-		n += r.hosts[1].c.gw_drop[k];
+		n += r.hosts[1].gw_drop[k];
 	assert_true(r.hosts[1].gateway);
 	sim_result_fini(&r);
 	return n;

@@ -368,6 +368,7 @@ static void usage(FILE *f)
 		   "  twkit sim stress-client\n"
 		   "  twkit sim stress-client --set loadgen.tw_reuse=1 --kernel 4.19\n"
 		   "  twkit sim nat-recycle --explain\n"
+		   "  twkit sim nat-gw-gcp --explain --set cloud-nat.ports_per_host=256\n"
 		   "  twkit sim lb-quadruplets --json | jq .summary\n"
 		   "  twkit sim tw-memory --svg tw.svg --host web\n");
 }

@@ -98,6 +98,7 @@ deps:
 bench: tests
 	bench/bench-vs-peers $(BUILD)
 	BUILD=$(BUILD) bench/doctor-scale
+	bench/listen-starve $(BUILD)
 
 # As root it also installs twkit in $(PREFIX)/bin, so README's examples run as printed.
 run: deps

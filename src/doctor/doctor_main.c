@@ -317,6 +317,11 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 					  "stderr: it excludes --output");
 			return -EINVAL;
 		}
+		char pwhy[160]; /* a bad path fails now, not after collecting */
+		if (outpath_check(c->output, OUTPATH_REPLACED, pwhy, sizeof(pwhy)) < 0) {
+			snprintf(err, el, "--output '%s': %s", c->output, pwhy);
+			return -EINVAL;
+		}
 	}
 	c->user = opt_get(specs, NSPECS, r, "user");
 	c->user_given = opt_has(specs, NSPECS, r, "user");

@@ -64,6 +64,12 @@ teardown() { bench_ns_cleanup; }
 	run timeout 10 "$TWKIT" doctor --record /nonexistent-dir/x.twcap
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--record '/nonexistent-dir/x.twcap'"* ]]
+	run timeout 10 "$TWKIT" doctor --prom --output /nonexistent-dir/x.prom
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--output '/nonexistent-dir/x.prom'"* ]]
+	run timeout 10 "$TWKIT" doctor --all-netns --output "$BATS_TEST_TMPDIR"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"is a directory"* ]]
 	[ ! -e /nonexistent-dir ]
 }
 

@@ -221,9 +221,10 @@ teardown() {
 	[ "$(stat -c %a "$TMP/twkit.prom")" = 644 ]
 	promtool check metrics < "$TMP/twkit.prom"
 	[ "$(ls -A "$TMP" | sort | tr '\n' ' ')" = "twkit.prom victim " ] # no temporary file left
+	# a bad path is a usage error found before collecting (issue 21 §4)
 	run "$TWKIT" doctor --prom --output "$TMP/nodir/x.prom"
-	[ "$status" -eq 3 ]
-	[[ "$output" == *"--output $TMP/nodir/x.prom: No such file or directory"* ]]
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--output '$TMP/nodir/x.prom': directory $TMP/nodir: does not exist"* ]]
 	run "$TWKIT" doctor --listen 127.0.0.1:9798 --output "$TMP/x"
 	[ "$status" -eq 2 ]
 }

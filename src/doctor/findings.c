@@ -459,13 +459,17 @@ static void rule_fd(const struct snapshot *s, const struct doc_analysis *a,
 }
 
 /* Counter deltas that show a SYN paying for the server's TIME-WAIT (§5.1: the ACK from
- * TIME-WAIT, the client's RST, its SYN retransmission; PAWS rejects with timestamps). */
+ * TIME-WAIT, the client's SYN retransmission; PAWS rejects with timestamps). Tcp.OutRsts is
+ * not one: the reset of this exchange is sent by the client's host, and on any host it also
+ * counts resets to closed ports and aborted connections (a load generator stopping shows a
+ * few: a false warning on a healthy server). */
 static const char *const srv_cost_counters[] = {
-	"TcpExt.TCPACKSkippedTimeWait", "TcpExt.PAWSTimewait", "TcpExt.TCPSynRetrans",
-	"Tcp.OutRsts",
+	"TcpExt.TCPACKSkippedTimeWait",
+	"TcpExt.PAWSTimewait",
+	"TcpExt.TCPSynRetrans",
 };
-/* The first SRV_COST_TW_ONLY of them count only TIME-WAIT's work; the others (SYN
- * retransmissions, resets) also rise when a full accept queue drops SYNs: they count only
+/* The first SRV_COST_TW_ONLY of them count only TIME-WAIT's work; the other (SYN
+ * retransmissions) also rises when a full accept queue drops SYNs: they count only
  * while TcpExt.ListenDrops did not rise. */
 #define SRV_COST_TW_ONLY 2
 

@@ -1,0 +1,118 @@
+/*
+ * sim_plot — what `twkit sim --svg` draws: the per-second series of the hosts where something
+ * happens (or of --host), grouped by what they count, with each connecting group's 4-tuple
+ * budget (model/budget.h, through sim_node_budget) on the TIME-WAIT panel and the first
+ * failure marked; and for --kernel A,B,C one host's series of every era on the same axes.
+ * Renders nothing itself: it fills a struct plot (common/plot.h).
+ */
+#include "sim/report.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "model/budget.h"
+
+/* engine.c's columns: which panel, unit and legend text each one takes */
+static const struct {
+	const char *col, *panel, *unit, *label;
+	unsigned flags;
+} cols[] = {
+	{ "time_wait", "TIME-WAIT", "sockets", "TIME-WAIT", 0 },
+	{ "established", "open connections", "sockets", "ESTABLISHED", 0 },
+	{ "new_ok", "new connections", "connections/s", "completed", 0 },
+	{ "eaddrnotavail", "failed connect()", "connections/s", "EADDRNOTAVAIL", SERIES_FAIL },
+	{ "etimedout", "failed connect()", "connections/s", "ETIMEDOUT", SERIES_FAIL },
+	{ "paws_passive", "SYNs dropped and retried", "SYNs/s", "PAWSPassive (dropped)", 0 },
+	{ "syn_retrans", "SYNs dropped and retried", "SYNs/s", "TCPSynRetrans", 0 },
+	{ "tw_recycled", "TIME-WAIT taken over or dropped", "sockets/s", "TWRecycled (reuse)", 0 },
+	{ "tw_overflow", "TIME-WAIT taken over or dropped", "sockets/s",
+	  "TCPTimeWaitOverflow", 0 },
+	/* TIME-WAIT times the bytes each takes: the TIME-WAIT panel already tells it */
+	{ "mem_bytes", "TIME-WAIT kernel memory", "bytes", "memory", SERIES_NOPLOT },
+};
+
+/* Name columns and add the budget of host i to its series. */
+static void describe(const struct sim_scenario *sc, struct sim_result *r, int i,
+		     const char *release)
+{
+	struct series *s = &r->hosts[i].series;
+	struct tw_budget_out out;
+	char label[PLOT_LABEL_LEN];
+
+	for (size_t k = 0; k < sizeof(cols) / sizeof(cols[0]); k++)
+		series_set_plot(s, cols[k].col, cols[k].panel, cols[k].unit, cols[k].label,
+				cols[k].flags);
+	/* open connections hold ports too, but a handful beside a TIME-WAIT count in the
+	 * thousands tells nothing: drawn when they are at least 1% of it */
+	int tc = series_col(s, "time_wait"), ec = series_col(s, "established");
+	if (tc >= 0 && ec >= 0 && series_col_max(s, ec) < series_col_max(s, tc) / 100)
+		s->plot[ec].flags |= SERIES_NOPLOT;
+	s->nrefs = 0;
+	if (i < sc->nnodes && !strcmp(sc->nodes[i].name, r->hosts[i].name) &&
+	    sim_node_budget(sc, i, release, &out, label, sizeof(label)) == 0)
+		series_add_ref(s, "TIME-WAIT", (double)out.tuples, label);
+}
+
+/* Whether anything in host i's series changes or fails. */
+static bool eventful(const struct series *s)
+{
+	for (int c = 0; c < s->ncols; c++) {
+		const double *v = s->data + c;
+		size_t st = (size_t)s->ncols;
+		if (s->plot[c].flags & SERIES_NOPLOT)
+			continue;
+		if (plot_values_vary(v, s->nrows, st) ||
+		    ((s->plot[c].flags & SERIES_FAIL) && plot_values_nonzero(v, s->nrows, st)))
+			return true;
+	}
+	return false;
+}
+
+void sim_plot_run(const struct sim_scenario *sc, struct sim_result *r, const char *release,
+		  int host, struct plot *p)
+{
+	struct series_overlay o[PLOT_MAX_LINES];
+	int n = 0, skipped = 0;
+	size_t len;
+
+	for (int i = 0; i < r->nhosts; i++) {
+		describe(sc, r, i, release);
+		if (host >= 0 && i != host)
+			continue;
+		if (host < 0 && (!eventful(&r->hosts[i].series) || n == PLOT_MAX_LINES)) {
+			skipped++;
+			continue;
+		}
+		o[n] = (struct series_overlay){ &r->hosts[i].series, r->hosts[i].name,
+						n % PLOT_NCOLORS, false };
+		n++;
+	}
+	snprintf(p->subtitle, sizeof(p->subtitle), "kernel %s, seed %llu; per simulated second",
+		 sc->kernel, (unsigned long long)sc->seed);
+	if (skipped) {
+		len = strlen(p->subtitle);
+		snprintf(p->subtitle + len, sizeof(p->subtitle) - len,
+			 "; %d host%s where nothing changes not shown", skipped,
+			 skipped > 1 ? "s" : "");
+	}
+	series_plot_overlay(o, n, p);
+}
+
+void sim_plot_eras(const struct sim_scenario *const *sc, struct sim_result *const *r, int n,
+		   const char *release, int host, struct plot *p)
+{
+	struct series_overlay o[PLOT_MAX_LINES];
+	int m = 0;
+
+	for (int e = 0; e < n && m < PLOT_MAX_LINES; e++) {
+		describe(sc[e], r[e], host, release);
+		o[m] = (struct series_overlay){ &r[e]->hosts[host].series, sc[e]->kernel,
+						m % PLOT_NCOLORS, false };
+		m++;
+	}
+	snprintf(p->subtitle, sizeof(p->subtitle),
+		 "one colour per era (the first drawn widest, so lines that coincide stay "
+		 "visible); seed %llu; per simulated second",
+		 n > 0 ? (unsigned long long)sc[0]->seed : 0);
+	series_plot_overlay(o, m, p);
+}

@@ -347,11 +347,14 @@ static void write_panel(FILE *f, const struct plot *p, const struct plot_panel *
 	xml_text(f, pp->title);
 	fputs("</text>\n", f);
 	lx = ML + 14 + 8 * (int)strlen(pp->title);
-	for (int j = 0; j < pp->nlines && pp->nlines > 1; j++) {
+	/* a legend when there is a choice to tell apart, or the line is not what the title says */
+	bool legend = pp->nlines > 1 || (pp->nlines == 1 && strcmp(pp->lines[0].label, pp->title));
+	for (int j = 0; j < pp->nlines && legend; j++) {
 		const struct plot_line *l = &pp->lines[j];
 		fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
-			   "stroke-width=\"3\"%s/>", lx, y0 - 12, lx + 18, y0 - 12, palette[l->color],
-			l->dashed ? " stroke-dasharray=\"5,3\"" : "");
+			   "stroke-width=\"%d\" stroke-opacity=\"%.2f\"%s/>", lx, y0 - 12, lx + 18,
+			y0 - 12, palette[l->color], l->width > 4 ? 5 : 3,
+			l->opacity > 0 ? l->opacity : 1.0, l->dashed ? " stroke-dasharray=\"5,3\"" : "");
 		fprintf(f, "<text class=\"legend\" x=\"%d\" y=\"%d\">", lx + 22, y0 - 8);
 		xml_text(f, l->label);
 		fputs("</text>\n", f);
@@ -421,8 +424,9 @@ static void write_panel(FILE *f, const struct plot *p, const struct plot_panel *
 		fprintf(f, "<polyline class=\"line\" data-label=\"");
 		xml_text(f, l->label);
 		fprintf(f, "\" fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\" "
-			   "stroke-linejoin=\"round\"%s points=\"",
+			   "stroke-opacity=\"%.2f\" stroke-linejoin=\"round\"%s points=\"",
 			palette[l->color], l->width > 0 ? l->width : 2.0,
+			l->opacity > 0 ? l->opacity : 1.0,
 			l->dashed ? " stroke-dasharray=\"6,3\"" : "");
 		put_points(f, ax, l, y0, top);
 		fputs("\"/>\n", f);
@@ -437,8 +441,9 @@ static void write_panel(FILE *f, const struct plot *p, const struct plot_panel *
 			   "x2=\"%.1f\" y2=\"%d\" stroke=\"%s\" stroke-width=\"1.5\" "
 			   "stroke-dasharray=\"3,3\"/>", m->t, x, y0, x, y0 + PH, palette[m->color]);
 		if (first) {
-			/* at the foot of the first panel, on white: readable over any line */
-			bool right = x > ML + PW * 0.6;
+			/* at the foot of the first panel, on white: readable over any line; to
+			 * the right of its line unless that runs out of room */
+			bool right = x > ML + PW * 0.75;
 			int ty = y0 + PH - 8 - 16 * k, tw = (int)(6.6 * (double)strlen(m->label)) + 6;
 			fprintf(f, "<rect x=\"%.1f\" y=\"%d\" width=\"%d\" height=\"15\" "
 				   "fill=\"white\" fill-opacity=\"0.85\"/>",

@@ -30,6 +30,7 @@ struct plot_line {
 	int color;                  /* palette index */
 	bool dashed;
 	double width;               /* stroke width, pixels; 0: 2 */
+	double opacity;             /* 0: opaque */
 };
 
 /* A horizontal line: a limit the values run into (class "budget"). */

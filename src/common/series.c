@@ -164,6 +164,8 @@ static bool col_informative(const struct series *s, int c)
 /* The time of the row before the first failure (the failure happened after it). */
 static double first_failure_from(const struct series *s)
 {
+	if (s->first_fail_known)
+		return s->first_fail_s;
 	for (size_t r = 0; r < s->nrows; r++)
 		for (int c = 0; c < s->ncols; c++)
 			if ((s->plot[c].flags & SERIES_FAIL) && series_get(s, r, c) > 0)
@@ -228,7 +230,7 @@ void series_plot_overlay(const struct series_overlay *o, int n, struct plot *p)
 					return;
 				if (n == 1 || !o[i].label)
 					snprintf(b, sizeof(b), "%s", cl);
-				else if (ncols == 1)
+				else if (ncols == 1 && !strcmp(cl, titles[k]))
 					snprintf(b, sizeof(b), "%s", o[i].label);
 				else
 					snprintf(b, sizeof(b), "%s: %s", o[i].label, cl);
@@ -240,7 +242,9 @@ void series_plot_overlay(const struct series_overlay *o, int n, struct plot *p)
 					l->dashed = o[i].dashed || (n > 1 && nth > 0);
 					/* the first series widest: lines that coincide stay visible as
 					 * nested stripes */
-					l->width = n > 1 ? 2 + 1.6 * (n - 1 - i) : 2;
+					l->width = o[i].width > 0 ? o[i].width
+						   : n > 1 ? 2 + 1.6 * (n - 1 - i) : 2;
+					l->opacity = o[i].opacity;
 				}
 				nth++;
 			}
@@ -305,15 +309,15 @@ void series_plot_overlay(const struct series_overlay *o, int n, struct plot *p)
 				at += w > 0 ? (size_t)w : 0;
 			}
 		if (at < sizeof(b))
-			snprintf(b + at, sizeof(b) - at, "%sfirst failure %.0f s", at ? ": " : "",
-				 ff[i]);
+			snprintf(b + at, sizeof(b) - at, "%sfirst failure %.*f s", at ? ": " : "",
+				 ff[i] == floor(ff[i]) ? 0 : 1, ff[i]);
 		plot_mark_add(p, ff[i], b, n == 1 || same > 1 ? PLOT_RED : o[i].color);
 	}
 }
 
 void series_plot(const struct series *s, struct plot *p)
 {
-	struct series_overlay o = { s, NULL, PLOT_BLUE, false };
+	struct series_overlay o = { s, NULL, PLOT_BLUE, false, 0, 0 };
 
 	series_plot_overlay(&o, 1, p);
 }

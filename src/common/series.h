@@ -43,6 +43,9 @@ struct series {
 		double y;
 		char label[PLOT_LABEL_LEN];
 	} refs[SERIES_MAX_REFS]; /* budget lines */
+	double first_fail_s; /* when the producer knows it exactly (first_fail_known), else the
+			      * plot takes the start of the first row with a failure */
+	bool first_fail_known;
 };
 
 /* Column names are copied. Returns 0, -EINVAL (ncols out of range) or -ENOMEM. */
@@ -76,6 +79,8 @@ struct series_overlay {
 	const char *label;
 	int color; /* PLOT_* */
 	bool dashed;
+	double width, opacity; /* 0: the first series widest (lines that coincide stay visible
+				* as nested stripes), opaque */
 };
 void series_plot_overlay(const struct series_overlay *o, int n, struct plot *p);
 

@@ -18,8 +18,8 @@ static const struct {
 	unsigned flags;
 } cols[] = {
 	{ "time_wait", "TIME-WAIT", "sockets", "TIME-WAIT", 0 },
-	{ "established", "open connections", "sockets", "ESTABLISHED", 0 },
-	{ "new_ok", "new connections", "connections/s", "completed", 0 },
+	{ "established", "open connections", "sockets", "open connections", 0 },
+	{ "new_ok", "new connections", "connections/s", "new connections", 0 },
 	{ "eaddrnotavail", "failed connect()", "connections/s", "EADDRNOTAVAIL", SERIES_FAIL },
 	{ "etimedout", "failed connect()", "connections/s", "ETIMEDOUT", SERIES_FAIL },
 	{ "paws_passive", "SYNs dropped and retried", "SYNs/s", "PAWSPassive (dropped)", 0 },
@@ -30,6 +30,14 @@ static const struct {
 	/* TIME-WAIT times the bytes each takes: the TIME-WAIT panel already tells it */
 	{ "mem_bytes", "TIME-WAIT kernel memory", "bytes", "memory", SERIES_NOPLOT },
 };
+
+static bool failing(const struct sim_counters *c)
+{
+	for (int e = 0; e < SIM_ERR_N; e++)
+		if (c->connect_errors[e])
+			return true;
+	return false;
+}
 
 /* Name columns and add the budget of host i to its series. */
 static void describe(const struct sim_scenario *sc, struct sim_result *r, int i,
@@ -42,12 +50,25 @@ static void describe(const struct sim_scenario *sc, struct sim_result *r, int i,
 	for (size_t k = 0; k < sizeof(cols) / sizeof(cols[0]); k++)
 		series_set_plot(s, cols[k].col, cols[k].panel, cols[k].unit, cols[k].label,
 				cols[k].flags);
-	/* open connections hold ports too, but a handful beside a TIME-WAIT count in the
-	 * thousands tells nothing: drawn when they are at least 1% of it */
-	int tc = series_col(s, "time_wait"), ec = series_col(s, "established");
-	if (tc >= 0 && ec >= 0 && series_col_max(s, ec) < series_col_max(s, tc) / 100)
+	/* open connections hold ports too, but a handful beside TIME-WAIT counts in the
+	 * thousands tells nothing: drawn when they reach 1% of the run's largest TIME-WAIT */
+	int ec = series_col(s, "established");
+	double tw_max = 0;
+	for (int h = 0; h < r->nhosts; h++)
+		if ((double)r->hosts[h].time_wait_max > tw_max)
+			tw_max = (double)r->hosts[h].time_wait_max;
+	if (ec >= 0 && series_col_max(s, ec) < tw_max / 100)
 		s->plot[ec].flags |= SERIES_NOPLOT;
 	s->nrefs = 0;
+	/* the run's exact first failure belongs to this host when no other one failed */
+	s->first_fail_known = false;
+	if (r->first_failure_ns >= 0 && failing(&r->hosts[i].c)) {
+		int others = 0;
+		for (int h = 0; h < r->nhosts; h++)
+			others += h != i && failing(&r->hosts[h].c);
+		s->first_fail_known = !others;
+		s->first_fail_s = (double)r->first_failure_ns / 1e9;
+	}
 	if (i < sc->nnodes && !strcmp(sc->nodes[i].name, r->hosts[i].name) &&
 	    sim_node_budget(sc, i, release, &out, label, sizeof(label)) == 0)
 		series_add_ref(s, "TIME-WAIT", (double)out.tuples, label);
@@ -72,7 +93,8 @@ void sim_plot_run(const struct sim_scenario *sc, struct sim_result *r, const cha
 		  int host, struct plot *p)
 {
 	struct series_overlay o[PLOT_MAX_LINES];
-	int n = 0, skipped = 0;
+	char skipped[120] = "";
+	int n = 0, nskip = 0;
 	size_t len;
 
 	for (int i = 0; i < r->nhosts; i++) {
@@ -80,20 +102,21 @@ void sim_plot_run(const struct sim_scenario *sc, struct sim_result *r, const cha
 		if (host >= 0 && i != host)
 			continue;
 		if (host < 0 && (!eventful(&r->hosts[i].series) || n == PLOT_MAX_LINES)) {
-			skipped++;
+			len = strlen(skipped);
+			snprintf(skipped + len, sizeof(skipped) - len, "%s%s", nskip++ ? ", " : "",
+				 r->hosts[i].name);
 			continue;
 		}
 		o[n] = (struct series_overlay){ &r->hosts[i].series, r->hosts[i].name,
-						n % PLOT_NCOLORS, false };
+						n % PLOT_NCOLORS, false, 0, 0 };
 		n++;
 	}
 	snprintf(p->subtitle, sizeof(p->subtitle), "kernel %s, seed %llu; per simulated second",
 		 sc->kernel, (unsigned long long)sc->seed);
-	if (skipped) {
+	if (nskip) {
 		len = strlen(p->subtitle);
 		snprintf(p->subtitle + len, sizeof(p->subtitle) - len,
-			 "; %d host%s where nothing changes not shown", skipped,
-			 skipped > 1 ? "s" : "");
+			 "; not shown, nothing changes there: %s", skipped);
 	}
 	series_plot_overlay(o, n, p);
 }
@@ -107,7 +130,7 @@ void sim_plot_eras(const struct sim_scenario *const *sc, struct sim_result *cons
 	for (int e = 0; e < n && m < PLOT_MAX_LINES; e++) {
 		describe(sc[e], r[e], host, release);
 		o[m] = (struct series_overlay){ &r[e]->hosts[host].series, sc[e]->kernel,
-						m % PLOT_NCOLORS, false };
+						m % PLOT_NCOLORS, false, 0, 0 };
 		m++;
 	}
 	snprintf(p->subtitle, sizeof(p->subtitle),

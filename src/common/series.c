@@ -161,15 +161,19 @@ static bool col_informative(const struct series *s, int c)
 	       ((s->plot[c].flags & SERIES_FAIL) && plot_values_nonzero(v, s->nrows, st));
 }
 
-/* The time of the row before the first failure (the failure happened after it). */
-static double first_failure_from(const struct series *s)
+/* When the first failure happened: exactly when the producer said, else the start of the
+ * first row that holds one (*end: that row's end, or -1 when exact). -1 when none. */
+static double first_failure_from(const struct series *s, double *end)
 {
+	*end = -1;
 	if (s->first_fail_known)
 		return s->first_fail_s;
 	for (size_t r = 0; r < s->nrows; r++)
 		for (int c = 0; c < s->ncols; c++)
-			if ((s->plot[c].flags & SERIES_FAIL) && series_get(s, r, c) > 0)
-				return r > 0 ? s->t[r - 1] : s->t[r];
+			if ((s->plot[c].flags & SERIES_FAIL) && series_get(s, r, c) > 0) {
+				*end = s->t[r];
+				return r > 0 ? s->t[r - 1] : 0;
+			}
 	return -1;
 }
 
@@ -196,6 +200,19 @@ void series_plot_overlay(const struct series_overlay *o, int n, struct plot *p)
 			if (k == nt && nt < PLOT_MAX_PANELS * 2)
 				titles[nt++] = pt;
 		}
+	/* the panel a budget is drawn on answers the first question: it goes first */
+	for (int k = 1; k < nt; k++) {
+		bool ref = false;
+		for (int i = 0; i < n && !ref; i++)
+			for (int r = 0; r < o[i].s->nrefs; r++)
+				ref = ref || (o[i].s->refs[r].panel &&
+					      !strcmp(o[i].s->refs[r].panel, titles[k]));
+		if (ref) {
+			const char *x = titles[k];
+			memmove(&titles[1], &titles[0], (size_t)k * sizeof(titles[0]));
+			titles[0] = x;
+		}
+	}
 	for (int k = 0; k < nt; k++) {
 		struct plot_panel *pp = NULL;
 		const char *cols[SERIES_MAX_COLS];
@@ -289,9 +306,9 @@ void series_plot_overlay(const struct series_overlay *o, int n, struct plot *p)
 			}
 	}
 	/* first failures: one mark per time, naming the series that share it */
-	double ff[PLOT_MAX_LINES];
+	double ff[PLOT_MAX_LINES], ffe[PLOT_MAX_LINES];
 	for (int i = 0; i < n && i < PLOT_MAX_LINES; i++)
-		ff[i] = first_failure_from(o[i].s);
+		ff[i] = first_failure_from(o[i].s, &ffe[i]);
 	for (int i = 0; i < n && i < PLOT_MAX_LINES; i++) {
 		int j, same = 0;
 		size_t at = 0;
@@ -308,9 +325,12 @@ void series_plot_overlay(const struct series_overlay *o, int n, struct plot *p)
 						 o[j].label);
 				at += w > 0 ? (size_t)w : 0;
 			}
-		if (at < sizeof(b))
-			snprintf(b + at, sizeof(b) - at, "%sfirst failure %.*f s", at ? ": " : "",
-				 ff[i] == floor(ff[i]) ? 0 : 1, ff[i]);
+		if (at < sizeof(b) && ffe[i] >= 0) /* only the sample that saw it is known */
+			snprintf(b + at, sizeof(b) - at, "%sfirst failure between %.0f and %.0f s",
+				 at ? ": " : "", ff[i], ffe[i]);
+		else if (at < sizeof(b))
+			snprintf(b + at, sizeof(b) - at, "%sfirst failure %.1f s", at ? ": " : "",
+				 ff[i]);
 		plot_mark_add(p, ff[i], b, n == 1 || same > 1 ? PLOT_RED : o[i].color);
 	}
 }

@@ -363,8 +363,8 @@ static void write_panel(FILE *f, const struct plot *p, const struct plot_panel *
 	/* the y axis: grid and ticks, and what it counts, in which unit */
 	fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
 		   "stroke=\"#999\"/>\n", ML, y0, PW, PH);
-	for (double v = 0; v <= top + step / 2; v += step) {
-		double y = y0 + PH - PH * v / top;
+	for (int k = 0; k * step <= top + step / 2 && k <= 100; k++) {
+		double v = k * step, y = y0 + PH - PH * v / top;
 		fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#e6e6e6\"/>", ML,
 			y, ML + PW, y);
 		fprintf(f, "<text class=\"ytick\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
@@ -381,9 +381,9 @@ static void write_panel(FILE *f, const struct plot *p, const struct plot_panel *
 	fputs("</text>\n", f);
 	/* the time axis under every panel, its label under the last */
 	t_step = plot_tick_step((ax->t1 - ax->t0) / ax->div, 6, false);
-	for (double tv = ceil(ax->t0 / ax->div / t_step) * t_step; tv <= ax->t1 / ax->div + 1e-9;
-	     tv += t_step) {
-		double x = xpix(ax, tv * ax->div);
+	double tk0 = ceil(ax->t0 / ax->div / t_step);
+	for (int k = 0; (tk0 + k) * t_step <= ax->t1 / ax->div + 1e-9 && k <= 100; k++) {
+		double tv = (tk0 + k) * t_step, x = xpix(ax, tv * ax->div);
 		fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#f0f0f0\"/>", x,
 			y0, x, y0 + PH);
 		fprintf(f, "<text class=\"xtick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s"

@@ -162,7 +162,7 @@ int doc_watch_plot_save(const struct doc_watch_plot *w, const char *path, const 
 {
 	struct plot *p = malloc(sizeof(*p));
 	struct plot_panel *used, *eta, *rate;
-	double budget[DOC_WATCH_GROUPS];
+	double budget[DOC_WATCH_GROUPS] = { 0 };
 	char b[PLOT_LABEL_LEN], n[32];
 	bool same = true;
 	int rc;

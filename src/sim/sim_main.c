@@ -516,7 +516,7 @@ static int load(const struct opt_result *res, struct sim_opts *o, struct sim_sce
 		goto bad;
 	}
 	if ((v = opt_get(specs, NSPECS, res, "kernel"))) {
-		if ((rc = parse_eras(v, release, o, err, sizeof(err))) < 0)
+		if (parse_eras(v, release, o, err, sizeof(err)) < 0)
 			goto bad;
 		snprintf(sc->kernel, sizeof(sc->kernel), "%s", o->eras[0]);
 		for (int i = 0; i < sc->nnodes; i++)

@@ -351,14 +351,15 @@ static int watch_plot_look(const struct doctor_cfg *c, struct doc_watch_plot *wp
 			   const struct doc_analysis *a)
 {
 	struct timespec now;
+	char title[160];
 	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	rc = doc_watch_plot_add(wp, (int64_t)now.tv_sec * NS_PER_SEC + now.tv_nsec, a);
+	snprintf(title, sizeof(title), "twkit doctor --watch: busy groups%s%.64s",
+		 c->netns ? " in namespace " : "", c->netns ? c->netns : "");
 	if (rc == 0)
-		rc = doc_watch_plot_save(wp, c->svg, c->netns ? "twkit doctor --watch: busy groups "
-							      "(namespace)"
-							    : "twkit doctor --watch: busy groups");
+		rc = doc_watch_plot_save(wp, c->svg, title);
 	return rc;
 }
 

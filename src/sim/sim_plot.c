@@ -39,9 +39,19 @@ static bool failing(const struct sim_counters *c)
 	return false;
 }
 
+/* The largest TIME-WAIT count of any host of r. */
+static double tw_peak(const struct sim_result *r)
+{
+	double m = 0;
+	for (int h = 0; h < r->nhosts; h++)
+		if ((double)r->hosts[h].time_wait_max > m)
+			m = (double)r->hosts[h].time_wait_max;
+	return m;
+}
+
 /* Name columns and add the budget of host i to its series. */
 static void describe(const struct sim_scenario *sc, struct sim_result *r, int i,
-		     const char *release)
+		     const char *release, double tw_max)
 {
 	struct series *s = &r->hosts[i].series;
 	struct tw_budget_out out;
@@ -51,12 +61,9 @@ static void describe(const struct sim_scenario *sc, struct sim_result *r, int i,
 		series_set_plot(s, cols[k].col, cols[k].panel, cols[k].unit, cols[k].label,
 				cols[k].flags);
 	/* open connections hold ports too, but a handful beside TIME-WAIT counts in the
-	 * thousands tells nothing: drawn when they reach 1% of the run's largest TIME-WAIT */
+	 * thousands tells nothing: drawn when they reach 1% of the largest TIME-WAIT of the
+	 * runs on the chart (tw_max) */
 	int ec = series_col(s, "established");
-	double tw_max = 0;
-	for (int h = 0; h < r->nhosts; h++)
-		if ((double)r->hosts[h].time_wait_max > tw_max)
-			tw_max = (double)r->hosts[h].time_wait_max;
 	if (ec >= 0 && series_col_max(s, ec) < tw_max / 100)
 		s->plot[ec].flags |= SERIES_NOPLOT;
 	s->nrefs = 0;
@@ -98,7 +105,7 @@ void sim_plot_run(const struct sim_scenario *sc, struct sim_result *r, const cha
 	size_t len;
 
 	for (int i = 0; i < r->nhosts; i++) {
-		describe(sc, r, i, release);
+		describe(sc, r, i, release, tw_peak(r));
 		if (host >= 0 && i != host)
 			continue;
 		if (host < 0 && (!eventful(&r->hosts[i].series) || n == PLOT_MAX_LINES)) {
@@ -125,10 +132,13 @@ void sim_plot_eras(const struct sim_scenario *const *sc, struct sim_result *cons
 		   const char *release, int host, struct plot *p)
 {
 	struct series_overlay o[PLOT_MAX_LINES];
+	double tw = 0;
 	int m = 0;
 
+	for (int e = 0; e < n; e++)
+		tw = tw_peak(r[e]) > tw ? tw_peak(r[e]) : tw;
 	for (int e = 0; e < n && m < PLOT_MAX_LINES; e++) {
-		describe(sc[e], r[e], host, release);
+		describe(sc[e], r[e], host, release, tw);
 		o[m] = (struct series_overlay){ &r[e]->hosts[host].series, sc[e]->kernel,
 						m % PLOT_NCOLORS, false, 0, 0 };
 		m++;

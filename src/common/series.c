@@ -177,6 +177,16 @@ static double first_failure_from(const struct series *s, double *end)
 	return -1;
 }
 
+/* Two first failures that read the same (to the 0.1 s a label shows) share one mark. */
+static bool same_mark(double a, double ae, double b, double be)
+{
+	if (a < 0 || b < 0)
+		return false;
+	if (ae >= 0 || be >= 0)
+		return a == b && ae == be;
+	return round(a * 10) == round(b * 10);
+}
+
 static bool has_ref(const struct series *s, const char *panel, double y)
 {
 	for (int r = 0; r < s->nrefs; r++)
@@ -314,13 +324,13 @@ void series_plot_overlay(const struct series_overlay *o, int n, struct plot *p)
 		size_t at = 0;
 		if (ff[i] < 0)
 			continue;
-		for (j = 0; j < i && ff[j] != ff[i]; j++)
+		for (j = 0; j < i && !same_mark(ff[j], ffe[j], ff[i], ffe[i]); j++)
 			;
 		if (j < i)
 			continue; /* marked with an earlier series */
 		b[0] = 0;
 		for (j = i; j < n && j < PLOT_MAX_LINES && o[i].label && n > 1; j++)
-			if (ff[j] == ff[i] && at < sizeof(b)) {
+			if (same_mark(ff[j], ffe[j], ff[i], ffe[i]) && at < sizeof(b)) {
 				int w = snprintf(b + at, sizeof(b) - at, "%s%s", same++ ? ", " : "",
 						 o[j].label);
 				at += w > 0 ? (size_t)w : 0;

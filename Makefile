@@ -98,6 +98,7 @@ deps:
 bench: tests
 	bench/bench-vs-peers $(BUILD)
 	BUILD=$(BUILD) bench/doctor-scale
+	bench/listen-starve $(BUILD)
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -526,7 +526,10 @@ static int load(const struct opt_result *res, struct sim_opts *o, struct sim_sce
 		int64_t d;
 		if (units_parse_duration(v, &d) < 0 || d < 1000000000LL ||
 		    d > 7 * 86400 * 1000000000LL) {
-			snprintf(err, sizeof(err), "--duration '%.40s': expected 1s-7d", v);
+			snprintf(err, sizeof(err),
+				 "--duration '%.40s': expected a duration from 1s to 7d, such as 90s, "
+				 "1h30m or 2d",
+				 v);
 			goto bad;
 		}
 		sc->duration_ns = d;

@@ -98,20 +98,19 @@ int plot_mark_add(struct plot *p, double t, const char *label, int color)
 bool plot_values_vary(const double *v, size_t n, size_t stride)
 {
 	bool seen = false;
-	double first = 0;
+	double lo = 0, hi = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		double x = v[i * stride];
 		if (!isfinite(x))
 			continue;
-		if (!seen) {
-			first = x;
-			seen = true;
-		} else if (x != first) {
-			return true;
-		}
+		if (!seen || x < lo)
+			lo = x;
+		if (!seen || x > hi)
+			hi = x;
+		seen = true;
 	}
-	return false;
+	return seen && hi - lo > PLOT_FLAT * fmax(fabs(lo), fabs(hi));
 }
 
 bool plot_values_nonzero(const double *v, size_t n, size_t stride)
@@ -370,14 +369,26 @@ static void write_panel(FILE *f, const struct plot *p, const struct plot_panel *
 		fprintf(f, "<text class=\"ytick\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
 			ML - 6, y + 4, plot_fmt_tick(a, sizeof(a), v, step, pp->bytes));
 	}
+	/* "what (unit)" along the axis: on two lines when one is longer than the panel, and
+	 * smaller when even the longer of the two is */
+	size_t tl = strlen(pp->title), ul = pp->unit[0] ? strlen(pp->unit) + 2 : 0;
+	bool two = (double)(tl + ul + 1) * 6.6 > PH + 20;
+	size_t longest = two ? (tl > ul ? tl : ul) : tl + ul + 1;
+	double fs = fmin(12, (PH + 20) / (0.6 * (double)longest));
 	fprintf(f, "<text class=\"ylabel\" transform=\"translate(%d,%d) rotate(-90)\" "
-		   "text-anchor=\"middle\">", 18, y0 + PH / 2);
+		   "text-anchor=\"middle\" font-size=\"%.1f\">", two ? 14 : 20, y0 + PH / 2, fs);
+	if (two)
+		fputs("<tspan x=\"0\" dy=\"0\">", f);
 	xml_text(f, pp->title);
+	if (two)
+		fprintf(f, "</tspan><tspan x=\"0\" dy=\"%.1f\">", fs + 2);
 	if (pp->unit[0]) {
-		fputs(" (", f);
+		fputs(" (", f); /* on its own line too: the text's value reads "what (unit)" */
 		xml_text(f, pp->unit);
 		fputs(")", f);
 	}
+	if (two)
+		fputs("</tspan>", f);
 	fputs("</text>\n", f);
 	/* the time axis under every panel, its label under the last */
 	t_step = plot_tick_step((ax->t1 - ax->t0) / ax->div, 6, false);

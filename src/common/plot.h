@@ -79,8 +79,10 @@ struct plot_line *plot_line_add(struct plot_panel *pp, const char *label, const 
 int plot_ref_add(struct plot_panel *pp, double y, const char *label, int color);
 /* A first-failure mark at t seconds; 0 or -ENOSPC. */
 int plot_mark_add(struct plot *p, double t, const char *label, int color);
-/* Whether n values (every stride-th) change over time: two finite values differ. A flat
- * line, at zero or any constant, tells nothing a plot over time should show. */
+/* Whether n values (every stride-th) change over time: the finite ones spread over more
+ * than PLOT_FLAT of their size. A flat line, at zero or any constant (10,000/s give or take
+ * one), tells nothing a plot over time should show. */
+#define PLOT_FLAT 0.005
 bool plot_values_vary(const double *v, size_t n, size_t stride);
 /* Whether any finite value is nonzero. */
 bool plot_values_nonzero(const double *v, size_t n, size_t stride);

@@ -25,9 +25,9 @@ static const struct col_plot lab_cols[] = {
 	{ "established", "open connections", "sockets", "open connections", 0 },
 	{ "new_ok", "new connections", "connections/s", "new connections", 0 },
 	{ "eaddrnotavail", "failed connect()", "connections/s", "EADDRNOTAVAIL", SERIES_FAIL },
-	{ "tw_overflow", "TIME-WAIT dropped or taken over, since the start", "sockets",
+	{ "tw_overflow", "TIME-WAIT skipped or reused, in all", "sockets",
 	  "TCPTimeWaitOverflow", 0 },
-	{ "tw_recycled", "TIME-WAIT dropped or taken over, since the start", "sockets",
+	{ "tw_recycled", "TIME-WAIT skipped or reused, in all", "sockets",
 	  "TWRecycled", 0 },
 };
 
@@ -141,7 +141,7 @@ void lab_report_plot(const struct lab_report *r, const struct sim_scenario *sc,
 	if (nskip) {
 		len = strlen(p->subtitle);
 		snprintf(p->subtitle + len, sizeof(p->subtitle) - len,
-			 "; not shown, nothing changes there: %s", skipped);
+			 "; not shown, constant over the run: %s", skipped);
 	}
 	series_plot_overlay(o, n, p);
 }

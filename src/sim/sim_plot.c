@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/units.h"
 #include "model/budget.h"
 
 /* engine.c's columns: which panel, unit and legend text each one takes */
@@ -24,8 +25,8 @@ static const struct {
 	{ "etimedout", "failed connect()", "connections/s", "ETIMEDOUT", SERIES_FAIL },
 	{ "paws_passive", "SYNs dropped and retried", "SYNs/s", "PAWSPassive (dropped)", 0 },
 	{ "syn_retrans", "SYNs dropped and retried", "SYNs/s", "TCPSynRetrans", 0 },
-	{ "tw_recycled", "TIME-WAIT taken over or dropped", "sockets/s", "TWRecycled (reuse)", 0 },
-	{ "tw_overflow", "TIME-WAIT taken over or dropped", "sockets/s",
+	{ "tw_recycled", "TIME-WAIT skipped or reused", "sockets/s", "TWRecycled (reuse)", 0 },
+	{ "tw_overflow", "TIME-WAIT skipped or reused", "sockets/s",
 	  "TCPTimeWaitOverflow", 0 },
 	/* TIME-WAIT times the bytes each takes: the TIME-WAIT panel already tells it */
 	{ "mem_bytes", "TIME-WAIT kernel memory", "bytes", "memory", SERIES_NOPLOT },
@@ -79,6 +80,17 @@ static void describe(const struct sim_scenario *sc, struct sim_result *r, int i,
 	if (i < sc->nnodes && !strcmp(sc->nodes[i].name, r->hosts[i].name) &&
 	    sim_node_budget(sc, i, release, &out, label, sizeof(label)) == 0)
 		series_add_ref(s, "TIME-WAIT", (double)out.tuples, label);
+	/* §1.4: tcp_max_tw_buckets caps TIME-WAIT (the rest overflow): a line where it binds */
+	if (i < sc->nnodes && !strcmp(sc->nodes[i].name, r->hosts[i].name)) {
+		double cap = (double)sc->nodes[i].max_tw_buckets * (r->hosts[i].hosts ? r->hosts[i].hosts : 1);
+		char b[32];
+		if (r->hosts[i].c.tw_overflow > 0 && cap > 0) {
+			snprintf(label, sizeof(label), "tcp_max_tw_buckets %s%s",
+				 units_fmt_count(b, sizeof(b), sc->nodes[i].max_tw_buckets),
+				 r->hosts[i].hosts > 1 ? " per host" : "");
+			series_add_ref(s, "TIME-WAIT", cap, label);
+		}
+	}
 }
 
 /* Whether anything in host i's series changes or fails. */
@@ -120,10 +132,23 @@ void sim_plot_run(const struct sim_scenario *sc, struct sim_result *r, const cha
 	}
 	snprintf(p->subtitle, sizeof(p->subtitle), "kernel %s, seed %llu; per simulated second",
 		 sc->kernel, (unsigned long long)sc->seed);
+	/* what the TIME-WAIT panel costs in kernel memory (mem_bytes is not drawn) */
+	int mh = -1;
+	for (int i = 0; i < r->nhosts; i++)
+		if ((host < 0 || i == host) && r->hosts[i].mem_max &&
+		    (mh < 0 || r->hosts[i].mem_max > r->hosts[mh].mem_max))
+			mh = i;
+	if (mh >= 0) {
+		char b[32];
+		len = strlen(p->subtitle);
+		snprintf(p->subtitle + len, sizeof(p->subtitle) - len,
+			 "; TIME-WAIT memory at the peak: %s on %s",
+			 units_fmt_bytes(b, sizeof(b), r->hosts[mh].mem_max), r->hosts[mh].name);
+	}
 	if (nskip) {
 		len = strlen(p->subtitle);
 		snprintf(p->subtitle + len, sizeof(p->subtitle) - len,
-			 "; not shown, nothing changes there: %s", skipped);
+			 "; not shown, constant over the run: %s", skipped);
 	}
 	series_plot_overlay(o, n, p);
 }

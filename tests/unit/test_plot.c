@@ -79,7 +79,8 @@ static void test_tick_step(void **st)
 static void test_values_vary(void **st)
 {
 	double z[4] = { 0, 0, 0, 0 }, c[4] = { 5, 5, NAN, 5 }, v[4] = { 0, 0, 1, 0 };
-	double strided[6] = { 1, 9, 1, 8, 1, 7 };
+	double strided[6] = { 1, 9, 1, 8, 1, 7 }, near[3] = { 10000, 9999, 10000 };
+	double ramp[3] = { 9000, 9500, 10000 };
 	(void)st;
 	assert_false(plot_values_vary(z, 4, 1));
 	assert_false(plot_values_nonzero(z, 4, 1));
@@ -89,6 +90,9 @@ static void test_values_vary(void **st)
 	assert_false(plot_values_vary(strided, 3, 2));
 	assert_true(plot_values_vary(strided + 1, 3, 2));
 	assert_false(plot_values_vary(z, 0, 1));
+	/* a steady rate give or take one is flat; a ramp is not */
+	assert_false(plot_values_vary(near, 3, 1));
+	assert_true(plot_values_vary(ramp, 3, 1));
 }
 
 /* Render s to a string (caller frees). */

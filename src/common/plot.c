@@ -372,7 +372,7 @@ static void write_panel(FILE *f, const struct plot *p, const struct plot_panel *
 	/* "what (unit)" along the axis: on two lines when one is longer than the panel, and
 	 * smaller when even the longer of the two is */
 	size_t tl = strlen(pp->title), ul = pp->unit[0] ? strlen(pp->unit) + 2 : 0;
-	bool two = (double)(tl + ul + 1) * 6.6 > PH + 20;
+	bool two = (double)(tl + ul + 1) * 6.6 > PH + 30;
 	size_t longest = two ? (tl > ul ? tl : ul) : tl + ul + 1;
 	double fs = fmin(12, (PH + 20) / (0.6 * (double)longest));
 	fprintf(f, "<text class=\"ylabel\" transform=\"translate(%d,%d) rotate(-90)\" "

@@ -171,10 +171,10 @@ int doc_watch_plot_save(const struct doc_watch_plot *w, const char *path, const 
 		return -ENOMEM;
 	plot_init(p, title);
 	snprintf(p->subtitle, sizeof(p->subtitle),
-		 "the busiest groups of each look (highest utilization); a colour per group; "
-		 "no eta: the rate fits the budget");
+		 "the busiest groups of each look (highest utilization), a colour each; eta: time "
+		 "until no port is left, none while the rate fits the budget");
 	used = plot_panel_add(p, "ports in use", "ports");
-	eta = plot_panel_add(p, "time until no port is left (eta)", "s");
+	eta = plot_panel_add(p, "time left (eta)", "s");
 	rate = plot_panel_add(p, "TIME-WAIT created", "sockets/s");
 	for (int i = 0; i < w->ngroups; i++) {
 		const struct doc_watch_group *g = &w->g[i];

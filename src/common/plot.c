@@ -17,17 +17,17 @@
 #include <unistd.h>
 
 static const char *const palette[PLOT_NCOLORS] = {
-	"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
-	"#8c564b", "#e377c2", "#17becf", "#7f7f7f",
+    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+    "#8c564b", "#e377c2", "#17becf", "#7f7f7f",
 };
 
 /* Geometry, pixels. */
-#define W 960       /* document width */
-#define ML 100      /* left margin: tick labels and the rotated axis label */
+#define W 960  /* document width */
+#define ML 100 /* left margin: tick labels and the rotated axis label */
 #define MR 30
-#define PH 170      /* a panel's plotting height */
-#define HEAD 26     /* a panel's title and legend row above it */
-#define FOOT 40     /* tick labels (and the time-axis label) under it */
+#define PH 170	/* a panel's plotting height */
+#define HEAD 26 /* a panel's title and legend row above it */
+#define FOOT 40 /* tick labels (and the time-axis label) under it */
 #define PW (W - ML - MR)
 #define REF_SPAN 10.0 /* a budget more than 10x the data's peak would flatten it: say so */
 
@@ -151,8 +151,8 @@ double plot_tick_step(double max, int nticks, bool bytes)
 
 char *plot_fmt_tick(char *buf, size_t len, double v, double step, bool bytes)
 {
-	static const char *const si[] = { "", "k", "M", "G", "T", "P" };
-	static const char *const bin[] = { " B", " KiB", " MiB", " GiB", " TiB", " PiB" };
+	static const char *const si[] = {"", "k", "M", "G", "T", "P"};
+	static const char *const bin[] = {" B", " KiB", " MiB", " GiB", " TiB", " PiB"};
 	double base = bytes ? 1024 : 1000, scale = 1, a = fabs(v), s;
 	int k = 0, dec = 0;
 	char num[64];
@@ -175,8 +175,8 @@ char *plot_fmt_tick(char *buf, size_t len, double v, double step, bool bytes)
 	s = step > 0 ? step / scale : 0;
 	if (s > 0) {
 		/* the decimals that write the step exactly, at most 3 */
-		while (dec < 3 && fabs(s * pow(10, dec) - round(s * pow(10, dec))) >
-					  1e-6 * s * pow(10, dec))
+		while (dec < 3 &&
+		       fabs(s * pow(10, dec) - round(s * pow(10, dec))) > 1e-6 * s * pow(10, dec))
 			dec++;
 	} else {
 		/* no step: three significant digits */
@@ -350,23 +350,28 @@ static void write_panel(FILE *f, const struct plot *p, const struct plot_panel *
 	bool legend = pp->nlines > 1 || (pp->nlines == 1 && strcmp(pp->lines[0].label, pp->title));
 	for (int j = 0; j < pp->nlines && legend; j++) {
 		const struct plot_line *l = &pp->lines[j];
-		fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
-			   "stroke-width=\"%d\" stroke-opacity=\"%.2f\"%s/>", lx, y0 - 12, lx + 18,
-			y0 - 12, palette[l->color], l->width > 4 ? 5 : 3,
-			l->opacity > 0 ? l->opacity : 1.0, l->dashed ? " stroke-dasharray=\"5,3\"" : "");
+		fprintf(f,
+			"<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
+			"stroke-width=\"%d\" stroke-opacity=\"%.2f\"%s/>",
+			lx, y0 - 12, lx + 18, y0 - 12, palette[l->color], l->width > 4 ? 5 : 3,
+			l->opacity > 0 ? l->opacity : 1.0,
+			l->dashed ? " stroke-dasharray=\"5,3\"" : "");
 		fprintf(f, "<text class=\"legend\" x=\"%d\" y=\"%d\">", lx + 22, y0 - 8);
 		xml_text(f, l->label);
 		fputs("</text>\n", f);
 		lx += 40 + 7 * (int)strlen(l->label);
 	}
 	/* the y axis: grid and ticks, and what it counts, in which unit */
-	fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
-		   "stroke=\"#999\"/>\n", ML, y0, PW, PH);
+	fprintf(f,
+		"<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
+		"stroke=\"#999\"/>\n",
+		ML, y0, PW, PH);
 	for (int k = 0; k * step <= top + step / 2 && k <= 100; k++) {
 		double v = k * step, y = y0 + PH - PH * v / top;
-		fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#e6e6e6\"/>", ML,
-			y, ML + PW, y);
-		fprintf(f, "<text class=\"ytick\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
+		fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#e6e6e6\"/>",
+			ML, y, ML + PW, y);
+		fprintf(f,
+			"<text class=\"ytick\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
 			ML - 6, y + 4, plot_fmt_tick(a, sizeof(a), v, step, pp->bytes));
 	}
 	/* "what (unit)" along the axis: on two lines when one is longer than the panel, and
@@ -375,8 +380,10 @@ static void write_panel(FILE *f, const struct plot *p, const struct plot_panel *
 	bool two = (double)(tl + ul + 1) * 6.6 > PH + 30;
 	size_t longest = two ? (tl > ul ? tl : ul) : tl + ul + 1;
 	double fs = fmin(12, (PH + 20) / (0.6 * (double)longest));
-	fprintf(f, "<text class=\"ylabel\" transform=\"translate(%d,%d) rotate(-90)\" "
-		   "text-anchor=\"middle\" font-size=\"%.1f\">", two ? 14 : 20, y0 + PH / 2, fs);
+	fprintf(f,
+		"<text class=\"ylabel\" transform=\"translate(%d,%d) rotate(-90)\" "
+		"text-anchor=\"middle\" font-size=\"%.1f\">",
+		two ? 14 : 20, y0 + PH / 2, fs);
 	if (two)
 		fputs("<tspan x=\"0\" dy=\"0\">", f);
 	xml_text(f, pp->title);
@@ -395,14 +402,18 @@ static void write_panel(FILE *f, const struct plot *p, const struct plot_panel *
 	double tk0 = ceil(ax->t0 / ax->div / t_step);
 	for (int k = 0; (tk0 + k) * t_step <= ax->t1 / ax->div + 1e-9 && k <= 100; k++) {
 		double tv = (tk0 + k) * t_step, x = xpix(ax, tv * ax->div);
-		fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#f0f0f0\"/>", x,
-			y0, x, y0 + PH);
-		fprintf(f, "<text class=\"xtick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s"
-			   "</text>\n", x, y0 + PH + 15, plot_fmt_tick(a, sizeof(a), tv, t_step, false));
+		fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#f0f0f0\"/>",
+			x, y0, x, y0 + PH);
+		fprintf(f,
+			"<text class=\"xtick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s"
+			"</text>\n",
+			x, y0 + PH + 15, plot_fmt_tick(a, sizeof(a), tv, t_step, false));
 	}
 	if (last)
-		fprintf(f, "<text class=\"xlabel\" x=\"%d\" y=\"%d\" text-anchor=\"middle\">time (%s)"
-			   "</text>\n", ML + PW / 2, y0 + PH + 33, ax->unit);
+		fprintf(f,
+			"<text class=\"xlabel\" x=\"%d\" y=\"%d\" text-anchor=\"middle\">time (%s)"
+			"</text>\n",
+			ML + PW / 2, y0 + PH + 33, ax->unit);
 	/* budgets: a dashed line, named in the heading (right-aligned, one row each, so no
 	 * label covers the data); one far above the data is only named */
 	for (int k = 0; k < pp->nrefs; k++) {
@@ -411,20 +422,24 @@ static void write_panel(FILE *f, const struct plot *p, const struct plot_panel *
 		bool far = rf->y > top;
 		double y = y0 + PH - PH * rf->y / top;
 		if (!far)
-			fprintf(f, "<line class=\"budget\" data-y=\"%.0f\" x1=\"%d\" y1=\"%.1f\" "
-				   "x2=\"%d\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\" "
-				   "stroke-dasharray=\"8,4\"/>", rf->y, ML, y, ML + PW, y,
-				palette[rf->color]);
-		fprintf(f, "<text class=\"budget-label\" x=\"%d\" y=\"%d\" text-anchor=\"end\" "
-			   "fill=\"%s\">", tx, hy, palette[rf->color]);
+			fprintf(f,
+				"<line class=\"budget\" data-y=\"%.0f\" x1=\"%d\" y1=\"%.1f\" "
+				"x2=\"%d\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\" "
+				"stroke-dasharray=\"8,4\"/>",
+				rf->y, ML, y, ML + PW, y, palette[rf->color]);
+		fprintf(f,
+			"<text class=\"budget-label\" x=\"%d\" y=\"%d\" text-anchor=\"end\" "
+			"fill=\"%s\">",
+			tx, hy, palette[rf->color]);
 		xml_text(f, rf->label);
 		if (far)
-			fprintf(f, " (above the chart: %s)", plot_fmt_tick(b, sizeof(b), rf->y, 0,
-									  pp->bytes));
+			fprintf(f, " (above the chart: %s)",
+				plot_fmt_tick(b, sizeof(b), rf->y, 0, pp->bytes));
 		fputs("</text>", f);
 		if (!far)
-			fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
-				   "stroke-width=\"2\" stroke-dasharray=\"8,4\"/>",
+			fprintf(f,
+				"<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
+				"stroke-width=\"2\" stroke-dasharray=\"8,4\"/>",
 				tx - 8 - (int)(6.6 * (double)strlen(rf->label)) - 26, hy - 4,
 				tx - 8 - (int)(6.6 * (double)strlen(rf->label)), hy - 4,
 				palette[rf->color]);
@@ -434,8 +449,9 @@ static void write_panel(FILE *f, const struct plot *p, const struct plot_panel *
 		const struct plot_line *l = &pp->lines[j];
 		fprintf(f, "<polyline class=\"line\" data-label=\"");
 		xml_text(f, l->label);
-		fprintf(f, "\" fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\" "
-			   "stroke-opacity=\"%.2f\" stroke-linejoin=\"round\"%s points=\"",
+		fprintf(f,
+			"\" fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\" "
+			"stroke-opacity=\"%.2f\" stroke-linejoin=\"round\"%s points=\"",
 			palette[l->color], l->width > 0 ? l->width : 2.0,
 			l->opacity > 0 ? l->opacity : 1.0,
 			l->dashed ? " stroke-dasharray=\"6,3\"" : "");
@@ -448,20 +464,26 @@ static void write_panel(FILE *f, const struct plot *p, const struct plot_panel *
 		double x = xpix(ax, m->t);
 		if (x < ML || x > ML + PW)
 			continue;
-		fprintf(f, "<line class=\"first-failure\" data-t=\"%.3f\" x1=\"%.1f\" y1=\"%d\" "
-			   "x2=\"%.1f\" y2=\"%d\" stroke=\"%s\" stroke-width=\"1.5\" "
-			   "stroke-dasharray=\"3,3\"/>", m->t, x, y0, x, y0 + PH, palette[m->color]);
+		fprintf(f,
+			"<line class=\"first-failure\" data-t=\"%.3f\" x1=\"%.1f\" y1=\"%d\" "
+			"x2=\"%.1f\" y2=\"%d\" stroke=\"%s\" stroke-width=\"1.5\" "
+			"stroke-dasharray=\"3,3\"/>",
+			m->t, x, y0, x, y0 + PH, palette[m->color]);
 		if (first) {
 			/* at the foot of the first panel, on white: readable over any line; to
 			 * the right of its line unless that runs out of room */
 			bool right = x > ML + PW * 0.75;
-			int ty = y0 + PH - 8 - 16 * k, tw = (int)(6.6 * (double)strlen(m->label)) + 6;
-			fprintf(f, "<rect x=\"%.1f\" y=\"%d\" width=\"%d\" height=\"15\" "
-				   "fill=\"white\" fill-opacity=\"0.85\"/>",
+			int ty = y0 + PH - 8 - 16 * k,
+			    tw = (int)(6.6 * (double)strlen(m->label)) + 6;
+			fprintf(f,
+				"<rect x=\"%.1f\" y=\"%d\" width=\"%d\" height=\"15\" "
+				"fill=\"white\" fill-opacity=\"0.85\"/>",
 				right ? x - 4 - tw : x + 2, ty - 12, tw);
-			fprintf(f, "<text class=\"mark-label\" x=\"%.1f\" y=\"%d\" text-anchor=\"%s\" "
-				   "fill=\"%s\">", right ? x - 6 : x + 5, ty,
-				right ? "end" : "start", palette[m->color]);
+			fprintf(f,
+				"<text class=\"mark-label\" x=\"%.1f\" y=\"%d\" text-anchor=\"%s\" "
+				"fill=\"%s\">",
+				right ? x - 6 : x + 5, ty, right ? "end" : "start",
+				palette[m->color]);
 			xml_text(f, m->label);
 			fputs("</text>", f);
 		}
@@ -483,12 +505,15 @@ int plot_write_svg(const struct plot *p, FILE *f)
 			h += head_of(&p->panels[i]) + PH + FOOT;
 		}
 	h += shown ? 10 : 40;
-	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-		   "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
+	fprintf(f,
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+		"viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
 		W, h, W, h);
 	fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
-	fprintf(f, "<text class=\"plot-title\" x=\"%d\" y=\"24\" font-size=\"16\" "
-		   "font-weight=\"bold\">", ML);
+	fprintf(f,
+		"<text class=\"plot-title\" x=\"%d\" y=\"24\" font-size=\"16\" "
+		"font-weight=\"bold\">",
+		ML);
 	xml_text(f, p->title);
 	fputs("</text>\n", f);
 	if (p->subtitle[0]) {
@@ -497,8 +522,10 @@ int plot_write_svg(const struct plot *p, FILE *f)
 		fputs("</text>\n", f);
 	}
 	if (!shown)
-		fprintf(f, "<text x=\"%d\" y=\"%d\" fill=\"#444\">nothing changed over time: no "
-			   "series to plot</text>\n", ML, top + 10);
+		fprintf(f,
+			"<text x=\"%d\" y=\"%d\" fill=\"#444\">nothing changed over time: no "
+			"series to plot</text>\n",
+			ML, top + 10);
 	y = top;
 	for (int i = 0; i < p->npanels; i++) {
 		if (!p->panels[i].nlines)

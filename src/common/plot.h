@@ -24,13 +24,13 @@
 
 struct plot_line {
 	char label[PLOT_LABEL_LEN]; /* legend text */
-	const double *t;            /* n sample times, seconds */
-	const double *v;            /* values v[i * stride]; NaN leaves a gap */
+	const double *t;	    /* n sample times, seconds */
+	const double *v;	    /* values v[i * stride]; NaN leaves a gap */
 	size_t n, stride;
-	int color;                  /* palette index */
+	int color; /* palette index */
 	bool dashed;
-	double width;               /* stroke width, pixels; 0: 2 */
-	double opacity;             /* 0: opaque */
+	double width;	/* stroke width, pixels; 0: 2 */
+	double opacity; /* 0: opaque */
 };
 
 /* A horizontal line: a limit the values run into (class "budget"). */
@@ -42,8 +42,8 @@ struct plot_ref {
 
 struct plot_panel {
 	char title[PLOT_LABEL_LEN]; /* what is counted: "TIME-WAIT" */
-	char unit[32];              /* "sockets", "connections/s", "ports", "bytes", "s" */
-	bool bytes;                 /* tick labels in KiB/MiB/GiB */
+	char unit[32];		    /* "sockets", "connections/s", "ports", "bytes", "s" */
+	bool bytes;		    /* tick labels in KiB/MiB/GiB */
 	int nlines, nrefs;
 	struct plot_line lines[PLOT_MAX_LINES];
 	struct plot_ref refs[PLOT_MAX_REFS];
@@ -58,15 +58,25 @@ struct plot_mark {
 
 struct plot {
 	char title[160];
-	char subtitle[200];         /* one line under the title, or empty */
+	char subtitle[200]; /* one line under the title, or empty */
 	int npanels, nmarks;
 	struct plot_panel panels[PLOT_MAX_PANELS];
 	struct plot_mark marks[PLOT_MAX_MARKS];
 };
 
 /* Palette indices with a meaning shared by every plot. */
-enum PLOT_COLOR { PLOT_BLUE, PLOT_RED, PLOT_GREEN, PLOT_ORANGE, PLOT_PURPLE, PLOT_BROWN,
-		  PLOT_PINK, PLOT_CYAN, PLOT_GREY, PLOT_NCOLORS };
+enum PLOT_COLOR {
+	PLOT_BLUE,
+	PLOT_RED,
+	PLOT_GREEN,
+	PLOT_ORANGE,
+	PLOT_PURPLE,
+	PLOT_BROWN,
+	PLOT_PINK,
+	PLOT_CYAN,
+	PLOT_GREY,
+	PLOT_NCOLORS
+};
 
 /* Empty plot with a title (copied, truncated). */
 void plot_init(struct plot *p, const char *title);

@@ -92,7 +92,8 @@ static int join(struct doc_watch_plot *w, const struct doc_group *g)
 	memcpy(n->laddr, g->laddr, 16);
 	memcpy(n->raddr, g->raddr, 16);
 	if (g->dir == DOC_OUT)
-		snprintf(n->label, sizeof(n->label), "%s -> %s", doc_endpoint(g->laddr, 0, a, sizeof(a)),
+		snprintf(n->label, sizeof(n->label), "%s -> %s",
+			 doc_endpoint(g->laddr, 0, a, sizeof(a)),
 			 doc_endpoint(g->raddr, g->port, b, sizeof(b)));
 	else
 		snprintf(n->label, sizeof(n->label), "%s <- %s",
@@ -162,7 +163,7 @@ int doc_watch_plot_save(const struct doc_watch_plot *w, const char *path, const 
 {
 	struct plot *p = malloc(sizeof(*p));
 	struct plot_panel *used, *eta, *rate;
-	double budget[DOC_WATCH_GROUPS] = { 0 };
+	double budget[DOC_WATCH_GROUPS] = {0};
 	char b[PLOT_LABEL_LEN], n[32];
 	bool same = true;
 	int rc;

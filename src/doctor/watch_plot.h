@@ -15,8 +15,8 @@
 
 #include "doctor/analyse.h"
 
-#define DOC_WATCH_GROUPS 6      /* lines one chart keeps apart */
-#define DOC_WATCH_TOP 3         /* groups of each look that join (the report's busiest) */
+#define DOC_WATCH_GROUPS 6	 /* lines one chart keeps apart */
+#define DOC_WATCH_TOP 3		 /* groups of each look that join (the report's busiest) */
 #define DOC_WATCH_MAX_ROWS 20000 /* a day of 5 s looks before halving */
 
 struct doc_watch_group {

@@ -21,24 +21,22 @@ struct col_plot {
 
 /* lab_run.c's columns; tw_overflow and tw_recycled are the namespace's running totals */
 static const struct col_plot lab_cols[] = {
-	{ "time_wait", "TIME-WAIT", "sockets", "TIME-WAIT", 0 },
-	{ "established", "open connections", "sockets", "open connections", 0 },
-	{ "new_ok", "new connections", "connections/s", "new connections", 0 },
-	{ "eaddrnotavail", "failed connect()", "connections/s", "EADDRNOTAVAIL", SERIES_FAIL },
-	{ "tw_overflow", "TIME-WAIT skipped or reused, in all", "sockets",
-	  "TCPTimeWaitOverflow", 0 },
-	{ "tw_recycled", "TIME-WAIT skipped or reused, in all", "sockets",
-	  "TWRecycled", 0 },
+    {"time_wait", "TIME-WAIT", "sockets", "TIME-WAIT", 0},
+    {"established", "open connections", "sockets", "open connections", 0},
+    {"new_ok", "new connections", "connections/s", "new connections", 0},
+    {"eaddrnotavail", "failed connect()", "connections/s", "EADDRNOTAVAIL", SERIES_FAIL},
+    {"tw_overflow", "TIME-WAIT skipped or reused, in all", "sockets", "TCPTimeWaitOverflow", 0},
+    {"tw_recycled", "TIME-WAIT skipped or reused, in all", "sockets", "TWRecycled", 0},
 };
 
 /* sim's columns the lab also measures; sim's other ones (per-second counters the lab keeps
  * as totals, SYN counters it does not sample) stay out of a comparison */
 static const struct col_plot sim_cols[] = {
-	{ "time_wait", "TIME-WAIT", "sockets", "TIME-WAIT", 0 },
-	{ "established", "open connections", "sockets", "open connections", 0 },
-	{ "new_ok", "new connections", "connections/s", "new connections", 0 },
-	{ "eaddrnotavail", "failed connect()", "connections/s", "EADDRNOTAVAIL", SERIES_FAIL },
-	{ "etimedout", "failed connect()", "connections/s", "ETIMEDOUT", SERIES_FAIL },
+    {"time_wait", "TIME-WAIT", "sockets", "TIME-WAIT", 0},
+    {"established", "open connections", "sockets", "open connections", 0},
+    {"new_ok", "new connections", "connections/s", "new connections", 0},
+    {"eaddrnotavail", "failed connect()", "connections/s", "EADDRNOTAVAIL", SERIES_FAIL},
+    {"etimedout", "failed connect()", "connections/s", "ETIMEDOUT", SERIES_FAIL},
 };
 
 static void describe(struct series *v, const struct col_plot *cols, size_t n, double tw_max)
@@ -46,7 +44,7 @@ static void describe(struct series *v, const struct col_plot *cols, size_t n, do
 	int ec;
 
 	for (int c = 0; c < v->ncols; c++)
-		v->plot[c] = (struct series_plot_col){ NULL, NULL, NULL, SERIES_NOPLOT };
+		v->plot[c] = (struct series_plot_col){NULL, NULL, NULL, SERIES_NOPLOT};
 	for (size_t k = 0; k < n; k++)
 		series_set_plot(v, cols[k].col, cols[k].panel, cols[k].unit, cols[k].label,
 				cols[k].flags);
@@ -71,8 +69,8 @@ static bool eventful(const struct series *s)
 	return false;
 }
 
-void lab_report_plot(const struct lab_report *r, const struct sim_scenario *sc,
-		     const char *release, struct plot *p)
+void lab_report_plot(const struct lab_report *r, const struct sim_scenario *sc, const char *release,
+		     struct plot *p)
 {
 	struct series lv[LAB_MAX_HOSTS], sv[LAB_MAX_HOSTS];
 	struct series_overlay o[PLOT_MAX_LINES];
@@ -110,7 +108,8 @@ void lab_report_plot(const struct lab_report *r, const struct sim_scenario *sc,
 			double ff = lab_sim_first_ean(r->sim, h->node);
 			sv[i] = sh->series;
 			describe(&sv[i], sim_cols, sizeof(sim_cols) / sizeof(sim_cols[0]), tw_max);
-			sv[i].first_fail_known = ff >= 0 && sh->c.connect_errors[SIM_ERR_ETIMEDOUT] == 0;
+			sv[i].first_fail_known =
+			    ff >= 0 && sh->c.connect_errors[SIM_ERR_ETIMEDOUT] == 0;
 			sv[i].first_fail_s = ff;
 			sim_ev = eventful(&sv[i]);
 		}
@@ -121,12 +120,12 @@ void lab_report_plot(const struct lab_report *r, const struct sim_scenario *sc,
 			continue;
 		}
 		snprintf(labels[n], sizeof(labels[n]), "%s%s", r->sim ? "lab " : "", h->node);
-		o[n] = (struct series_overlay){ &lv[i], labels[n], color, false, sh ? 6 : 2,
-						sh ? 0.4 : 0 };
+		o[n] = (struct series_overlay){&lv[i], labels[n],  color,
+					       false,  sh ? 6 : 2, sh ? 0.4 : 0};
 		n++;
 		if (sh) {
 			snprintf(labels[n], sizeof(labels[n]), "sim %s", h->node);
-			o[n] = (struct series_overlay){ &sv[i], labels[n], color, true, 2, 0 };
+			o[n] = (struct series_overlay){&sv[i], labels[n], color, true, 2, 0};
 			n++;
 		}
 		color = (color + 1) % PLOT_NCOLORS;

@@ -45,8 +45,8 @@ void sim_report_eras_text(FILE *f, const struct sim_scenario *const *sc,
 
 	if (n < 1 || n > 32)
 		return;
-	fprintf(f, "scenario %s (%s): %s simulated, seed %llu, on %d kernel eras\n\n",
-		sc[0]->name, sc[0]->file, units_fmt_duration(a, sizeof(a), r[0]->duration_ns),
+	fprintf(f, "scenario %s (%s): %s simulated, seed %llu, on %d kernel eras\n\n", sc[0]->name,
+		sc[0]->file, units_fmt_duration(a, sizeof(a), r[0]->duration_ns),
 		(unsigned long long)sc[0]->seed, n);
 	row_label(f, "kernel");
 	for (int e = 0; e < n; e++)
@@ -56,7 +56,8 @@ void sim_report_eras_text(FILE *f, const struct sim_scenario *const *sc,
 	bool mapped = false;
 	for (int e = 0; e < n; e++)
 		for (int i = 0; i < r[e]->nhosts; i++)
-			if (r[e]->hosts[i].profile[0] && strcmp(r[e]->hosts[i].profile, sc[e]->kernel))
+			if (r[e]->hosts[i].profile[0] &&
+			    strcmp(r[e]->hosts[i].profile, sc[e]->kernel))
 				mapped = true;
 	if (mapped) {
 		row_label(f, "  modelled as");
@@ -92,16 +93,16 @@ void sim_report_eras_text(FILE *f, const struct sim_scenario *const *sc,
 	static const struct {
 		const char *label;
 		double pct;
-	} lat[] = { { "connect latency p50", 50 }, { "connect latency p99", 99 } };
+	} lat[] = {{"connect latency p50", 50}, {"connect latency p99", 99}};
 	for (size_t k = 0; k < sizeof(lat) / sizeof(lat[0]); k++) {
 		row_label(f, lat[k].label);
 		for (int e = 0; e < n; e++)
 			fprintf(f, " %*s", COL_W,
 				r[e]->latency.count
-					? units_fmt_duration(a, sizeof(a),
-							     (int64_t)hist_percentile(&r[e]->latency,
-										      lat[k].pct))
-					: "-");
+				    ? units_fmt_duration(
+					  a, sizeof(a),
+					  (int64_t)hist_percentile(&r[e]->latency, lat[k].pct))
+				    : "-");
 		fputc('\n', f);
 	}
 	for (int e = 0; e < n; e++)

@@ -18,18 +18,17 @@ static const struct {
 	const char *col, *panel, *unit, *label;
 	unsigned flags;
 } cols[] = {
-	{ "time_wait", "TIME-WAIT", "sockets", "TIME-WAIT", 0 },
-	{ "established", "open connections", "sockets", "open connections", 0 },
-	{ "new_ok", "new connections", "connections/s", "new connections", 0 },
-	{ "eaddrnotavail", "failed connect()", "connections/s", "EADDRNOTAVAIL", SERIES_FAIL },
-	{ "etimedout", "failed connect()", "connections/s", "ETIMEDOUT", SERIES_FAIL },
-	{ "paws_passive", "SYNs dropped and retried", "SYNs/s", "PAWSPassive (dropped)", 0 },
-	{ "syn_retrans", "SYNs dropped and retried", "SYNs/s", "TCPSynRetrans", 0 },
-	{ "tw_recycled", "TIME-WAIT skipped or reused", "sockets/s", "TWRecycled (reuse)", 0 },
-	{ "tw_overflow", "TIME-WAIT skipped or reused", "sockets/s",
-	  "TCPTimeWaitOverflow", 0 },
-	/* TIME-WAIT times the bytes each takes: the TIME-WAIT panel already tells it */
-	{ "mem_bytes", "TIME-WAIT kernel memory", "bytes", "memory", SERIES_NOPLOT },
+    {"time_wait", "TIME-WAIT", "sockets", "TIME-WAIT", 0},
+    {"established", "open connections", "sockets", "open connections", 0},
+    {"new_ok", "new connections", "connections/s", "new connections", 0},
+    {"eaddrnotavail", "failed connect()", "connections/s", "EADDRNOTAVAIL", SERIES_FAIL},
+    {"etimedout", "failed connect()", "connections/s", "ETIMEDOUT", SERIES_FAIL},
+    {"paws_passive", "SYNs dropped and retried", "SYNs/s", "PAWSPassive (dropped)", 0},
+    {"syn_retrans", "SYNs dropped and retried", "SYNs/s", "TCPSynRetrans", 0},
+    {"tw_recycled", "TIME-WAIT skipped or reused", "sockets/s", "TWRecycled (reuse)", 0},
+    {"tw_overflow", "TIME-WAIT skipped or reused", "sockets/s", "TCPTimeWaitOverflow", 0},
+    /* TIME-WAIT times the bytes each takes: the TIME-WAIT panel already tells it */
+    {"mem_bytes", "TIME-WAIT kernel memory", "bytes", "memory", SERIES_NOPLOT},
 };
 
 static bool failing(const struct sim_counters *c)
@@ -82,7 +81,8 @@ static void describe(const struct sim_scenario *sc, struct sim_result *r, int i,
 		series_add_ref(s, "TIME-WAIT", (double)out.tuples, label);
 	/* §1.4: tcp_max_tw_buckets caps TIME-WAIT (the rest overflow): a line where it binds */
 	if (i < sc->nnodes && !strcmp(sc->nodes[i].name, r->hosts[i].name)) {
-		double cap = (double)sc->nodes[i].max_tw_buckets * (r->hosts[i].hosts ? r->hosts[i].hosts : 1);
+		double cap = (double)sc->nodes[i].max_tw_buckets *
+			     (r->hosts[i].hosts ? r->hosts[i].hosts : 1);
 		char b[32];
 		if (r->hosts[i].c.tw_overflow > 0 && cap > 0) {
 			snprintf(label, sizeof(label), "tcp_max_tw_buckets %s%s",
@@ -126,8 +126,8 @@ void sim_plot_run(const struct sim_scenario *sc, struct sim_result *r, const cha
 				 r->hosts[i].name);
 			continue;
 		}
-		o[n] = (struct series_overlay){ &r->hosts[i].series, r->hosts[i].name,
-						n % PLOT_NCOLORS, false, 0, 0 };
+		o[n] = (struct series_overlay){
+		    &r->hosts[i].series, r->hosts[i].name, n % PLOT_NCOLORS, false, 0, 0};
 		n++;
 	}
 	snprintf(p->subtitle, sizeof(p->subtitle), "kernel %s, seed %llu; per simulated second",
@@ -164,8 +164,8 @@ void sim_plot_eras(const struct sim_scenario *const *sc, struct sim_result *cons
 		tw = tw_peak(r[e]) > tw ? tw_peak(r[e]) : tw;
 	for (int e = 0; e < n && m < PLOT_MAX_LINES; e++) {
 		describe(sc[e], r[e], host, release, tw);
-		o[m] = (struct series_overlay){ &r[e]->hosts[host].series, sc[e]->kernel,
-						m % PLOT_NCOLORS, false, 0, 0 };
+		o[m] = (struct series_overlay){
+		    &r[e]->hosts[host].series, sc[e]->kernel, m % PLOT_NCOLORS, false, 0, 0};
 		m++;
 	}
 	snprintf(p->subtitle, sizeof(p->subtitle),

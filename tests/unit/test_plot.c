@@ -78,9 +78,9 @@ static void test_tick_step(void **st)
 
 static void test_values_vary(void **st)
 {
-	double z[4] = { 0, 0, 0, 0 }, c[4] = { 5, 5, NAN, 5 }, v[4] = { 0, 0, 1, 0 };
-	double strided[6] = { 1, 9, 1, 8, 1, 7 }, near[3] = { 10000, 9999, 10000 };
-	double ramp[3] = { 9000, 9500, 10000 };
+	double z[4] = {0, 0, 0, 0}, c[4] = {5, 5, NAN, 5}, v[4] = {0, 0, 1, 0};
+	double strided[6] = {1, 9, 1, 8, 1, 7}, near[3] = {10000, 9999, 10000};
+	double ramp[3] = {9000, 9500, 10000};
 	(void)st;
 	assert_false(plot_values_vary(z, 4, 1));
 	assert_false(plot_values_nonzero(z, 4, 1));
@@ -117,19 +117,20 @@ static int count(const char *hay, const char *needle)
 
 static void test_series_plot(void **st)
 {
-	static const char *const names[] = { "tw", "est", "ok", "fail", "zero" };
+	static const char *const names[] = {"tw", "est", "ok", "fail", "zero"};
 	struct series s;
 	char *svg;
 	(void)st;
 
 	assert_int_equal(series_init(&s, 5, names), 0);
 	for (int t = 1; t <= 20; t++) {
-		double row[5] = { t < 10 ? t * 100.0 : 1000, 1, 100, t >= 12 ? 50 : 0, 0 };
+		double row[5] = {t < 10 ? t * 100.0 : 1000, 1, 100, t >= 12 ? 50 : 0, 0};
 		assert_int_equal(series_add(&s, t, row), 0);
 	}
 	assert_int_equal(series_set_plot(&s, "tw", "TIME-WAIT", "sockets", NULL, 0), 0);
-	assert_int_equal(series_set_plot(&s, "fail", "failed", "connections/s", "EADDRNOTAVAIL",
-					 SERIES_FAIL), 0);
+	assert_int_equal(
+	    series_set_plot(&s, "fail", "failed", "connections/s", "EADDRNOTAVAIL", SERIES_FAIL),
+	    0);
 	assert_int_equal(series_set_plot(&s, "nope", "x", "y", NULL, 0), -ENOENT);
 	assert_int_equal(series_add_ref(&s, "TIME-WAIT", 1000, "port budget 1,000"), 0);
 	svg = render(&s);
@@ -158,7 +159,7 @@ static void test_series_plot(void **st)
 
 static void test_series_overlay(void **st)
 {
-	static const char *const names[] = { "tw" };
+	static const char *const names[] = {"tw"};
 	struct series a, b;
 	struct plot *p = malloc(sizeof(*p));
 	(void)st;
@@ -175,8 +176,8 @@ static void test_series_overlay(void **st)
 	series_set_plot(&b, "tw", "TIME-WAIT", "sockets", "TIME-WAIT", 0);
 	series_add_ref(&a, "TIME-WAIT", 60, "budget");
 	series_add_ref(&b, "TIME-WAIT", 60, "budget");
-	struct series_overlay o[2] = { { &a, "lab", PLOT_BLUE, false, 0, 0 },
-				       { &b, "sim", PLOT_BLUE, true, 0, 0 } };
+	struct series_overlay o[2] = {{&a, "lab", PLOT_BLUE, false, 0, 0},
+				      {&b, "sim", PLOT_BLUE, true, 0, 0}};
 	plot_init(p, "x");
 	series_plot_overlay(o, 2, p);
 	/* one panel, both lines in it, one shared budget */
@@ -245,8 +246,8 @@ static void test_profile_resolve(void **st)
 	assert_non_null(strstr(msg, "not a kernel era"));
 	assert_int_equal(tw_profile_resolve("2.4", NULL, &p, msg, sizeof(msg)), -EINVAL);
 	assert_non_null(strstr(msg, "older than the oldest"));
-	for (const char *const *bad = (const char *const[]){ "", "5", "5.", ".5", "5..4", "5.4.",
-							      "5.4.3.2", "v5.4", " 5.4", NULL };
+	for (const char *const *bad = (const char *const[]){"", "5", "5.", ".5", "5..4", "5.4.",
+							    "5.4.3.2", "v5.4", " 5.4", NULL};
 	     *bad; bad++)
 		assert_int_equal(tw_profile_resolve(*bad, NULL, &p, msg, sizeof(msg)), -EINVAL);
 	assert_int_equal(tw_profile_resolve("host", "6.1.0-18-amd64", &p, msg, sizeof(msg)), 0);
@@ -261,10 +262,10 @@ static void test_profile_resolve(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tick_counts),   cmocka_unit_test(test_tick_bytes),
-		cmocka_unit_test(test_tick_step),     cmocka_unit_test(test_values_vary),
-		cmocka_unit_test(test_series_plot),   cmocka_unit_test(test_series_overlay),
-		cmocka_unit_test(test_plot_bounded),  cmocka_unit_test(test_profile_resolve),
+	    cmocka_unit_test(test_tick_counts),	 cmocka_unit_test(test_tick_bytes),
+	    cmocka_unit_test(test_tick_step),	 cmocka_unit_test(test_values_vary),
+	    cmocka_unit_test(test_series_plot),	 cmocka_unit_test(test_series_overlay),
+	    cmocka_unit_test(test_plot_bounded), cmocka_unit_test(test_profile_resolve),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -322,10 +322,53 @@ static void put_points(FILE *f, const struct taxis *ax, const struct plot_line *
 #undef YP
 }
 
-/* The heading above a panel: its title row, and a row per budget past the first. */
+/* A legend when there is a choice to tell apart, or the line is not what the title says. */
+static bool has_legend(const struct plot_panel *pp)
+{
+	return pp->nlines > 1 || (pp->nlines == 1 && strcmp(pp->lines[0].label, pp->title));
+}
+
+static int legend_w(const struct plot_line *l)
+{
+	return 40 + 7 * (int)strlen(l->label);
+}
+
+static int ref_w(const struct plot_ref *r)
+{
+	return 44 + (int)(6.6 * (double)strlen(r->label));
+}
+
+/*
+ * The heading above a panel, top to bottom: a row per budget that does not fit beside the
+ * legend, then the title row with the legend flowing after it (wrapping onto more rows
+ * below it when wide). *rows: legend rows; *inline_ref: the first budget sits at the right
+ * of the title row. Returns the heading's height.
+ */
+static int head_layout(const struct plot_panel *pp, int *rows, bool *inline_ref)
+{
+	int x = ML + 14 + 8 * (int)strlen(pp->title), end = x, refmax = 0;
+
+	*rows = 1;
+	for (int j = 0; j < pp->nlines && has_legend(pp); j++) {
+		int w = legend_w(&pp->lines[j]);
+		if (x + w > ML + PW && x > ML) {
+			(*rows)++;
+			x = ML;
+		}
+		x += w;
+		end = *rows == 1 ? x : end;
+	}
+	for (int k = 0; k < pp->nrefs; k++)
+		refmax = ref_w(&pp->refs[k]) > refmax ? ref_w(&pp->refs[k]) : refmax;
+	*inline_ref = pp->nrefs > 0 && end + refmax <= ML + PW;
+	return HEAD + 15 * (*rows - 1) + 15 * (pp->nrefs - (*inline_ref ? 1 : 0));
+}
+
 static int head_of(const struct plot_panel *pp)
 {
-	return HEAD + 15 * (pp->nrefs > 1 ? pp->nrefs - 1 : 0);
+	int rows;
+	bool in;
+	return head_layout(pp, &rows, &in);
 }
 
 static void write_panel(FILE *f, const struct plot *p, const struct plot_panel *pp,
@@ -333,8 +376,11 @@ static void write_panel(FILE *f, const struct plot *p, const struct plot_panel *
 {
 	double top = panel_top(pp), step = plot_tick_step(top, 4, pp->bytes), t_step;
 	char a[48], b[48];
-	int lx;
+	int lx, rows, row = 0, ty;
+	bool inline_ref;
 
+	head_layout(pp, &rows, &inline_ref);
+	ty = y0 - 8 - 15 * (rows - 1); /* the title row */
 	fprintf(f, "<g class=\"panel\" data-title=\"");
 	xml_text(f, pp->title);
 	fprintf(f, "\" data-unit=\"");
@@ -342,24 +388,28 @@ static void write_panel(FILE *f, const struct plot *p, const struct plot_panel *
 	fprintf(f, "\">\n");
 	top = ceil(top / step - 1e-9) * step;
 	/* heading: the title, then the legend */
-	fprintf(f, "<text class=\"title\" x=\"%d\" y=\"%d\" font-weight=\"bold\">", ML, y0 - 8);
+	fprintf(f, "<text class=\"title\" x=\"%d\" y=\"%d\" font-weight=\"bold\">", ML, ty);
 	xml_text(f, pp->title);
 	fputs("</text>\n", f);
 	lx = ML + 14 + 8 * (int)strlen(pp->title);
-	/* a legend when there is a choice to tell apart, or the line is not what the title says */
-	bool legend = pp->nlines > 1 || (pp->nlines == 1 && strcmp(pp->lines[0].label, pp->title));
-	for (int j = 0; j < pp->nlines && legend; j++) {
+	for (int j = 0; j < pp->nlines && has_legend(pp); j++) {
 		const struct plot_line *l = &pp->lines[j];
+		int ly;
+		if (lx + legend_w(l) > ML + PW && lx > ML) {
+			row++;
+			lx = ML;
+		}
+		ly = ty + 15 * row;
 		fprintf(f,
 			"<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
 			"stroke-width=\"%d\" stroke-opacity=\"%.2f\"%s/>",
-			lx, y0 - 12, lx + 18, y0 - 12, palette[l->color], l->width > 4 ? 5 : 3,
+			lx, ly - 4, lx + 18, ly - 4, palette[l->color], l->width > 4 ? 5 : 3,
 			l->opacity > 0 ? l->opacity : 1.0,
 			l->dashed ? " stroke-dasharray=\"5,3\"" : "");
-		fprintf(f, "<text class=\"legend\" x=\"%d\" y=\"%d\">", lx + 22, y0 - 8);
+		fprintf(f, "<text class=\"legend\" x=\"%d\" y=\"%d\">", lx + 22, ly);
 		xml_text(f, l->label);
 		fputs("</text>\n", f);
-		lx += 40 + 7 * (int)strlen(l->label);
+		lx += legend_w(l);
 	}
 	/* the y axis: grid and ticks, and what it counts, in which unit */
 	fprintf(f,
@@ -418,7 +468,8 @@ static void write_panel(FILE *f, const struct plot *p, const struct plot_panel *
 	 * label covers the data); one far above the data is only named */
 	for (int k = 0; k < pp->nrefs; k++) {
 		const struct plot_ref *rf = &pp->refs[k];
-		int hy = y0 - 8 - 15 * (pp->nrefs - 1 - k), tx = ML + PW - 4;
+		/* the first on the title row when it fits there, the others in rows above */
+		int hy = inline_ref ? ty - 15 * k : ty - 15 * (pp->nrefs - k), tx = ML + PW - 4;
 		bool far = rf->y > top;
 		double y = y0 + PH - PH * rf->y / top;
 		if (!far)
@@ -473,16 +524,16 @@ static void write_panel(FILE *f, const struct plot *p, const struct plot_panel *
 			/* at the foot of the first panel, on white: readable over any line; to
 			 * the right of its line unless that runs out of room */
 			bool right = x > ML + PW * 0.75;
-			int ty = y0 + PH - 8 - 16 * k,
+			int my = y0 + PH - 8 - 16 * k,
 			    tw = (int)(6.6 * (double)strlen(m->label)) + 6;
 			fprintf(f,
 				"<rect x=\"%.1f\" y=\"%d\" width=\"%d\" height=\"15\" "
 				"fill=\"white\" fill-opacity=\"0.85\"/>",
-				right ? x - 4 - tw : x + 2, ty - 12, tw);
+				right ? x - 4 - tw : x + 2, my - 12, tw);
 			fprintf(f,
 				"<text class=\"mark-label\" x=\"%.1f\" y=\"%d\" text-anchor=\"%s\" "
 				"fill=\"%s\">",
-				right ? x - 6 : x + 5, ty, right ? "end" : "start",
+				right ? x - 6 : x + 5, my, right ? "end" : "start",
 				palette[m->color]);
 			xml_text(f, m->label);
 			fputs("</text>", f);

@@ -41,6 +41,20 @@ static const char *const cols[] = { BENCH_COL_RATE, BENCH_COL_FAILED, "tw_client
 static const int col_errnos[] = { EADDRNOTAVAIL, ETIMEDOUT, ECONNREFUSED, ECONNRESET, EMFILE };
 #define NCOL_ERRNOS ((int)(sizeof(col_errnos) / sizeof(col_errnos[0])))
 
+/* How --svg draws the columns: "failed" is the sum of the per-errno ones, drawn instead */
+static void describe_cols(struct series *s)
+{
+	series_set_plot(s, BENCH_COL_RATE, "new connections", "connections/s", "new connections",
+			0);
+	series_set_plot(s, BENCH_COL_FAILED, NULL, NULL, NULL, SERIES_NOPLOT);
+	series_set_plot(s, "tw_client", "TIME-WAIT", "sockets", "client", 0);
+	series_set_plot(s, "tw_server", "TIME-WAIT", "sockets", "server", 0);
+	series_set_plot(s, "in_flight", "connections in flight", "connections", "in flight", 0);
+	for (int c = COL_ERRNO0; c < NCOLS; c++)
+		series_set_plot(s, cols[c], "failed connect()", "connections/s", cols[c],
+				SERIES_FAIL);
+}
+
 struct tw_count_ctx {
 	const struct kdiag_filter *cf, *sf;
 	uint32_t client, server;
@@ -150,6 +164,17 @@ static void interpret(struct bench_result *r)
 		return;
 	r->usable_ports = out.ports;
 	r->budget_rate = out.rate;
+	/* a connection or two in flight beside TIME-WAIT in the thousands tells nothing */
+	int fc = series_col(&r->series, "in_flight");
+	if (fc >= 0 && series_col_max(&r->series, fc) <
+			       (r->tw_client_max > r->tw_server_max ? r->tw_client_max
+								    : r->tw_server_max) / 100.0)
+		r->series.plot[fc].flags |= SERIES_NOPLOT;
+	if (out.why == TW_BUDGET_TW_BOUND) {
+		units_fmt_count(c1, sizeof(c1), out.tuples);
+		snprintf(b, sizeof(b), "port budget %s 4-tuples", c1);
+		series_add_ref(&r->series, "TIME-WAIT", (double)out.tuples, b);
+	}
 	units_fmt_count(c1, sizeof(c1), out.ports);
 	units_fmt_rate(c2, sizeof(c2), out.rate);
 	units_fmt_rate(c3, sizeof(c3), cfg->rate > 0 ? cfg->rate : got);
@@ -347,6 +372,7 @@ int bench_run(const struct bench_cfg *cfg_in, struct bench_result *r)
 	rc = series_init(&r->series, NCOLS, cols);
 	if (rc < 0)
 		return rc;
+	describe_cols(&r->series);
 	getrusage(RUSAGE_SELF, &ru0);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);

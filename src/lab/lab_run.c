@@ -239,6 +239,13 @@ static int build_series(const struct lab_plan *p, const struct lab_topo *t,
 
 				v[4] = (double)(a->backend_ok - (z ? z->backend_ok : 0));
 				v[5] = (double)(a->eaddrnotavail - (z ? z->eaddrnotavail : 0));
+			} else if (h->kind == SIM_NODE_SERVER) {
+				/* what the server accepted: its PassiveOpens per second (the
+				 * namespace's MIB starts at zero) */
+				double dt = r ? sm->t[r] - sm->t[r - 1] : 1;
+				uint64_t was = r ? sm->s[i][r - 1].passive_opens : 0;
+
+				v[4] = dt > 0 ? (double)(s->passive_opens - was) / dt : 0;
 			}
 			rc = series_add(&h->series, sm->t[r], v);
 			if (rc < 0)

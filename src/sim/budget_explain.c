@@ -6,6 +6,7 @@
  */
 #include "sim/sim.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -63,6 +64,65 @@ static double host_rate(const struct sim_scenario *sc, const struct sim_node *n)
 	return r;
 }
 
+/* The budget input of node n toward its next TCP endpoint: NULL when n opens no connections
+ * or reaches no endpoint; else that endpoint, with *p its era and *stripped set. */
+static const struct sim_node *node_budget_in(const struct sim_scenario *sc,
+					     const struct sim_node *n, const char *release,
+					     struct tw_budget_in *in, const struct tw_profile **p,
+					     bool *stripped)
+{
+	const struct sim_node *to;
+
+	if (n->kind != SIM_NODE_CLIENT && n->kind != SIM_NODE_L7LB)
+		return NULL;
+	to = endpoint(sc, n, stripped);
+	if (!to)
+		return NULL;
+	*p = prof_of(sc, n, release);
+	memset(in, 0, sizeof(*in));
+	in->port_lo = n->port_lo ? n->port_lo : (*p)->port_lo;
+	in->port_hi = n->port_hi ? n->port_hi : (*p)->port_hi;
+	in->sources = n->ips ? n->ips : 1;
+	in->dest_ports = to->kind == SIM_NODE_SERVER && to->ports ? to->ports : 1;
+	in->bind_no_port = !n->bind_port;
+	in->client_closes = n->closes == SIM_CLOSES_CLIENT;
+	in->client_linger0 = n->linger0;
+	in->reuse.reuse = n->tw_reuse >= 0 ? n->tw_reuse : (*p)->reuse_default;
+	in->reuse.timestamps = n->timestamps;
+	in->reuse.peer_timestamps = *stripped ? 0 : to->timestamps != 0;
+	in->reuse.outgoing = true;
+	in->reuse_delay_ms = n->tw_reuse_delay_ms;
+	return to;
+}
+
+int sim_node_budget(const struct sim_scenario *sc, int i, const char *release,
+		    struct tw_budget_out *out, char *label, size_t len)
+{
+	const struct sim_node *n = &sc->nodes[i];
+	const struct tw_profile *p;
+	struct tw_budget_in in;
+	char a[32], b[32];
+	bool stripped;
+	uint32_t hosts = n->kind == SIM_NODE_CLIENT && n->count > 1 ? n->count : 1;
+
+	if (!node_budget_in(sc, n, release, &in, &p, &stripped) ||
+	    tw_budget_compute(p, &in, out) < 0)
+		return -ENOENT;
+	if (out->why != TW_BUDGET_TW_BOUND && out->why != TW_BUDGET_REUSE_BOUND)
+		return -ENOENT;
+	if (hosts > 1)
+		snprintf(label, len, "port budget %s = %s 4-tuples x %u hosts",
+			 units_fmt_count(a, sizeof(a), out->tuples * hosts),
+			 units_fmt_count(b, sizeof(b), out->tuples), hosts);
+	else
+		snprintf(label, len, "port budget %s (%s ports x %u source%s x %u port%s)",
+			 units_fmt_count(a, sizeof(a), out->tuples),
+			 units_fmt_count(b, sizeof(b), out->ports), in.sources,
+			 in.sources > 1 ? "s" : "", in.dest_ports, in.dest_ports > 1 ? "s" : "");
+	out->tuples *= hosts;
+	return 0;
+}
+
 void sim_explain_budgets(FILE *f, const struct sim_scenario *sc, const char *release)
 {
 	bool header = false;
@@ -70,30 +130,15 @@ void sim_explain_budgets(FILE *f, const struct sim_scenario *sc, const char *rel
 	for (int i = 0; i < sc->nnodes; i++) {
 		const struct sim_node *n = &sc->nodes[i], *to;
 		const struct tw_profile *p;
-		struct tw_budget_in in = { 0 };
+		struct tw_budget_in in;
 		struct tw_budget_out out;
 		char b1[32], b2[32], b3[32];
 		bool stripped;
 		double rate;
 
-		if (n->kind != SIM_NODE_CLIENT && n->kind != SIM_NODE_L7LB)
-			continue;
-		to = endpoint(sc, n, &stripped);
+		to = node_budget_in(sc, n, release, &in, &p, &stripped);
 		if (!to)
 			continue;
-		p = prof_of(sc, n, release);
-		in.port_lo = n->port_lo ? n->port_lo : p->port_lo;
-		in.port_hi = n->port_hi ? n->port_hi : p->port_hi;
-		in.sources = n->ips ? n->ips : 1;
-		in.dest_ports = to->kind == SIM_NODE_SERVER && to->ports ? to->ports : 1;
-		in.bind_no_port = !n->bind_port;
-		in.client_closes = n->closes == SIM_CLOSES_CLIENT;
-		in.client_linger0 = n->linger0;
-		in.reuse.reuse = n->tw_reuse >= 0 ? n->tw_reuse : p->reuse_default;
-		in.reuse.timestamps = n->timestamps;
-		in.reuse.peer_timestamps = stripped ? 0 : to->timestamps != 0;
-		in.reuse.outgoing = true;
-		in.reuse_delay_ms = n->tw_reuse_delay_ms;
 		if (tw_budget_compute(p, &in, &out) < 0)
 			continue;
 		if (!header) {

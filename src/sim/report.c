@@ -167,9 +167,17 @@ void sim_report_json(FILE *f, const struct sim_scenario *sc, const struct sim_re
 		     bool with_series)
 {
 	struct jw w;
-	struct named cl[24];
 	jw_init(&w, f, true);
-	jw_obj_begin(&w, NULL);
+	sim_report_json_obj(&w, NULL, sc, r, with_series);
+	jw_finish(&w);
+}
+
+void sim_report_json_obj(struct jw *jw, const char *name, const struct sim_scenario *sc,
+			 const struct sim_result *r, bool with_series)
+{
+	struct jw w = *jw; /* a value: the writer's state is copied back at the end */
+	struct named cl[24];
+	jw_obj_begin(&w, name);
 	jw_str(&w, "schema", "twkit.sim/1");
 	jw_str(&w, "scenario", sc->name);
 	jw_str(&w, "source", sc->file);
@@ -238,5 +246,5 @@ void sim_report_json(FILE *f, const struct sim_scenario *sc, const struct sim_re
 			series_write_json(&r->hosts[i].series, &w, r->hosts[i].name);
 	jw_obj_end(&w);
 	jw_obj_end(&w);
-	jw_finish(&w);
+	*jw = w;
 }

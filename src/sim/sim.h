@@ -127,6 +127,12 @@ const char *sim_builtin_explain(const char *name);
 void sim_explain_budgets(FILE *f, const struct sim_scenario *sc, const char *release);
 /* --explain: each cloud gateway's budget (natgw_explain.c), for sc as given. */
 void sim_explain_gateways(FILE *f, const struct sim_scenario *sc);
+/* The 4-tuple budget of node i when its TIME-WAITs bound it (model/budget.h), with tuples
+ * summed over the group's hosts, and a one-line label for a plot. 0, or -ENOENT when node i
+ * opens no connections or keeps no TIME-WAIT that bounds it. */
+struct tw_budget_out;
+int sim_node_budget(const struct sim_scenario *sc, int i, const char *release,
+		    struct tw_budget_out *out, char *label, size_t len);
 
 /* connect() failures by errno (summary.connect_errors) */
 enum SIM_ERR { SIM_ERR_EADDRNOTAVAIL, SIM_ERR_ETIMEDOUT, SIM_ERR_ECONNRESET, SIM_ERR_N };

@@ -7,6 +7,7 @@
  */
 #include "bench/bench.h"
 #include "bench/bench_json.h"
+#include "bench/bench_portsel.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -150,6 +151,15 @@ static void interpret(struct bench_result *r)
 		return;
 	r->usable_ports = out.ports;
 	r->budget_rate = out.rate;
+	/* the connecting side keeps TIME-WAIT: with ports it binds itself, the bound-port rule
+	 * (§2.3) decides instead of the search's (§2.2) */
+	if (cfg->port_select == BENCH_PORTSEL_APP &&
+	    (out.why == TW_BUDGET_TW_BOUND || out.why == TW_BUDGET_REUSE_BOUND)) {
+		r->usable_ports = (uint32_t)(r->ps_hi - r->ps_lo + 1);
+		r->budget_rate = bench_portsel_explain(p, &in.reuse, r->usable_ports,
+						       (uint64_t)in.sources * in.dest_ports, s, len);
+		return;
+	}
 	units_fmt_count(c1, sizeof(c1), out.ports);
 	units_fmt_rate(c2, sizeof(c2), out.rate);
 	units_fmt_rate(c3, sizeof(c3), cfg->rate > 0 ? cfg->rate : got);
@@ -442,8 +452,16 @@ int bench_run(const struct bench_cfg *cfg_in, struct bench_result *r)
 	r->user_s = tv_s(ru1.ru_utime) - tv_s(ru0.ru_utime);
 	r->sys_s = tv_s(ru1.ru_stime) - tv_s(ru0.ru_stime);
 	r->max_rss_kib = (uint64_t)ru1.ru_maxrss;
-	if (r->have_client)
+	if (r->have_client) {
+		int cores = r->cfg.threads * (r->have_server ? 2 : 1), ncpu = bench_cpu_count();
+		if (r->cfg.port_select == BENCH_PORTSEL_APP)
+			(void)bench_portsel_range(r->cfg.lpr_lo, r->cfg.lpr_hi, &r->ps_lo, &r->ps_hi);
 		interpret(r);
+		/* the process's own accounting over the run, per connection attempted: the
+		 * failed connect()s that searched a spent range cost kernel time too */
+		bench_cpu_compute(r->sys_s, r->user_s, r->elapsed_s, r->st.attempted,
+				  cores < ncpu ? cores : ncpu, r->budget_rate, &r->cpu);
+	}
 	rc = 0;
 out:
 	bench_client_cancel(cl);

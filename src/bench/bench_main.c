@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 
 #include "bench/bench.h"
+#include "bench/bench_calibrate.h"
 #include "verbs.h"
 
 /* Enough descriptors for the connections asked for (the soft limit is often 1024). */
@@ -68,6 +69,8 @@ int bench_main(int argc, char **argv)
 		fprintf(stderr, "twkit bench: %s\n(see 'twkit bench --help')\n", err);
 		return TWKIT_EXIT_USAGE;
 	}
+	if (cfg.calibrate)
+		return bench_calibrate_main(&cfg);
 	raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
 	/* SIGINT/SIGTERM are taken synchronously by bench_run (sigtimedwait), in every thread */

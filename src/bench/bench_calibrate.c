@@ -56,6 +56,8 @@ static const uint32_t cal_sizes[] = { 2, 16, 64, 256, 8192, 16384, 28232 };
 #define CAL_NSIZES ((int)(sizeof(cal_sizes) / sizeof(cal_sizes[0])))
 #define CAL_FIT_MIN 8192u
 #define CAL_REPEATS 3
+#define CAL_CONN_LO 61000u  /* whole connections: on ports above the filled range */
+#define CAL_CONN_MAX 4000u
 #define CAL_TARGET_NS (250 * NS_PER_MS) /* kernel time per point: many scheduler ticks */
 #define CAL_MIN_BATCH 16
 #define CAL_MAX_BATCH 200000
@@ -239,6 +241,31 @@ static int fill(int lfd, uint32_t n, uint32_t *filled, int quiet)
 	return 0;
 }
 
+/*
+ * A whole connection's kernel time at the lowest occupancy: client-closed connections on the
+ * free ports above the filled range, each told its own port (IP_LOCAL_PORT_RANGE of one), so
+ * its search makes exactly one probe. On loopback both ends run in this thread. 0 or -errno.
+ */
+static int time_connections(int lfd, struct bench_cal_result *res)
+{
+	uint32_t n = 0;
+	int64_t sys0, cpu0;
+	int rc;
+
+	/* the netns range must hold the ports the sockets ask for */
+	if ((rc = kproc_sysctl_write("net.ipv4.ip_local_port_range", "32768 65535")) < 0)
+		return rc;
+	sys0 = sys_ns_now();
+	cpu0 = cpu_ns_now();
+	for (uint32_t p = CAL_CONN_LO; p <= 65535 && n < CAL_CONN_MAX; p++, n++)
+		if ((rc = one_time_wait(lfd, (uint16_t)p)) < 0)
+			return rc;
+	res->conns = n;
+	res->conn_sys_ns = (double)(sys_ns_now() - sys0) / n;
+	res->conn_cpu_ns = (double)(cpu_ns_now() - cpu0) / n;
+	return 0;
+}
+
 /* What the child reports through the pipe. */
 struct cal_msg {
 	int rc; /* 0 or -errno */
@@ -294,6 +321,7 @@ static void child(int wfd, int quiet)
 	STEP(bench_cal_fit(xs, ys, nsmall, &m.res.small_probe_ns, &m.res.base_ns, &r2s),
 	     "fitting the line over the small ranges");
 	m.res.fit_min = CAL_FIT_MIN;
+	STEP(time_connections(lfd, &m.res), "timing whole connections");
 	m.res.range_lo = CAL_LO;
 	m.res.dport = CAL_DPORT;
 	m.res.elapsed_s = (double)(tw_mono_ns() - t0) / 1e9;
@@ -388,7 +416,8 @@ int bench_calibrate(struct bench_cal_result *res, int quiet, char *err, size_t e
 	return 0;
 }
 
-/* The sim's settings: whole nanoseconds, the fixed part never below 0 (a fit's noise). */
+/* The sim's settings, whole nanoseconds: the price per probe, and the rest of a connection at
+ * one probe (the sim adds probes x price to it), never below 0. */
 static long probe_set(const struct bench_cal_result *r)
 {
 	return r->probe_ns > 0 ? lround(r->probe_ns) : 0;
@@ -396,12 +425,12 @@ static long probe_set(const struct bench_cal_result *r)
 
 static long base_set(const struct bench_cal_result *r)
 {
-	return r->base_ns > 0 ? lround(r->base_ns) : 0;
+	double b = r->conn_sys_ns - (double)probe_set(r);
+	return b > 0 ? lround(b) : 0;
 }
 
 void bench_cal_report_text(FILE *f, const struct bench_cal_result *r)
 {
-	char a[32];
 	fprintf(f,
 		"twkit bench --calibrate: connect()'s port search on %s (private network "
 		"namespace, tcp_tw_reuse=0, tcp_timestamps=%d, TIME-WAIT toward 127.0.0.1:%u)\n",
@@ -409,14 +438,16 @@ void bench_cal_report_text(FILE *f, const struct bench_cal_result *r)
 	fprintf(f, "  %-24s %-18s %s\n", "ports (all TIME-WAIT)", "failing connects",
 		"kernel time per connect");
 	for (int i = 0; i < r->npoints; i++)
-		fprintf(f, "  %-24u %-18llu %s\n", r->pt[i].ports,
-			(unsigned long long)r->pt[i].connects,
-			units_fmt_duration(a, sizeof(a), (int64_t)llround(r->pt[i].sys_ns)));
+		fprintf(f, "  %-24u %-18llu %.2f us\n", r->pt[i].ports,
+			(unsigned long long)r->pt[i].connects, r->pt[i].sys_ns / 1e3);
 	fprintf(f, "  per port examined  %.1f ns (slope over %u ports and more, r^2 %.4f; %.1f ns "
 		   "while the range fits in the caches)\n",
 		r->probe_ns, r->fit_min, r->r2, r->small_probe_ns);
-	fprintf(f, "  fixed part         %.0f ns (intercept over the small ranges%s)\n", r->base_ns,
-		r->base_ns < 0 ? ": below 0 within the noise, used as 0" : "");
+	fprintf(f, "  failing connect()  %.0f ns fixed part (intercept over the small ranges)\n",
+		r->base_ns);
+	fprintf(f, "  whole connection   %.1f us of kernel time at one probe (%u client-closed "
+		   "connections, both ends on loopback)\n",
+		r->conn_sys_ns / 1e3, r->conns);
 	fprintf(f, "  measured in        %.1f s\n", r->elapsed_s);
 	fprintf(f, "\nsim setting: --set connect_probe_ns=%ld --set connect_base_ns=%ld\n",
 		probe_set(r), base_set(r));
@@ -455,6 +486,9 @@ void bench_cal_report_json(FILE *f, const struct bench_cal_result *r)
 	jw_uint(&w, "fit_min_ports", r->fit_min);
 	jw_double(&w, "fit_intercept_ns", r->fit_intercept_ns, 1);
 	jw_double(&w, "small_probe_ns", r->small_probe_ns, 2);
+	jw_uint(&w, "connections", r->conns);
+	jw_double(&w, "connection_sys_ns", r->conn_sys_ns, 1);
+	jw_double(&w, "connection_cpu_ns", r->conn_cpu_ns, 1);
 	jw_double(&w, "elapsed_s", r->elapsed_s, 3);
 	jw_obj_begin(&w, "sim");
 	jw_int(&w, "connect_probe_ns", probe_set(r));

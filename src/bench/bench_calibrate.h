@@ -7,7 +7,10 @@
  * with EADDRNOTAVAIL: each examines every port of the range and takes none. At several range
  * sizes N, the kernel time per failing connect() is base + N x probe: a least-squares line
  * over the large ranges gives the price per probe (slope), and one over the small ranges the
- * fixed part (intercept; the large ranges' line is steeper: their probes miss the caches).
+ * fixed part of a failing connect() (intercept; the large ranges' line is steeper: their probes
+ * miss the caches). Then whole client-closed connections, each with one probe, give the rest
+ * of a connection's kernel time: the simulator's connect_base_ns (its cost model adds probes x
+ * connect_probe_ns to it).
  */
 #ifndef TWKIT_BENCH_BENCH_CALIBRATE_H
 #define TWKIT_BENCH_BENCH_CALIBRATE_H
@@ -33,6 +36,8 @@ struct bench_cal_result {
 	double base_ns;               /* the fixed part: the small ranges' line's intercept */
 	double small_probe_ns;        /* the small ranges' slope: the price within the caches */
 	uint32_t fit_min;
+	uint32_t conns;               /* whole connections timed at one probe each */
+	double conn_sys_ns, conn_cpu_ns; /* their kernel (all) time each, both ends (loopback) */
 	uint16_t range_lo, dport;     /* where the ports were, and the destination port */
 	uint32_t filled;              /* TIME-WAITs made toward the destination */
 	int timestamps;               /* net.ipv4.tcp_timestamps in the namespace */

@@ -345,6 +345,7 @@ int bench_calibrate(struct bench_cal_result *res, int quiet, char *err, size_t e
 	int64_t deadline = tw_mono_ns() + CAL_CHILD_LIMIT_S * NS_PER_SEC;
 
 	memset(res, 0, sizeof(*res));
+	memset(&m, 0, sizeof(m));
 	if (geteuid() != 0) {
 		snprintf(err, errlen, "--calibrate needs root: it makes a private network namespace "
 				      "and changes sysctls there");

@@ -13,7 +13,10 @@
 #include <unistd.h>
 
 /* The mitigations of issue 4, each against the same baseline, and ports chosen by the
- * application (issue 18 §6). */
+ * application (issue 18 §6), last: connect()'s search skips every port whose bind bucket a
+ * bind() made (§3.2) while anything holds it, so run earlier it would spend the range of the
+ * variants after it for 60 s. It meets theirs instead: ports they left in TIME-WAIT without
+ * SO_REUSEADDR are refused to its bind(), and counted. */
 static const char builtin_v4_loop[] =
 	"baseline\n"
 	"linger0-client --linger0 client\n"

@@ -158,6 +158,13 @@ static void interpret(struct bench_result *r)
 		r->usable_ports = (uint32_t)(r->ps_hi - r->ps_lo + 1);
 		r->budget_rate = bench_portsel_explain(p, &in.reuse, r->usable_ports,
 						       (uint64_t)in.sources * in.dest_ports, s, len);
+		uint64_t busy = r->st.ps_bind_failed[EADDRINUSE];
+		n = (int)strlen(s);
+		if (busy && (size_t)n < len)
+			snprintf(s + n, len - (size_t)n,
+				 ". bind() refused %llu ports (EADDRINUSE): sockets or TIME-WAITs "
+				 "without SO_REUSEADDR hold them, an earlier run's for up to 60 s",
+				 (unsigned long long)busy);
 		return;
 	}
 	units_fmt_count(c1, sizeof(c1), out.ports);

@@ -212,3 +212,18 @@ PY
 	PROBE_ARGS="1 1 0" run bound_probe net.ipv4.tcp_tw_reuse=0
 	[ "$output" = "ok 1" ]
 }
+
+@test "bench app kernel: ports bench bound are skipped by connect()'s search while held (bind()-made buckets, §3.2)" {
+	# tcp_tw_reuse=2 on loopback would take over a TIME-WAIT older than 1 s, but not on a
+	# port whose bind bucket bind() made: every connect() of the kernel's search then fails
+	run bench_in_ns "$RANGE" net.ipv4.tcp_tw_reuse=2 -- bash -c '
+		"$1" bench --count 500 -q --port-select app --json | jq -c "[.totals.completed, .totals.failed_total]"
+		sleep 1.5
+		"$1" bench --count 50 -q --json 2>/dev/null | jq -c "[.totals.completed, .totals.failed.EADDRNOTAVAIL]"
+		"$1" bench --count 50 -q --json --port-select app | jq -c "[.totals.completed, .totals.failed_total]"
+		exit 0' bash "$TWKIT"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "[500,0]" ]
+	[ "${lines[1]}" = "[0,50]" ]
+	[ "${lines[2]}" = "[50,0]" ]
+}

@@ -54,6 +54,7 @@ struct cl_conn {
 	uint8_t state;
 	bool got_first, hdr_done, to_eof, last;
 	bool out_armed; /* EPOLLOUT is in the fd's epoll mask */
+	uint16_t port;  /* --port-select app: the port bound (0: ask getsockname) */
 	TAILQ_ENTRY(cl_conn) link;   /* timeout list (connecting or active), or free list */
 	int64_t start_ns;            /* intended start of the connection */
 	int64_t req_ns;              /* start of the current request */
@@ -178,6 +179,10 @@ static void record_port(struct cl_thread *t, struct cl_conn *c)
 {
 	struct sockaddr_storage ss;
 	socklen_t l = sizeof(ss);
+	if (c->port) { /* bench bound it: no system call needed */
+		t->st.ports[c->port >> 6] |= 1ULL << (c->port & 63);
+		return;
+	}
 	/* Zeroed for the analyzer, which does not see getsockname() fill it (glibc passes the
 	 * address as a transparent union); by memset, as the port is read as another type. */
 	memset(&ss, 0, sizeof(ss));
@@ -394,10 +399,13 @@ static int connect_app(struct cl_thread *t, struct cl_conn *c, const struct sock
 	const struct bench_cfg *cfg = t->cl->cfg;
 	for (int i = 0;; i++) {
 		int err;
-		enum BENCH_PS_STEP r = bench_portsel_try(c->fd, src, dst, cfg->target.len,
-							 bench_portsel_next(t->cl->ps, cur), &err);
-		if (r == BENCH_PS_CONNECTED)
+		uint16_t port = bench_portsel_next(t->cl->ps, cur);
+		enum BENCH_PS_STEP r = bench_portsel_try(c->fd, src, dst, cfg->target.len, port,
+							 &err);
+		if (r == BENCH_PS_CONNECTED) {
+			c->port = port;
 			return 0;
+		}
 		if (r == BENCH_PS_BIND_FAILED)
 			INC(t->st.ps_bind_failed[err > 0 && err < BENCH_NERRNO ? err : 0]);
 		else

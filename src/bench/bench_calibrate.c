@@ -450,7 +450,10 @@ void bench_cal_report_text(FILE *f, const struct bench_cal_result *r)
 		   "connections, both ends on loopback)\n",
 		r->conn_sys_ns / 1e3, r->conns);
 	fprintf(f, "  measured in        %.1f s\n", r->elapsed_s);
-	fprintf(f, "\nsim setting: --set connect_probe_ns=%ld --set connect_base_ns=%ld\n",
+	/* sim's --set takes SECTION.KEY=VALUE: the keys belong to each connecting node */
+	fprintf(f, "\nsim setting, for each connecting node NODE of a scenario (as connect_probe_ns "
+		   "and connect_base_ns in its section, or on the command line):\n"
+		   "--set NODE.connect_probe_ns=%ld --set NODE.connect_base_ns=%ld\n",
 		probe_set(r), base_set(r));
 }
 
@@ -494,7 +497,7 @@ void bench_cal_report_json(FILE *f, const struct bench_cal_result *r)
 	jw_obj_begin(&w, "sim");
 	jw_int(&w, "connect_probe_ns", probe_set(r));
 	jw_int(&w, "connect_base_ns", base_set(r));
-	snprintf(s, sizeof(s), "--set connect_probe_ns=%ld --set connect_base_ns=%ld",
+	snprintf(s, sizeof(s), "--set NODE.connect_probe_ns=%ld --set NODE.connect_base_ns=%ld",
 		 probe_set(r), base_set(r));
 	jw_str(&w, "args", s);
 	jw_obj_end(&w);

@@ -204,6 +204,9 @@ void bench_report_json(FILE *f, const struct bench_result *r);
 void bench_report_matrix_text(FILE *f, const struct bench_result *rs, int n);
 void bench_report_matrix_json(FILE *f, const struct bench_result *rs, int n);
 
+/* --calibrate (bench_calibrate.c): measure, print, and return the verb's exit code. */
+int bench_calibrate_main(const struct bench_cfg *cfg);
+
 /* Run the matrix of cfg->matrix ("builtin" or a file): n results in *out (caller frees each
  * with bench_result_fini, then free()). 0 or -errno; err gets a message on -EINVAL. */
 int bench_matrix_run(const struct bench_cfg *cfg, int argc, char **argv,

@@ -64,9 +64,7 @@ void bench_cal_report_text(FILE *f, const struct bench_cal_result *r);
 /* JSON document, schema twkit.bench.calibrate/1. */
 void bench_cal_report_json(FILE *f, const struct bench_cal_result *r);
 
-struct bench_cfg;
-/* The verb's --calibrate: measure, print (text or --json), and return the exit code (0, or 3
- * when not root, no namespace can be made, or the measurement failed). */
-int bench_calibrate_main(const struct bench_cfg *cfg);
+/* The verb's side, bench_calibrate_main(), is declared in bench.h: it prints the report (text
+ * or --json) and returns 0, or 3 when not root, no namespace can be made, or it failed. */
 
 #endif

@@ -9,7 +9,6 @@
 #include <sys/resource.h>
 
 #include "bench/bench.h"
-#include "bench/bench_calibrate.h"
 #include "verbs.h"
 
 /* Enough descriptors for the connections asked for (the soft limit is often 1024). */

@@ -108,7 +108,7 @@ static long sysctl_long(const char *name, long def)
 }
 
 /* The one line of interpretation, from model/budget. */
-static void interpret(struct bench_result *r)
+static void interpret_budget(struct bench_result *r)
 {
 	const struct bench_cfg *cfg = &r->cfg;
 	struct tw_budget_in in = { 0 };
@@ -208,6 +208,20 @@ static void interpret(struct bench_result *r)
 				 p, in.reuse.timestamps, in.reuse.peer_timestamps, -1, 0, NULL)));
 		break;
 	}
+}
+
+/* The model's reading of the run, then the CPU's: the ceiling its kernel time sets beside
+ * the ports' (bench_cpu.h). */
+static void interpret(struct bench_result *r)
+{
+	int cores = r->cfg.threads * (r->have_server ? 2 : 1), ncpu = bench_cpu_count();
+	if (r->cfg.port_select == BENCH_PORTSEL_APP)
+		(void)bench_portsel_range(r->cfg.lpr_lo, r->cfg.lpr_hi, &r->ps_lo, &r->ps_hi);
+	interpret_budget(r);
+	/* the process's own accounting over the run, per connection attempted: the failed
+	 * connect()s that searched a spent range cost kernel time too */
+	bench_cpu_compute(r->sys_s, r->user_s, r->elapsed_s, r->st.attempted,
+			  cores < ncpu ? cores : ncpu, r->budget_rate, &r->cpu);
 }
 
 /* The TIME-WAIT toward the target (client side) and on the local server now. */
@@ -459,16 +473,8 @@ int bench_run(const struct bench_cfg *cfg_in, struct bench_result *r)
 	r->user_s = tv_s(ru1.ru_utime) - tv_s(ru0.ru_utime);
 	r->sys_s = tv_s(ru1.ru_stime) - tv_s(ru0.ru_stime);
 	r->max_rss_kib = (uint64_t)ru1.ru_maxrss;
-	if (r->have_client) {
-		int cores = r->cfg.threads * (r->have_server ? 2 : 1), ncpu = bench_cpu_count();
-		if (r->cfg.port_select == BENCH_PORTSEL_APP)
-			(void)bench_portsel_range(r->cfg.lpr_lo, r->cfg.lpr_hi, &r->ps_lo, &r->ps_hi);
+	if (r->have_client)
 		interpret(r);
-		/* the process's own accounting over the run, per connection attempted: the
-		 * failed connect()s that searched a spent range cost kernel time too */
-		bench_cpu_compute(r->sys_s, r->user_s, r->elapsed_s, r->st.attempted,
-				  cores < ncpu ? cores : ncpu, r->budget_rate, &r->cpu);
-	}
 	rc = 0;
 out:
 	bench_client_cancel(cl);

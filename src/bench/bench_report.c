@@ -252,7 +252,7 @@ void bench_report_json_obj(struct jw *w, const char *key, const struct bench_res
 	jw_double(w, "sys_s", r->sys_s, 3);
 	jw_double(w, BENCH_JK_USER_US_PER_CONN, r->cpu.user_us_per_conn, 3);
 	jw_double(w, BENCH_JK_SYS_US_PER_CONN, r->cpu.sys_us_per_conn, 3);
-	jw_str(w, "per_conn", "attempted");
+	jw_str(w, "per_conn", r->have_client ? "attempted" : "accepted");
 	jw_double(w, "cores_busy", r->cpu.cores_busy, 3);
 	jw_uint(w, "max_rss_kib", r->max_rss_kib);
 	jw_obj_end(w);

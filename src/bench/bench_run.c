@@ -476,6 +476,11 @@ int bench_run(const struct bench_cfg *cfg_in, struct bench_result *r)
 	if (r->have_client)
 		interpret(r);
 	rc = 0;
+	if (!r->have_client) { /* bench serve: the server's CPU per connection accepted */
+		int ncpu = bench_cpu_count();
+		bench_cpu_compute(r->sys_s, r->user_s, r->elapsed_s, r->srv.accepted,
+				  r->cfg.threads < ncpu ? r->cfg.threads : ncpu, 0, &r->cpu);
+	}
 out:
 	bench_client_cancel(cl);
 	bench_client_stop(cl, NULL);

@@ -17,9 +17,9 @@
  * application (issue 18 §6), last: connect()'s search skips every port whose bind bucket a
  * bind() made (§3.2) while anything holds it, so run earlier it would spend the range of the
  * variants after it for 60 s. On loopback it binds an address of its own, as a balancer's
- * `source ADDR:PORT-PORT` does: on 127.0.0.1 the TIME-WAIT the variants before it left
- * (without SO_REUSEADDR) would make bind() refuse their ports. Elsewhere there is no second
- * address to take; those refusals are counted and explained.
+ * `source ADDR:PORT-PORT` does: 127.0.0.5, past 4-sources' 127.0.0.1-4, where the TIME-WAIT
+ * the variants before it left (without SO_REUSEADDR) would make bind() refuse their ports.
+ * Elsewhere there is no second address to take; those refusals are counted and explained.
  */
 static const char builtin_v4_loop[] =
 	"baseline\n"
@@ -28,7 +28,7 @@ static const char builtin_v4_loop[] =
 	"4-sources --source 127.0.0.1-127.0.0.4\n"
 	"keep-alive --requests-per-conn 100\n"
 	"bind-then-conn --bind-no-port off\n"
-	"app-ports --port-select app --source 127.0.0.2\n";
+	"app-ports --port-select app --source 127.0.0.5\n";
 static const char builtin_other[] =
 	"baseline\n"
 	"linger0-client --linger0 client\n"

@@ -42,7 +42,8 @@
 #endif
 
 #define CAL_SCHEMA "twkit.bench.calibrate/1"
-#define CAL_LO 32768u  /* the range starts here, as the default one does: even, so an even N ends odd */
+#define CAL_LO                                                                                     \
+	32768u /* the range starts here, as the default one does: even, so an even N ends odd */
 #define CAL_DPORT 20000u /* the destination: outside the range */
 /*
  * Range sizes measured (even: the ends then differ in parity, as the kernel prefers). The
@@ -52,17 +53,17 @@
  * a churn over a full range pays (the slope given to the simulator); over the small sizes,
  * whose probes stay in the caches, the fixed part (its intercept) and the in-cache price.
  */
-static const uint32_t cal_sizes[] = { 2, 16, 64, 256, 8192, 16384, 28232 };
+static const uint32_t cal_sizes[] = {2, 16, 64, 256, 8192, 16384, 28232};
 #define CAL_NSIZES ((int)(sizeof(cal_sizes) / sizeof(cal_sizes[0])))
 #define CAL_FIT_MIN 8192u
 #define CAL_REPEATS 3
-#define CAL_CONN_LO 61000u  /* whole connections: on ports above the filled range */
+#define CAL_CONN_LO 61000u /* whole connections: on ports above the filled range */
 #define CAL_CONN_MAX 4000u
 #define CAL_TARGET_NS (250 * NS_PER_MS) /* kernel time per point: many scheduler ticks */
 #define CAL_MIN_BATCH 16
 #define CAL_MAX_BATCH 200000
 #define CAL_FILL_LIMIT_NS (60LL * NS_PER_SEC) /* the fill gives up past this */
-#define CAL_CHILD_LIMIT_S 120 /* the parent kills a child that runs longer */
+#define CAL_CHILD_LIMIT_S 120		      /* the parent kills a child that runs longer */
 
 int bench_cal_fit(const double *x, const double *y, int n, double *slope, double *intercept,
 		  double *r2)
@@ -164,8 +165,8 @@ static int one_time_wait(int lfd, uint16_t port)
 		close(c);
 		return rc;
 	}
-	close(c);                   /* the client's FIN first: it keeps the TIME-WAIT */
-	if (recv(a, &b, 1, 0) < 0)  /* wait for that FIN, so the server closes second */
+	close(c);		   /* the client's FIN first: it keeps the TIME-WAIT */
+	if (recv(a, &b, 1, 0) < 0) /* wait for that FIN, so the server closes second */
 		rc = -errno;
 	close(a);
 	return rc;
@@ -205,10 +206,11 @@ static int time_point(uint32_t n, struct bench_cal_point *pt)
 		cpu = cpu_ns_now() - cpu0;
 		if (round == 0) {
 			int64_t per = cpu / (int64_t)batch;
-			uint64_t want = per > 0 ? (uint64_t)(CAL_TARGET_NS / CAL_REPEATS / per)
-						: CAL_MAX_BATCH;
-			batch = want < CAL_MIN_BATCH ? CAL_MIN_BATCH
-						     : want > CAL_MAX_BATCH ? CAL_MAX_BATCH : want;
+			uint64_t want =
+			    per > 0 ? (uint64_t)(CAL_TARGET_NS / CAL_REPEATS / per) : CAL_MAX_BATCH;
+			batch = want < CAL_MIN_BATCH   ? CAL_MIN_BATCH
+				: want > CAL_MAX_BATCH ? CAL_MAX_BATCH
+						       : want;
 			continue;
 		}
 		pt->connects += batch;
@@ -285,10 +287,10 @@ static void child(int wfd, int quiet)
 	int nfit = 0, nsmall = 0;
 
 	memset(&m, 0, sizeof(m));
-#define STEP(call, text)                                                                       \
-	if ((m.rc = (call)) < 0) {                                                             \
-		snprintf(m.what, sizeof(m.what), "%s", text);                                  \
-		goto out;                                                                      \
+#define STEP(call, text)                                                                           \
+	if ((m.rc = (call)) < 0) {                                                                 \
+		snprintf(m.what, sizeof(m.what), "%s", text);                                      \
+		goto out;                                                                          \
 	}
 	STEP(unshare(CLONE_NEWNET) < 0 ? -errno : 0, "unshare(CLONE_NEWNET)");
 	STEP(lo_up(), "bringing lo up");
@@ -347,8 +349,9 @@ int bench_calibrate(struct bench_cal_result *res, int quiet, char *err, size_t e
 	memset(res, 0, sizeof(*res));
 	memset(&m, 0, sizeof(m));
 	if (geteuid() != 0) {
-		snprintf(err, errlen, "--calibrate needs root: it makes a private network namespace "
-				      "and changes sysctls there");
+		snprintf(err, errlen,
+			 "--calibrate needs root: it makes a private network namespace "
+			 "and changes sysctls there");
 		return -EPERM;
 	}
 	if (pipe2(p, O_CLOEXEC) < 0) {
@@ -370,7 +373,7 @@ int bench_calibrate(struct bench_cal_result *res, int quiet, char *err, size_t e
 	}
 	close(p[1]);
 	while (got < sizeof(m)) {
-		struct pollfd pf = { .fd = p[0], .events = POLLIN };
+		struct pollfd pf = {.fd = p[0], .events = POLLIN};
 		int64_t left = deadline - tw_mono_ns();
 		ssize_t r;
 		if (left <= 0) {
@@ -441,19 +444,22 @@ void bench_cal_report_text(FILE *f, const struct bench_cal_result *r)
 	for (int i = 0; i < r->npoints; i++)
 		fprintf(f, "  %-24u %-18llu %.2f us\n", r->pt[i].ports,
 			(unsigned long long)r->pt[i].connects, r->pt[i].sys_ns / 1e3);
-	fprintf(f, "  per port examined  %.1f ns (slope over %u ports and more, r^2 %.4f; %.1f ns "
-		   "while the range fits in the caches)\n",
+	fprintf(f,
+		"  per port examined  %.1f ns (slope over %u ports and more, r^2 %.4f; %.1f ns "
+		"while the range fits in the caches)\n",
 		r->probe_ns, r->fit_min, r->r2, r->small_probe_ns);
 	fprintf(f, "  failing connect()  %.0f ns fixed part (intercept over the small ranges)\n",
 		r->base_ns);
-	fprintf(f, "  whole connection   %.1f us of kernel time at one probe (%u client-closed "
-		   "connections, both ends on loopback)\n",
+	fprintf(f,
+		"  whole connection   %.1f us of kernel time at one probe (%u client-closed "
+		"connections, both ends on loopback)\n",
 		r->conn_sys_ns / 1e3, r->conns);
 	fprintf(f, "  measured in        %.1f s\n", r->elapsed_s);
 	/* sim's --set takes SECTION.KEY=VALUE: the keys belong to each connecting node */
-	fprintf(f, "\nsim setting, for each connecting node NODE of a scenario (as connect_probe_ns "
-		   "and connect_base_ns in its section, or on the command line):\n"
-		   "--set NODE.connect_probe_ns=%ld --set NODE.connect_base_ns=%ld\n",
+	fprintf(f,
+		"\nsim setting, for each connecting node NODE of a scenario (as connect_probe_ns "
+		"and connect_base_ns in its section, or on the command line):\n"
+		"--set NODE.connect_probe_ns=%ld --set NODE.connect_base_ns=%ld\n",
 		probe_set(r), base_set(r));
 }
 

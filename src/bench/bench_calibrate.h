@@ -22,25 +22,25 @@
 #define BENCH_CAL_MAX_POINTS 8
 
 struct bench_cal_point {
-	uint32_t ports;     /* range size N: TIME-WAITs each failing connect() examines */
-	uint64_t connects;  /* failing connect()s timed */
-	double sys_ns;      /* kernel time per failing connect(), ns (ru_stime) */
-	double cpu_ns;      /* all CPU time per failing connect(), ns (thread CPU clock) */
+	uint32_t ports;	   /* range size N: TIME-WAITs each failing connect() examines */
+	uint64_t connects; /* failing connect()s timed */
+	double sys_ns;	   /* kernel time per failing connect(), ns (ru_stime) */
+	double cpu_ns;	   /* all CPU time per failing connect(), ns (thread CPU clock) */
 };
 
 struct bench_cal_result {
 	int npoints;
 	struct bench_cal_point pt[BENCH_CAL_MAX_POINTS];
-	double probe_ns, r2;          /* the fit of sys_ns over ports, from fit_min ports up */
-	double fit_intercept_ns;      /* that line's intercept (the caches make it < 0) */
-	double base_ns;               /* the fixed part: the small ranges' line's intercept */
-	double small_probe_ns;        /* the small ranges' slope: the price within the caches */
+	double probe_ns, r2;	 /* the fit of sys_ns over ports, from fit_min ports up */
+	double fit_intercept_ns; /* that line's intercept (the caches make it < 0) */
+	double base_ns;		 /* the fixed part: the small ranges' line's intercept */
+	double small_probe_ns;	 /* the small ranges' slope: the price within the caches */
 	uint32_t fit_min;
-	uint32_t conns;               /* whole connections timed at one probe each */
+	uint32_t conns;			 /* whole connections timed at one probe each */
 	double conn_sys_ns, conn_cpu_ns; /* their kernel (all) time each, both ends (loopback) */
-	uint16_t range_lo, dport;     /* where the ports were, and the destination port */
-	uint32_t filled;              /* TIME-WAITs made toward the destination */
-	int timestamps;               /* net.ipv4.tcp_timestamps in the namespace */
+	uint16_t range_lo, dport;	 /* where the ports were, and the destination port */
+	uint32_t filled;		 /* TIME-WAITs made toward the destination */
+	int timestamps;			 /* net.ipv4.tcp_timestamps in the namespace */
 	double elapsed_s;
 	char kernel[65];
 };

@@ -11,8 +11,8 @@
 
 #include "common/units.h"
 
-void bench_cpu_compute(double sys_s, double user_s, double elapsed_s, uint64_t attempted,
-		       int cores, double port_rate, struct bench_cpu *out)
+void bench_cpu_compute(double sys_s, double user_s, double elapsed_s, uint64_t attempted, int cores,
+		       double port_rate, struct bench_cpu *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->conns = attempted;
@@ -61,16 +61,17 @@ int bench_cpu_explain(const struct bench_cpu *c, double measured_rate, char *buf
 	if (!c->conns || c->cpu_rate <= 0)
 		return 0;
 	if (c->port_rate > 0)
-		snprintf(ports, sizeof(ports), "ports %s", units_fmt_rate(pr, sizeof(pr), c->port_rate));
+		snprintf(ports, sizeof(ports), "ports %s",
+			 units_fmt_rate(pr, sizeof(pr), c->port_rate));
 	else
 		snprintf(ports, sizeof(ports), "ports none (TIME-WAIT sets no rate bound here)");
 	return snprintf(
-		buf, len,
-		"ceilings: %s; CPU %s (%.1f us of kernel time per connection attempted = %s per "
-		"core, x %d core%s; this run kept %.2f busy). %s; measured %s",
-		ports, units_fmt_rate(cr, sizeof(cr), c->cpu_rate), c->sys_us_per_conn,
-		units_fmt_rate(pc, sizeof(pc), c->per_core_rate), c->cores, c->cores > 1 ? "s" : "",
-		c->cores_busy,
-		c->binds == BENCH_BIND_PORTS ? "The ports bind first" : "The CPU binds first",
-		units_fmt_rate(mr, sizeof(mr), measured_rate));
+	    buf, len,
+	    "ceilings: %s; CPU %s (%.1f us of kernel time per connection attempted = %s per "
+	    "core, x %d core%s; this run kept %.2f busy). %s; measured %s",
+	    ports, units_fmt_rate(cr, sizeof(cr), c->cpu_rate), c->sys_us_per_conn,
+	    units_fmt_rate(pc, sizeof(pc), c->per_core_rate), c->cores, c->cores > 1 ? "s" : "",
+	    c->cores_busy,
+	    c->binds == BENCH_BIND_PORTS ? "The ports bind first" : "The CPU binds first",
+	    units_fmt_rate(mr, sizeof(mr), measured_rate));
 }

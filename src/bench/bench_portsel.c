@@ -57,8 +57,8 @@ int bench_portsel_range(uint16_t lpr_lo, uint16_t lpr_hi, uint16_t *lo, uint16_t
 uint16_t bench_portsel_next(struct bench_portsel *ps, uint32_t cursor)
 {
 	uint64_t n = (uint64_t)ps->hi - ps->lo + 1;
-	uint64_t k = __atomic_fetch_add(&ps->cur[cursor < ps->ncursors ? cursor : 0], 1,
-					__ATOMIC_RELAXED);
+	uint64_t k =
+	    __atomic_fetch_add(&ps->cur[cursor < ps->ncursors ? cursor : 0], 1, __ATOMIC_RELAXED);
 	return (uint16_t)(ps->lo + k % n);
 }
 
@@ -100,11 +100,11 @@ double bench_portsel_explain(const struct tw_profile *p, const struct tw_reuse_s
 			     uint32_t ports, uint64_t groups, char *buf, size_t len)
 {
 	/* a TIME-WAIT as the run leaves them: old enough for any rule, timestamped or not */
-	struct tw_reuse_tw tw = { .ts_recent_stamp_s = scope->timestamps && scope->peer_timestamps
-								? 1u : 0u,
-				  .loopback = scope->loopback };
-	struct tw_reuse_req req = { .reuse = scope->reuse, .port_bound = true,
-				    .now_ms = (int64_t)TW_TIMEWAIT_LEN_MS };
+	struct tw_reuse_tw tw = {.ts_recent_stamp_s =
+				     scope->timestamps && scope->peer_timestamps ? 1u : 0u,
+				 .loopback = scope->loopback};
+	struct tw_reuse_req req = {
+	    .reuse = scope->reuse, .port_bound = true, .now_ms = (int64_t)TW_TIMEWAIT_LEN_MS};
 	char np[32], held[32];
 	double rate = tw_budget_rate((uint64_t)ports * groups, TW_TIMEWAIT_LEN_MS);
 	bool takeover = tw_reuse_unique(p, &tw, &req, NULL);
@@ -119,8 +119,8 @@ double bench_portsel_explain(const struct tw_profile *p, const struct tw_reuse_s
 			 "source-destination pair%s set no rate bound. The price: TIME-WAIT's "
 			 "protection rests on timestamps alone, and every socket on these ports "
 			 "needs SO_REUSEADDR",
-			 scope->reuse ? "whatever tcp_tw_reuse says" : "even with tcp_tw_reuse=0", np,
-			 (unsigned long long)groups, groups > 1 ? "s" : "");
+			 scope->reuse ? "whatever tcp_tw_reuse says" : "even with tcp_tw_reuse=0",
+			 np, (unsigned long long)groups, groups > 1 ? "s" : "");
 		return 0;
 	}
 	if (takeover) {

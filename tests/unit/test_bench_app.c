@@ -29,7 +29,7 @@ static void test_cursor_order(void **state)
 	(void)state;
 	assert_int_equal(bench_portsel_new(40000, 40003, 2, &ps), 0);
 	/* in order from lo, wrapping to lo after hi */
-	const uint16_t want[] = { 40000, 40001, 40002, 40003, 40000, 40001 };
+	const uint16_t want[] = {40000, 40001, 40002, 40003, 40000, 40001};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		assert_int_equal(bench_portsel_next(ps, 0), want[i]);
 	/* cursor 1 has not moved; an index out of range uses cursor 0 */
@@ -79,7 +79,7 @@ static void test_cursor_shared(void **state)
 {
 	struct bench_portsel *ps = NULL;
 	pthread_t th[SHARE_THREADS];
-	uint32_t total[1000] = { 0 };
+	uint32_t total[1000] = {0};
 	(void)state;
 	assert_int_equal(bench_portsel_new(1000, 1999, 1, &ps), 0);
 	for (int i = 0; i < SHARE_THREADS; i++)
@@ -113,8 +113,8 @@ static void test_retryable(void **state)
 static void test_app_explain(void **state)
 {
 	const struct tw_profile *p = tw_profile_by_name("6.18", NULL);
-	struct tw_reuse_scope sc = { .reuse = 0, .timestamps = 1, .peer_timestamps = 1,
-				     .loopback = true, .outgoing = true };
+	struct tw_reuse_scope sc = {
+	    .reuse = 0, .timestamps = 1, .peer_timestamps = 1, .loopback = true, .outgoing = true};
 	char b[512];
 	double rate;
 	(void)state;
@@ -183,7 +183,7 @@ static void test_cpu_ceiling(void **state)
 
 static void test_cal_fit(void **state)
 {
-	const double x[] = { 8192, 16384, 28232 };
+	const double x[] = {8192, 16384, 28232};
 	double y[3], slope, icept, r2;
 	(void)state;
 	for (int i = 0; i < 3; i++)
@@ -198,10 +198,10 @@ static void test_cal_fit(void **state)
 	assert_true(r2 < 1 && r2 > 0.9);
 	/* degenerate: one point, or every x equal */
 	assert_int_equal(bench_cal_fit(x, y, 1, &slope, &icept, &r2), -EINVAL);
-	const double same[] = { 5, 5, 5 };
+	const double same[] = {5, 5, 5};
 	assert_int_equal(bench_cal_fit(same, y, 3, &slope, &icept, &r2), -EINVAL);
 	/* flat y: r2 1 by convention */
-	const double flat[] = { 7, 7, 7 };
+	const double flat[] = {7, 7, 7};
 	assert_int_equal(bench_cal_fit(x, flat, 3, &slope, &icept, &r2), 0);
 	assert_true(slope == 0 && r2 == 1);
 }
@@ -224,7 +224,8 @@ static void test_cfg_app(void **state)
 	assert_int_equal(parse("bench", &c, err), 0);
 	assert_int_equal(c.port_select, BENCH_PORTSEL_KERNEL);
 	assert_false(c.calibrate);
-	assert_int_equal(parse("bench --port-select app --local-port-range 40000-40499", &c, err), 0);
+	assert_int_equal(parse("bench --port-select app --local-port-range 40000-40499", &c, err),
+			 0);
 	assert_int_equal(c.port_select, BENCH_PORTSEL_APP);
 	assert_int_equal(c.lpr_lo, 40000);
 	assert_int_equal(parse("bench run --target 127.0.0.1:80 --port-select kernel", &c, err), 0);
@@ -240,7 +241,7 @@ static void test_cfg_app(void **state)
 	assert_non_null(strstr(err, "--calibrate"));
 	assert_int_equal(parse("bench --calibrate --matrix builtin", &c, err), -EINVAL);
 	/* a matrix variant overrides the command line's choice */
-	assert_int_equal(bench_cfg_variant(1, (char *[]){ "bench", NULL }, "--port-select app", &c,
+	assert_int_equal(bench_cfg_variant(1, (char *[]){"bench", NULL}, "--port-select app", &c,
 					   err, sizeof(err)),
 			 0);
 	assert_int_equal(c.port_select, BENCH_PORTSEL_APP);
@@ -249,10 +250,10 @@ static void test_cfg_app(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cursor_order),  cmocka_unit_test(test_cursor_bad),
-		cmocka_unit_test(test_cursor_shared), cmocka_unit_test(test_retryable),
-		cmocka_unit_test(test_app_explain),   cmocka_unit_test(test_cpu_ceiling),
-		cmocka_unit_test(test_cal_fit),	      cmocka_unit_test(test_cfg_app),
+	    cmocka_unit_test(test_cursor_order),  cmocka_unit_test(test_cursor_bad),
+	    cmocka_unit_test(test_cursor_shared), cmocka_unit_test(test_retryable),
+	    cmocka_unit_test(test_app_explain),	  cmocka_unit_test(test_cpu_ceiling),
+	    cmocka_unit_test(test_cal_fit),	  cmocka_unit_test(test_cfg_app),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -466,7 +466,7 @@ void bench_cal_report_text(FILE *f, const struct bench_cal_result *r)
 void bench_cal_report_json(FILE *f, const struct bench_cal_result *r)
 {
 	struct jw w;
-	char s[64];
+	char s[128]; /* two --set NODE.KEY=N with 20-digit N fit */
 	jw_init(&w, f, true);
 	jw_obj_begin(&w, NULL);
 	jw_str(&w, "schema", CAL_SCHEMA);

@@ -139,6 +139,9 @@ invariant() {
 	[ "$(bj '.connection_sys_ns > 0')" = true ]
 	[ "$(bj .sim.connect_probe_ns)" -eq "$(bj '.probe_ns | round')" ]
 	bj .sim.args | grep -Eq '^--set NODE.connect_probe_ns=[0-9]+ --set NODE.connect_base_ns=[0-9]+$'
+	# the line to paste carries the same numbers as the keys, whole
+	[ "$(bj .sim.args)" = "--set NODE.connect_probe_ns=$(bj .sim.connect_probe_ns) --set NODE.connect_base_ns=$(bj .sim.connect_base_ns)" ]
+	[ "$(bj '(.sim.connect_base_ns - (.connection_sys_ns - .sim.connect_probe_ns)) | fabs <= 1')" = true ]
 	# this namespace is untouched: its sysctls as they were, none of the TIME-WAIT here
 	[ "$(cat /proc/sys/net/ipv4/tcp_tw_reuse)" = "$reuse_before" ]
 	[ "$(cat /proc/sys/net/ipv4/ip_local_port_range)" = "$range_before" ]

@@ -112,15 +112,15 @@ double bench_portsel_explain(const struct tw_profile *p, const struct tw_reuse_s
 	units_fmt_count(np, sizeof(np), ports);
 	units_fmt_rate(held, sizeof(held), rate);
 	if (takeover && scope->peer_timestamps > 0) {
-		snprintf(buf, len,
-			 "ports chosen by bench (bind() of the next port with SO_REUSEADDR, then "
-			 "connect(): no search): timestamps being on, a TIME-WAIT on the exact "
-			 "4-tuple is taken over at once, %s (§2.3), so %s ports x %llu "
-			 "source-destination pair%s set no rate bound. The price: TIME-WAIT's "
-			 "protection rests on timestamps alone, and every socket on these ports "
-			 "needs SO_REUSEADDR",
-			 scope->reuse ? "whatever tcp_tw_reuse says" : "even with tcp_tw_reuse=0",
-			 np, (unsigned long long)groups, groups > 1 ? "s" : "");
+		snprintf(
+		    buf, len,
+		    "ports chosen by bench (bind() of the next port, SO_REUSEADDR, connect(): no "
+		    "search): with timestamps a TIME-WAIT on the exact 4-tuple is taken over at "
+		    "once, %s (§2.3), so %s ports x %llu source-destination pair%s set no rate "
+		    "bound. The price: TIME-WAIT's protection rests on timestamps alone; every "
+		    "socket on these ports needs SO_REUSEADDR",
+		    scope->reuse ? "whatever tcp_tw_reuse says" : "even with tcp_tw_reuse=0", np,
+		    (unsigned long long)groups, groups > 1 ? "s" : "");
 		return 0;
 	}
 	if (takeover) {

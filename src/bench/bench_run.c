@@ -162,8 +162,8 @@ static void interpret_budget(struct bench_result *r)
 		n = (int)strlen(s);
 		if (busy && (size_t)n < len)
 			snprintf(s + n, len - (size_t)n,
-				 ". bind() refused %llu ports (EADDRINUSE): sockets or TIME-WAITs "
-				 "without SO_REUSEADDR hold them, an earlier run's for up to 60 s",
+				 ". bind() refused %llu ports held without SO_REUSEADDR (EADDRINUSE: "
+				 "an earlier run's TIME-WAIT holds them up to 60 s)",
 				 (unsigned long long)busy);
 		return;
 	}

@@ -455,18 +455,16 @@ void bench_cal_report_text(FILE *f, const struct bench_cal_result *r)
 		"connections, both ends on loopback)\n",
 		r->conn_sys_ns / 1e3, r->conns);
 	fprintf(f, "  measured in        %.1f s\n", r->elapsed_s);
-	/* sim's --set takes SECTION.KEY=VALUE: the keys belong to each connecting node */
-	fprintf(f,
-		"\nsim setting, for each connecting node NODE of a scenario (as connect_probe_ns "
-		"and connect_base_ns in its section, or on the command line):\n"
-		"--set NODE.connect_probe_ns=%ld --set NODE.connect_base_ns=%ld\n",
+	/* without a section, sim's --set gives the keys to every connecting node (client, l7lb);
+	 * NODE.connect_probe_ns=N sets one node's */
+	fprintf(f, "\nsim setting: --set connect_probe_ns=%ld --set connect_base_ns=%ld\n",
 		probe_set(r), base_set(r));
 }
 
 void bench_cal_report_json(FILE *f, const struct bench_cal_result *r)
 {
 	struct jw w;
-	char s[128]; /* two --set NODE.KEY=N with 20-digit N fit */
+	char s[128]; /* two --set KEY=N with 20-digit N fit */
 	jw_init(&w, f, true);
 	jw_obj_begin(&w, NULL);
 	jw_str(&w, "schema", CAL_SCHEMA);
@@ -503,8 +501,8 @@ void bench_cal_report_json(FILE *f, const struct bench_cal_result *r)
 	jw_obj_begin(&w, "sim");
 	jw_int(&w, "connect_probe_ns", probe_set(r));
 	jw_int(&w, "connect_base_ns", base_set(r));
-	snprintf(s, sizeof(s), "--set NODE.connect_probe_ns=%ld --set NODE.connect_base_ns=%ld",
-		 probe_set(r), base_set(r));
+	snprintf(s, sizeof(s), "--set connect_probe_ns=%ld --set connect_base_ns=%ld", probe_set(r),
+		 base_set(r));
 	jw_str(&w, "args", s);
 	jw_obj_end(&w);
 	jw_obj_end(&w);

@@ -100,6 +100,7 @@ bench: tests
 	@if [ -n "$$NEPER_DIR" ]; then bench/port-select $(BUILD); \
 	else echo "bench/port-select skipped: set NEPER_DIR to a neper source tree"; fi
 	BUILD=$(BUILD) bench/doctor-scale
+	bench/listen-starve $(BUILD)
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -57,8 +57,8 @@ static const uint32_t cal_sizes[] = {2, 16, 64, 256, 8192, 16384, 28232};
 #define CAL_NSIZES ((int)(sizeof(cal_sizes) / sizeof(cal_sizes[0])))
 #define CAL_FIT_MIN 8192u
 #define CAL_REPEATS 3
-#define CAL_CONN_LO 61000u /* whole connections: on ports above the filled range */
-#define CAL_CONN_MAX 4000u
+#define CAL_CONN_LO 61000u		/* whole connections: on ports above the filled range */
+#define CAL_CONN_MAX 4500u		/* of the 4,536 ports from CAL_CONN_LO up */
 #define CAL_TARGET_NS (250 * NS_PER_MS) /* kernel time per point: many scheduler ticks */
 #define CAL_MIN_BATCH 16
 #define CAL_MAX_BATCH 200000
@@ -250,21 +250,29 @@ static int fill(int lfd, uint32_t n, uint32_t *filled, int quiet)
  */
 static int time_connections(int lfd, struct bench_cal_result *res)
 {
-	uint32_t n = 0;
-	int64_t sys0, cpu0;
+	uint32_t p = CAL_CONN_LO, per = CAL_CONN_MAX / CAL_REPEATS;
 	int rc;
 
 	/* the netns range must hold the ports the sockets ask for */
 	if ((rc = kproc_sysctl_write("net.ipv4.ip_local_port_range", "32768 65535")) < 0)
 		return rc;
-	sys0 = sys_ns_now();
-	cpu0 = cpu_ns_now();
-	for (uint32_t p = CAL_CONN_LO; p <= 65535 && n < CAL_CONN_MAX; p++, n++)
-		if ((rc = one_time_wait(lfd, (uint16_t)p)) < 0)
-			return rc;
-	res->conns = n;
-	res->conn_sys_ns = (double)(sys_ns_now() - sys0) / n;
-	res->conn_cpu_ns = (double)(cpu_ns_now() - cpu0) / n;
+	res->conns = 0;
+	res->conn_sys_ns = res->conn_cpu_ns = 0;
+	/* CAL_REPEATS batches on fresh ports, the cheapest kept (as for the points) */
+	for (int b = 0; b < CAL_REPEATS; b++) {
+		int64_t sys0 = sys_ns_now(), cpu0 = cpu_ns_now();
+		double sys, cpu;
+		for (uint32_t i = 0; i < per; i++, p++)
+			if ((rc = one_time_wait(lfd, (uint16_t)p)) < 0)
+				return rc;
+		sys = (double)(sys_ns_now() - sys0) / per;
+		cpu = (double)(cpu_ns_now() - cpu0) / per;
+		res->conns += per;
+		if (res->conn_sys_ns == 0 || sys < res->conn_sys_ns) {
+			res->conn_sys_ns = sys;
+			res->conn_cpu_ns = cpu;
+		}
+	}
 	return 0;
 }
 

@@ -135,7 +135,7 @@ invariant() {
 	[ "$(bj '.r2 > 0 and .r2 <= 1')" = true ]
 	[ "$(bj .method.tcp_tw_reuse)" -eq 0 ]
 	[ "$(bj .method.time_wait_filled)" -eq 28232 ]
-	[ "$(bj .connections)" -eq 4000 ]
+	[ "$(bj .connections)" -eq 4500 ]
 	[ "$(bj '.connection_sys_ns > 0')" = true ]
 	[ "$(bj .sim.connect_probe_ns)" -eq "$(bj '.probe_ns | round')" ]
 	bj .sim.args | grep -Eq '^--set connect_probe_ns=[0-9]+ --set connect_base_ns=[0-9]+$'

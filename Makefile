@@ -97,6 +97,8 @@ deps:
 # Benchmarks against peers run in the same script (not part of check; ratios, not asserts).
 bench: tests
 	bench/bench-vs-peers $(BUILD)
+	@if [ -n "$$NEPER_DIR" ]; then bench/port-select $(BUILD); \
+	else echo "bench/port-select skipped: set NEPER_DIR to a neper source tree"; fi
 	BUILD=$(BUILD) bench/doctor-scale
 	bench/listen-starve $(BUILD)
 

@@ -28,8 +28,15 @@ LTO     ?= -flto=auto -ffat-lto-objects
 # connection by about a sixth (callgrind) and lays its branches out (bench/sim-speed).
 PGO     ?= $(if $(shell $(CC) --version 2>/dev/null | grep -q 'Free Software Foundation' && echo y),1,0)
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -D_GNU_SOURCE \
-              -DTWKIT_VERSION=\"$(VERSION)\" -Isrc -MMD -MP
-LDLIBS  := -lmnl -linih -ljansson -lmicrohttpd -lm
+              -DTWKIT_VERSION=\"$(VERSION)\" -Isrc -I$(BUILD)/bpf -MMD -MP
+LDLIBS  := -lmnl -linih -ljansson -lmicrohttpd -lbpf -lelf -lz -lm
+# twkit trace's eBPF half (bpf/, outside src/ so it is not part of the C library): compiled by
+# clang against a vmlinux.h dumped from this kernel's BTF (CO-RE relocates it at load time),
+# embedded in twkit through a bpftool-generated skeleton.
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+LLVM_STRIP ?= llvm-strip
+BPF_SKEL := $(BUILD)/bpf/trace.skel.h
 LDFLAGS += $(EXTRA_LDFLAGS)
 ifeq ($(PGO),1)
 PGO_STAMP := $(BUILD)/pgo/profile.stamp
@@ -71,6 +78,23 @@ $(BUILD)/pgo/profile.stamp: $(LIB_SRC:%.c=$(BUILD)/pgo/%.o) $(BUILD)/pgo/src/mai
 	$(Q)$(BUILD)/pgo/twkit sim stress-client --duration 2m --json --no-series -q >/dev/null
 	$(Q)$(BUILD)/pgo/twkit sim nat-recycle --duration 20s --json --no-series -q >/dev/null
 	$(Q)touch $@
+
+$(BUILD)/bpf/vmlinux.h:
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  BTF     $@")
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/bpf/trace.bpf.o: bpf/trace.bpf.c src/trace/trace_abi.h $(BUILD)/bpf/vmlinux.h
+	@$(if $(Q),echo "  BPF     $<")
+	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
+		-I$(BUILD)/bpf -Isrc -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(BPF_SKEL): $(BUILD)/bpf/trace.bpf.o
+	@$(if $(Q),echo "  SKEL    $@")
+	$(Q)$(BPFTOOL) gen skeleton $< name twtrace >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/src/trace/trace_bpf.o $(BUILD)/pgo/src/trace/trace_bpf.o: $(BPF_SKEL)
 
 $(BUILD)/libtwkit.a: $(LIB_OBJ)
 	@rm -f $@

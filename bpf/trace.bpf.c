@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * trace.bpf.c — the in-kernel half of `twkit trace`: counts connect() failures by errno x
+ * destination x owner, active closes by owner x peer, connect() time per destination and SYN
+ * retransmissions per destination, in fixed-size hash maps read by src/trace/trace_bpf.c.
+ *
+ * Tracepoints only (kprobes and fentry are not available everywhere we run):
+ *   syscalls:sys_enter_connect / sys_exit_connect  the call, its time and synchronous errno
+ *   tp_btf inet_sock_set_state     CLOSE->SYN_SENT (inside connect), SYN_SENT->*, ESTAB->FIN_WAIT1
+ *   (sock:inet_sk_error_report fires after the socket is already CLOSE since 6.10's
+ *   tcp_done_with_error; the error it reports is sk_err, read at SYN_SENT -> CLOSE instead)
+ *   tp_btf tcp_retransmit_skb      retransmissions while in SYN_SENT
+ *
+ * Invariant: an error is counted once. A connect's error arriving while its system call still
+ * runs (blocking connect, or a loopback RST processed at release_sock) is left to sys_exit,
+ * which sees it as the return value, or as EINPROGRESS plus the recorded error. The hand-over
+ * goes through one compare-and-swap'd word per pending socket (PEND_*), so the softirq that
+ * closes the socket and the task returning from connect() cannot both count it, nor neither.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "trace/trace_abi.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define AF_INET 2
+#define AF_INET6 10
+#define SOCK_STREAM 1
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define EINTR 4
+#define EALREADY 114
+#define EINPROGRESS 115
+#define EISCONN 106
+
+enum { TCP_ESTABLISHED_ = 1, TCP_SYN_SENT_ = 2, TCP_FIN_WAIT1_ = 4, TCP_CLOSE_ = 7 };
+
+/* Set by the loader before load: 0 = every namespace, else only this netns inode. */
+const volatile __u32 target_netns = 0;
+
+struct inflight {
+	__u64 ts;
+	__u64 sk; /* set when the socket reaches SYN_SENT inside this call */
+	struct trace_addr dst;
+	__s32 fd;
+	__u32 pad;
+};
+
+/* Pending word: who owns the outcome of a connect that reached SYN_SENT. */
+#define PEND_IN_SYSCALL 1 /* connect() still running: sys_exit decides */
+#define PEND_WAITING 2	  /* connect() returned EINPROGRESS: the error report counts */
+#define PEND_RESOLVED 3	  /* left SYN_SENT without an error while in the call */
+#define PEND_ERR 0x10000  /* | errno: error reported while in the call */
+
+struct pending {
+	struct trace_owner o;
+	struct trace_addr dst;
+	__u32 state;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TRACE_MAX_INFLIGHT);
+	__type(key, __u32);
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TRACE_MAX_PENDING);
+	__type(key, __u64);
+	__type(value, struct pending);
+} pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TRACE_MAX_FAIL_KEYS);
+	__type(key, struct trace_fail_key);
+	__type(value, __u64);
+} fails SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TRACE_MAX_CLOSE_KEYS);
+	__type(key, struct trace_close_key);
+	__type(value, __u64);
+} closes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TRACE_MAX_LAT_KEYS);
+	__type(key, struct trace_addr);
+	__type(value, struct trace_lat_val);
+} lat SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TRACE_MAX_SYNRT_KEYS);
+	__type(key, struct trace_addr);
+	__type(value, __u64);
+} synrt SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TRACE_STAT_N);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/* Zeroed initial values too large for the 512-byte BPF stack. */
+struct trace_lat_val lat_zero = {};
+
+static __always_inline void stat_inc(__u32 i)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &i);
+
+	if (v)
+		*v += 1; /* per-CPU: no other writer */
+}
+
+static __always_inline __u32 task_netns(void)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+
+	return BPF_CORE_READ(t, nsproxy, net_ns, ns.inum);
+}
+
+static __always_inline __u32 sk_netns(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+static __always_inline void owner_fill(struct trace_owner *o, __u32 netns)
+{
+	o->cgroup = bpf_get_current_cgroup_id();
+	o->pid = bpf_get_current_pid_tgid() >> 32;
+	o->netns = netns;
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+}
+
+/* Remote address and port of a socket. */
+static __always_inline void sk_peer(const struct sock *sk, struct trace_addr *a)
+{
+	__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	a->family = fam;
+	a->port = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (fam == AF_INET6)
+		BPF_CORE_READ_INTO(&a->addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	else {
+		__u32 d4 = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+		__builtin_memcpy(a->addr, &d4, 4);
+	}
+}
+
+static __always_inline void count_add(void *map, const void *key, __u32 drop)
+{
+	__u64 one = 1, *v = bpf_map_lookup_elem(map, key);
+
+	if (v) {
+		__sync_fetch_and_add(v, 1);
+		return;
+	}
+	/* Lost the race to another CPU inserting the same key: add to its value. */
+	if (bpf_map_update_elem(map, key, &one, BPF_NOEXIST) == 0)
+		return;
+	v = bpf_map_lookup_elem(map, key);
+	if (v)
+		__sync_fetch_and_add(v, 1);
+	else
+		stat_inc(drop);
+}
+
+static __always_inline void fail_count(const struct trace_owner *o, const struct trace_addr *dst,
+				       int err)
+{
+	struct trace_fail_key k = {};
+
+	k.o = *o;
+	k.dst = *dst;
+	k.dst.netns = 0;
+	k.err = err;
+	count_add(&fails, &k, TRACE_DROP_FAIL);
+}
+
+/* Is fd a stream socket? Only asked on the failure path, before the socket reached SYN_SENT. */
+static __always_inline int fd_is_stream(int fd)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct file **fds, *f = NULL;
+	struct socket *so;
+
+	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return 0;
+	if ((BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return 0;
+	so = BPF_CORE_READ(f, private_data);
+	return so && BPF_CORE_READ(so, type) == SOCK_STREAM;
+}
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int tw_enter_connect(struct trace_event_raw_sys_enter *ctx)
+{
+	struct inflight in = {};
+	const void *ua = (const void *)ctx->args[1];
+	__u16 fam = 0;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (bpf_probe_read_user(&fam, sizeof(fam), ua))
+		return 0;
+	if (fam != AF_INET && fam != AF_INET6)
+		return 0;
+	if (target_netns) {
+		in.dst.netns = task_netns();
+		if (in.dst.netns != target_netns)
+			return 0;
+	}
+	in.dst.family = fam;
+	if (fam == AF_INET) {
+		struct sockaddr_in sin = {};
+
+		bpf_probe_read_user(&sin, sizeof(sin), ua);
+		in.dst.port = __builtin_bswap16(sin.sin_port);
+		__builtin_memcpy(in.dst.addr, &sin.sin_addr.s_addr, 4);
+	} else {
+		struct sockaddr_in6 sin6 = {};
+
+		bpf_probe_read_user(&sin6, sizeof(sin6), ua);
+		in.dst.port = __builtin_bswap16(sin6.sin6_port);
+		__builtin_memcpy(in.dst.addr, &sin6.sin6_addr, 16);
+	}
+	in.fd = (__s32)ctx->args[0];
+	in.ts = bpf_ktime_get_ns();
+	stat_inc(TRACE_STAT_CONNECTS);
+	if (bpf_map_update_elem(&inflight, &tid, &in, BPF_ANY))
+		stat_inc(TRACE_DROP_INFLIGHT);
+	return 0;
+}
+
+static __always_inline void lat_record(const struct trace_addr *dst, __u64 ns)
+{
+	struct trace_addr k = *dst;
+	struct trace_lat_val *v;
+	int b = trace_hist_bucket(ns);
+
+	k.netns = 0;
+	v = bpf_map_lookup_elem(&lat, &k);
+	if (!v) {
+		bpf_map_update_elem(&lat, &k, &lat_zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&lat, &k);
+		if (!v) {
+			stat_inc(TRACE_DROP_LAT);
+			return;
+		}
+	}
+	__sync_fetch_and_add(&v->count, 1);
+	if (b >= 0 && b < TRACE_HIST_BUCKETS)
+		__sync_fetch_and_add(&v->b[b], 1);
+	if (ns > v->max_ns)
+		v->max_ns = ns; /* a racing larger value may be overwritten: max is best effort */
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int tw_exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct inflight *in = bpf_map_lookup_elem(&inflight, &tid);
+	struct trace_owner o = {};
+	struct trace_addr dst;
+	struct pending *p = NULL;
+	__u64 sk;
+	long ret = ctx->ret;
+	int err = ret < 0 ? (int)-ret : 0;
+
+	if (!in)
+		return 0;
+	lat_record(&in->dst, bpf_ktime_get_ns() - in->ts);
+	dst = in->dst;
+	sk = in->sk;
+	if (!sk && err && err != EINPROGRESS && err != EALREADY && err != EINTR && err != EISCONN &&
+	    !fd_is_stream(in->fd))
+		err = 0; /* a datagram socket's connect: not ours */
+	bpf_map_delete_elem(&inflight, &tid);
+	if (sk)
+		p = bpf_map_lookup_elem(&pending, &sk);
+	if (err == EINPROGRESS || err == EALREADY || err == EINTR) {
+		/* the connect goes on without the caller: hand it to the error report */
+		if (!p)
+			return 0;
+		__u32 old = __sync_val_compare_and_swap(&p->state, PEND_IN_SYSCALL, PEND_WAITING);
+		if (old == PEND_IN_SYSCALL)
+			return 0;
+		if (old & PEND_ERR)
+			fail_count(&p->o, &p->dst, (int)(old & 0xffff));
+		bpf_map_delete_elem(&pending, &sk);
+		return 0;
+	}
+	if (p)
+		bpf_map_delete_elem(&pending, &sk);
+	if (!err || err == EISCONN)
+		return 0;
+	owner_fill(&o, dst.netns ? dst.netns : task_netns());
+	fail_count(&o, &dst, err);
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tw_set_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	if (oldstate == TCP_CLOSE_ && newstate == TCP_SYN_SENT_) {
+		/* inside connect(), in the caller's context: remember the socket */
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		struct inflight *in = bpf_map_lookup_elem(&inflight, &tid);
+		struct pending p = {};
+		__u64 key = (__u64)sk;
+
+		if (!in)
+			return 0;
+		in->sk = key;
+		owner_fill(&p.o, sk_netns(sk));
+		p.dst = in->dst;
+		p.dst.netns = 0;
+		p.state = PEND_IN_SYSCALL;
+		if (bpf_map_update_elem(&pending, &key, &p, BPF_ANY))
+			stat_inc(TRACE_DROP_PENDING);
+		return 0;
+	}
+	if (oldstate == TCP_SYN_SENT_) {
+		/* the connect's outcome. An asynchronous failure (RST, SYN timeout, ICMP error)
+		 * stores its errno in sk_err, then moves the socket to CLOSE, then reports the
+		 * error (tcp_done_with_error): read the error here, where the socket is still ours */
+		__u64 key = (__u64)sk;
+		struct pending *p = bpf_map_lookup_elem(&pending, &key);
+		int err = newstate == TCP_CLOSE_ ? BPF_CORE_READ(sk, sk_err) : 0;
+		__u32 old;
+
+		if (!p)
+			return 0;
+		if (err > 0)
+			old = __sync_val_compare_and_swap(&p->state, PEND_IN_SYSCALL,
+							  PEND_ERR | (__u32)err);
+		else
+			old = __sync_val_compare_and_swap(&p->state, PEND_IN_SYSCALL,
+							  PEND_RESOLVED);
+		if (old == PEND_WAITING) {
+			/* connect() returned long ago: this is the failure, or the success */
+			if (err > 0)
+				fail_count(&p->o, &p->dst, err);
+			bpf_map_delete_elem(&pending, &key);
+		}
+		return 0;
+	}
+	if (oldstate == TCP_ESTABLISHED_ && newstate == TCP_FIN_WAIT1_) {
+		/* an active close: close() or shutdown() in the closer's context */
+		struct trace_close_key k = {};
+		__u32 ns = sk_netns(sk);
+
+		if (target_netns && ns != target_netns)
+			return 0;
+		owner_fill(&k.o, ns);
+		sk_peer(sk, &k.peer);
+		/* an accepted socket: its peer's port is an ephemeral one, a new row per
+		 * connection; 0 keeps the rows per peer address. The child is a copy of its
+		 * listener and keeps the listener's backlog limit, which a connecting socket
+		 * never has (sk_userlocks' bound-port bit, by contrast, is cleared on the copy:
+		 * measured on 6.18) */
+		if (BPF_CORE_READ(sk, sk_max_ack_backlog))
+			k.peer.port = 0;
+		count_add(&closes, &k, TRACE_DROP_CLOSE);
+	}
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(tw_retransmit, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+	struct trace_addr k = {};
+
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_SYN_SENT_)
+		return 0;
+	if (target_netns && sk_netns(sk) != target_netns)
+		return 0;
+	sk_peer(sk, &k);
+	count_add(&synrt, &k, TRACE_DROP_SYNRT);
+	return 0;
+}

@@ -168,7 +168,9 @@ int trace_cg_container_id(const char *path, char *out, size_t len)
 					continue;
 				const char *end = start + pl + 64;
 
-				if (*end == '\0' || *end == '/' || strncmp(end, ".scope", 6) == 0) {
+				if (strncmp(end, ".scope", 6) == 0)
+					end += 6;
+				if (*end == '\0' || *end == '/') {
 					comp = start + pl;
 					break;
 				}

@@ -438,20 +438,93 @@ static void prom_hist(FILE *f, const char *ip, const char *port, const struct hi
 	fprintf(f, "} %llu\n", (unsigned long long)h->count);
 }
 
+static int cmp_key_fail(const void *a, const void *b)
+{
+	return memcmp(&((const struct trace_fail *)a)->k, &((const struct trace_fail *)b)->k,
+		      sizeof(struct trace_fail_key));
+}
+
+static int cmp_key_close(const void *a, const void *b)
+{
+	return memcmp(&((const struct trace_close *)a)->k, &((const struct trace_close *)b)->k,
+		      sizeof(struct trace_close_key));
+}
+
+/* pid 0, and nothing after the comm's NUL, so equal label sets compare equal as bytes. */
+static void owner_norm(struct trace_owner *o)
+{
+	size_t l = strnlen(o->comm, sizeof(o->comm));
+
+	o->pid = 0;
+	memset(o->comm + l, 0, sizeof(o->comm) - l);
+}
+
+/*
+ * The metrics carry no pid label (one series per process id would be unbounded over time):
+ * rows that differ only in pid become one series. Copies d's failure and close rows with
+ * pid 0, merges equal keys and re-ranks them. 0 or -ENOMEM.
+ */
+static int merge_pids(const struct trace_data *d, struct trace_data *m)
+{
+	size_t j;
+
+	memset(m, 0, sizeof(*m));
+	m->fail = malloc((d->nfail ? d->nfail : 1) * sizeof(*m->fail));
+	m->close = malloc((d->nclose ? d->nclose : 1) * sizeof(*m->close));
+	if (!m->fail || !m->close) {
+		free(m->fail);
+		free(m->close);
+		return -ENOMEM;
+	}
+	memcpy(m->fail, d->fail, d->nfail * sizeof(*m->fail));
+	memcpy(m->close, d->close, d->nclose * sizeof(*m->close));
+	for (size_t i = 0; i < d->nfail; i++)
+		owner_norm(&m->fail[i].k.o);
+	for (size_t i = 0; i < d->nclose; i++)
+		owner_norm(&m->close[i].k.o);
+	qsort(m->fail, d->nfail, sizeof(*m->fail), cmp_key_fail);
+	qsort(m->close, d->nclose, sizeof(*m->close), cmp_key_close);
+	j = 0;
+	for (size_t i = 0; i < d->nfail; i++) {
+		if (j && cmp_key_fail(&m->fail[j - 1], &m->fail[i]) == 0)
+			m->fail[j - 1].count += m->fail[i].count;
+		else
+			m->fail[j++] = m->fail[i];
+	}
+	m->nfail = j;
+	j = 0;
+	for (size_t i = 0; i < d->nclose; i++) {
+		if (j && cmp_key_close(&m->close[j - 1], &m->close[i]) == 0)
+			m->close[j - 1].count += m->close[i].count;
+		else
+			m->close[j++] = m->close[i];
+	}
+	m->nclose = j;
+	qsort(m->fail, m->nfail, sizeof(*m->fail), cmp_fail);
+	qsort(m->close, m->nclose, sizeof(*m->close), cmp_close);
+	return 0;
+}
+
 void trace_render_prom(FILE *f, const struct trace_view *v)
 {
 	const struct trace_data *d = v->d;
+	struct trace_data m;
 	char a[64], e[32], cg[300], ns[64], port[8];
 	uint64_t rest;
 	size_t n;
 
+	if (merge_pids(v->d, &m) != 0) {
+		fputs("# twkit trace: out of memory\n", f);
+		return;
+	}
+
 	fputs("# HELP twkit_trace_connect_failures_total Failed connect() calls, by errno, "
 	      "destination and owner.\n# TYPE twkit_trace_connect_failures_total counter\n",
 	      f);
-	n = shown(d->nfail, v->top);
+	n = shown(m.nfail, v->top);
 	rest = 0;
-	for (size_t i = 0; i < d->nfail; i++) {
-		const struct trace_fail *r = &d->fail[i];
+	for (size_t i = 0; i < m.nfail; i++) {
+		const struct trace_fail *r = &m.fail[i];
 
 		if (i >= n) {
 			rest += r->count;
@@ -478,10 +551,10 @@ void trace_render_prom(FILE *f, const struct trace_view *v)
 	      "by closer and peer; remote_port 0: the closer accepted the connection.\n"
 	      "# TYPE twkit_trace_active_closes_total counter\n",
 	      f);
-	n = shown(d->nclose, v->top);
+	n = shown(m.nclose, v->top);
 	rest = 0;
-	for (size_t i = 0; i < d->nclose; i++) {
-		const struct trace_close *r = &d->close[i];
+	for (size_t i = 0; i < m.nclose; i++) {
+		const struct trace_close *r = &m.close[i];
 
 		if (i >= n) {
 			rest += r->count;
@@ -550,4 +623,6 @@ void trace_render_prom(FILE *f, const struct trace_view *v)
 	      "table was full.\n# TYPE twkit_trace_dropped_events_total counter\n",
 	      f);
 	fprintf(f, "twkit_trace_dropped_events_total %llu\n", (unsigned long long)d->dropped);
+	free(m.fail);
+	free(m.close);
 }

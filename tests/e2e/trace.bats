@@ -127,6 +127,26 @@ close_run() {
 	[ "$(tj "[.connect_failures[] | select(.netns == $inum)] | length")" -eq 1 ]
 }
 
+@test "trace: --prom passes promtool check metrics, labels bounded by --top" {
+	command -v promtool >/dev/null || skip "no promtool (apt-get install prometheus)"
+	trace_ns a "net.ipv4.ip_local_port_range=40000 40049" net.ipv4.tcp_tw_reuse=0
+	ns=$TRACE_NS
+	"$TWKIT" trace --prom --top 2 --netns "$ns" >"$BATS_TEST_TMPDIR/prom.txt" \
+		2>"$BATS_TEST_TMPDIR/prom.err" &
+	TRACE_PID=$!
+	for i in $(seq 200); do grep -q attached "$BATS_TEST_TMPDIR/prom.err" && break; sleep 0.1; done
+	for p in 7 8 9; do ip netns exec "$ns" "$TWKIT_BUILD/tests/helpers/tcp_probe" 127.0.0.1 $p; done
+	run ip netns exec "$ns" "$TWKIT" bench --concurrency 8 --count 100 --json -q
+	kill -INT "$TRACE_PID"
+	wait "$TRACE_PID"
+	TRACE_PID=
+	promtool check metrics <"$BATS_TEST_TMPDIR/prom.txt"
+	# ECONNREFUSED to 7, 8, 9 and EADDRNOTAVAIL: --top 2 keeps two series and one "other"
+	[ "$(grep -c '^twkit_trace_connect_failures_total{' "$BATS_TEST_TMPDIR/prom.txt")" -eq 3 ]
+	grep -q '^twkit_trace_connect_failures_total{errno="other"' "$BATS_TEST_TMPDIR/prom.txt"
+	grep -q '^twkit_trace_dropped_events_total 0$' "$BATS_TEST_TMPDIR/prom.txt"
+}
+
 @test "trace: exit 2 on bad options, 3 naming a missing namespace" {
 	run "$TWKIT" trace --top 0
 	[ "$status" -eq 2 ]

@@ -221,6 +221,27 @@ static void test_prom(void **st)
 	trace_data_fini(&d);
 }
 
+/* Rows that differ only in pid are one series (no pid label): their counts add up. */
+static void test_prom_merges_pids(void **st)
+{
+	struct trace_data d;
+	struct trace_view v = { .top = 10 };
+	char *s;
+
+	craft(&d, 3);
+	for (size_t i = 0; i < d.nfail; i++) {
+		d.fail[i].k.err = EADDRNOTAVAIL;
+		snprintf(d.fail[i].k.o.comm, sizeof(d.fail[i].k.o.comm), "curl");
+	}
+	v.d = &d;
+	s = render(trace_render_prom, &v);
+	assert_non_null(strstr(s, "comm=\"curl\",cgroup=\"cgroup:1099511627776\","
+				  "netns=\"4026531840\"} 6\n"));
+	assert_null(strstr(s, "} 3\n")); /* no per-pid series left */
+	free(s);
+	trace_data_fini(&d);
+}
+
 static void test_names(void **st)
 {
 	char b[64];
@@ -237,7 +258,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_container_id), cmocka_unit_test(test_hist_buckets),
 		cmocka_unit_test(test_json),	     cmocka_unit_test(test_prom),
-		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_names),	     cmocka_unit_test(test_prom_merges_pids),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #include "common/opt.h"
 #include "common/units.h"
 #include "doctor/analyse.h"
+#include "doctor/doctor_trace.h"
 #include "doctor/findings.h"
 #include "doctor/render.h"
 #include "kernel/capture.h"
@@ -51,6 +52,9 @@ static const struct opt_spec specs[] = {
 	  "sysctl file, or directory of *.conf read by name, whose lines findings cite as "
 	  "file:line (what sets a value again at boot); repeatable, the last line for a key wins" },
 	{ "color", 0, OPT_FLAG, NULL, NULL, "colour severities in the text report" },
+	{ "trace", 0, OPT_VALUE, "DURATION", NULL,
+	  "first count failed connect() calls and active closes this long (eBPF, root; see "
+	  "twkit trace): findings show what was measured beside what they infer" },
 	{ "help", 'h', OPT_FLAG, NULL, NULL, "this help" },
 };
 #define NSPECS ((int)(sizeof(specs) / sizeof(specs[0])))
@@ -67,6 +71,8 @@ struct doctor_cfg {
 	const char *sysctl_conf; /* '\n'-separated paths; NULL: the default files */
 	bool color;
 	const char *listen; /* NULL: report once or every watch_ns */
+	int64_t trace_ns;   /* --trace: 0 = off */
+	struct doc_trace *trace; /* what --trace measured, once, before the first report */
 	struct sockaddr_storage listen_addr;
 	socklen_t listen_len;
 };
@@ -255,6 +261,15 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 		}
 		c->out = OUT_PROM;
 	}
+	if ((s = opt_get(specs, NSPECS, r, "trace"))) {
+		if (doc_trace_opt(s, &c->trace_ns, err, el) < 0)
+			return -EINVAL;
+		if (c->replay || c->listen) {
+			snprintf(err, el, "--trace measures this host now: it excludes --replay "
+					  "and --listen");
+			return -EINVAL;
+		}
+	}
 	if (r->npos > 0) {
 		snprintf(err, el, "unexpected argument '%s'", r->pos[0]);
 		return -EINVAL;
@@ -418,6 +433,8 @@ static int doctor_once(const struct doctor_cfg *c, struct doc_prev *prev, FILE *
 		}
 	}
 	doc_findings_run(&s, &a, prev, fs);
+	if (c->trace)
+		doc_trace_annotate(fs, &a, c->trace);
 	struct doc_render_opts ro = { .top = c->top, .replay = c->replay != NULL,
 				      .netns = c->netns, .color = c->color };
 	if (c->out == OUT_JSON)
@@ -535,6 +552,15 @@ int doctor_main(int argc, char **argv)
 		opt_result_fini(&r);
 		return code;
 	}
+	struct doc_trace trace;
+	if (cfg.trace_ns) {
+		code = doc_trace_collect(&trace, cfg.trace_ns, cfg.netns, &stop_flag);
+		if (code) {
+			opt_result_fini(&r);
+			return code;
+		}
+		cfg.trace = &trace;
+	}
 	if (cfg.netns) {
 		rc = kns_enter(cfg.netns, &saved_ns);
 		if (rc < 0) {
@@ -566,6 +592,8 @@ int doctor_main(int argc, char **argv)
 		code = TWKIT_EXIT_FINDINGS;
 	if (saved_ns >= 0)
 		kns_leave(saved_ns);
+	if (cfg.trace)
+		doc_trace_fini(cfg.trace);
 	opt_result_fini(&r);
 	return code;
 }

@@ -9,6 +9,7 @@
 #ifndef TWKIT_TRACE_TRACE_H
 #define TWKIT_TRACE_TRACE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -123,7 +124,7 @@ void trace_render_prom(FILE *f, const struct trace_view *v);
  * negative errno with a message.
  */
 int trace_collect(int64_t duration_ns, uint32_t netns, struct trace_data *d,
-		  volatile int *stop, char *err, size_t errlen);
+		  volatile sig_atomic_t *stop, char *err, size_t errlen);
 
 /* The inode of /run/netns/NAME, or a negative errno (-EINVAL for a bad name). */
 int trace_netns_inum(const char *name, uint32_t *inum);

@@ -43,7 +43,7 @@ struct trace_cfg {
 	bool json, prom, quiet;
 };
 
-static volatile int stop_flag;
+static volatile sig_atomic_t stop_flag;
 
 static void on_signal(int sig)
 {
@@ -169,7 +169,7 @@ static int64_t now_ns(void)
 }
 
 /* Sleep until `until` (monotonic ns) or a signal. */
-static void sleep_until(int64_t until, volatile int *stop)
+static void sleep_until(int64_t until, volatile sig_atomic_t *stop)
 {
 	while (!*stop) {
 		int64_t left = until - now_ns();
@@ -198,7 +198,7 @@ static int start(uint32_t netns, struct trace_bpf **t, char *err, size_t errlen)
 }
 
 int trace_collect(int64_t duration_ns, uint32_t netns, struct trace_data *d,
-		  volatile int *stop, char *err, size_t errlen)
+		  volatile sig_atomic_t *stop, char *err, size_t errlen)
 {
 	struct trace_bpf *t = NULL;
 	int rc = start(netns, &t, err, errlen);

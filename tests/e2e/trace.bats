@@ -147,6 +147,30 @@ close_run() {
 	grep -q '^twkit_trace_dropped_events_total 0$' "$BATS_TEST_TMPDIR/prom.txt"
 }
 
+@test "trace: doctor --trace puts the measured EADDRNOTAVAIL beside port-exhaustion" {
+	trace_ns a "net.ipv4.ip_local_port_range=40000 40049" net.ipv4.tcp_tw_reuse=0
+	ns=$TRACE_NS
+	ip netns exec "$ns" "$TWKIT" bench --concurrency 4 --duration 8s -q --json \
+		>"$BATS_TEST_TMPDIR/bench.json" &
+	BENCH_PID=$!
+	# until the 50 ports are spent (bounded: 5 s), then measure while bench keeps failing
+	for i in $(seq 50); do
+		[ "$(ip netns exec "$ns" ss -Htan state time-wait | wc -l)" -ge 50 ] && break
+		sleep 0.1
+	done
+	status=0
+	output=$("$TWKIT" doctor --netns "$ns" --trace 1s --json 2>"$BATS_TEST_TMPDIR/doc.err") ||
+		status=$?
+	[ "$status" -ne 3 ] || skip "$(cat "$BATS_TEST_TMPDIR/doc.err")"
+	[ "$status" -eq 0 ]
+	ev=$(printf '%s\n' "$output" | jq -r '.findings[] | select(.id == "port-exhaustion")
+		| .evidence[]' | grep '^measured (trace')
+	echo "$ev"
+	[[ "$ev" == *"EADDRNOTAVAIL toward 127.0.0.1:"*" from twkit, pid $BENCH_PID"* ]]
+	run "$TWKIT" doctor --trace 1s --replay /dev/null
+	[ "$status" -eq 2 ]
+}
+
 @test "trace: exit 2 on bad options, 3 naming a missing namespace" {
 	run "$TWKIT" trace --top 0
 	[ "$status" -eq 2 ]

@@ -145,7 +145,7 @@ fuzz:
 # clang-tidy runs once per file: given several files, its va_list checker
 # (clang-analyzer-valist) calls every va_list in the second and later files uninitialized,
 # va_start or not (LLVM bug 41311, llvm-project#40656). The checks are chosen in .clang-tidy.
-lint:
+lint: $(BPF_SKEL)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--suppress=missingIncludeSystem -Isrc src
 	for f in $(LIB_SRC) src/main.c; do clang-tidy --quiet $$f -- $(ALL_CFLAGS) || exit 1; done

@@ -104,7 +104,7 @@ static void craft(struct trace_data *d, size_t n)
 		f->k.o.pid = (uint32_t)(100 + i);
 		f->k.o.cgroup = 1ULL << 40; /* no such cgroup: shown as cgroup:<id> */
 		f->k.o.netns = 4026531840u;
-		snprintf(f->k.o.comm, sizeof(f->k.o.comm), "ng\"x\\%zu", i);
+		snprintf(f->k.o.comm, sizeof(f->k.o.comm), "ng\"x\\%u", (unsigned)(i % 10));
 		f->count = n - i;
 	}
 	d->nfail = n;

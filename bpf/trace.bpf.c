@@ -11,11 +11,13 @@
  *   tcp_done_with_error; the error it reports is sk_err, read at SYN_SENT -> CLOSE instead)
  *   tp_btf tcp_retransmit_skb      retransmissions while in SYN_SENT
  *
- * Invariant: an error is counted once. A connect's error arriving while its system call still
- * runs (blocking connect, or a loopback RST processed at release_sock) is left to sys_exit,
- * which sees it as the return value, or as EINPROGRESS plus the recorded error. The hand-over
- * goes through one compare-and-swap'd word per pending socket (PEND_*), so the softirq that
- * closes the socket and the task returning from connect() cannot both count it, nor neither.
+ * Invariant: an error is counted once, and the common case costs no per-socket map entry.
+ * sys_exit_connect decides every outcome known when the call returns: its return value, or,
+ * for EINPROGRESS, the socket's state and sk_err read there (a loopback SYN-ACK or RST is
+ * handled before the call returns). Only a connect still in SYN_SENT then gets a `pending`
+ * entry, and its later SYN_SENT -> * transition counts it. An outcome racing with that insert
+ * is settled by a compare-and-swap on the entry after a full barrier on each side (each side
+ * stores, fences, then loads what the other stored), so it is counted once, never zero times.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -49,16 +51,14 @@ struct inflight {
 	__u32 pad;
 };
 
-/* Pending word: who owns the outcome of a connect that reached SYN_SENT. */
-#define PEND_IN_SYSCALL 1 /* connect() still running: sys_exit decides */
-#define PEND_WAITING 2	  /* connect() returned EINPROGRESS: the error report counts */
-#define PEND_RESOLVED 3	  /* left SYN_SENT without an error while in the call */
-#define PEND_ERR 0x10000  /* | errno: error reported while in the call */
+/* A connect still in SYN_SENT when its call returned (EINPROGRESS): who, toward where. */
+#define PEND_WAITING 1
+#define PEND_DONE 2
 
 struct pending {
 	struct trace_owner o;
 	struct trace_addr dst;
-	__u32 state;
+	__u32 state; /* PEND_*: whoever moves it WAITING -> DONE counts the outcome */
 	__u32 pad;
 };
 
@@ -110,6 +110,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } stats SEC(".maps");
+
+/* One word per CPU for full_barrier()'s locked add. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TRACE_STAT_N);
+	__type(key, __u32);
+	__type(value, __u64);
+} fence SEC(".maps");
 
 /* Zeroed initial values too large for the 512-byte BPF stack. */
 struct trace_lat_val lat_zero = {};
@@ -212,30 +220,27 @@ int tw_enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
 	struct inflight in = {};
 	const void *ua = (const void *)ctx->args[1];
-	__u16 fam = 0;
+	struct sockaddr_in sin = {};
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-	if (bpf_probe_read_user(&fam, sizeof(fam), ua))
+	/* the IPv4 form is the shortest inet sockaddr: read it whole, the family first */
+	if (bpf_probe_read_user(&sin, sizeof(sin), ua))
 		return 0;
-	if (fam != AF_INET && fam != AF_INET6)
+	if (sin.sin_family != AF_INET && sin.sin_family != AF_INET6)
 		return 0;
 	if (target_netns) {
 		in.dst.netns = task_netns();
 		if (in.dst.netns != target_netns)
 			return 0;
 	}
-	in.dst.family = fam;
-	if (fam == AF_INET) {
-		struct sockaddr_in sin = {};
-
-		bpf_probe_read_user(&sin, sizeof(sin), ua);
-		in.dst.port = __builtin_bswap16(sin.sin_port);
+	in.dst.family = sin.sin_family;
+	in.dst.port = __builtin_bswap16(sin.sin_port);
+	if (sin.sin_family == AF_INET) {
 		__builtin_memcpy(in.dst.addr, &sin.sin_addr.s_addr, 4);
 	} else {
 		struct sockaddr_in6 sin6 = {};
 
 		bpf_probe_read_user(&sin6, sizeof(sin6), ua);
-		in.dst.port = __builtin_bswap16(sin6.sin6_port);
 		__builtin_memcpy(in.dst.addr, &sin6.sin6_addr, 16);
 	}
 	in.fd = (__s32)ctx->args[0];
@@ -269,6 +274,25 @@ static __always_inline void lat_record(const struct trace_addr *dst, __u64 ns)
 		v->max_ns = ns; /* a racing larger value may be overwritten: max is best effort */
 }
 
+/* A full memory barrier: a locked add on x86 (see the invariant at the top). */
+static __always_inline void full_barrier(void)
+{
+	__u32 k = TRACE_STAT_N - 1;
+	__u64 *v = bpf_map_lookup_elem(&fence, &k);
+
+	if (v)
+		__sync_fetch_and_add(v, 0);
+}
+
+/* sk_err of a socket that left SYN_SENT, 0 when it is still there or succeeded. */
+static __always_inline int sk_outcome(const struct sock *sk, bool *left)
+{
+	int st = BPF_CORE_READ(sk, __sk_common.skc_state);
+
+	*left = st != TCP_SYN_SENT_;
+	return st == TCP_CLOSE_ ? BPF_CORE_READ(sk, sk_err) : 0;
+}
+
 SEC("tracepoint/syscalls/sys_exit_connect")
 int tw_exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
@@ -276,39 +300,61 @@ int tw_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	struct inflight *in = bpf_map_lookup_elem(&inflight, &tid);
 	struct trace_owner o = {};
 	struct trace_addr dst;
-	struct pending *p = NULL;
-	__u64 sk;
+	const struct sock *sk;
 	long ret = ctx->ret;
 	int err = ret < 0 ? (int)-ret : 0;
+	bool left;
 
 	if (!in)
 		return 0;
 	lat_record(&in->dst, bpf_ktime_get_ns() - in->ts);
 	dst = in->dst;
-	sk = in->sk;
+	dst.netns = 0;
+	sk = (const struct sock *)in->sk;
 	if (!sk && err && err != EINPROGRESS && err != EALREADY && err != EINTR && err != EISCONN &&
 	    !fd_is_stream(in->fd))
 		err = 0; /* a datagram socket's connect: not ours */
 	bpf_map_delete_elem(&inflight, &tid);
-	if (sk)
-		p = bpf_map_lookup_elem(&pending, &sk);
-	if (err == EINPROGRESS || err == EALREADY || err == EINTR) {
-		/* the connect goes on without the caller: hand it to the error report */
-		if (!p)
-			return 0;
-		__u32 old = __sync_val_compare_and_swap(&p->state, PEND_IN_SYSCALL, PEND_WAITING);
-		if (old == PEND_IN_SYSCALL)
-			return 0;
-		if (old & PEND_ERR)
-			fail_count(&p->o, &p->dst, (int)(old & 0xffff));
-		bpf_map_delete_elem(&pending, &sk);
-		return 0;
-	}
-	if (p)
-		bpf_map_delete_elem(&pending, &sk);
 	if (!err || err == EISCONN)
 		return 0;
-	owner_fill(&o, dst.netns ? dst.netns : task_netns());
+	if (err == EINPROGRESS || err == EALREADY || err == EINTR) {
+		/* the connect goes on without the caller */
+		struct pending p = {};
+		struct pending *pp;
+		__u64 key = (__u64)sk;
+		int aerr;
+
+		if (!sk)
+			return 0;
+		owner_fill(&p.o, sk_netns(sk));
+		p.dst = dst;
+		aerr = sk_outcome(sk, &left);
+		if (left) {
+			/* decided inside the call (loopback): an error is counted now */
+			if (aerr > 0)
+				fail_count(&p.o, &dst, aerr);
+			return 0;
+		}
+		p.state = PEND_WAITING;
+		if (bpf_map_update_elem(&pending, &key, &p, BPF_ANY)) {
+			stat_inc(TRACE_DROP_PENDING);
+			return 0;
+		}
+		pp = bpf_map_lookup_elem(&pending, &key);
+		if (!pp)
+			return 0; /* the state change took it: counted there */
+		full_barrier();
+		aerr = sk_outcome(sk, &left);
+		if (left && __sync_val_compare_and_swap(&pp->state, PEND_WAITING, PEND_DONE) ==
+				    PEND_WAITING) {
+			/* it left SYN_SENT while the entry went in, unseen by the state change */
+			if (aerr > 0)
+				fail_count(&p.o, &dst, aerr);
+			bpf_map_delete_elem(&pending, &key);
+		}
+		return 0;
+	}
+	owner_fill(&o, in->dst.netns ? in->dst.netns : task_netns());
 	fail_count(&o, &dst, err);
 	return 0;
 }
@@ -317,42 +363,29 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tw_set_state, const struct sock *sk, const int oldstate, const int newstate)
 {
 	if (oldstate == TCP_CLOSE_ && newstate == TCP_SYN_SENT_) {
-		/* inside connect(), in the caller's context: remember the socket */
+		/* inside connect(), in the caller's context: which socket this call connects */
 		__u32 tid = (__u32)bpf_get_current_pid_tgid();
 		struct inflight *in = bpf_map_lookup_elem(&inflight, &tid);
-		struct pending p = {};
-		__u64 key = (__u64)sk;
 
-		if (!in)
-			return 0;
-		in->sk = key;
-		owner_fill(&p.o, sk_netns(sk));
-		p.dst = in->dst;
-		p.dst.netns = 0;
-		p.state = PEND_IN_SYSCALL;
-		if (bpf_map_update_elem(&pending, &key, &p, BPF_ANY))
-			stat_inc(TRACE_DROP_PENDING);
+		if (in)
+			in->sk = (__u64)sk;
 		return 0;
 	}
 	if (oldstate == TCP_SYN_SENT_) {
-		/* the connect's outcome. An asynchronous failure (RST, SYN timeout, ICMP error)
-		 * stores its errno in sk_err, then moves the socket to CLOSE, then reports the
-		 * error (tcp_done_with_error): read the error here, where the socket is still ours */
+		/* a connect's outcome after its call returned. An asynchronous failure (RST, SYN
+		 * timeout, ICMP error) stores its errno in sk_err, then moves the socket to
+		 * CLOSE, then reports the error (tcp_done_with_error): read it here */
 		__u64 key = (__u64)sk;
-		struct pending *p = bpf_map_lookup_elem(&pending, &key);
-		int err = newstate == TCP_CLOSE_ ? BPF_CORE_READ(sk, sk_err) : 0;
-		__u32 old;
+		struct pending *p;
 
+		full_barrier();
+		p = bpf_map_lookup_elem(&pending, &key);
 		if (!p)
 			return 0;
-		if (err > 0)
-			old = __sync_val_compare_and_swap(&p->state, PEND_IN_SYSCALL,
-							  PEND_ERR | (__u32)err);
-		else
-			old = __sync_val_compare_and_swap(&p->state, PEND_IN_SYSCALL,
-							  PEND_RESOLVED);
-		if (old == PEND_WAITING) {
-			/* connect() returned long ago: this is the failure, or the success */
+		if (__sync_val_compare_and_swap(&p->state, PEND_WAITING, PEND_DONE) ==
+		    PEND_WAITING) {
+			int err = newstate == TCP_CLOSE_ ? BPF_CORE_READ(sk, sk_err) : 0;
+
 			if (err > 0)
 				fail_count(&p->o, &p->dst, err);
 			bpf_map_delete_elem(&pending, &key);

@@ -43,12 +43,21 @@ enum { TCP_ESTABLISHED_ = 1, TCP_SYN_SENT_ = 2, TCP_FIN_WAIT1_ = 4, TCP_CLOSE_ =
 /* Set by the loader before load: 0 = every namespace, else only this netns inode. */
 const volatile __u32 target_netns = 0;
 
+/*
+ * Threads inside connect(): an array slot per thread id modulo its size, no hashing, no
+ * allocation, no lock (the call is on every connection's path). The slot holds its owner's
+ * tid; a second thread that finds its slot taken by a live call is not followed and counted
+ * as dropped (TRACE_DROP_INFLIGHT), never mixed up. A slot left by a thread killed inside the
+ * call is taken over after INFLIGHT_STALE_NS.
+ */
+#define INFLIGHT_STALE_NS (3600ULL * 1000000000ULL) /* longer than any SYN retry sequence */
+
 struct inflight {
 	__u64 ts;
 	__u64 sk; /* set when the socket reaches SYN_SENT inside this call */
 	struct trace_addr dst;
 	__s32 fd;
-	__u32 pad;
+	__u32 tid; /* 0: free */
 };
 
 /* A connect still in SYN_SENT when its call returned (EINPROGRESS): who, toward where. */
@@ -63,11 +72,20 @@ struct pending {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, TRACE_MAX_INFLIGHT);
 	__type(key, __u32);
 	__type(value, struct inflight);
 } inflight SEC(".maps");
+
+/* The slot of the calling thread when it holds that thread's call, else NULL. */
+static __always_inline struct inflight *inflight_mine(__u32 tid)
+{
+	__u32 k = tid % TRACE_MAX_INFLIGHT;
+	struct inflight *in = bpf_map_lookup_elem(&inflight, &k);
+
+	return in && in->tid == tid ? in : NULL;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -221,7 +239,8 @@ int tw_enter_connect(struct trace_event_raw_sys_enter *ctx)
 	struct inflight in = {};
 	const void *ua = (const void *)ctx->args[1];
 	struct sockaddr_in sin = {};
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), k = tid % TRACE_MAX_INFLIGHT;
+	struct inflight *slot;
 
 	/* the IPv4 form is the shortest inet sockaddr: read it whole, the family first */
 	if (bpf_probe_read_user(&sin, sizeof(sin), ua))
@@ -245,9 +264,15 @@ int tw_enter_connect(struct trace_event_raw_sys_enter *ctx)
 	}
 	in.fd = (__s32)ctx->args[0];
 	in.ts = bpf_ktime_get_ns();
-	stat_inc(TRACE_STAT_CONNECTS);
-	if (bpf_map_update_elem(&inflight, &tid, &in, BPF_ANY))
+	in.tid = tid;
+	slot = bpf_map_lookup_elem(&inflight, &k);
+	if (!slot)
+		return 0;
+	if (slot->tid && slot->tid != tid && in.ts - slot->ts < INFLIGHT_STALE_NS) {
 		stat_inc(TRACE_DROP_INFLIGHT);
+		return 0;
+	}
+	*slot = in;
 	return 0;
 }
 
@@ -297,7 +322,7 @@ SEC("tracepoint/syscalls/sys_exit_connect")
 int tw_exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct inflight *in = bpf_map_lookup_elem(&inflight, &tid);
+	struct inflight *in = inflight_mine(tid);
 	struct trace_owner o = {};
 	struct trace_addr dst;
 	const struct sock *sk;
@@ -309,12 +334,13 @@ int tw_exit_connect(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	lat_record(&in->dst, bpf_ktime_get_ns() - in->ts);
 	dst = in->dst;
+	__u32 task_ns = dst.netns; /* set at entry when filtering by namespace */
 	dst.netns = 0;
 	sk = (const struct sock *)in->sk;
 	if (!sk && err && err != EINPROGRESS && err != EALREADY && err != EINTR && err != EISCONN &&
 	    !fd_is_stream(in->fd))
 		err = 0; /* a datagram socket's connect: not ours */
-	bpf_map_delete_elem(&inflight, &tid);
+	in->tid = 0; /* the slot is free again */
 	if (!err || err == EISCONN)
 		return 0;
 	if (err == EINPROGRESS || err == EALREADY || err == EINTR) {
@@ -326,13 +352,14 @@ int tw_exit_connect(struct trace_event_raw_sys_exit *ctx)
 
 		if (!sk)
 			return 0;
+		aerr = sk_outcome(sk, &left);
+		if (left && aerr <= 0)
+			return 0; /* established inside the call (loopback) */
 		owner_fill(&p.o, sk_netns(sk));
 		p.dst = dst;
-		aerr = sk_outcome(sk, &left);
 		if (left) {
-			/* decided inside the call (loopback): an error is counted now */
-			if (aerr > 0)
-				fail_count(&p.o, &dst, aerr);
+			/* refused or unreachable inside the call: counted now */
+			fail_count(&p.o, &dst, aerr);
 			return 0;
 		}
 		p.state = PEND_WAITING;
@@ -354,7 +381,7 @@ int tw_exit_connect(struct trace_event_raw_sys_exit *ctx)
 		}
 		return 0;
 	}
-	owner_fill(&o, in->dst.netns ? in->dst.netns : task_netns());
+	owner_fill(&o, task_ns ? task_ns : task_netns());
 	fail_count(&o, &dst, err);
 	return 0;
 }
@@ -365,7 +392,7 @@ int BPF_PROG(tw_set_state, const struct sock *sk, const int oldstate, const int 
 	if (oldstate == TCP_CLOSE_ && newstate == TCP_SYN_SENT_) {
 		/* inside connect(), in the caller's context: which socket this call connects */
 		__u32 tid = (__u32)bpf_get_current_pid_tgid();
-		struct inflight *in = bpf_map_lookup_elem(&inflight, &tid);
+		struct inflight *in = inflight_mine(tid);
 
 		if (in)
 			in->sk = (__u64)sk;

@@ -49,7 +49,8 @@ struct trace_data {
 	struct trace_synrt *synrt;
 	size_t nsynrt;
 	uint64_t stat[TRACE_STAT_N];
-	uint64_t dropped; /* sum of the TRACE_DROP_* counters */
+	uint64_t dropped;  /* sum of the TRACE_DROP_* counters */
+	uint64_t connects; /* connect() calls timed (inet families): the latency counts' sum */
 };
 
 /* Allocate the arrays (0 or -ENOMEM); trace_data_fini frees them (NULL-safe). */

@@ -17,7 +17,7 @@
 
 /* Map sizes: fixed, so memory is bounded whatever the load; an event that finds its map full
  * is counted in trace_stats[TRACE_DROP_*] and reported as dropped_events. */
-#define TRACE_MAX_INFLIGHT 16384 /* threads inside connect() at once */
+#define TRACE_MAX_INFLIGHT 65536 /* slots for threads inside connect(), by tid modulo */
 #define TRACE_MAX_PENDING 65536	 /* non-blocking connects waiting for their SYN-ACK */
 #define TRACE_MAX_FAIL_KEYS 8192
 #define TRACE_MAX_CLOSE_KEYS 8192
@@ -65,13 +65,12 @@ struct trace_lat_val {
 };
 
 enum TRACE_STAT {
-	TRACE_DROP_INFLIGHT, /* connect() entries that found the in-flight table full */
+	TRACE_DROP_INFLIGHT, /* connect() calls not followed: their slot held another's call */
 	TRACE_DROP_PENDING,  /* non-blocking connects not followed (table full) */
 	TRACE_DROP_FAIL,     /* failures not counted: failure table full */
 	TRACE_DROP_CLOSE,    /* active closes not counted: closer table full */
 	TRACE_DROP_LAT,	     /* latencies not recorded: destination table full */
 	TRACE_DROP_SYNRT,    /* SYN retransmissions not counted: table full */
-	TRACE_STAT_CONNECTS, /* connect() calls seen (inet families) */
 	TRACE_STAT_N,
 };
 

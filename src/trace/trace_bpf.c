@@ -226,6 +226,7 @@ int trace_bpf_read(struct trace_bpf *t, struct trace_data *d)
 		return -ENOMEM;
 	}
 	d->nlat = 0;
+	d->connects = 0;
 	while (d->nlat < TRACE_MAX_LAT_KEYS &&
 	       bpf_map_get_next_key(bpf_map__fd(s->maps.lat), prev, &nk) == 0) {
 		struct trace_lat *l = &d->lat[d->nlat];
@@ -241,6 +242,7 @@ int trace_bpf_read(struct trace_bpf *t, struct trace_data *d)
 				hist_record_n(&l->h, trace_hist_bucket_low(i), lv->b[i]);
 		if (lv->max_ns > l->h.max)
 			l->h.max = lv->max_ns;
+		d->connects += l->h.count;
 		d->nlat++;
 	}
 	free(lv);
@@ -250,8 +252,7 @@ int trace_bpf_read(struct trace_bpf *t, struct trace_data *d)
 		if (bpf_map_lookup_elem(bpf_map__fd(s->maps.stats), &i, percpu) == 0)
 			for (int c = 0; c < ncpu; c++)
 				d->stat[i] += percpu[c];
-		if (i < TRACE_STAT_CONNECTS)
-			d->dropped += d->stat[i];
+		d->dropped += d->stat[i];
 	}
 	free(percpu);
 	return 0;

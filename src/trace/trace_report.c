@@ -126,7 +126,7 @@ void trace_render_human(FILE *f, const struct trace_view *v, bool final)
 	size_t n;
 
 	fprintf(f, "twkit trace: %.1f s, %llu connect() calls seen, %llu events dropped%s\n\n",
-		v->elapsed_s, (unsigned long long)d->stat[TRACE_STAT_CONNECTS],
+		v->elapsed_s, (unsigned long long)d->connects,
 		(unsigned long long)d->dropped,
 		d->dropped ? " (tables full: the counts below are lower bounds)" : "");
 

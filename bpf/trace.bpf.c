@@ -55,7 +55,8 @@ const volatile __u32 target_netns = 0;
 struct inflight {
 	__u64 ts;
 	__u64 sk; /* set when the socket reaches SYN_SENT inside this call */
-	struct trace_addr dst;
+	__u64 uaddr; /* the caller's sockaddr: read only if the call fails before SYN_SENT */
+	struct trace_addr dst; /* from the socket at SYN_SENT; netns: the task's, if filtering */
 	__s32 fd;
 	__u32 tid; /* 0: free */
 };
@@ -184,6 +185,22 @@ static __always_inline void sk_peer(const struct sock *sk, struct trace_addr *a)
 	}
 }
 
+/* sk_peer for a BTF-typed socket (tp_btf): plain loads, no helper calls. */
+static __always_inline void sk_peer_btf(const struct sock *sk, struct trace_addr *a)
+{
+	__u16 fam = sk->__sk_common.skc_family;
+
+	a->family = fam;
+	a->port = __builtin_bswap16(sk->__sk_common.skc_dport);
+	if (fam == AF_INET6) {
+		__builtin_memcpy(a->addr, sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8, 16);
+	} else {
+		__u32 d4 = sk->__sk_common.skc_daddr;
+
+		__builtin_memcpy(a->addr, &d4, 4);
+	}
+}
+
 static __always_inline void count_add(void *map, const void *key, __u32 drop)
 {
 	__u64 one = 1, *v = bpf_map_lookup_elem(map, key);
@@ -236,44 +253,55 @@ static __always_inline int fd_is_stream(int fd)
 SEC("tracepoint/syscalls/sys_enter_connect")
 int tw_enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
-	struct inflight in = {};
-	const void *ua = (const void *)ctx->args[1];
-	struct sockaddr_in sin = {};
-	__u32 tid = (__u32)bpf_get_current_pid_tgid(), k = tid % TRACE_MAX_INFLIGHT;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), k = tid % TRACE_MAX_INFLIGHT, ns = 0;
+	__u64 now = bpf_ktime_get_ns();
 	struct inflight *slot;
 
-	/* the IPv4 form is the shortest inet sockaddr: read it whole, the family first */
-	if (bpf_probe_read_user(&sin, sizeof(sin), ua))
-		return 0;
-	if (sin.sin_family != AF_INET && sin.sin_family != AF_INET6)
-		return 0;
+	/* nothing read from the caller here: a TCP connect names its destination in the
+	 * socket by SYN_SENT, and only a call failing before that needs the sockaddr */
 	if (target_netns) {
-		in.dst.netns = task_netns();
-		if (in.dst.netns != target_netns)
+		ns = task_netns();
+		if (ns != target_netns)
 			return 0;
 	}
-	in.dst.family = sin.sin_family;
-	in.dst.port = __builtin_bswap16(sin.sin_port);
-	if (sin.sin_family == AF_INET) {
-		__builtin_memcpy(in.dst.addr, &sin.sin_addr.s_addr, 4);
-	} else {
-		struct sockaddr_in6 sin6 = {};
-
-		bpf_probe_read_user(&sin6, sizeof(sin6), ua);
-		__builtin_memcpy(in.dst.addr, &sin6.sin6_addr, 16);
-	}
-	in.fd = (__s32)ctx->args[0];
-	in.ts = bpf_ktime_get_ns();
-	in.tid = tid;
 	slot = bpf_map_lookup_elem(&inflight, &k);
 	if (!slot)
 		return 0;
-	if (slot->tid && slot->tid != tid && in.ts - slot->ts < INFLIGHT_STALE_NS) {
+	if (slot->tid && slot->tid != tid && now - slot->ts < INFLIGHT_STALE_NS) {
 		stat_inc(TRACE_DROP_INFLIGHT);
 		return 0;
 	}
-	*slot = in;
+	slot->ts = now;
+	slot->sk = 0;
+	slot->uaddr = ctx->args[1];
+	slot->fd = (__s32)ctx->args[0];
+	slot->dst.netns = ns;
+	slot->tid = tid;
 	return 0;
+}
+
+/* The destination of a call that failed before SYN_SENT, from its sockaddr; 0 if not inet. */
+static __always_inline int user_dst(__u64 ua, struct trace_addr *a)
+{
+	struct sockaddr_in sin = {};
+
+	/* the IPv4 form is the shortest inet sockaddr: read it whole, the family first */
+	if (bpf_probe_read_user(&sin, sizeof(sin), (const void *)ua))
+		return 0;
+	if (sin.sin_family != AF_INET && sin.sin_family != AF_INET6)
+		return 0;
+	a->family = sin.sin_family;
+	a->port = __builtin_bswap16(sin.sin_port);
+	if (sin.sin_family == AF_INET) {
+		__builtin_memcpy(a->addr, &sin.sin_addr.s_addr, 4);
+	} else {
+		struct sockaddr_in6 sin6 = {};
+
+		if (bpf_probe_read_user(&sin6, sizeof(sin6), (const void *)ua))
+			return 0;
+		__builtin_memcpy(a->addr, &sin6.sin6_addr, 16);
+	}
+	return 1;
 }
 
 static __always_inline void lat_record(const struct trace_addr *dst, __u64 ns)
@@ -332,14 +360,23 @@ int tw_exit_connect(struct trace_event_raw_sys_exit *ctx)
 
 	if (!in)
 		return 0;
-	lat_record(&in->dst, bpf_ktime_get_ns() - in->ts);
+	sk = (const struct sock *)in->sk;
 	dst = in->dst;
 	__u32 task_ns = dst.netns; /* set at entry when filtering by namespace */
+	if (!sk) {
+		/* never reached SYN_SENT: a failure before it (no route, no permission ...), or
+		 * not a TCP connect at all */
+		bool real = err && err != EINPROGRESS && err != EALREADY && err != EINTR &&
+			    err != EISCONN;
+
+		__builtin_memset(&dst, 0, sizeof(dst));
+		if (!real || !user_dst(in->uaddr, &dst) || !fd_is_stream(in->fd)) {
+			in->tid = 0;
+			return 0;
+		}
+	}
 	dst.netns = 0;
-	sk = (const struct sock *)in->sk;
-	if (!sk && err && err != EINPROGRESS && err != EALREADY && err != EINTR && err != EISCONN &&
-	    !fd_is_stream(in->fd))
-		err = 0; /* a datagram socket's connect: not ours */
+	lat_record(&dst, bpf_ktime_get_ns() - in->ts);
 	in->tid = 0; /* the slot is free again */
 	if (!err || err == EISCONN)
 		return 0;
@@ -393,9 +430,14 @@ int BPF_PROG(tw_set_state, const struct sock *sk, const int oldstate, const int 
 		/* inside connect(), in the caller's context: which socket this call connects */
 		__u32 tid = (__u32)bpf_get_current_pid_tgid();
 		struct inflight *in = inflight_mine(tid);
+		__u32 ns;
 
-		if (in)
-			in->sk = (__u64)sk;
+		if (!in)
+			return 0;
+		in->sk = (__u64)sk;
+		ns = in->dst.netns;
+		sk_peer_btf(sk, &in->dst);
+		in->dst.netns = ns;
 		return 0;
 	}
 	if (oldstate == TCP_SYN_SENT_) {

@@ -81,10 +81,14 @@ close_run() {
 	trace_start "$ns"
 	[ "$(ip netns exec "$ns" "$TWKIT_BUILD/tests/helpers/tcp_probe" 127.0.0.1 9)" = ECONNREFUSED ]
 	[ "$(ip netns exec "$ns" "$TWKIT_BUILD/tests/helpers/tcp_probe" -n 127.0.0.1 9)" = ECONNREFUSED ]
+	# and a failure before any SYN: no route in a namespace that has only lo
+	[ "$(ip netns exec "$ns" "$TWKIT_BUILD/tests/helpers/tcp_probe" 10.1.2.3 80)" = ENETUNREACH ]
 	trace_stop
 	[ "$(tj '[.connect_failures[] | select(.errno == "ECONNREFUSED" and .dst == "127.0.0.1"
 		and .dport == 9 and .comm == "tcp_probe") | .count] | add // 0')" -eq 2 ]
-	[ "$(tj '.connect_failures | length')" -eq 2 ] # two processes, one row each
+	[ "$(tj '[.connect_failures[] | select(.errno == "ENETUNREACH" and .dst == "10.1.2.3"
+		and .dport == 80) | .count] | add // 0')" -eq 1 ]
+	[ "$(tj '.connect_failures | length')" -eq 3 ] # three processes, one row each
 }
 
 @test "trace: SYNs dropped by nft, short user timeout: SYN retransmissions and ETIMEDOUT" {

@@ -28,7 +28,7 @@ LTO     ?= -flto=auto -ffat-lto-objects
 # connection by about a sixth (callgrind) and lays its branches out (bench/sim-speed).
 PGO     ?= $(if $(shell $(CC) --version 2>/dev/null | grep -q 'Free Software Foundation' && echo y),1,0)
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -D_GNU_SOURCE \
-              -DTWKIT_VERSION=\"$(VERSION)\" -Isrc -I$(BUILD)/bpf -MMD -MP
+              -DTWKIT_VERSION=\"$(VERSION)\" -Isrc -isystem $(BUILD)/bpf -MMD -MP
 LDLIBS  := -lmnl -linih -ljansson -lmicrohttpd -lbpf -lelf -lz -lm
 # twkit trace's eBPF half (bpf/, outside src/ so it is not part of the C library): compiled by
 # clang against a vmlinux.h dumped from this kernel's BTF (CO-RE relocates it at load time),
@@ -94,6 +94,8 @@ $(BPF_SKEL): $(BUILD)/bpf/trace.bpf.o
 	@$(if $(Q),echo "  SKEL    $@")
 	$(Q)$(BPFTOOL) gen skeleton $< name twtrace >$@.tmp && mv $@.tmp $@
 
+# (the skeleton is included as a system header: bpftool's code is not ours to lint, and -MMD
+# does not list it, hence this rule)
 $(BUILD)/src/trace/trace_bpf.o $(BUILD)/pgo/src/trace/trace_bpf.o: $(BPF_SKEL)
 
 $(BUILD)/libtwkit.a: $(LIB_OBJ)
@@ -148,7 +150,11 @@ fuzz:
 lint: $(BPF_SKEL)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--suppress=missingIncludeSystem -Isrc src
-	for f in $(LIB_SRC) src/main.c; do clang-tidy --quiet $$f -- $(ALL_CFLAGS) || exit 1; done
+# trace_bpf.c includes bpftool's generated skeleton, whose error path frees through libbpf's
+# bpf_object__destroy_skeleton(): the analyzer cannot see that and reports a leak in it.
+	for f in $(LIB_SRC) src/main.c; do \
+		x=; [ $$f = src/trace/trace_bpf.c ] && x=--checks=-clang-analyzer-unix.Malloc; \
+		clang-tidy --quiet $$x $$f -- $(ALL_CFLAGS) || exit 1; done
 
 format:
 	clang-format -i $$(find src tests -name '*.[ch]')

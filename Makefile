@@ -124,6 +124,7 @@ deps:
 bench: tests
 	bench/bench-vs-peers $(BUILD)
 	BUILD=$(BUILD) bench/doctor-scale
+	BUILD=$(BUILD) bench/trace-overhead
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -131,6 +131,26 @@ close_run() {
 	[ "$(tj "[.connect_failures[] | select(.netns == $inum)] | length")" -eq 1 ]
 }
 
+@test "trace: full tables: every connect is counted or dropped, and the drops are reported" {
+	trace_ns a
+	ns=$TRACE_NS
+	trace_start "$ns"
+	# 9000 refused connects to 9000 distinct ports: more rows than the failure table (8192)
+	# and the latency table (1024) hold
+	[ "$(ip netns exec "$ns" "$TWKIT_BUILD/tests/helpers/tcp_probe" -c 9000 127.0.0.1 20000)" = \
+		"ECONNREFUSED 9000" ]
+	trace_stop
+	dropped=$(tj .dropped_events)
+	failed=$(tj '[.connect_failures[] | .count] | add')
+	timed=$(tj '[.connect_latency[] | .count] | add')
+	echo "failures $failed, timed $timed, dropped $dropped"
+	[ "$dropped" -gt 0 ]
+	[ "$failed" -lt 9000 ]
+	[ "$timed" -le 1024 ]
+	# one connect is one failure row update and one latency update: each lands or is dropped
+	[ $((failed + timed + dropped)) -eq 18000 ]
+}
+
 @test "trace: --prom passes promtool check metrics, labels bounded by --top" {
 	command -v promtool >/dev/null || skip "no promtool (apt-get install prometheus)"
 	trace_ns a "net.ipv4.ip_local_port_range=40000 40049" net.ipv4.tcp_tw_reuse=0

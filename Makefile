@@ -125,6 +125,7 @@ bench: tests
 	bench/bench-vs-peers $(BUILD)
 	BUILD=$(BUILD) bench/doctor-scale
 	BUILD=$(BUILD) bench/trace-overhead
+	bench/listen-starve $(BUILD)
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +21,8 @@
 static const struct opt_spec specs[] = {
 	{ "listen", 'l', OPT_VALUE, "ADDR:PORT[-PORT]", NULL,
 	  "serve: listen here; a range listens on every port (default 127.0.0.1:0)" },
-	{ "target", 't', OPT_VALUE, "ADDR:PORT[-PORT]", NULL,
-	  "run: connect here, spread round-robin over the ports" },
+	{ "target", 't', OPT_VALUE, "HOST:PORT[-PORT]", NULL,
+	  "run: connect here (an IP, or a name resolved once at start), round-robin over the ports" },
 	{ "proto", 0, OPT_VALUE, "raw|http", "raw", "wire format" },
 	{ "request", 0, OPT_VALUE, "BYTES", "64", "raw request size (at least 16)" },
 	{ "response", 0, OPT_VALUE, "BYTES", "64", "response size (raw; body size for http)" },
@@ -107,6 +108,49 @@ int bench_ep_parse(const char *s, struct bench_ep *ep)
 	return 0;
 }
 
+/*
+ * A target as people type it: IP:PORT as bench_ep_parse, else HOST:PORT[-PORT] with HOST
+ * resolved by getaddrinfo (the first address it gives: /etc/hosts and DNS, in the system's
+ * order). why gets what was wrong.
+ */
+static int ep_resolve(const char *s, struct bench_ep *ep, char *why, size_t wl)
+{
+	char host[256], ipport[320];
+	const char *colon = strrchr(s, ':');
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	char abuf[INET6_ADDRSTRLEN];
+	int rc;
+
+	if (bench_ep_parse(s, ep) == 0)
+		return 0;
+	snprintf(why, wl, "expected IP:PORT[-PORT] or HOST:PORT (IPv6 as [ADDR]:PORT)");
+	if (!colon || colon == s || (size_t)(colon - s) >= sizeof(host) || s[0] == '[' ||
+	    memchr(s, ':', (size_t)(colon - s)))
+		return -EINVAL;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = 0;
+	snprintf(ipport, sizeof(ipport), "0.0.0.0%s", colon);
+	if (bench_ep_parse(ipport, ep) < 0) {
+		snprintf(why, wl, "'%.20s' is not a port or port range", colon + 1);
+		return -EINVAL;
+	}
+	rc = getaddrinfo(host, NULL, &hints, &ai);
+	if (rc != 0) {
+		snprintf(why, wl, "cannot resolve '%.200s': %s", host, gai_strerror(rc));
+		return -EINVAL;
+	}
+	if (ai->ai_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, abuf,
+			  sizeof(abuf));
+	else
+		inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, abuf,
+			  sizeof(abuf));
+	snprintf(ipport, sizeof(ipport), ai->ai_family == AF_INET6 ? "[%s]%s" : "%s%s", abuf,
+		 colon);
+	freeaddrinfo(ai);
+	return bench_ep_parse(ipport, ep);
+}
+
 char *bench_ep_fmt(const struct bench_ep *ep, char *buf, size_t len)
 {
 	return units_fmt_ipport(buf, len, &ep->addr, ep->lo, ep->hi);
@@ -172,7 +216,7 @@ static int get_u32(const char *name, const char *v, uint64_t lo, uint64_t hi, ui
 static int get_dur(const char *name, const char *v, int64_t *out, char *err, size_t errlen)
 {
 	if (units_parse_duration(v, out) < 0 || *out <= 0)
-		return fail(err, errlen, name, v, "expected a positive duration such as 5s or 500ms");
+		return fail(err, errlen, name, v, "expected a positive duration such as 5s, 500ms or 1m30s");
 	return 0;
 }
 
@@ -184,9 +228,10 @@ static int validate(const struct opt_result *res, struct bench_cfg *cfg, char *e
 	uint64_t n;
 	uint32_t u;
 	int rc;
+	char why[300];
 
-	if ((v = V("target")) && bench_ep_parse(v, &cfg->target) < 0)
-		return fail(err, el, "target", v, "expected IP:PORT[-PORT] (IPv6 as [ADDR]:PORT)");
+	if ((v = V("target")) && ep_resolve(v, &cfg->target, why, sizeof(why)) < 0)
+		return fail(err, el, "target", v, why);
 	if (v && cfg->target.lo == 0)
 		return fail(err, el, "target", v, "port 0 cannot be a target");
 	if ((v = V("listen")) && bench_ep_parse(v, &cfg->listen) < 0)

@@ -33,27 +33,58 @@ static int leading_number(const char *s, double *v, const char **end)
 	return 0;
 }
 
-int units_parse_duration(const char *s, int64_t *ns)
+/*
+ * One component "<number><unit>" of a duration; the unit may be absent only when the
+ * component is the whole string. Units are matched longest first ("ms" before "m").
+ */
+static int duration_unit(const char *e, double *mult, const char **rest)
 {
 	static const struct {
 		const char *suf;
 		double mult;
-	} tab[] = { { "", 1e9 },   { "s", 1e9 },   { "ms", 1e6 }, { "us", 1e3 },
-		    { "ns", 1.0 }, { "m", 60e9 }, { "h", 3600e9 }, { "d", 86400e9 } };
-	double v;
-	const char *e;
-	if (leading_number(s, &v, &e) < 0)
-		return -EINVAL;
+	} tab[] = { { "ms", 1e6 }, { "us", 1e3 }, { "ns", 1.0 },     { "s", 1e9 },
+		    { "m", 60e9 }, { "h", 3600e9 }, { "d", 86400e9 } };
 	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
-		if (strcmp(e, tab[i].suf) == 0) {
-			double r = v * tab[i].mult;
-			if (r > 9.2e18)
-				return -EINVAL;
-			*ns = (int64_t)llround(r);
+		size_t n = strlen(tab[i].suf);
+		if (strncmp(e, tab[i].suf, n) == 0) {
+			*mult = tab[i].mult;
+			*rest = e + n;
 			return 0;
 		}
 	}
 	return -EINVAL;
+}
+
+int units_parse_duration(const char *s, int64_t *ns)
+{
+	double total = 0, last_mult = 0;
+	const char *p = s;
+	double v, mult;
+	const char *e;
+	if (leading_number(p, &v, &e) < 0)
+		return -EINVAL;
+	if (!*e) { /* a bare number is seconds */
+		total = v * 1e9;
+		goto done;
+	}
+	/* "1h30m", "1m30s", "1d12h": components in strictly decreasing units */
+	for (;;) {
+		if (duration_unit(e, &mult, &p) < 0)
+			return -EINVAL;
+		if (last_mult && mult >= last_mult)
+			return -EINVAL;
+		last_mult = mult;
+		total += v * mult;
+		if (!*p)
+			break;
+		if (leading_number(p, &v, &e) < 0 || !*e)
+			return -EINVAL; /* "1m30": the last component needs its unit */
+	}
+done:
+	if (total > 9.2e18)
+		return -EINVAL;
+	*ns = (int64_t)llround(total);
+	return 0;
 }
 
 static int suffix_mult(const char *e, double *mult, const char **rest, bool binary)

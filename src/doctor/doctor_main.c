@@ -12,11 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <linux/capability.h>
 #include <unistd.h>
 
+#include "common/atomicf.h"
 #include "common/httpd.h"
 #include "common/opt.h"
+#include "common/privs.h"
 #include "common/units.h"
+#include "doctor/allns.h"
 #include "doctor/analyse.h"
 #include "doctor/doctor_trace.h"
 #include "doctor/findings.h"
@@ -36,7 +40,18 @@ static const struct opt_spec specs[] = {
 	{ "count", 0, OPT_VALUE, "N", NULL, "with --watch: stop after N reports" },
 	{ "listen", 0, OPT_VALUE, "ADDR:PORT", NULL,
 	  "serve --prom over HTTP at /metrics, a fresh look per scrape, until Ctrl-C" },
+	{ "output", 0, OPT_VALUE, "FILE", NULL,
+	  "write the report to FILE, not stdout: to a temporary file beside it renamed over FILE "
+	  "once complete (a reader such as node_exporter's textfile collector never sees half "
+	  "of one; a symlink at FILE is replaced, not followed); with --watch, at every report" },
+	{ "user", 0, OPT_VALUE, "NAME", "nobody",
+	  "with --listen, started as root: once the port is open (and --netns entered), run as "
+	  "NAME with no capability (--replay FILE: CAP_DAC_READ_SEARCH only, to read FILE)" },
 	{ "netns", 0, OPT_VALUE, "NAME", NULL, "look inside network namespace NAME (root)" },
+	{ "all-netns", 0, OPT_FLAG, NULL, NULL,
+	  "look inside every network namespace of the host (/run/netns and /proc/*/ns/net), "
+	  "each named and analysed on its own, busiest first; --top N bounds how many are "
+	  "detailed (root)" },
 	{ "record", 0, OPT_VALUE, "FILE", NULL,
 	  "also save everything collected to FILE (mode 0600, renamed into place when complete; "
 	  "an existing FILE is refused without --force); - = stdout, the report then on stderr" },
@@ -70,9 +85,13 @@ struct doctor_cfg {
 	bool record_stdout; /* --record -: the capture on stdout, the report on stderr */
 	const char *sysctl_conf; /* '\n'-separated paths; NULL: the default files */
 	bool color;
+	bool all_netns;
 	const char *listen; /* NULL: report once or every watch_ns */
 	int64_t trace_ns;   /* --trace: 0 = off */
 	struct doc_trace *trace; /* what --trace measured, once, before the first report */
+	const char *user;   /* --listen as root: who serves */
+	bool user_given;    /* --user on the command line (not the default) */
+	const char *output; /* NULL: stdout */
 	struct sockaddr_storage listen_addr;
 	socklen_t listen_len;
 };
@@ -118,22 +137,36 @@ static void help(FILE *f)
 	fputs("\nexamples:\n"
 	      "  twkit doctor                           # this host, human report\n"
 	      "  twkit doctor --json | jq .findings     # for scripts\n"
-	      "  twkit doctor --prom --top 10 > /var/lib/node_exporter/twkit.prom\n"
+	      "  twkit doctor --prom --output /var/lib/prometheus/node-exporter/twkit.prom\n"
 	      "  twkit doctor --record prod.twcap       # capture on production...\n"
 	      "  twkit doctor --replay prod.twcap       # ...analyse it anywhere\n"
 	      "  ssh prod twkit doctor --record - > prod.twcap   # the capture on stdout\n"
 	      "  twkit doctor --replay b.twcap --since a.twcap   # two captures, two looks\n"
 	      "  twkit doctor --watch 5 --fail-on critical\n"
-	      "  twkit doctor --listen 127.0.0.1:9798   # Prometheus scrapes /metrics\n\n"
+	      "  twkit doctor --listen 127.0.0.1:9798   # Prometheus scrapes /metrics\n"
+	      "  twkit doctor --all-netns --top 5       # every container's namespace, busiest first\n\n"
+	      "--all-netns finds every network namespace (the names of /run/netns and the\n"
+	      "namespaces of all processes, one report per namespace however many hold it),\n"
+	      "names each by its ip netns name, else by a process inside (pid, comm) and that\n"
+	      "process's container id and pod uid read from its cgroup, and looks at each from\n"
+	      "inside (its own sysctls, sockets, counters). A namespace that disappears while\n"
+	      "being looked at is skipped and counted. JSON: the top level is this namespace's\n"
+	      "report; 'namespaces' lists all of them. Needs CAP_SYS_ADMIN and CAP_SYS_PTRACE.\n\n"
 	      "--listen serves the --prom exposition over HTTP: each GET /metrics looks at the\n"
 	      "host again (or at --netns NAME, while the port stays in this namespace), and\n"
 	      "findings that compare with the last look (rising counters) compare with the last\n"
 	      "scrape. ADDR:PORT is an address of this host: 127.0.0.1 for a local agent,\n"
-	      "0.0.0.0 or [::] for every address. It runs until Ctrl-C (SIGINT) or SIGTERM.\n\n"
+	      "0.0.0.0 or [::] for every address. It runs until Ctrl-C (SIGINT) or SIGTERM.\n"
+	      "Started as root, it opens the port (and enters --netns), then runs as --user\n"
+	      "(nobody) with no capability left. Idle and slow clients cannot starve it: each\n"
+	      "connection is closed after 3 s of silence or when its request is not complete\n"
+	      "5 s after it connected; 512 connections at most (128 from one address).\n"
+	      "The exposition's names are in docs/prometheus.md.\n\n"
 	      "exit codes: 0 ok, 1 a finding at or above --fail-on, 2 usage error,\n"
 	      "3 runtime error (capture unreadable, corrupt or over 2 GiB, --record FILE exists\n"
 	      "without --force, interrupted by SIGINT/SIGTERM while reading a capture,\n"
-	      "namespace not found, netlink refused, --listen address in use).\n",
+	      "namespace not found, netlink refused, --listen address in use, --user not\n"
+	      "possible, --all-netns without root).\n",
 	      f);
 }
 
@@ -203,6 +236,13 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 				 ? opt_get(specs, NSPECS, r, "sysctl-conf")
 				 : NULL;
 	c->color = opt_has(specs, NSPECS, r, "color");
+	c->all_netns = opt_has(specs, NSPECS, r, "all-netns");
+	if (c->all_netns && (c->netns || c->replay || c->record || c->since || c->watch_ns ||
+			     opt_has(specs, NSPECS, r, "listen"))) {
+		snprintf(err, el, "--all-netns takes one live look at every namespace: it excludes "
+				  "--netns, --replay, --record, --since, --watch and --listen");
+		return -EINVAL;
+	}
 	if (c->netns && !kns_name_ok(c->netns)) {
 		snprintf(err, el, "--netns: '%s' is not a namespace name", c->netns);
 		return -EINVAL;
@@ -261,12 +301,37 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 		}
 		c->out = OUT_PROM;
 	}
+	if ((c->output = opt_get(specs, NSPECS, r, "output"))) {
+		if (!c->output[0] || !strcmp(c->output, "-")) {
+			snprintf(err, el, "--output wants a FILE (without it the report goes to stdout)");
+			return -EINVAL;
+		}
+		if (c->listen) {
+			snprintf(err, el, "--output writes reports to a file: it excludes --listen");
+			return -EINVAL;
+		}
+		if (c->record_stdout) {
+			snprintf(err, el, "--record - puts the capture on stdout and the report on "
+					  "stderr: it excludes --output");
+			return -EINVAL;
+		}
+	}
+	c->user = opt_get(specs, NSPECS, r, "user");
+	c->user_given = opt_has(specs, NSPECS, r, "user");
+	if (c->user_given && !c->listen) {
+		snprintf(err, el, "--user goes with --listen (the server drops root once listening)");
+		return -EINVAL;
+	}
+	if (c->user_given && !c->user[0]) {
+		snprintf(err, el, "--user wants a user name");
+		return -EINVAL;
+	}
 	if ((s = opt_get(specs, NSPECS, r, "trace"))) {
 		if (doc_trace_opt(s, &c->trace_ns, err, el) < 0)
 			return -EINVAL;
-		if (c->replay || c->listen) {
-			snprintf(err, el, "--trace measures this host now: it excludes --replay "
-					  "and --listen");
+		if (c->replay || c->listen || c->all_netns) {
+			snprintf(err, el, "--trace measures one namespace now: it excludes "
+					  "--replay, --listen and --all-netns");
 			return -EINVAL;
 		}
 	}
@@ -361,8 +426,10 @@ static int doctor_once(const struct doctor_cfg *c, struct doc_prev *prev, FILE *
 	struct cap_reader rd;
 	struct cap_writer wr;
 	char e[256] = "";
+	struct timespec t0, t1;
 	int rc, ret;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0); /* twkit_scrape_duration_seconds counts from here */
 	snapshot_init(&s);
 	memset(&a, 0, sizeof(a));
 	if (c->replay) {
@@ -435,8 +502,11 @@ static int doctor_once(const struct doctor_cfg *c, struct doc_prev *prev, FILE *
 	doc_findings_run(&s, &a, prev, fs);
 	if (c->trace)
 		doc_trace_annotate(fs, &a, c->trace);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	struct doc_render_opts ro = { .top = c->top, .replay = c->replay != NULL,
-				      .netns = c->netns, .color = c->color };
+				      .netns = c->netns, .color = c->color,
+				      .scrape_seconds = (double)(t1.tv_sec - t0.tv_sec) +
+							(double)(t1.tv_nsec - t0.tv_nsec) / 1e9 };
 	if (c->out == OUT_JSON)
 		doc_render_json(out, &s, &a, fs, &ro);
 	else if (c->out == OUT_PROM)
@@ -479,13 +549,36 @@ static int scrape_page(void *arg, FILE *out, char *err, size_t el)
 	return 0;
 }
 
-/* --listen: the socket here, the looks (and the library's thread) in --netns if given, until
+/* --listen, started as root: become cfg->user, keeping what the looks need. A live look
+ * needs nothing (sock_diag dumps and /proc/net are open to every user; /proc/slabinfo is not,
+ * and the documented TIME-WAIT size is used instead); --replay FILE needs to read FILE, which
+ * --record made mode 0600. --netns was entered before: the process stays there. Returns 0,
+ * or an exit code with the reason printed. */
+static int listen_drop_root(const struct doctor_cfg *cfg)
+{
+	uint64_t keep = cfg->replay ? PRIVS_CAP(CAP_DAC_READ_SEARCH) : 0;
+	char err[256];
+	int rc;
+
+	if (geteuid() != 0 && !cfg->user_given)
+		return 0; /* not root: nothing to drop */
+	rc = privs_drop(cfg->user, keep, err, sizeof(err));
+	if (rc == -EINVAL && cfg->user_given)
+		return 0; /* --user root: asked to stay root */
+	if (rc < 0) {
+		fprintf(stderr, "twkit doctor: --user %s: %s\n", cfg->user, err);
+		return rc == -ENOENT ? TWKIT_EXIT_USAGE : TWKIT_EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+/* --listen: the socket here, the looks in --netns if given, as --user once listening, until
  * SIGINT or SIGTERM. Returns an exit code. */
 static int doctor_listen(const struct doctor_cfg *cfg)
 {
 	struct scrape sc = { .cfg = cfg };
 	struct httpd *h;
-	sigset_t block, old;
+	struct sigaction sa;
 	char err[512];
 	int fd, saved_ns = -1, rc;
 
@@ -499,28 +592,70 @@ static int doctor_listen(const struct doctor_cfg *cfg)
 		close(fd);
 		return TWKIT_EXIT_RUNTIME;
 	}
-	/* the server's thread inherits the blocked signals: they come to this one */
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &old);
+	if (saved_ns >= 0) { /* the server never goes back: it ends where it serves */
+		close(saved_ns);
+		saved_ns = -1;
+	}
+	if ((rc = listen_drop_root(cfg)) != 0) {
+		close(fd);
+		return rc;
+	}
+	/* a signal ends the server's wait at once (no SA_RESTART) */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	h = httpd_start(fd, "/metrics", "text/plain; version=0.0.4; charset=utf-8", scrape_page,
 			&sc, err, sizeof(err));
 	if (!h) {
 		fprintf(stderr, "twkit doctor: %s\n", err);
-		rc = TWKIT_EXIT_RUNTIME;
-	} else {
-		fprintf(stderr, "twkit doctor: serving http://%s/metrics (Ctrl-C to stop)\n",
-			cfg->listen);
-		while (!stop_flag)
-			sigsuspend(&old);
-		httpd_stop(h);
-		rc = TWKIT_EXIT_OK;
+		return TWKIT_EXIT_RUNTIME;
 	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (saved_ns >= 0)
-		kns_leave(saved_ns);
+	fprintf(stderr, "twkit doctor: serving http://%s/metrics as uid %u (Ctrl-C to stop)\n",
+		cfg->listen, (unsigned)geteuid());
+	rc = httpd_serve(h, &stop_flag) < 0 ? TWKIT_EXIT_RUNTIME : TWKIT_EXIT_OK;
+	if (rc != TWKIT_EXIT_OK)
+		fprintf(stderr, "twkit doctor: the HTTP server (libmicrohttpd) failed\n");
+	fprintf(stderr, "twkit doctor: stopped; %llu connections were closed for not sending "
+			"their request in time\n",
+		(unsigned long long)httpd_deadline_cuts(h));
+	httpd_stop(h);
 	return rc;
+}
+
+/* --all-netns: one report over every namespace (doctor/allns.c). Returns an exit code. */
+static int doctor_allns(const struct doctor_cfg *cfg)
+{
+	struct doc_allns_cfg ac = { .out = cfg->out == OUT_JSON	  ? DOC_ALLNS_JSON
+					  : cfg->out == OUT_PROM ? DOC_ALLNS_PROM
+								 : DOC_ALLNS_TEXT,
+				    .top = cfg->top, .color = cfg->color,
+				    .sysctl_conf = cfg->sysctl_conf, .stop = &stop_flag };
+	struct atomicf af;
+	char err[512];
+	int rc;
+
+	if (cfg->output && (rc = atomicf_open(&af, cfg->output)) < 0) {
+		fprintf(stderr, "twkit doctor: --output %s: %s\n", cfg->output, strerror(-rc));
+		return TWKIT_EXIT_RUNTIME;
+	}
+	rc = doc_allns_run(&ac, cfg->output ? af.f : stdout, err, sizeof(err));
+	if (cfg->output && rc < -1) {
+		atomicf_abort(&af);
+	} else if (cfg->output) {
+		int wrc = atomicf_commit(&af);
+		if (wrc < 0) {
+			fprintf(stderr, "twkit doctor: --output %s: %s\n", cfg->output,
+				strerror(-wrc));
+			return TWKIT_EXIT_RUNTIME;
+		}
+	}
+	if (rc < -1) {
+		fprintf(stderr, "twkit doctor: %s\n", err);
+		return -rc;
+	}
+	return cfg->fail_on >= 0 && rc >= cfg->fail_on ? TWKIT_EXIT_FINDINGS : TWKIT_EXIT_OK;
 }
 
 int doctor_main(int argc, char **argv)
@@ -552,6 +687,11 @@ int doctor_main(int argc, char **argv)
 		opt_result_fini(&r);
 		return code;
 	}
+	if (cfg.all_netns) {
+		code = doctor_allns(&cfg);
+		opt_result_fini(&r);
+		return code;
+	}
 	struct doc_trace trace;
 	if (cfg.trace_ns) {
 		code = doc_trace_collect(&trace, cfg.trace_ns, cfg.netns, &stop_flag);
@@ -570,10 +710,31 @@ int doctor_main(int argc, char **argv)
 		}
 	}
 	for (long n = 0; !stop_flag; n++) {
-		if (n > 0 && cfg.out == OUT_TEXT)
+		struct atomicf af;
+		FILE *out = cfg.record_stdout ? stderr : stdout;
+		if (cfg.output) {
+			if ((rc = atomicf_open(&af, cfg.output)) < 0) {
+				fprintf(stderr, "twkit doctor: --output %s: %s\n", cfg.output,
+					strerror(-rc));
+				code = TWKIT_EXIT_RUNTIME;
+				break;
+			}
+			out = af.f;
+		} else if (n > 0 && cfg.out == OUT_TEXT) {
 			printf("\n");
-		rc = doctor_once(&cfg, &prev, cfg.record_stdout ? stderr : stdout, err,
-				 sizeof(err));
+		}
+		rc = doctor_once(&cfg, &prev, out, err, sizeof(err));
+		if (cfg.output && rc < -1) {
+			atomicf_abort(&af); /* the previous report stays */
+		} else if (cfg.output) {
+			int wrc = atomicf_commit(&af);
+			if (wrc < 0) {
+				fprintf(stderr, "twkit doctor: --output %s: %s\n", cfg.output,
+					strerror(-wrc));
+				code = TWKIT_EXIT_RUNTIME;
+				break;
+			}
+		}
 		if (rc < -1) {
 			fprintf(stderr, "twkit doctor: %s\n", err);
 			code = -rc;

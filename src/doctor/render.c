@@ -177,8 +177,6 @@ void doc_render_json(FILE *f, const struct snapshot *s, const struct doc_analysi
 		     const struct doc_findings *fs, const struct doc_render_opts *o)
 {
 	struct jw w;
-	char l[80], r[80];
-	const struct snap_settings *st = &s->set;
 
 	jw_init(&w, f, true);
 	jw_obj_begin(&w, NULL);
@@ -186,6 +184,18 @@ void doc_render_json(FILE *f, const struct snapshot *s, const struct doc_analysi
 	jw_str(&w, "source", o->replay ? "capture" : "live");
 	if (o->netns)
 		jw_str(&w, "netns", o->netns);
+	doc_render_json_body(&w, s, a, fs, o);
+	jw_obj_end(&w);
+	jw_finish(&w);
+}
+
+void doc_render_json_body(struct jw *wp, const struct snapshot *s, const struct doc_analysis *a,
+			  const struct doc_findings *fs, const struct doc_render_opts *o)
+{
+	struct jw w = *wp;
+	char l[80], r[80];
+	const struct snap_settings *st = &s->set;
+
 	jw_int(&w, "collected_ms", s->collected_ms);
 
 	jw_obj_begin(&w, "kernel");
@@ -309,126 +319,5 @@ void doc_render_json(FILE *f, const struct snapshot *s, const struct doc_analysi
 	for (int i = 0; i < s->nmissing; i++)
 		jw_str(&w, NULL, s->missing[i]);
 	jw_arr_end(&w);
-	jw_obj_end(&w);
-	jw_finish(&w);
-}
-
-/* Prometheus label values escape backslash, quote and newline. */
-static void plabel(FILE *f, const char *v)
-{
-	for (; *v; v++) {
-		if (*v == '\\' || *v == '"')
-			fputc('\\', f);
-		if (*v == '\n') {
-			fputs("\\n", f);
-			continue;
-		}
-		fputc(*v, f);
-	}
-}
-
-static void phead(FILE *f, const char *name, const char *type, const char *help)
-{
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-void doc_render_prom(FILE *f, const struct snapshot *s, const struct doc_analysis *a,
-		     const struct doc_findings *fs, const struct doc_render_opts *o)
-{
-	char l[80], r[80];
-	size_t n = shown(a, o);
-
-	phead(f, "twkit_tcp_sockets", "gauge",
-	      "TCP sockets by state; TIME-WAIT minisockets counted under their substate.");
-	for (int i = 1; i < KDIAG_NSTATES; i++)
-		fprintf(f, "twkit_tcp_sockets{state=\"%s\"} %u\n", kdiag_state_name(i),
-			a->by_state[i]);
-	phead(f, "twkit_time_wait_sockets", "gauge", "TIME-WAIT sockets by direction.");
-	fprintf(f, "twkit_time_wait_sockets{direction=\"outgoing\"} %u\n", a->tw_out);
-	fprintf(f, "twkit_time_wait_sockets{direction=\"incoming\"} %u\n", a->tw_in);
-	fprintf(f, "twkit_time_wait_sockets{direction=\"fin_wait2_substate\"} %u\n",
-		a->tw_fin_wait2);
-	phead(f, "twkit_time_wait_memory_bytes", "gauge", "Memory held by TIME-WAIT sockets.");
-	fprintf(f, "twkit_time_wait_memory_bytes %" PRIu64 "\n", a->tw_bytes);
-	phead(f, "twkit_ports_usable_per_destination", "gauge",
-	      "Local ports connect() can use toward one destination.");
-	fprintf(f, "twkit_ports_usable_per_destination %u\n", a->ports_usable_out);
-
-	static const struct {
-		const char *name, *help;
-	} gm[] = {
-		{ "twkit_group_time_wait", "TIME-WAIT sockets in a budget group (top groups)." },
-		{ "twkit_group_ports_used", "Ports of the group's budget in use." },
-		{ "twkit_group_utilization", "Share of the group's port budget in use (0..1)." },
-		{ "twkit_group_tw_rate_10s", "TIME-WAIT created per second over the last 10 s." },
-		{ "twkit_group_eta_seconds", "Forecast seconds until the group has no port left." },
-	};
-	for (size_t m = 0; m < sizeof(gm) / sizeof(gm[0]); m++) {
-		phead(f, gm[m].name, "gauge", gm[m].help);
-		for (size_t i = 0; i < n; i++) {
-			const struct doc_group *g = &a->groups[i];
-			if (m == 4 && g->eta_s < 0)
-				continue;
-			group_local_remote(g, l, sizeof(l), r, sizeof(r));
-			fprintf(f, "%s{direction=\"%s\",local=\"", gm[m].name,
-				g->dir == DOC_OUT ? "outgoing" : "incoming");
-			plabel(f, l);
-			fputs("\",remote=\"", f);
-			plabel(f, r);
-			fputs("\"} ", f);
-			switch (m) {
-			case 0:
-				fprintf(f, "%u\n", g->time_wait);
-				break;
-			case 1:
-				fprintf(f, "%u\n", g->in_budget);
-				break;
-			case 2:
-				fprintf(f, "%.4f\n", g->utilization);
-				break;
-			case 3:
-				fprintf(f, "%.2f\n", g->tw_rate_10s);
-				break;
-			default:
-				fprintf(f, "%.1f\n", g->eta_s);
-			}
-		}
-	}
-	phead(f, "twkit_kernel_counter", "counter",
-	      "Kernel TCP counters (/proc/net/netstat, snmp, sockstat) by name.");
-	for (int i = 0; doc_counter_names[i]; i++) {
-		uint64_t v;
-		if (kcounters_get(&s->counters, doc_counter_names[i], &v) == 0)
-			fprintf(f, "twkit_kernel_counter{name=\"%s\"} %" PRIu64 "\n",
-				doc_counter_names[i], v);
-	}
-	phead(f, "twkit_setting", "gauge", "TIME-WAIT related sysctls (absent: not on this kernel).");
-	const struct {
-		const char *n;
-		int64_t v;
-	} sets[] = {
-		{ "tcp_tw_reuse", s->set.tcp_tw_reuse },
-		{ "tcp_tw_reuse_delay", s->set.tcp_tw_reuse_delay },
-		{ "tcp_tw_recycle", s->set.tcp_tw_recycle },
-		{ "tcp_timestamps", s->set.tcp_timestamps },
-		{ "tcp_max_tw_buckets", s->set.tcp_max_tw_buckets },
-		{ "tcp_fin_timeout", s->set.tcp_fin_timeout },
-		{ "ip_local_port_range_low", s->set.port_lo },
-		{ "ip_local_port_range_high", s->set.port_hi },
-	};
-	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
-		if (sets[i].v >= 0)
-			fprintf(f, "twkit_setting{name=\"%s\"} %lld\n", sets[i].n,
-				(long long)sets[i].v);
-	phead(f, "twkit_finding", "gauge", "1 for each finding present, by id and severity.");
-	for (int i = 0; i < fs->n; i++)
-		fprintf(f, "twkit_finding{id=\"%s\",severity=\"%s\"} 1\n", fs->f[i].id,
-			doc_sev_name(fs->f[i].sev));
-	phead(f, "twkit_findings", "gauge", "Number of findings by severity.");
-	for (int sev = DOC_INFO; sev <= DOC_CRITICAL; sev++) {
-		int c = 0;
-		for (int i = 0; i < fs->n; i++)
-			c += (int)fs->f[i].sev == sev;
-		fprintf(f, "twkit_findings{severity=\"%s\"} %d\n", doc_sev_name((enum DOC_SEV)sev), c);
-	}
+	*wp = w;
 }

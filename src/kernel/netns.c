@@ -17,10 +17,25 @@ int kns_name_ok(const char *name)
 	       strcmp(name, "..") != 0;
 }
 
+int kns_enter_fd(int fd, int *saved)
+{
+	int cur = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+
+	if (cur < 0)
+		return -errno;
+	if (setns(fd, CLONE_NEWNET) < 0) {
+		int rc = -errno;
+		close(cur);
+		return rc;
+	}
+	*saved = cur;
+	return 0;
+}
+
 int kns_enter(const char *name, int *saved)
 {
 	char path[128];
-	int fd, cur, rc = 0;
+	int fd, rc;
 
 	if (!kns_name_ok(name))
 		return -EINVAL;
@@ -28,18 +43,7 @@ int kns_enter(const char *name, int *saved)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	cur = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (cur < 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (setns(fd, CLONE_NEWNET) < 0) {
-		rc = -errno;
-		close(cur);
-		goto out;
-	}
-	*saved = cur;
-out:
+	rc = kns_enter_fd(fd, saved);
 	close(fd);
 	return rc;
 }

@@ -468,7 +468,30 @@ static void feed_pseudo(struct snapshot *s, struct cap_writer *rec, const char *
 	snapshot_feed_file(s, name, text, strlen(text));
 }
 
+/* Whether this namespace's sockstat counts no TCP socket at all: none hashed (listening,
+ * connecting, connected, closing: `inuse`, per namespace since 2.6.26) in either family, and
+ * no TIME-WAIT minisocket (`tw`; on kernels where it counted the whole host it is never 0
+ * while any exists). A request (SYN-RECV) needs a listener, counted in inuse. Unread
+ * counters count as sockets. */
+static bool no_tcp_socket(const struct snapshot *s)
+{
+	static const char *const keys[] = { "sockstat.TCP.inuse", "sockstat.TCP.tw",
+					     "sockstat6.TCP6.inuse" };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		uint64_t v;
+		if (kcounters_get(&s->counters, keys[i], &v) < 0 || v != 0)
+			return false;
+	}
+	return true;
+}
+
 int snapshot_collect(struct snapshot *s, struct cap_writer *rec, char *err, size_t errlen)
+{
+	return snapshot_collect_flags(s, rec, 0, err, errlen);
+}
+
+int snapshot_collect_flags(struct snapshot *s, struct cap_writer *rec, unsigned flags, char *err,
+			   size_t errlen)
 {
 	struct utsname u;
 	struct rlimit rl;
@@ -505,6 +528,16 @@ int snapshot_collect(struct snapshot *s, struct cap_writer *rec, char *err, size
 			cap_writer_add(rec, CAP_FILE, inputs[i].name, text, len);
 		snapshot_feed_file(s, inputs[i].name, text, len);
 		free(text);
+	}
+	if ((flags & SNAP_COLLECT_SKIP_EMPTY) && !rec && no_tcp_socket(s))
+		return 0;
+	if ((flags & SNAP_COLLECT_ONE_WALK) && !rec) {
+		/* both families in one walk; a kernel that refuses the request gets two */
+		size_t n0 = s->nsocks;
+		rc = kdiag_dump(AF_UNSPEC, KDIAG_ALL_STATES, true, live_buf, &l);
+		if (rc == 0)
+			return 0;
+		s->nsocks = n0;
 	}
 	/* One dump per family of every state, with tcp_info for full sockets (§9). */
 	rc = kdiag_dump(AF_INET, KDIAG_ALL_STATES, true, live_buf, &l);

@@ -92,6 +92,17 @@ struct cap_writer;
  * socket dump itself failed (err says what); unreadable /proc files only land in missing[].
  */
 int snapshot_collect(struct snapshot *s, struct cap_writer *rec, char *err, size_t errlen);
+/* Both families' sockets from one walk of the kernel's tables instead of one per family (the
+ * table is shared by the namespaces of a host: a walk costs what all of them hold). Ignored
+ * with a capture, whose sections stay one per family. */
+#define SNAP_COLLECT_ONE_WALK 1u
+/* No socket dump when this namespace's /proc/net/sockstat(6) counts no TCP socket at all
+ * (none hashed in either family, no TIME-WAIT): the dump would walk the shared table for
+ * nothing. Ignored with a capture. */
+#define SNAP_COLLECT_SKIP_EMPTY 2u
+/* snapshot_collect with SNAP_COLLECT_* flags. */
+int snapshot_collect_flags(struct snapshot *s, struct cap_writer *rec, unsigned flags, char *err,
+			   size_t errlen);
 
 struct cap_reader;
 /* Build from a parsed capture. 0, or -EINVAL with the reason in err (a corrupt dump). */

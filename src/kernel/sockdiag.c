@@ -56,7 +56,8 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *tb[INET_DIAG_MAX + 1] = { 0 };
 	struct kdiag_sock s;
 
-	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+	/* replies carry the request's type: TCPDIAG_GETSOCK for a dump of both families */
+	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY && nlh->nlmsg_type != TCPDIAG_GETSOCK)
 		return MNL_CB_OK; /* not ours: ignore */
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*m)) {
 		pc->err = -EPROTO;
@@ -154,14 +155,26 @@ int kdiag_dump(int family, uint32_t states, bool want_info, kdiag_buf_fn bufn, v
 	portid = mnl_socket_get_portid(nl);
 
 	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = seq;
-	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
-	req->sdiag_family = (uint8_t)family;
-	req->sdiag_protocol = IPPROTO_TCP;
-	req->idiag_states = states;
-	req->idiag_ext = want_info ? (1u << (INET_DIAG_INFO - 1)) : 0;
+	if (family == AF_UNSPEC) {
+		/* The older request (struct inet_diag_req): the kernel answers it for every
+		 * family in one walk of its tables, where SOCK_DIAG_BY_FAMILY walks them once
+		 * per family. */
+		struct inet_diag_req *old;
+		nlh->nlmsg_type = TCPDIAG_GETSOCK;
+		old = mnl_nlmsg_put_extra_header(nlh, sizeof(*old));
+		old->idiag_family = AF_INET;
+		old->idiag_states = states;
+		old->idiag_ext = want_info ? (1u << (INET_DIAG_INFO - 1)) : 0;
+	} else {
+		nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+		req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+		req->sdiag_family = (uint8_t)family;
+		req->sdiag_protocol = IPPROTO_TCP;
+		req->idiag_states = states;
+		req->idiag_ext = want_info ? (1u << (INET_DIAG_INFO - 1)) : 0;
+	}
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		rc = -errno;
 		goto out;

@@ -64,8 +64,9 @@ typedef int (*kdiag_buf_fn)(const void *buf, size_t len, void *ctx);
 int kdiag_parse_buf(const void *buf, size_t len, kdiag_sock_fn fn, void *ctx, bool *done);
 
 /*
- * Dump TCP sockets of one family (AF_INET or AF_INET6) in `states` (bit 1<<state) of the
- * current network namespace. With want_info, full sockets carry tcp_info (timestamps flag).
+ * Dump TCP sockets of one family (AF_INET or AF_INET6), or of both in one walk of the
+ * kernel's socket tables (AF_UNSPEC: worth it where each walk is long, as the table is shared
+ * by every namespace), in `states` (bit 1<<state) of the current network namespace. With want_info, full sockets carry tcp_info (timestamps flag).
  * Each reply buffer goes to bufn. Returns 0 or a negative errno (socket, send, recv, or a
  * kernel error). The caller parses with kdiag_parse_buf (usually inside bufn).
  */

@@ -1,5 +1,5 @@
 /*
- * builtin — the eight built-in scenarios, as INI text in the documented format (so
+ * builtin — the built-in scenarios, as INI text in the documented format (so
  * `twkit sim --show NAME` prints a file the user can edit), with what each shows and why.
  */
 #include <string.h>
@@ -121,6 +121,69 @@ static const struct builtin builtins[] = {
 	  "destroyed at once without TIME-WAIT and TCPTimeWaitOverflow is incremented (§1.4); "
 	  "the count stays flat at the limit. Connections still work; the protection TIME-WAIT "
 	  "gives against old duplicates is what is lost." },
+	{ "nat-gw-gcp",
+	  "GCP Cloud NAT's 64 ports per VM and 120 s TIME_WAIT: above 0.53 new connections/s per VM",
+	  "[sim]\nname = nat-gw-gcp\nduration = 300s\nkernel = 6.1\n\n"
+	  "[client vms]\ncount = 4\nrate = 1/s\ncloses = client\nvia = cloud-nat\n\n"
+	  "[nat cloud-nat]\nprofile = gcp-cloud-nat\nvia = api\n\n"
+	  "[server api]\n",
+	  "Four VMs reach one API through GCP Cloud NAT with static port allocation and the old "
+	  "default of 64 ports per VM (min_ports_per_vm). A VM's 64 ports are reused toward "
+	  "every other destination, but toward one destination (IP, port, protocol) each "
+	  "connection needs its own, and after the close the gateway keeps the port for its TCP "
+	  "TIME_WAIT timeout, 120 s by default on gateways made before the 2026 change to 30 s "
+	  "(not the kernel's 60 s). So a VM sustains 64 / 120 s = 0.53 new connections/s to the "
+	  "API; at 1/s its ports are all held after 64 s, and the gateway drops new SYNs: the "
+	  "VM's kernel retransmits them (1, 3, 7, ... s) and connect() ends in ETIMEDOUT. The "
+	  "VM's own port budget (28,232) is nowhere near. Fixes, each a --set away: "
+	  "cloud-nat.ports_per_host=256 (more ports per VM), "
+	  "cloud-nat.tcp_time_wait_timeout=30s (the newer default), vms.rate=0.1/s with "
+	  "vms.requests=10 (pooling: the same requests over fewer connections)." },
+	{ "nat-gw-aws",
+	  "AWS NAT gateway: 55,000 simultaneous connections per destination per address",
+	  "[sim]\nname = nat-gw-aws\nduration = 300s\nkernel = 6.1\n\n"
+	  "[client fleet]\ncount = 10\nrate = 150/s\nrequests = 6\ncloses = client\n"
+	  "via = natgw\n\n"
+	  "[nat natgw]\nprofile = aws-nat-gateway\nvia = api\n\n"
+	  "[server api]\nservice_time = 10s\n",
+	  "Ten hosts open 1,500 connections/s in all to one API through an AWS NAT gateway; each "
+	  "connection carries six 10 s requests, so it lives about 60 s and 90,000 would be open "
+	  "at once. AWS documents 55,000 simultaneous connections to each destination (IP, port, "
+	  "protocol) per gateway address: the budget is 55,000 / 60 s = 917 new connections/s. "
+	  "After about 37 s the gateway has no port left toward the API (its ErrorPortAllocation "
+	  "metric): new SYNs are dropped, the hosts retransmit them, connects take seconds, and "
+	  "once the backlog outgrows the SYN schedule they fail with ETIMEDOUT. "
+	  "Fixes: natgw.ips=2 (a secondary address: up to 8, each another 55,000), api.ips=2 "
+	  "(two destinations). AWS does not publish how long a port stays held after a close; "
+	  "the profile assumes none (try natgw.tcp_time_wait_timeout=60s)." },
+	{ "nat-gw-azure-lb",
+	  "Azure load balancer SNAT: the default allocation gives 512 ports per node in a pool of 100",
+	  "[sim]\nname = nat-gw-azure-lb\nduration = 240s\nkernel = 6.1\n\n"
+	  "[client nodes]\ncount = 2\nrate = 10/s\ncloses = client\nvia = lb\n\n"
+	  "[nat lb]\nprofile = azure-lb-snat\nnodes = 100\nvia = api\n\n"
+	  "[server api]\nservice_time = 60s\n",
+	  "Two busy nodes of a 100-node backend pool reach an API through the load balancer's "
+	  "outbound SNAT with default port allocation: the table gives a pool of 51-100 "
+	  "instances 512 ports per instance per frontend address. Each node opens 10 "
+	  "connections/s that last 60 s, so it needs about 600 ports toward the API, and after "
+	  "51 s its SNAT ports are all in use: SYNs are dropped, retransmitted, and end in "
+	  "ETIMEDOUT. Fixes: lb.ips=2 (a second frontend address: 1,024 ports, the table's "
+	  "cap), lb.ports_per_host=640 (outbound rules: addresses x 64,000 / nodes), lb.nodes=50 "
+	  "(a smaller pool: 1,024)." },
+	{ "nat-gw-idle",
+	  "Azure NAT gateway's 4 min idle timeout cuts pooled connections idle for 5 min",
+	  "[sim]\nname = nat-gw-idle\nduration = 600s\nkernel = 6.1\n\n"
+	  "[client app]\nrate = 20/s\nrequests = 10\nidle = 5m\ncloses = client\n"
+	  "via = natgw\n\n"
+	  "[nat natgw]\nprofile = azure-nat-gateway\nvia = api\n\n"
+	  "[server api]\n",
+	  "The fix for churn is pooling, and pooling has its own trap: a connection pool keeps "
+	  "each connection open after its requests, here idle for 5 minutes before it is used or "
+	  "closed. An Azure NAT gateway removes a flow silent for its idle timeout (4 minutes by "
+	  "default) and answers the next segment on it with a TCP reset: every connection fails "
+	  "on its next use with ECONNRESET, and neither end gets to close it. AWS does the same "
+	  "after 350 s; GCP drops such segments silently after 1,200 s (ETIMEDOUT instead). "
+	  "Fix: app.idle=3m (a pool idle timeout, or TCP keepalive, below the gateway's)." },
 };
 
 #define NBUILTIN ((int)(sizeof(builtins) / sizeof(builtins[0])))

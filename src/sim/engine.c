@@ -113,7 +113,24 @@ int sim_hosts_init(struct sim_eng *e)
 		const struct tw_profile *p = node_profile(e, n);
 		if (!p)
 			return -EINVAL;
-		if (nr->kind == SIM_NODE_NAT || nr->kind == SIM_NODE_L4LB) {
+		if (nr->kind == SIM_NODE_NAT) {
+			/* a cloud gateway keeps its own port tables (natgw.h) */
+			struct natgw_cfg gc;
+			bool is_gw;
+			char err[256];
+			if (sim_gateway_cfg(e->sc, n, &gc, &is_gw, err, sizeof(err)) < 0)
+				return -EINVAL;
+			if (is_gw) {
+				int rc;
+				e->gw[i] = calloc(1, sizeof(*e->gw[i]));
+				if (!e->gw[i])
+					return -ENOMEM;
+				rc = natgw_init(e->gw[i], &gc);
+				if (rc < 0)
+					return rc;
+			}
+		}
+		if ((nr->kind == SIM_NODE_NAT && !e->gw[i]) || nr->kind == SIM_NODE_L4LB) {
 			nr->busy = calloc((size_t)n->ips * 65536, sizeof(int64_t));
 			if (!nr->busy)
 				return -ENOMEM;
@@ -164,7 +181,7 @@ int sim_hosts_init(struct sim_eng *e)
 			nr->one_dest = n->ips == 1 &&
 				       (lb ? lb->n->ips == 1 : t->ips == 1 && t->ports == 1);
 			nr->target_host = e->node[nr->target].host0;
-			nr->dur_ns = (int64_t)n->requests * (n->rtt_ns + t->service_ns);
+			nr->dur_ns = (int64_t)n->requests * (n->rtt_ns + t->service_ns) + n->idle_ns;
 			nr->half_rtt = n->rtt_ns / 2;
 			nr->close_after = nr->half_rtt + nr->dur_ns;
 			nr->req_seq = SIM_REQ_BYTES * (uint32_t)n->requests + 1;
@@ -172,6 +189,16 @@ int sim_hosts_init(struct sim_eng *e)
 			nr->client_closes = n->closes == SIM_CLOSES_CLIENT;
 			nr->linger0 = n->linger0;
 			e->syn_n[i] = tw_syn_schedule(p, n->syn_retries, e->syn_at[i], &e->syn_fail[i]);
+		}
+	}
+	/* connecting nodes whose idle connections a gateway on their path removes */
+	for (int i = 0; i < e->nnodes; i++) {
+		struct sim_nrt *nr = &e->node[i];
+		nr->gw_cut = -1;
+		for (int k = 0; k < nr->nhops; k++) {
+			const struct natgw *g = e->gw[nr->hops[k]];
+			if (g && natgw_idle_cuts(&g->cfg, nr->n->idle_ns))
+				nr->gw_cut = (int8_t)nr->hops[k];
 		}
 	}
 	return 0;
@@ -192,6 +219,9 @@ void sim_hosts_fini(struct sim_eng *e)
 	free(e->hosts);
 	for (int i = 0; i < e->nnodes; i++) {
 		free(e->node[i].busy);
+		if (e->gw[i])
+			natgw_fini(e->gw[i]);
+		free(e->gw[i]);
 	}
 	for (int i = 0; i < e->ntwq; i++)
 		sim_fifo_free(&e->twq[i].q);
@@ -539,6 +569,13 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 		}
 		res->syn_dropped += c->paws_passive;
 		res->syn_retrans += c->syn_retrans;
+		if (e->gw[i]) {
+			res->hosts[i].gateway = true;
+			res->hosts[i].gw = e->gw[i]->cfg;
+			res->hosts[i].gw_peak = e->gw[i]->peak_used;
+			memcpy(res->hosts[i].gw_drop, e->gw[i]->drops,
+			       sizeof(res->hosts[i].gw_drop));
+		}
 	}
 	res->tw_records_peak = e->tw_total_peak;
 	res->sim_bytes_peak = state_bytes(e);

@@ -543,12 +543,26 @@ take:
 	return 0;
 }
 
-static void xlate_release(struct sim_eng *e, struct sim_conn *c)
+/* A cloud gateway's flow ends (natgw_unmap), kept out of line: the close path that inlines
+ * xlate_release stays as short as it was for paths without a gateway. */
+static __attribute__((noinline)) void gw_unmap(struct natgw *g, uint32_t tab, uint16_t port,
+					       int64_t now, bool fin)
+{
+	natgw_unmap(g, tab, port, now, fin);
+}
+
+/* c's flow ends at the translating hops; fin: by a FIN exchange (a cloud gateway then holds
+ * the port its tcp_time_wait_timeout; an RST or a flow that never opened frees it at once) */
+static void xlate_release(struct sim_eng *e, struct sim_conn *c, bool fin)
 {
 	if (c->nmaps == 0xff)
 		return;
 	for (int i = 0; i < c->nmaps; i++) {
 		struct sim_nrt *x = &e->node[c->map_node[i]];
+		if (e->gw[c->map_node[i]]) {
+			gw_unmap(e->gw[c->map_node[i]], c->map_gwt, c->map_port[i], e->now, fin);
+			continue;
+		}
 		x->busy[(size_t)c->map_ip[i] * 65536 + c->map_port[i]] =
 			e->now + x->n->mapping_timeout_ns;
 	}
@@ -569,9 +583,22 @@ static int translate(struct sim_eng *e, struct sim_conn *c)
 		struct sim_nrt *x = &e->node[nr->hops[i]];
 		uint8_t ipi;
 		uint16_t port;
-		if (xlate_alloc(e, x, c->saddr, c->sport, &ipi, &port) < 0) {
+		int rc;
+		if (e->gw[nr->hops[i]]) {
+			/* a cloud gateway: its own limits (natgw.h) decide, and count the drop */
+			enum NATGW_DROP why;
+			uint32_t tab = 0;
+			rc = natgw_map(e->gw[nr->hops[i]], c->saddr, c->daddr, c->dport, e->now, &ipi,
+				       &port, &tab, &why);
+			if (rc == -ENOMEM)
+				e->err = -ENOMEM;
+			c->map_gwt = (uint16_t)tab;
+		} else {
+			rc = xlate_alloc(e, x, c->saddr, c->sport, &ipi, &port);
+		}
+		if (rc < 0) {
 			cnt(e, nr->hops[i])->nat_port_fail++;
-			xlate_release(e, c);
+			xlate_release(e, c, false);
 			c->nmaps = 0xff;
 			c->saddr = saddr;
 			c->sport = sport;
@@ -639,7 +666,7 @@ static void l7_reset(struct sim_eng *e, uint32_t ci)
 	connect_fail(e, (int)c->node, SIM_ERR_ECONNRESET);
 	sock_release(e, c->ssock);
 	csock_release(e, c);
-	xlate_release(e, c);
+	xlate_release(e, c, false);
 	conn_free(e, ci);
 }
 
@@ -816,7 +843,7 @@ void sim_conn_fail(struct sim_eng *e, uint32_t ci)
 {
 	struct sim_conn *c = &e->conns[ci];
 	connect_fail(e, (int)c->node, SIM_ERR_ETIMEDOUT); /* §10 */
-	xlate_release(e, c);
+	xlate_release(e, c, false);
 	csock_release(e, c);
 	conn_free(e, ci);
 }
@@ -862,10 +889,39 @@ static inline __attribute__((always_inline)) void enter_tw(struct sim_eng *e, ui
 	tw_count_inc(e, h);
 }
 
+/*
+ * The connection sat idle longer than the idle timeout of a cloud gateway on its path: the
+ * gateway removed the flow, and the close (the pool's next use of the connection, in
+ * practice) meets no mapping. Gateways that answer with RST make it ECONNRESET (EstabResets
+ * on the client); the others drop it silently, and the client's retransmissions end in
+ * ETIMEDOUT. Neither end keeps a TIME-WAIT; the server's socket is let go here (a real one
+ * stays ESTABLISHED until its own timeouts).
+ */
+static __attribute__((noinline, cold)) void gw_idle_cut(struct sim_eng *e, uint32_t ci)
+{
+	struct sim_conn *c = &e->conns[ci];
+	const struct sim_nrt *nr = &e->node[c->node];
+	struct natgw *g = e->gw[nr->gw_cut];
+	e->group_est[c->node]--;
+	e->group_est[nr->target]--;
+	g->drops[NATGW_DROP_IDLE]++;
+	if (g->cfg.idle_rst)
+		cnt(e, (int)c->node)->estab_resets++;
+	connect_fail(e, (int)c->node, g->cfg.idle_rst ? SIM_ERR_ECONNRESET : SIM_ERR_ETIMEDOUT);
+	sock_release(e, c->ssock);
+	csock_release(e, c);
+	xlate_release(e, c, false);
+	conn_free(e, ci);
+}
+
 void sim_close(struct sim_eng *e, uint32_t ci)
 {
 	struct sim_conn *c = &e->conns[ci];
 	const struct sim_nrt *nr = &e->node[c->node];
+	if (__builtin_expect(nr->gw_cut >= 0, 0)) {
+		gw_idle_cut(e, ci);
+		return;
+	}
 	struct sim_sock *cs = sim_conn_csock(e->socks, c), *ss = &e->socks[c->ssock];
 	uint32_t c_end = cs->snd_nxt + nr->req_seq; /* data + FIN */
 	uint32_t s_end = ss->snd_nxt + nr->resp_seq;
@@ -905,6 +961,6 @@ void sim_close(struct sim_eng *e, uint32_t ci)
 		sock_release(e, c->ssock);
 	else
 		csock_release(e, c);
-	xlate_release(e, c);
+	xlate_release(e, c, !nr->linger0);
 	conn_free(e, ci);
 }

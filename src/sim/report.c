@@ -41,6 +41,30 @@ static int counters_list(const struct sim_counters *c, struct named *out)
 	return n;
 }
 
+/* The cloud gateways (nat nodes with gateway limits): what they dropped, by reason. */
+static void gateways_text(FILE *f, const struct sim_scenario *sc, const struct sim_result *r)
+{
+	char a[32], b[32];
+	for (int i = 0; i < r->nhosts; i++) {
+		const struct sim_host_result *h = &r->hosts[i];
+		uint64_t total = 0;
+		if (!h->gateway)
+			continue;
+		for (int k = 0; k < NATGW_DROP_N; k++)
+			total += h->gw_drop[k];
+		fprintf(f, "gateway %s (%s): %s dropped", h->name,
+			i < sc->nnodes && sc->nodes[i].gw_profile[0] ? sc->nodes[i].gw_profile
+								     : "custom",
+			units_fmt_count(a, sizeof(a), total));
+		for (int k = 0, n = 0; k < NATGW_DROP_N; k++)
+			if (h->gw_drop[k])
+				fprintf(f, "%s%s %s", n++ ? ", " : " (", natgw_drop_name(k),
+					units_fmt_count(a, sizeof(a), h->gw_drop[k]));
+		fprintf(f, "%s; at most %s ports held toward one destination on one address\n",
+			total ? ")" : "", units_fmt_count(b, sizeof(b), h->gw_peak));
+	}
+}
+
 void sim_report_text(FILE *f, const struct sim_scenario *sc, const struct sim_result *r)
 {
 	char a[32], b[32], d[32];
@@ -70,6 +94,7 @@ void sim_report_text(FILE *f, const struct sim_scenario *sc, const struct sim_re
 	if (r->syn_dropped)
 		fprintf(f, "SYNs dropped by tcp_tw_recycle (PAWSPassive): %s\n",
 			units_fmt_count(a, sizeof(a), r->syn_dropped));
+	gateways_text(f, sc, r);
 	fprintf(f, "\n%-14s %-6s %-7s %12s %10s %11s\n", "host", "kind", "kernel", "TIME-WAIT max",
 		"estab max", "TW memory");
 	for (int i = 0; i < r->nhosts; i++) {
@@ -95,6 +120,49 @@ void sim_report_text(FILE *f, const struct sim_scenario *sc, const struct sim_re
 	}
 }
 
+/* summary.gateway_drops {reason: count} over the cloud gateways, only when there are any */
+static void gateway_drops_json(struct jw *w, const struct sim_result *r)
+{
+	uint64_t sum[NATGW_DROP_N] = { 0 };
+	bool any = false;
+	for (int i = 0; i < r->nhosts; i++) {
+		if (!r->hosts[i].gateway)
+			continue;
+		any = true;
+		for (int k = 0; k < NATGW_DROP_N; k++)
+			sum[k] += r->hosts[i].gw_drop[k];
+	}
+	if (!any)
+		return;
+	jw_obj_begin(w, "gateway_drops");
+	for (int k = 0; k < NATGW_DROP_N; k++)
+		jw_uint(w, natgw_drop_name(k), sum[k]);
+	jw_obj_end(w);
+}
+
+/* hosts[].gateway of a cloud gateway: its limits as resolved, its drops, its peak */
+static void gateway_json(struct jw *w, const struct sim_scenario *sc, int i,
+			 const struct sim_host_result *h)
+{
+	jw_obj_begin(w, "gateway");
+	if (i < sc->nnodes && sc->nodes[i].gw_profile[0])
+		jw_str(w, "profile", sc->nodes[i].gw_profile);
+	else
+		jw_null(w, "profile");
+	jw_uint(w, "ips", h->gw.ips);
+	jw_uint(w, "ports_per_ip", h->gw.ports_per_ip);
+	jw_uint(w, "ports_per_host", h->gw.ports_per_host);
+	jw_uint(w, "max_per_destination", h->gw.max_per_destination);
+	jw_double(w, "tcp_time_wait_timeout_s", (double)h->gw.tcp_time_wait_ns / 1e9, 3);
+	jw_double(w, "idle_timeout_s", (double)h->gw.idle_ns / 1e9, 3);
+	jw_uint(w, "peak_ports_per_destination", h->gw_peak);
+	jw_obj_begin(w, "drops");
+	for (int k = 0; k < NATGW_DROP_N; k++)
+		jw_uint(w, natgw_drop_name(k), h->gw_drop[k]);
+	jw_obj_end(w);
+	jw_obj_end(w);
+}
+
 void sim_report_json(FILE *f, const struct sim_scenario *sc, const struct sim_result *r,
 		     bool with_series)
 {
@@ -118,6 +186,7 @@ void sim_report_json(FILE *f, const struct sim_scenario *sc, const struct sim_re
 	else
 		jw_null(&w, "first_failure_s");
 	jw_uint(&w, "syn_dropped", r->syn_dropped);
+	gateway_drops_json(&w, r);
 	jw_uint(&w, "syn_retrans", r->syn_retrans);
 	jw_uint(&w, "attempts", r->attempts);
 	jw_obj_begin(&w, "latency_ms");
@@ -152,6 +221,8 @@ void sim_report_json(FILE *f, const struct sim_scenario *sc, const struct sim_re
 		for (int k = 0; k < n; k++)
 			jw_uint(&w, cl[k].name, cl[k].v);
 		jw_obj_end(&w);
+		if (h->gateway)
+			gateway_json(&w, sc, i, h);
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);

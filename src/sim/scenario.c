@@ -28,8 +28,9 @@
 #define INIH_MAX_SECTION 49
 #define SIM_MAX_CLIENT_IPS 60000 /* a client group's count x ips: 10.n.0.0/16 per node */
 #define MAX_TEXT (1 << 20)
+#define NAT_MAPPING_TIMEOUT_NS (120LL * 1000000000) /* a plain NAT's default hold */
 
-enum KTYPE { K_LONG, K_BOOL, K_DUR, K_RATE, K_RANGE, K_ENUM, K_NAME, K_KERNEL };
+enum KTYPE { K_LONG, K_BOOL, K_DUR, K_RATE, K_RANGE, K_ENUM, K_NAME, K_KERNEL, K_GWPROF };
 
 /* which kinds accept a key */
 #define KC (1 << SIM_NODE_CLIENT)
@@ -85,6 +86,18 @@ static const struct key_spec keys[] = {
 	{ "strip_timestamps", K4, K_BOOL, O(strip_timestamps), 0, 0, NULL, "yes or no" },
 	{ "ports", KS | K7, K_LONG, O(ports), 1, 1000, NULL, "an integer 1-1000" },
 	{ "service_time", KS | K7, K_DUR, O(service_ns), 0, 60000, NULL, "a duration 0-60s" },
+	/* cloud gateways (sim/natgw.h, docs/cloud-nat.md) */
+	{ "idle", KC, K_DUR, O(idle_ns), 0, 604800000L, NULL, "a duration 0-7d" },
+	{ "profile", KN, K_GWPROF, O(gw_profile), 0, 0, NULL, NULL },
+	{ "ports_per_host", KN, K_LONG, O(ports_per_host), 0, 64512, NULL,
+	  "an integer 0-64512 (0: a shared pool)" },
+	{ "max_per_destination", KN, K_LONG, O(max_per_destination), 1, 64512, NULL,
+	  "an integer 1-64512" },
+	{ "tcp_time_wait_timeout", KN, K_DUR, O(gw_time_wait_ns), 0, 3600000, NULL,
+	  "a duration 0-1h" },
+	{ "idle_timeout", KN, K_DUR, O(gw_idle_ns), 0, 604800000L, NULL,
+	  "a duration 0-7d (0: none)" },
+	{ "nodes", KN, K_LONG, O(gw_nodes), 1, 1000000, NULL, "an integer 1-1000000" },
 };
 #define NKEYS ((int)(sizeof(keys) / sizeof(keys[0])))
 
@@ -106,8 +119,10 @@ static void node_defaults(struct sim_node *n, enum SIM_NODE_KIND kind)
 	n->rate = 100;
 	n->requests = 1;
 	n->rtt_ns = 1000000;                /* 1 ms */
-	n->mapping_timeout_ns = kind == SIM_NODE_NAT ? 120LL * 1000000000 : 0;
+	n->mapping_timeout_ns = kind == SIM_NODE_NAT ? NAT_MAPPING_TIMEOUT_NS : 0;
 	n->ports = 1;
+	n->ports_per_host = n->max_per_destination = n->gw_nodes = SIM_GW_UNSET_U;
+	n->gw_time_wait_ns = n->gw_idle_ns = SIM_GW_UNSET_NS;
 }
 
 static void sanitize(char *dst, size_t len, const char *src)
@@ -237,6 +252,17 @@ static int node_set(struct sim_node *n, const char *key, const char *val, char *
 			goto bad;
 		snprintf(base + k->off, SIM_NAME_LEN, "%s", val);
 		return 0;
+	case K_GWPROF: {
+		char names[160];
+		if (natgw_profile_by_name(val)) {
+			snprintf(base + k->off, SIM_NAME_LEN, "%s", val);
+			return 0;
+		}
+		natgw_profile_names(names, sizeof(names));
+		snprintf(msg, len, "key '%.24s': expected a gateway profile: %.80s, got '%.40s'", key, names,
+			 shown);
+		return -EINVAL;
+	}
 	}
 bad:
 	snprintf(msg, len, "key '%s': expected %s, got '%s'", key, k->expect, shown);
@@ -829,6 +855,98 @@ static int via_cycle(const struct sim_scenario *sc, int start, char *err, size_t
 	}
 }
 
+/* Whether the via path from node `from` crosses node `x`. */
+static bool path_crosses(const struct sim_scenario *sc, int from, int x)
+{
+	int j = from;
+	for (int hops = 0; hops <= SIM_MAX_NODES && sc->nodes[j].via[0]; hops++) {
+		j = node_find(sc, sc->nodes[j].via);
+		if (j < 0)
+			return false;
+		if (j == x)
+			return true;
+	}
+	return false;
+}
+
+int sim_gateway_cfg(const struct sim_scenario *sc, const struct sim_node *n,
+		    struct natgw_cfg *cfg, bool *is_gw, char *err, size_t errlen)
+{
+	const struct natgw_profile *p = natgw_profile_by_name(n->gw_profile);
+	struct natgw_cfg c = { 0 };
+	const char *pn = p ? p->name : "a gateway without a profile";
+	int self = (int)(n - sc->nodes);
+	*is_gw = n->kind == SIM_NODE_NAT &&
+		 (p || n->ports_per_host != SIM_GW_UNSET_U ||
+		  n->max_per_destination != SIM_GW_UNSET_U || n->gw_nodes != SIM_GW_UNSET_U ||
+		  n->gw_time_wait_ns != SIM_GW_UNSET_NS || n->gw_idle_ns != SIM_GW_UNSET_NS);
+	if (!*is_gw)
+		return 0;
+	if (n->mapping != SIM_NAT_PRESERVE || n->mapping_timeout_ns != NAT_MAPPING_TIMEOUT_NS) {
+		/* a gateway picks its own ports and holds them its own time */
+		snprintf(err, errlen, "%s:%d: [%s] key '%s' does not apply to a cloud gateway (%s): "
+			 "its ports come from its own tables; the hold after a close is "
+			 "tcp_time_wait_timeout", sc->file, n->line, n->name,
+			 n->mapping != SIM_NAT_PRESERVE ? "mapping" : "mapping_timeout", pn);
+		return -EINVAL;
+	}
+	c.ips = n->ips;
+	c.ports_per_ip = p ? p->ports_per_ip : 64512;
+	c.ports_per_host = p ? p->ports_per_host : 0;
+	if (p && p->max_ips && n->ips > p->max_ips) {
+		snprintf(err, errlen, "%s:%d: [%s] key 'ips': %s takes at most %u addresses, got %u",
+			 sc->file, n->line, n->name, p->name, p->max_ips, n->ips);
+		return -EINVAL;
+	}
+	if (n->gw_nodes != SIM_GW_UNSET_U && !(p && p->pool_table)) {
+		snprintf(err, errlen, "%s:%d: [%s] key 'nodes': only profile azure-lb-snat takes it "
+			 "(its default allocation depends on the pool size); this is %s", sc->file,
+			 n->line, n->name, pn);
+		return -EINVAL;
+	}
+	if (p && p->pool_table) {
+		/* the backend pool: given, or the client hosts whose path crosses the gateway */
+		uint64_t nodes = 0;
+		if (n->gw_nodes != SIM_GW_UNSET_U)
+			nodes = n->gw_nodes;
+		else
+			for (int i = 0; i < sc->nnodes; i++)
+				if (sc->nodes[i].kind == SIM_NODE_CLIENT && path_crosses(sc, i, self))
+					nodes += sc->nodes[i].count;
+		c.ports_per_host = natgw_azure_default_ports((uint32_t)(nodes > 1000000 ? 1000000
+											 : nodes),
+							    n->ips);
+		if (!c.ports_per_host && n->ports_per_host == SIM_GW_UNSET_U) {
+			snprintf(err, errlen, "%s:%d: [%s] key 'nodes': azure-lb-snat's default port "
+				 "allocation covers pools of 1-1000 instances, got %llu (set nodes, "
+				 "or ports_per_host for outbound rules)", sc->file, n->line, n->name,
+				 (unsigned long long)nodes);
+			return -EINVAL;
+		}
+	}
+	if (n->ports_per_host != SIM_GW_UNSET_U)
+		c.ports_per_host = n->ports_per_host;
+	c.max_per_destination = p && p->max_per_destination ? p->max_per_destination
+							    : c.ports_per_ip;
+	if (n->max_per_destination != SIM_GW_UNSET_U)
+		c.max_per_destination = n->max_per_destination;
+	c.tcp_time_wait_ns = n->gw_time_wait_ns != SIM_GW_UNSET_NS ? n->gw_time_wait_ns
+			     : p ? p->tcp_time_wait_ns : 0;
+	c.idle_ns = n->gw_idle_ns != SIM_GW_UNSET_NS ? n->gw_idle_ns : p ? p->idle_ns : 0;
+	c.idle_rst = p ? p->idle_rst : false;
+	if (c.ports_per_host > c.ports_per_ip || c.max_per_destination > c.ports_per_ip) {
+		snprintf(err, errlen, "%s:%d: [%s] key '%s': %u is more than the %u ports an address "
+			 "of %s offers", sc->file, n->line, n->name,
+			 c.ports_per_host > c.ports_per_ip ? "ports_per_host" : "max_per_destination",
+			 c.ports_per_host > c.ports_per_ip ? c.ports_per_host : c.max_per_destination,
+			 c.ports_per_ip, pn);
+		return -EINVAL;
+	}
+	if (cfg)
+		*cfg = c;
+	return 0;
+}
+
 int sim_scenario_check(const struct sim_scenario *sc, const char *host_release, char *err,
 		       size_t errlen)
 {
@@ -877,6 +995,28 @@ int sim_scenario_check(const struct sim_scenario *sc, const char *host_release, 
 				 "'%s')", sc->file, n->line, n->name, kern,
 				 host_release ? host_release : "?");
 			return -EINVAL;
+		}
+	}
+	/* cloud gateways: their limits resolve, and a path crosses at most one */
+	for (int i = 0; i < sc->nnodes; i++) {
+		bool gw;
+		int first = -1;
+		if (sim_gateway_cfg(sc, &sc->nodes[i], NULL, &gw, err, errlen) < 0)
+			return -EINVAL;
+		if (sc->nodes[i].kind != SIM_NODE_CLIENT && sc->nodes[i].kind != SIM_NODE_L7LB)
+			continue;
+		for (int j = 0; j < sc->nnodes; j++) {
+			if (!path_crosses(sc, i, j) ||
+			    sim_gateway_cfg(sc, &sc->nodes[j], NULL, &gw, err, errlen) < 0 || !gw)
+				continue;
+			if (first >= 0) {
+				snprintf(err, errlen, "%s:%d: [%s] key 'via': the path crosses two cloud "
+					 "gateways, '%s' and '%s': at most one is simulated", sc->file,
+					 sc->nodes[i].line, sc->nodes[i].name, sc->nodes[first].name,
+					 sc->nodes[j].name);
+				return -EINVAL;
+			}
+			first = j;
 		}
 	}
 	if (!clients || !servers) {

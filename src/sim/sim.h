@@ -21,8 +21,11 @@
 #include "common/hist.h"
 #include "common/series.h"
 #include "model/profile.h"
+#include "sim/natgw.h"
 
 #define SIM_MAX_NODES 16
+#define SIM_GW_UNSET_U UINT32_MAX /* a gateway limit left to its profile */
+#define SIM_GW_UNSET_NS (-1)
 #define SIM_NAME_LEN 32
 
 enum SIM_NODE_KIND { SIM_NODE_CLIENT, SIM_NODE_NAT, SIM_NODE_L4LB, SIM_NODE_L7LB, SIM_NODE_SERVER };
@@ -59,10 +62,16 @@ struct sim_node {
 	bool linger0;            /* the closer uses SO_LINGER {1,0}: RST, no TIME-WAIT (§7) */
 	bool bind_port;          /* bind() an explicit port before connect (bypass, §2.3) */
 	int64_t rtt_ns;
+	int64_t idle_ns;         /* client: open and silent this long after its requests */
 	char via[SIM_NAME_LEN];  /* next hop: a nat, l4lb, l7lb or server node */
 	/* nat */
 	enum SIM_NAT_MAP mapping;
 	int64_t mapping_timeout_ns;
+	/* nat as a cloud gateway (docs/cloud-nat.md): a profile, and overrides of its limits
+	 * (SIM_GW_UNSET: the profile's, or none without one) */
+	char gw_profile[SIM_NAME_LEN];
+	uint32_t ports_per_host, max_per_destination, gw_nodes;
+	int64_t gw_time_wait_ns, gw_idle_ns;
 	/* l4lb */
 	bool strip_timestamps;   /* the balancer removes the TCP timestamp option */
 	/* server, l7lb (accepting side) */
@@ -95,6 +104,10 @@ int sim_scenario_set(struct sim_scenario *sc, const char *assignment, char *err,
 /* Apply each line of `lines` ("a.b=1\nc.d=2", as OPT_MULTI collects --set) in order. 0, or
  * the first error (-EINVAL with err, -ENOMEM). */
 int sim_scenario_set_lines(struct sim_scenario *sc, const char *lines, char *err, size_t errlen);
+/* Whether nat node n is a cloud gateway (a profile or a gateway key), and its limits
+ * resolved into *cfg (may be NULL): 0, or -EINVAL with err naming FILE:LINE and the key. */
+int sim_gateway_cfg(const struct sim_scenario *sc, const struct sim_node *n,
+		    struct natgw_cfg *cfg, bool *is_gw, char *err, size_t errlen);
 /* Whether a command-line scenario argument names a file rather than a built-in: it has a '/'
  * or ".ini", or it is no known name (known false) and a file of that name exists. */
 bool sim_scenario_arg_is_file(const char *arg, bool known);
@@ -112,6 +125,8 @@ const char *sim_builtin_explain(const char *name);
 /* --explain: the model's budget of every node that opens connections, for sc as given (after
  * --set), one line each on f; release is the host's for profile "host". */
 void sim_explain_budgets(FILE *f, const struct sim_scenario *sc, const char *release);
+/* --explain: each cloud gateway's budget (natgw_explain.c), for sc as given. */
+void sim_explain_gateways(FILE *f, const struct sim_scenario *sc);
 
 /* connect() failures by errno (summary.connect_errors) */
 enum SIM_ERR { SIM_ERR_EADDRNOTAVAIL, SIM_ERR_ETIMEDOUT, SIM_ERR_ECONNRESET, SIM_ERR_N };
@@ -147,6 +162,11 @@ struct sim_host_result {
 	uint64_t time_wait_max;      /* peak TIME-WAIT count (sum over the group) */
 	uint64_t established_max;
 	uint64_t mem_max;            /* peak estimated kernel memory of those TIME-WAITs, bytes */
+	bool gateway;                /* a nat node with cloud gateway limits: gw, gw_peak */
+	struct natgw_cfg gw;
+	uint32_t gw_peak;            /* most of its ports held toward one destination at once */
+	uint64_t gw_drop[NATGW_DROP_N]; /* its drops by reason (natgw.h); not in sim_counters,
+					 * whose size the event loop's indexing pays for */
 	/* per simulated second: time_wait, established, new_ok, eaddrnotavail, etimedout,
 	 * paws_passive, syn_retrans, tw_recycled, tw_overflow, mem_bytes (columns by name) */
 	struct series series;

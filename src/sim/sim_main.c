@@ -216,7 +216,24 @@ int sim_mem_estimate(const struct sim_config *cfg, struct sim_mem_estimate *est)
 		struct est_node *e = &en[i];
 		e->eh_on = n->kind == SIM_NODE_SERVER || n->kind == SIM_NODE_L7LB || e->reusable;
 		if (n->kind == SIM_NODE_NAT || n->kind == SIM_NODE_L4LB) {
-			hostb[i] = (double)n->ips * 65536 * sizeof(int64_t);
+			struct natgw_cfg gc;
+			bool gw = false;
+			char gerr[256];
+			if (n->kind == SIM_NODE_NAT &&
+			    sim_gateway_cfg(sc, n, &gc, &gw, gerr, sizeof(gerr)) < 0)
+				return -EINVAL;
+			/* a cloud gateway: per address and destination (at most every accepting
+			 * address and port of the scenario) a held-port bitmap and up to one
+			 * cool-down entry (16 bytes) per port, doubled while it grows */
+			double gdests = 0;
+			for (int j = 0; gw && j < nn; j++)
+				gdests += sc->nodes[j].kind == SIM_NODE_SERVER ||
+							  sc->nodes[j].kind == SIM_NODE_L7LB
+						  ? (double)sc->nodes[j].ips * sc->nodes[j].ports
+						  : sc->nodes[j].kind == SIM_NODE_L4LB ? sc->nodes[j].ips : 0;
+			hostb[i] = gw ? (double)gc.ips * gdests *
+					       ((gc.ports_per_ip + 63) / 64 * 8 + gc.ports_per_ip * 32.0)
+				      : (double)n->ips * 65536 * sizeof(int64_t);
 			continue;
 		}
 		est->nhosts += (uint64_t)e->hosts;
@@ -226,8 +243,8 @@ int sim_mem_estimate(const struct sim_config *cfg, struct sim_mem_estimate *est)
 		/* a connecting node */
 		const struct sim_node *t = &sc->nodes[e->target];
 		int64_t at[TW_SYN_MAX_TRIES], fail = 0;
-		double life = (double)(n->rtt_ns + (int64_t)n->requests * (n->rtt_ns + t->service_ns)) /
-			      1e9;
+		double life = (double)(n->rtt_ns + (int64_t)n->requests * (n->rtt_ns + t->service_ns) +
+				       n->idle_ns) / 1e9;
 		int nre = tw_syn_schedule(e->p, n->syn_retries, at, &fail);
 		double retry = e->drops == DROP_ALL ? (double)fail / 1e9
 			       : e->drops == DROP_TW ? dmin((double)fail / 1e9, TW_LIFE_S)
@@ -351,6 +368,7 @@ static void usage(FILE *f)
 		   "  twkit sim stress-client\n"
 		   "  twkit sim stress-client --set loadgen.tw_reuse=1 --kernel 4.19\n"
 		   "  twkit sim nat-recycle --explain\n"
+		   "  twkit sim nat-gw-gcp --explain --set cloud-nat.ports_per_host=256\n"
 		   "  twkit sim lb-quadruplets --json | jq .summary\n"
 		   "  twkit sim tw-memory --svg tw.svg --host web\n");
 }
@@ -475,7 +493,10 @@ static int load(const struct opt_result *res, struct sim_opts *o, struct sim_sce
 		int64_t d;
 		if (units_parse_duration(v, &d) < 0 || d < 1000000000LL ||
 		    d > 7 * 86400 * 1000000000LL) {
-			snprintf(err, sizeof(err), "--duration '%.40s': expected 1s-7d", v);
+			snprintf(err, sizeof(err),
+				 "--duration '%.40s': expected a duration from 1s to 7d, such as 90s, "
+				 "1h30m or 2d",
+				 v);
 			goto bad;
 		}
 		sc->duration_ns = d;
@@ -608,6 +629,7 @@ int sim_main(int argc, char **argv)
 		printf("%s\n\n", x ? x : "A scenario file: no built-in explanation; the counters "
 					 "below name the kernel mechanisms at work.");
 		sim_explain_budgets(stdout, &sc, release);
+		sim_explain_gateways(stdout, &sc);
 		printf("Memory: at most about %s (estimated before the run: %s TCP hosts, up to %s "
 		       "open connections and %s TIME-WAIT records), under --max-memory %s.\n\n",
 		       units_fmt_bytes(a, sizeof(a), mest.total),

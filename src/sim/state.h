@@ -126,6 +126,7 @@ struct sim_conn {
 			      * the accepting end's offset is needed at close alone, and found
 			      * there */
 	uint16_t ts_rate;    /* the connecting host's TS clock rate (tw_ts_rate) */
+	uint16_t map_gwt;    /* the cloud gateway hop's port table (natgw_map's handle) */
 	/* the connecting end of a host without an ehash (nothing looks its 4-tuple up): kept
 	 * here, no record of its own, until it enters TIME-WAIT (net.c: csock_take) */
 	struct sim_sock cs;
@@ -156,6 +157,9 @@ struct sim_nrt {
 	int hops[4], nhops;         /* translating nodes between it and its target */
 	bool one_dest;              /* its hosts connect to one (laddr, raddr, rport) each */
 	bool ts_neg[2];             /* §6: timestamps negotiated with its target, [stripped] */
+	int8_t gw_cut;              /* a cloud gateway on its path that removes its flows while
+				     * they idle (natgw_idle_cuts): that node, else -1 (a byte of
+				     * padding: the record keeps its size) */
 	int target;                 /* accepting node (server or l7lb) */
 	uint32_t target_host;       /* its TCP host */
 	int64_t dur_ns;             /* connection lifetime after the handshake */
@@ -175,7 +179,7 @@ struct sim_nrt {
 				     * number (sim_const_period), else 0 */
 	uint64_t const_klim;        /* arrival counts below which count * const_period is exact */
 	/* translating nodes (nat, l4lb): per public IP, when each port is free again */
-	int64_t *busy;              /* nips * 65536 */
+	int64_t *busy;              /* nips * 65536; NULL for a cloud gateway (sim_eng.gw) */
 	uint32_t seq_port;
 	/* accepting nodes */
 	uint32_t rr_backend;
@@ -217,6 +221,7 @@ struct sim_eng {
 	uint64_t rng;
 	struct sim_nrt node[SIM_MAX_NODES];
 	int nnodes;
+	struct natgw *gw[SIM_MAX_NODES]; /* nat nodes with cloud gateway limits (natgw.h) */
 	struct sim_thost *hosts;
 	uint32_t nhosts;
 	/* socket and connection records: the pools, their arrays typed (free ones linked

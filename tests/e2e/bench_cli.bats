@@ -25,6 +25,19 @@ teardown() { bench_ns_cleanup; }
 	[[ "$output" == *"--linger0"* ]]
 }
 
+@test "bench cli: --target takes host names; one that does not resolve is named (exit 2)" {
+	# localhost comes from /etc/hosts: no lookup leaves the machine
+	run bench_in_ns -- "$TWKIT" bench run --target localhost:1 -d 1s --json -q
+	[ "$status" -eq 1 ] # nothing completed: every connect() was refused
+	[[ "$(jq -r .config.target <<<"$output")" == @(127.0.0.1:1|\[::1\]:1) ]]
+	run "$TWKIT" bench run --target nohost.invalid:80 -d 1s
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--target 'nohost.invalid:80': cannot resolve 'nohost.invalid'"* ]]
+	run "$TWKIT" bench run --target localhost:http -d 1s
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'http' is not a port"* ]]
+}
+
 @test "bench cli: a port in use is a runtime error (exit 3)" {
 	run bench_in_ns -- bash -c '
 		"$0" bench serve --listen 127.0.0.1:18999 --duration 3s -q 2>/dev/null & p=$!

@@ -10,14 +10,15 @@ teardown() {
 	rm -rf "$tmp"
 }
 
-@test "sim: --list names the eight built-ins, --help and bad options" {
+@test "sim: --list names the twelve built-ins, --help and bad options" {
 	run "$TWKIT" sim --list
 	[ "$status" -eq 0 ]
 	for s in stress-client lb-quadruplets nat-recycle random-offsets slb-strips-ts \
-		tw-reuse-client tw-memory bucket-overflow; do
+		tw-reuse-client tw-memory bucket-overflow nat-gw-gcp nat-gw-aws nat-gw-azure-lb \
+		nat-gw-idle; do
 		[[ "$output" == *"$s"* ]]
 	done
-	[ "$(echo "$output" | wc -l)" -eq 8 ]
+	[ "$(echo "$output" | wc -l)" -eq 12 ]
 	run "$TWKIT" sim --help
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"--set"* && "$output" == *"--kernel"* ]]

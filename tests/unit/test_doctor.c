@@ -379,7 +379,7 @@ static char *render(int kind, const struct snapshot *s)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	struct doc_render_opts o = { .top = 5 };
+	struct doc_render_opts o = { .top = 5, .version = "0.0.0-test", .scrape_seconds = 0.25 };
 	assert_int_equal(doc_analyse(s, &a), 0);
 	doc_findings_run(s, &a, NULL, &fs);
 	if (kind == 0)
@@ -451,6 +451,71 @@ static void test_golden_renderers(void **st)
 	snapshot_fini(&s);
 }
 
+static int count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* Several sources in one exposition (one per network namespace, say): each family's HELP and
+ * TYPE once, its samples for every source in turn, each with the source's labels first
+ * (escaped); the process-wide families once, unlabelled. */
+static void test_prom_sources_labels(void **st)
+{
+	struct snapshot s1, s2;
+	struct doc_analysis a1, a2;
+	struct doc_findings f1, f2;
+	const struct prom_label l1[] = { { "netns", "web" } };
+	const struct prom_label l2[] = { { "netns", "a\"b\\c\nd" }, { "pod", "p" } };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct doc_render_opts o = { .top = 5, .version = "v", .scrape_seconds = 0.5 };
+	(void)st;
+	base(&s1);
+	base(&s2);
+	for (int i = 0; i < 30; i++)
+		add(&s1, 6, 1, "10.0.0.1", 40000 + i, "192.0.2.1", 443, 50000, 0);
+	for (int i = 0; i < 20; i++)
+		add(&s2, 6, 1, "10.0.0.2", 40000 + i, "192.0.2.2", 80, 50000, 0);
+	assert_int_equal(doc_analyse(&s1, &a1), 0);
+	assert_int_equal(doc_analyse(&s2, &a2), 0);
+	doc_findings_run(&s1, &a1, NULL, &f1);
+	doc_findings_run(&s2, &a2, NULL, &f2);
+	const struct doc_prom_source src[] = {
+		{ .labels = l1, .nlabels = 1, .s = &s1, .a = &a1, .fs = &f1 },
+		{ .labels = l2, .nlabels = 2, .s = &s2, .a = &a2, .fs = &f2 },
+	};
+	doc_render_prom_sources(f, src, 2, &o);
+	fclose(f);
+	assert_int_equal(count_of(buf, "# TYPE twkit_group_time_wait_sockets gauge\n"), 1);
+	assert_int_equal(count_of(buf, "# TYPE twkit_tcp_sockets gauge\n"), 1);
+	assert_int_equal(count_of(buf, "# TYPE twkit_build_info gauge\n"), 1);
+	assert_int_equal(count_of(buf, "\ntwkit_build_info{version=\"v\"} 1\n"), 1);
+	assert_int_equal(count_of(buf, "\ntwkit_scrape_duration_seconds 0.500000\n"), 1);
+	assert_non_null(strstr(buf, "twkit_group_time_wait_sockets{netns=\"web\",direction=\"outgoing\","
+				    "local_ip=\"10.0.0.1\",remote_ip=\"192.0.2.1\",remote_port=\"443\"} 30\n"));
+	assert_non_null(strstr(buf, "twkit_group_time_wait_sockets{netns=\"a\\\"b\\\\c\\nd\",pod=\"p\","
+				    "direction=\"outgoing\",local_ip=\"10.0.0.2\",remote_ip=\"192.0.2.2\","
+				    "remote_port=\"80\"} 20\n"));
+	assert_non_null(strstr(buf, "twkit_time_wait_sockets{netns=\"web\",direction=\"outgoing\"} 30\n"));
+	/* the samples of a family stay together: the second source's right after the first's */
+	const char *w = strstr(buf, "twkit_time_wait_sockets{netns=\"web\",direction=\"incoming\"}");
+	assert_non_null(w);
+	w = strchr(w, '\n') + 1;
+	static const char next[] = "twkit_time_wait_sockets{netns=\"a";
+	assert_true(!strncmp(w, next, sizeof(next) - 1));
+	/* a family without labels of its own gets the source's */
+	assert_non_null(strstr(buf, "\ntwkit_time_wait_memory_bytes{netns=\"web\"} "));
+	free(buf);
+	doc_analysis_fini(&a1);
+	doc_analysis_fini(&a2);
+	snapshot_fini(&s1);
+	snapshot_fini(&s2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -465,6 +530,7 @@ int main(void)
 		cmocka_unit_test(test_server_and_lb),
 		cmocka_unit_test(test_peer_ts_pooled),
 		cmocka_unit_test(test_golden_renderers),
+		cmocka_unit_test(test_prom_sources_labels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -92,7 +92,7 @@ static void test_parse_ok(void **st)
 		assert_int_equal(sim_scenario_check(&sc, "6.18.0", err, sizeof(err)), 0);
 		assert_non_null(sim_builtin_explain(sim_builtin_name(i)));
 	}
-	assert_int_equal(sim_builtin_count(), 8);
+	assert_int_equal(sim_builtin_count(), 12);
 }
 
 static void test_parse_errors(void **st)

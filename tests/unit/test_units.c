@@ -31,6 +31,24 @@ static void test_duration(void **st)
 	assert_int_equal(units_parse_duration("0x10", &ns), -22);
 	assert_int_equal(units_parse_duration("1e3", &ns), -22);
 	assert_int_equal(units_parse_duration("inf", &ns), -22);
+	/* days and compound durations, as people type them */
+	assert_int_equal(units_parse_duration("1d", &ns), 0);
+	assert_true(ns == 86400 * NS_PER_SEC);
+	assert_int_equal(units_parse_duration("7d", &ns), 0);
+	assert_true(ns == 7 * 86400 * NS_PER_SEC);
+	assert_int_equal(units_parse_duration("1h30m", &ns), 0);
+	assert_true(ns == 5400 * NS_PER_SEC);
+	assert_int_equal(units_parse_duration("1m30s", &ns), 0);
+	assert_true(ns == 90 * NS_PER_SEC);
+	assert_int_equal(units_parse_duration("1d12h", &ns), 0);
+	assert_true(ns == 36 * 3600 * NS_PER_SEC);
+	assert_int_equal(units_parse_duration("1s500ms", &ns), 0);
+	assert_true(ns == 1500 * NS_PER_MS);
+	assert_int_equal(units_parse_duration("1m30", &ns), -22);   /* last part lacks its unit */
+	assert_int_equal(units_parse_duration("30s1m", &ns), -22);  /* units must decrease */
+	assert_int_equal(units_parse_duration("1h1h", &ns), -22);
+	assert_int_equal(units_parse_duration("1h 30m", &ns), -22);
+	assert_int_equal(units_parse_duration("1h-30m", &ns), -22);
 }
 
 static void test_rate_count_size_range(void **st)

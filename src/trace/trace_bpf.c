@@ -48,7 +48,8 @@ void trace_data_fini(struct trace_data *d)
 }
 
 /* libbpf's own messages: warnings only (its debug chatter is not the operator's business). */
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static int libbpf_print(enum libbpf_print_level level,
+							      const char *fmt, va_list ap)
 {
 	if (level != LIBBPF_WARN)
 		return 0;

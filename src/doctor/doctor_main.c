@@ -22,6 +22,7 @@
 #include "common/units.h"
 #include "doctor/allns.h"
 #include "doctor/analyse.h"
+#include "doctor/doctor_trace.h"
 #include "doctor/findings.h"
 #include "doctor/render.h"
 #include "doctor/watch_plot.h"
@@ -70,6 +71,9 @@ static const struct opt_spec specs[] = {
 	  "sysctl file, or directory of *.conf read by name, whose lines findings cite as "
 	  "file:line (what sets a value again at boot); repeatable, the last line for a key wins" },
 	{ "color", 0, OPT_FLAG, NULL, NULL, "colour severities in the text report" },
+	{ "trace", 0, OPT_VALUE, "DURATION", NULL,
+	  "first count failed connect() calls and active closes this long (eBPF, root; see "
+	  "twkit trace): findings show what was measured beside what they infer" },
 	{ "help", 'h', OPT_FLAG, NULL, NULL, "this help" },
 };
 #define NSPECS ((int)(sizeof(specs) / sizeof(specs[0])))
@@ -88,6 +92,8 @@ struct doctor_cfg {
 	bool color;
 	bool all_netns;
 	const char *listen; /* NULL: report once or every watch_ns */
+	int64_t trace_ns;   /* --trace: 0 = off */
+	struct doc_trace *trace; /* what --trace measured, once, before the first report */
 	const char *user;   /* --listen as root: who serves */
 	bool user_given;    /* --user on the command line (not the default) */
 	const char *output; /* NULL: stdout */
@@ -329,6 +335,15 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 		snprintf(err, el, "--user wants a user name");
 		return -EINVAL;
 	}
+	if ((s = opt_get(specs, NSPECS, r, "trace"))) {
+		if (doc_trace_opt(s, &c->trace_ns, err, el) < 0)
+			return -EINVAL;
+		if (c->replay || c->listen || c->all_netns) {
+			snprintf(err, el, "--trace measures one namespace now: it excludes "
+					  "--replay, --listen and --all-netns");
+			return -EINVAL;
+		}
+	}
 	if (r->npos > 0) {
 		snprintf(err, el, "unexpected argument '%s'", r->pos[0]);
 		return -EINVAL;
@@ -511,6 +526,8 @@ static int doctor_once(const struct doctor_cfg *c, struct doc_prev *prev, FILE *
 		}
 	}
 	doc_findings_run(&s, &a, prev, fs);
+	if (c->trace)
+		doc_trace_annotate(fs, &a, c->trace);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (wp && (rc = watch_plot_look(c, wp, &a)) < 0) {
 		snprintf(err, el, "--svg %s: %s", c->svg, strerror(-rc));
@@ -708,6 +725,15 @@ int doctor_main(int argc, char **argv)
 		opt_result_fini(&r);
 		return code;
 	}
+	struct doc_trace trace;
+	if (cfg.trace_ns) {
+		code = doc_trace_collect(&trace, cfg.trace_ns, cfg.netns, &stop_flag);
+		if (code) {
+			opt_result_fini(&r);
+			return code;
+		}
+		cfg.trace = &trace;
+	}
 	if (cfg.netns) {
 		rc = kns_enter(cfg.netns, &saved_ns);
 		if (rc < 0) {
@@ -761,6 +787,8 @@ int doctor_main(int argc, char **argv)
 		code = TWKIT_EXIT_FINDINGS;
 	if (saved_ns >= 0)
 		kns_leave(saved_ns);
+	if (cfg.trace)
+		doc_trace_fini(cfg.trace);
 	opt_result_fini(&r);
 	return code;
 }

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "common/units.h"
+#include "model/portsearch.h"
 #include "model/reuse.h"
 #include "model/timewait.h"
 #include "sim/sim.h"
@@ -52,6 +53,7 @@ struct key_spec {
 static const char *const w_arrival[] = { "constant", "poisson", "ramp", NULL };
 static const char *const w_closes[] = { "client", "server", NULL };
 static const char *const w_mapping[] = { "preserve", "sequential", "random", NULL };
+static const char *const w_port_select[] = { "kernel", "app", NULL };
 
 #define O(f) offsetof(struct sim_node, f)
 static const struct key_spec keys[] = {
@@ -77,6 +79,11 @@ static const struct key_spec keys[] = {
 	{ "closes", KC | K7, K_ENUM, O(closes), 0, 0, w_closes, "client or server" },
 	{ "linger0", KC | K7, K_BOOL, O(linger0), 0, 0, NULL, "yes or no" },
 	{ "bind_port", KC | K7, K_BOOL, O(bind_port), 0, 0, NULL, "yes or no" },
+	{ "port_select", KC | K7, K_ENUM, O(port_select), 0, 0, w_port_select, "kernel or app" },
+	{ "connect_probe_ns", KC | K7, K_LONG, O(connect_probe_ns), 0, 1000000, NULL,
+	  "nanoseconds 0-1000000 per port examined" },
+	{ "connect_base_ns", KC | K7, K_LONG, O(connect_base_ns), 0, 100000000, NULL,
+	  "nanoseconds 0-100000000 per connection" },
 	{ "rtt", KC | K7, K_DUR, O(rtt_ns), 0, 10000, NULL, "a duration 0-10s" },
 	{ "via", KC | KN | K4 | K7, K_NAME, O(via), 0, 0, NULL, "the name of another section" },
 	{ "mapping", KN, K_ENUM, O(mapping), 0, 0, w_mapping, "preserve, sequential or random" },
@@ -108,6 +115,8 @@ static void node_defaults(struct sim_node *n, enum SIM_NODE_KIND kind)
 	n->rtt_ns = 1000000;                /* 1 ms */
 	n->mapping_timeout_ns = kind == SIM_NODE_NAT ? 120LL * 1000000000 : 0;
 	n->ports = 1;
+	n->connect_probe_ns = TW_CONNECT_PROBE_NS_DEFAULT; /* model/portsearch.h */
+	n->connect_base_ns = TW_CONNECT_BASE_NS_DEFAULT;
 }
 
 static void sanitize(char *dst, size_t len, const char *src)

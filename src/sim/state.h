@@ -50,7 +50,11 @@ struct sim_dest {
 	uint32_t usable;   /* ports the era's search can hand out */
 	uint64_t *held;    /* bit (port - host lo): a socket holds the port toward it */
 	int64_t port_epoch; /* port_off was computed for this 10 s epoch (-1: not yet) */
-	uint64_t port_off; /* connect()'s secret port offset toward it (§3.1) */
+	union {
+		uint64_t port_off;   /* connect()'s secret port offset toward it (§3.1) */
+		uint64_t app_cursor; /* port_select = app: the next port (relative), as the
+				      * application's cursor; the kernel's offset is unused */
+	};
 	uint32_t laddr, raddr;
 	uint16_t rport;
 	uint32_t ts_off;   /* the TSval offset toward it, on eras where ports do not enter it */
@@ -98,6 +102,11 @@ struct sim_thost {
 	struct sim_eh peers;   /* peer address -> index in peer[] (tw_recycle cache, §4.1) */
 	struct sim_peer *peer;
 	uint32_t npeer, peer_cap;
+	/* its connects' core (model/portsearch.h): busy until cpu_free; the client connects
+	 * that arrive meanwhile wait in a ring of their intended start times */
+	int64_t cpu_free;
+	int64_t *backlog;
+	uint32_t bl_head, bl_n;
 } __attribute__((aligned(64)));
 _Static_assert(offsetof(struct sim_thost, next_ip) == 64, "a host's hot fields fill two lines");
 
@@ -126,6 +135,8 @@ struct sim_conn {
 			      * the accepting end's offset is needed at close alone, and found
 			      * there */
 	uint16_t ts_rate;    /* the connecting host's TS clock rate (tw_ts_rate) */
+	uint16_t qwait;      /* how long connect() waited for its host's core before it ran
+			      * (sim_qwait_enc): the latency counts it, syn0 does not */
 	/* the connecting end of a host without an ehash (nothing looks its 4-tuple up): kept
 	 * here, no record of its own, until it enters TIME-WAIT (net.c: csock_take) */
 	struct sim_sock cs;
@@ -249,7 +260,30 @@ struct sim_eng {
 	const char *host_release;
 };
 
-enum SIM_EV { SIM_EV_SYN, SIM_EV_FAIL };
+enum SIM_EV { SIM_EV_SYN, SIM_EV_FAIL, SIM_EV_CONNECT /* idx: host whose core is free */ };
+
+/* Client connects waiting for one host's core at most; past it an arrival is dropped. */
+#define SIM_BACKLOG_MAX 65536u
+
+/* A wait in 16 bits: 12 bits of microseconds and a 4-bit shift (relative error < 1/4096,
+ * up to 134 s; longer waits saturate). */
+static inline uint16_t sim_qwait_enc(int64_t ns)
+{
+	uint64_t us = ns > 0 ? (uint64_t)ns / 1000 : 0;
+	unsigned sh = 0;
+	while (us >= 4096 && sh < 15) {
+		us >>= 1;
+		sh++;
+	}
+	if (us >= 4096)
+		us = 4095;
+	return (uint16_t)(sh << 12 | us);
+}
+
+static inline int64_t sim_qwait_dec(uint16_t v)
+{
+	return (int64_t)((uint64_t)(v & 4095u) << (v >> 12)) * 1000;
+}
 
 #define SIM_RNG_STEP 0x9e3779b97f4a7c15ULL /* splitmix64's increment */
 

@@ -45,19 +45,23 @@ enum TW_PORT_STATE {
 };
 
 /*
- * Kernel CPU of one connect(), the model's defaults, measured on this project's reference
- * machine (6.18, x86-64; docs/sim.md "connect()'s price" says how, and how to measure your own:
- * `twkit bench --calibrate`, or sim's `--set NODE.connect_probe_ns=N`):
+ * Kernel CPU of one connect(), the model's defaults, measured on the project's reference
+ * machine (kernel 6.18, x86-64, 2 shared vCPUs; docs/sim.md "connect()'s price" says how, and
+ * how to measure another: `twkit bench --calibrate`, or sim's `--set NODE.connect_probe_ns=N`):
  *   TW_CONNECT_PROBE_NS_DEFAULT: one candidate port examined that costs a bind-hash lookup
- *     and an established-hash check (the slope of a failing connect()'s system time against
- *     the number of TIME-WAIT ports in a full range);
+ *     and an established-hash check: the slope of a failing connect()'s system time against
+ *     the number of TIME-WAIT ports filling the range (tcp_tw_reuse=0, private namespace):
+ *     50 us at 500 ports, 87 us at 1,000, 186 us at 2,000, 425-459 us at 4,000, 867 us at
+ *     8,000, 1.8 ms at 16,000: 90-125 ns a port on narrow ranges; it grows on wide ones as
+ *     the tables leave the cache (5.1 ms, 181 ns a port, with the default 28,232 full);
  *   TW_CONNECT_BASE_NS_DEFAULT: the rest of a connection's system time in the process that
- *     connects (socket, connect with one probe, the handshake and close on loopback), what
- *     `sys_us_per_conn` shows at a low occupancy of the range.
+ *     connects, what `twkit lab connect-cost-low --compare` reads as sys_us_per_conn at a
+ *     low occupancy (58-75 us a connection over veth with bench's one request, between
+ *     runs on a shared machine: its noise is what the lab's ±25% has to hold).
  * A connect() costs base + probes x probe (tw_connect_cost_ns).
  */
-#define TW_CONNECT_PROBE_NS_DEFAULT 30u
-#define TW_CONNECT_BASE_NS_DEFAULT 12000u
+#define TW_CONNECT_PROBE_NS_DEFAULT 110u
+#define TW_CONNECT_BASE_NS_DEFAULT 65000u
 
 /* One core's worth of kernel time per second: a host whose connects cost this much per
  * second of wall time is bound by CPU (one connecting thread runs on one core). */

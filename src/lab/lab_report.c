@@ -182,6 +182,10 @@ static void json_compare(struct jw *w, const struct lab_report *r)
 		jw_obj_begin(w, NULL);
 		jw_str(w, "name", h->name);
 		jw_uint(w, "time_wait_max", h->time_wait_max);
+		if (h->cpu.calls) {
+			jw_double(w, "connect_probes_mean", hist_mean(&h->cpu.probes), 2);
+			jw_double(w, "sys_us_per_conn", sim_sys_us_per_conn(h), 3);
+		}
 		series_write_json(&h->series, w, "series");
 		jw_obj_end(w);
 	}

@@ -590,6 +590,12 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 	res->events = e->events;
 	sim_lat_flush(e);
 	for (int i = 0; i < res->nhosts; i++) {
+		struct sim_connect_cpu *cc = &res->hosts[i].cpu;
+		sim_probes_flush(e, i);
+		cc->calls = cc->probes.count;
+		cc->cpu_ns = cc->calls * cc->base_ns + e->pr_sum[i] * cc->probe_ns;
+	}
+	for (int i = 0; i < res->nhosts; i++) {
 		const struct sim_counters *c = &res->hosts[i].c;
 		res->hosts[i].c = e->cnt[i];
 		res->hosts[i].time_wait_max = e->group_tw_max[i];

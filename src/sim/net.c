@@ -437,11 +437,13 @@ static int pick_port(struct sim_eng *e, struct sim_thost *h, const struct sim_no
 static void connect_price(struct sim_eng *e, struct sim_thost *h, const struct sim_node *n,
 			  int node, uint32_t probes)
 {
-	struct sim_connect_cpu *cc = &e->res->hosts[node].cpu;
 	uint64_t cost = tw_connect_cost_ns(probes, n->connect_probe_ns, n->connect_base_ns);
-	hist_record(&cc->probes, probes);
-	cc->calls++;
-	cc->cpu_ns += cost;
+	if (probes != e->pr_v[node]) {
+		sim_probes_flush(e, node);
+		e->pr_v[node] = probes;
+	}
+	e->pr_n[node]++;
+	e->pr_sum[node] += probes;
 	h->cpu_free = (h->cpu_free > e->now ? h->cpu_free : e->now) + (int64_t)cost;
 }
 

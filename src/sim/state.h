@@ -256,11 +256,25 @@ struct sim_eng {
 	int64_t syn_fail[SIM_MAX_NODES];
 	int64_t lat_v;              /* latency samples not yet in the histogram: lat_n of lat_v */
 	uint64_t lat_n;             /* (a run's latencies are mostly equal: one record per run) */
+	/* connect()'s ports examined not yet in the node's histogram: pr_n calls of pr_v (most
+	 * calls of a run examine the same number, one) */
+	uint32_t pr_v[SIM_MAX_NODES];
+	uint64_t pr_n[SIM_MAX_NODES];
+	uint64_t pr_sum[SIM_MAX_NODES]; /* every call's, summed: the CPU is priced at the end */
 	int err;                    /* first -ENOMEM */
 	const char *host_release;
 };
 
 enum SIM_EV { SIM_EV_SYN, SIM_EV_FAIL, SIM_EV_CONNECT /* idx: host whose core is free */ };
+
+/* Record node's pending run of equal ports-examined counts in its histogram. */
+static inline void sim_probes_flush(struct sim_eng *e, int node)
+{
+	if (e->pr_n[node]) {
+		hist_record_n(&e->res->hosts[node].cpu.probes, e->pr_v[node], e->pr_n[node]);
+		e->pr_n[node] = 0;
+	}
+}
 
 /* Client connects waiting for one host's core at most; past it an arrival is dropped. */
 #define SIM_BACKLOG_MAX 65536u

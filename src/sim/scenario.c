@@ -766,6 +766,24 @@ int sim_scenario_set(struct sim_scenario *sc, const char *assignment, char *err,
 	char sect[64], msg[200];
 	const char *dot = strchr(assignment, '.'), *eq = strchr(assignment, '=');
 	int idx, rc;
+	/* connect()'s prices without a section (as `twkit bench --calibrate` prints them): every
+	 * node that connects (client, l7lb) */
+	if (eq && (!dot || dot > eq) &&
+	    (!strncmp(assignment, "connect_probe_ns=", 17) ||
+	     !strncmp(assignment, "connect_base_ns=", 16))) {
+		char k[20];
+		snprintf(k, sizeof(k), "%.*s", (int)(eq - assignment), assignment);
+		for (int i = 0; i < sc->nnodes; i++) {
+			if (sc->nodes[i].kind != SIM_NODE_CLIENT && sc->nodes[i].kind != SIM_NODE_L7LB)
+				continue;
+			rc = node_set(&sc->nodes[i], k, eq + 1, msg, sizeof(msg));
+			if (rc < 0) {
+				snprintf(err, errlen, "--set %s", msg);
+				return rc;
+			}
+		}
+		return 0;
+	}
 	if (!dot || !eq || dot > eq || (size_t)(dot - assignment) >= sizeof(sect) ||
 	    dot == assignment) {
 		snprintf(err, errlen, "--set '%.60s': expected SECTION.KEY=VALUE", assignment);

@@ -65,3 +65,13 @@ setup() { : "${TWKIT:?}"; }
 	run "$TWKIT" sim stress-client --set web.connect_base_ns=5
 	[ "$status" -eq 2 ]
 }
+
+@test "sim cost: --set connect_probe_ns=N without a section (bench --calibrate's line) sets every connecting node" {
+	run "$TWKIT" sim lb-quadruplets --duration 2s --json --no-series --set connect_probe_ns=32 \
+		--set connect_base_ns=7000
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq '[.hosts[] | select(.connect) | .connect.connect_probe_ns] | unique')" = "$(printf '[\n  32\n]')" ]
+	[ "$(echo "$output" | jq '[.hosts[] | select(.connect) | .connect.connect_base_ns] | unique | .[0]')" -eq 7000 ]
+	run "$TWKIT" sim stress-client --set connect_probe_ns=x
+	[ "$status" -eq 2 ]
+}

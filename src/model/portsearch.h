@@ -52,16 +52,19 @@ enum TW_PORT_STATE {
  *     and an established-hash check: the slope of a failing connect()'s system time against
  *     the number of TIME-WAIT ports filling the range (tcp_tw_reuse=0, private namespace):
  *     50 us at 500 ports, 87 us at 1,000, 186 us at 2,000, 425-459 us at 4,000, 867 us at
- *     8,000, 1.8 ms at 16,000: 90-125 ns a port on narrow ranges; it grows on wide ones as
- *     the tables leave the cache (5.1 ms, 181 ns a port, with the default 28,232 full);
+ *     8,000, 1.8 ms at 16,000: 90-125 ns a port while the same ports are walked again and
+ *     again (cache-hot); 181 ns with the default 28,232 full (5.1 ms), whose tables leave
+ *     the cache. Under churn a connect walks TIME-WAITs it has not touched for a lap, cold:
+ *     170 ns, what `twkit lab connect-cost-full` (every connect walking the first parity)
+ *     needs beside the low run (96-131 us against 58-90 us, about 285 ports a connect);
  *   TW_CONNECT_BASE_NS_DEFAULT: the rest of a connection's system time in the process that
  *     connects, what `twkit lab connect-cost-low --compare` reads as sys_us_per_conn at a
- *     low occupancy (58-75 us a connection over veth with bench's one request, between
- *     runs on a shared machine: its noise is what the lab's ±25% has to hold).
+ *     low occupancy (58-90 us a connection over veth with bench's one request, median 75,
+ *     between runs on a shared machine: its noise is what the lab's ±25% has to hold).
  * A connect() costs base + probes x probe (tw_connect_cost_ns).
  */
-#define TW_CONNECT_PROBE_NS_DEFAULT 110u
-#define TW_CONNECT_BASE_NS_DEFAULT 65000u
+#define TW_CONNECT_PROBE_NS_DEFAULT 170u
+#define TW_CONNECT_BASE_NS_DEFAULT 70000u
 
 /* One core's worth of kernel time per second: a host whose connects cost this much per
  * second of wall time is bound by CPU (one connecting thread runs on one core). */

@@ -444,7 +444,8 @@ static int run(const struct lab_cfg *cfg)
 			goto out;
 		}
 		have_sim = true;
-		lab_fidelity_compute(&lr, &sr, cfg->plan.duration_ns, &fid);
+		lab_fidelity_compute(&lr, &sr, cfg->plan.duration_ns,
+				     lab_catalog_checks_sys(cfg->entry), &fid);
 		rep.sim = &sr;
 		rep.fid = &fid;
 	}

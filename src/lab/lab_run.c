@@ -406,6 +406,7 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 
 	memset(res, 0, sizeof(*res));
 	res->first_eaddrnotavail_s = -1;
+	res->client_sys_s = -1;
 	res->nhosts = p->nhosts;
 	if (uname(&un) == 0)
 		snprintf(res->release, sizeof(res->release), "%s", un.release);
@@ -492,8 +493,11 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 				doc_half = true;
 			}
 		}
-		if (lab_child_gone(ch.pid[LAB_CH_CLIENT], &status)) {
+		struct rusage cru;
+		if (lab_child_gone_ru(ch.pid[LAB_CH_CLIENT], &status, &cru)) {
 			ch.pid[LAB_CH_CLIENT] = 0;
+			res->client_sys_s = (double)cru.ru_stime.tv_sec +
+					    (double)cru.ru_stime.tv_usec / 1e6;
 			break;
 		}
 		if (lab_child_gone(ch.pid[LAB_CH_SERVER], &status) ||

@@ -12,6 +12,7 @@
 
 #include "common/units.h"
 #include "model/budget.h"
+#include "model/portsearch.h"
 
 static const struct sim_node *node_named(const struct sim_scenario *sc, const char *name)
 {
@@ -123,6 +124,71 @@ int sim_node_budget(const struct sim_scenario *sc, int i, const char *release,
 	return 0;
 }
 
+/*
+ * connect()'s price for one host of n (model/portsearch.h): at a nearly empty range (one port
+ * examined), with the first parity of the range held (the parity eras walk all of it before
+ * the other, §3.3), and with every port held (the failing walk); what one core sustains at
+ * each, and whether that CPU bound comes before the port bound at the scenario's rate.
+ */
+static void explain_cpu(FILE *f, const struct sim_node *n, const struct tw_profile *p,
+			const struct tw_budget_in *in, const struct tw_budget_out *out, double rate)
+{
+	uint32_t span = (uint32_t)in->port_hi - in->port_lo + 1;
+	bool app = n->port_select == SIM_PORTSEL_APP || n->bind_port;
+	uint32_t half = (uint32_t)tw_connect_probes_expected(p, span, span / 2, 0);
+	uint64_t c1 = tw_connect_cost_ns(1, n->connect_probe_ns, n->connect_base_ns);
+	uint64_t ch = tw_connect_cost_ns(half, n->connect_probe_ns, n->connect_base_ns);
+	uint64_t cf = tw_connect_cost_ns(span, n->connect_probe_ns, n->connect_base_ns);
+	double r1 = tw_connect_cpu_rate(c1), rh = tw_connect_cpu_rate(ch);
+	double rf = tw_connect_cpu_rate(cf), ports = out->rate;
+	char a[32], b[32], c[32], d[32], e[32], g[32], h[32];
+
+	if (app) {
+		fprintf(f, "    connect(): the port is bound first (%s), no search: %s of kernel "
+			   "CPU each (connect_base_ns), one core does %s.\n",
+			n->port_select == SIM_PORTSEL_APP ? "port_select = app" : "bind_port",
+			units_fmt_duration(a, sizeof(a), (int64_t)c1),
+			units_fmt_rate(b, sizeof(b), r1));
+		if (rate > 0 && rate >= r1)
+			fprintf(f, "    At %s the CPU bound comes first: the host sustains about %s.\n",
+				units_fmt_rate(a, sizeof(a), rate), units_fmt_rate(b, sizeof(b), r1));
+		return;
+	}
+	fprintf(f, "    connect()'s price (%u ns a port examined + %u ns): %s with the range "
+		   "nearly empty, %s with %s ports examined (%s), %s when every port is held; one "
+		   "core does %s, %s, %s.\n",
+		n->connect_probe_ns, n->connect_base_ns, units_fmt_duration(a, sizeof(a), (int64_t)c1),
+		units_fmt_duration(b, sizeof(b), (int64_t)ch),
+		units_fmt_count(c, sizeof(c), half),
+		p->port_alg >= TW_PORT_ALG_HINT_PARITY ? "the first parity held" : "half held",
+		units_fmt_duration(d, sizeof(d), (int64_t)cf), units_fmt_rate(e, sizeof(e), r1),
+		units_fmt_rate(g, sizeof(g), rh), units_fmt_rate(h, sizeof(h), rf));
+	if (rate <= 0)
+		return;
+	/* ports held at once at this rate: each close holds one for hold_ms (0: none held) */
+	double occ = out->hold_ms > 0 ? rate * out->hold_ms / 1000.0 : 0;
+	if (rate >= r1)
+		fprintf(f, "    At %s the CPU bound comes first even with an empty range (rate x "
+			   "cost per connect >= one core): the host sustains about %s.\n",
+			units_fmt_rate(a, sizeof(a), rate), units_fmt_rate(b, sizeof(b), r1));
+	else if (ports > 0 && rate > ports && rate >= rf)
+		fprintf(f, "    Past the port bound (%s) a connect() that fails has walked the whole "
+			   "range (%s): at %s that is more than one core, so connects queue behind "
+			   "the CPU and only about %s are made.\n",
+			units_fmt_rate(a, sizeof(a), ports), units_fmt_duration(b, sizeof(b), (int64_t)cf),
+			units_fmt_rate(c, sizeof(c), rate), units_fmt_rate(d, sizeof(d), rf));
+	else if (p->port_alg >= TW_PORT_ALG_HINT_PARITY && occ >= span / 2.0 && rate >= rh)
+		fprintf(f, "    At %s about %s ports are held at once (%.1f s each), more than the "
+			   "first parity: a connect() may walk %s ports first (%s; one core does %s "
+			   "at that price), so the CPU bound can come before the port bound (%s): the "
+			   "host sustains the lower of the two, which the run below measures.\n",
+			units_fmt_rate(a, sizeof(a), rate),
+			units_fmt_count(b, sizeof(b), (uint64_t)(occ < span ? occ : span)),
+			out->hold_ms / 1000.0, units_fmt_count(c, sizeof(c), half),
+			units_fmt_duration(d, sizeof(d), (int64_t)ch), units_fmt_rate(e, sizeof(e), rh),
+			units_fmt_rate(g, sizeof(g), ports));
+}
+
 void sim_explain_budgets(FILE *f, const struct sim_scenario *sc, const char *release)
 {
 	bool header = false;
@@ -187,6 +253,7 @@ void sim_explain_budgets(FILE *f, const struct sim_scenario *sc, const char *rel
 			break;
 		}
 		fprintf(f, ".\n");
+		explain_cpu(f, n, p, &in, &out, rate);
 	}
 	if (header)
 		fprintf(f, "\n");

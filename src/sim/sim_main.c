@@ -13,6 +13,7 @@
 
 #include "common/opt.h"
 #include "common/units.h"
+#include "model/portsearch.h"
 #include "model/reuse.h"
 #include "model/timewait.h"
 #include "sim/state.h"
@@ -187,7 +188,8 @@ int sim_mem_estimate(const struct sim_config *cfg, struct sim_mem_estimate *est)
 									: n->tw_reuse,
 					     .timestamps = n->timestamps, .peer_timestamps = -1,
 					     .outgoing = true };
-		e->reusable = n->bind_port || tw_reuse_explain(e->p, &rs) == TW_REUSE_PEER_UNKNOWN;
+		e->reusable = n->bind_port || n->port_select == SIM_PORTSEL_APP ||
+			      tw_reuse_explain(e->p, &rs) == TW_REUSE_PEER_UNKNOWN;
 		if (n->kind == SIM_NODE_CLIENT)
 			e->rate = (n->rate > n->rate_to ? n->rate : n->rate_to) * n->count;
 	}
@@ -270,6 +272,13 @@ int sim_mem_estimate(const struct sim_config *cfg, struct sim_mem_estimate *est)
 				pt = ceil(pt / 4096) * 4096;
 			hostb[i] += e->hosts * pt;
 		}
+		/* a client host whose connects can take more than its core (a failing walk of the
+		 * whole range at its rate) queues them: the backlog ring (engine.c) */
+		if (n->kind == SIM_NODE_CLIENT &&
+		    e->rate / e->hosts *
+				    (double)tw_connect_cost_ns(e->span, n->connect_probe_ns,
+							       n->connect_base_ns) >= 1e9)
+			hostb[i] += e->hosts * ((double)SIM_BACKLOG_MAX * sizeof(int64_t) + MEM_MALLOC);
 		/* TIME-WAIT: the closer holds one per close for up to 60 s */
 		double tws = n->linger0 ? 0 : arrivals(e->rate, dmin(TW_LIFE_S, dur_s));
 		if (n->closes == SIM_CLOSES_CLIENT) {

@@ -54,10 +54,13 @@ plot_sane() {
 	# the TIME-WAIT panel comes first, in sockets, with the model's budget at 28,232
 	[ "$(xp "$SVG" "string((//$(E g)[@class='panel'])[1]/@data-unit)")" = sockets ]
 	[ "$(xp "$SVG" "string(//$(E line)[@class='budget']/@data-y)")" = 28232 ]
-	# first failure at 28.2 s, as the text report says
-	[[ "$output" == *"first failure at 28.2s"* ]]
+	# the first failure marked where the text report puts it (after 28.2 s: the range is full
+	# then; later when connect()'s price holds the client to one core first)
+	at=$(grep -o 'first failure at [0-9.]*s' <<<"$output" | grep -o '[0-9.]*')
+	[ -n "$at" ]
+	awk -v t="$at" 'BEGIN { exit !(t >= 28.2) }'
 	[ "$(xcount "$SVG" "//$(E line)[@class='first-failure']")" -ge 1 ]
-	xp "$SVG" "//$(E text)[@class='mark-label']/text()" | grep -q 'first failure 28.2 s'
+	xp "$SVG" "//$(E text)[@class='mark-label']/text()" | grep -q "first failure $at s"
 	# rates per second, TIME-WAIT in sockets: units as the panels count them
 	[ "$(xcount "$SVG" "//$(E text)[@class='ylabel'][normalize-space(.) = 'failed connect() (connections/s)']")" -eq 1 ]
 	# the ticks are readable: 10k/20k/30k, not 10000 or 1e+04

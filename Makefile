@@ -28,8 +28,15 @@ LTO     ?= -flto=auto -ffat-lto-objects
 # connection by about a sixth (callgrind) and lays its branches out (bench/sim-speed).
 PGO     ?= $(if $(shell $(CC) --version 2>/dev/null | grep -q 'Free Software Foundation' && echo y),1,0)
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -D_GNU_SOURCE \
-              -DTWKIT_VERSION=\"$(VERSION)\" -Isrc -MMD -MP
-LDLIBS  := -lmnl -linih -ljansson -lmicrohttpd -lm
+              -DTWKIT_VERSION=\"$(VERSION)\" -Isrc -isystem $(BUILD)/bpf -MMD -MP
+LDLIBS  := -lmnl -linih -ljansson -lmicrohttpd -lbpf -lelf -lz -lm
+# twkit trace's eBPF half (bpf/, outside src/ so it is not part of the C library): compiled by
+# clang against a vmlinux.h dumped from this kernel's BTF (CO-RE relocates it at load time),
+# embedded in twkit through a bpftool-generated skeleton.
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+LLVM_STRIP ?= llvm-strip
+BPF_SKEL := $(BUILD)/bpf/trace.skel.h
 LDFLAGS += $(EXTRA_LDFLAGS)
 ifeq ($(PGO),1)
 PGO_STAMP := $(BUILD)/pgo/profile.stamp
@@ -72,6 +79,25 @@ $(BUILD)/pgo/profile.stamp: $(LIB_SRC:%.c=$(BUILD)/pgo/%.o) $(BUILD)/pgo/src/mai
 	$(Q)$(BUILD)/pgo/twkit sim nat-recycle --duration 20s --json --no-series -q >/dev/null
 	$(Q)touch $@
 
+$(BUILD)/bpf/vmlinux.h:
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  BTF     $@")
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/bpf/trace.bpf.o: bpf/trace.bpf.c src/trace/trace_abi.h $(BUILD)/bpf/vmlinux.h
+	@$(if $(Q),echo "  BPF     $<")
+	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
+		-I$(BUILD)/bpf -Isrc -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(BPF_SKEL): $(BUILD)/bpf/trace.bpf.o
+	@$(if $(Q),echo "  SKEL    $@")
+	$(Q)$(BPFTOOL) gen skeleton $< name twtrace >$@.tmp && mv $@.tmp $@
+
+# (the skeleton is included as a system header: bpftool's code is not ours to lint, and -MMD
+# does not list it, hence this rule)
+$(BUILD)/src/trace/trace_bpf.o $(BUILD)/pgo/src/trace/trace_bpf.o: $(BPF_SKEL)
+
 $(BUILD)/libtwkit.a: $(LIB_OBJ)
 	@rm -f $@
 	$(Q)ar rcs $@ $^
@@ -97,7 +123,10 @@ deps:
 # Benchmarks against peers run in the same script (not part of check; ratios, not asserts).
 bench: tests
 	bench/bench-vs-peers $(BUILD)
+	@if [ -n "$$NEPER_DIR" ]; then bench/port-select $(BUILD); \
+	else echo "bench/port-select skipped: set NEPER_DIR to a neper source tree"; fi
 	BUILD=$(BUILD) bench/doctor-scale
+	BUILD=$(BUILD) bench/trace-overhead
 	bench/listen-starve $(BUILD)
 
 # As root it also installs twkit in $(PREFIX)/bin, so README's examples run as printed.
@@ -126,10 +155,14 @@ fuzz:
 # clang-tidy runs once per file: given several files, its va_list checker
 # (clang-analyzer-valist) calls every va_list in the second and later files uninitialized,
 # va_start or not (LLVM bug 41311, llvm-project#40656). The checks are chosen in .clang-tidy.
-lint:
+lint: $(BPF_SKEL)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--suppress=missingIncludeSystem -Isrc src
-	for f in $(LIB_SRC) src/main.c; do clang-tidy --quiet $$f -- $(ALL_CFLAGS) || exit 1; done
+# trace_bpf.c includes bpftool's generated skeleton, whose error path frees through libbpf's
+# bpf_object__destroy_skeleton(): the analyzer cannot see that and reports a leak in it.
+	for f in $(LIB_SRC) src/main.c; do \
+		x=; [ $$f = src/trace/trace_bpf.c ] && x=--checks=-clang-analyzer-unix.Malloc; \
+		clang-tidy --quiet $$x $$f -- $(ALL_CFLAGS) || exit 1; done
 
 format:
 	clang-format -i $$(find src tests -name '*.[ch]')

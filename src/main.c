@@ -17,6 +17,7 @@ static const struct verb verbs[] = {
 	{ "bench", bench_main, "reproduce port exhaustion and measure each mitigation" },
 	{ "sim", sim_main, "model the kernel's TIME-WAIT rules, era by era (2.6.32 ... 6.x)" },
 	{ "lab", lab_main, "run the scenarios on the real kernel in namespaces, beside sim" },
+	{ "trace", trace_main, "who fails to connect and who closes first, live (eBPF, root)" },
 };
 
 static void usage(FILE *f)

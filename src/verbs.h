@@ -17,5 +17,6 @@ int doctor_main(int argc, char **argv);
 int sim_main(int argc, char **argv);
 int bench_main(int argc, char **argv);
 int lab_main(int argc, char **argv);
+int trace_main(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "bench/bench_cpu.h"
 #include "bench/bench_threshold.h"
 #include "common/hist.h"
 #include "common/series.h"
@@ -24,6 +25,8 @@
 enum BENCH_MODE { BENCH_MODE_SELF, BENCH_MODE_RUN, BENCH_MODE_SERVE };
 enum BENCH_PROTO { BENCH_PROTO_RAW, BENCH_PROTO_HTTP };
 enum BENCH_CLOSE { BENCH_CLOSE_CLIENT, BENCH_CLOSE_SERVER };
+/* Who picks the source port: connect()'s search, or the application (bench_portsel.h) */
+enum BENCH_PORTSEL { BENCH_PORTSEL_KERNEL, BENCH_PORTSEL_APP };
 #define BENCH_LINGER_CLIENT 1u
 #define BENCH_LINGER_SERVER 2u
 
@@ -56,6 +59,8 @@ struct bench_cfg {
 	bool bind_no_port;
 	bool delayed_ack; /* TCP_QUICKACK 0 on client sockets before connect */
 	uint16_t lpr_lo, lpr_hi; /* IP_LOCAL_PORT_RANGE, 0-0 = not set */
+	enum BENCH_PORTSEL port_select; /* app: the range is lpr_lo-lpr_hi when set */
+	bool calibrate;                 /* --calibrate: measure the search (bench_calibrate.h) */
 	uint32_t concurrency;
 	double rate; /* 0 = closed loop */
 	int64_t duration_ns; /* 0 = until --count is done */
@@ -93,6 +98,10 @@ struct bench_stats {
 	uint64_t failed[BENCH_NERRNO];
 	struct hist connect, first_byte, exchange; /* ns, from the intended start */
 	uint64_t ports[1024];                      /* bitmap of source ports used */
+	/* --port-select app: ports bind() or connect() refused (the cursor moved on), by errno,
+	 * and connections that gave up after BENCH_PS_TRIES ports */
+	uint64_t ps_bind_failed[BENCH_NERRNO], ps_connect_failed[BENCH_NERRNO];
+	uint64_t ps_exhausted;
 };
 /* sum of failed[] */
 uint64_t bench_stats_failed(const struct bench_stats *s);
@@ -159,6 +168,8 @@ struct bench_result {
 	int tw_err; /* 0, or the -errno of sampling TIME-WAIT (reported, not fatal) */
 	double user_s, sys_s;
 	uint64_t max_rss_kib;
+	struct bench_cpu cpu; /* kernel CPU per connection and the ceiling it sets */
+	uint16_t ps_lo, ps_hi; /* --port-select app: the range the cursors walked */
 	struct series series;
 	char interpretation[512];
 	/* --threshold verdicts (bench_thresholds_eval): the measured value of each, and whether
@@ -198,6 +209,9 @@ void bench_report_json(FILE *f, const struct bench_result *r);
 /* Matrix: one comparison table, and one JSON document with "variants". */
 void bench_report_matrix_text(FILE *f, const struct bench_result *rs, int n);
 void bench_report_matrix_json(FILE *f, const struct bench_result *rs, int n);
+
+/* --calibrate (bench_calibrate.c): measure, print, and return the verb's exit code. */
+int bench_calibrate_main(const struct bench_cfg *cfg);
 
 /* Run the matrix of cfg->matrix ("builtin" or a file): n results in *out (caller frees each
  * with bench_result_fini, then free()). 0 or -errno; err gets a message on -EINVAL. */

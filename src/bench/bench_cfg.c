@@ -41,6 +41,12 @@ static const struct opt_spec specs[] = {
 	  "ACKs ride on the request and the FIN (auto: churn only)" },
 	{ "local-port-range", 0, OPT_VALUE, "A-B", NULL,
 	  "per-socket IP_LOCAL_PORT_RANGE (kernel 6.3+)" },
+	{ "port-select", 0, OPT_VALUE, "kernel|app", "kernel",
+	  "who picks the source port: connect()'s search, or bench (bind() of the next port of "
+	  "a cursor per source and destination, SO_REUSEADDR, then connect())" },
+	{ "calibrate", 0, OPT_FLAG, NULL, NULL,
+	  "measure connect()'s per-port search price in a private network namespace (root) "
+	  "and print the sim settings" },
 	{ "concurrency", 'c', OPT_VALUE, "N", "64", "closed loop: connections in flight" },
 	{ "rate", 'r', OPT_VALUE, "R", NULL,
 	  "open loop: new connections per second (latency from the intended start)" },
@@ -84,7 +90,10 @@ static void usage(FILE *f)
 		   "  twkit bench serve --listen A:P   the server alone (until Ctrl-C or --duration)\n"
 		   "  twkit bench run --target A:P     the client alone (also --proto http vs nginx)\n"
 		   "  twkit bench --matrix builtin     baseline, linger0, server-close, ... side by "
-		   "side\n\noptions:\n");
+		   "side\n"
+		   "  twkit bench --port-select app    ports chosen by bench, not by connect()'s search\n"
+		   "  twkit bench --calibrate          the kernel's price per port connect() examines\n"
+		   "\noptions:\n");
 	opt_print_help(f, specs, NSPECS);
 }
 
@@ -304,6 +313,17 @@ static int validate(const struct opt_result *res, struct bench_cfg *cfg, char *e
 		cfg->lpr_lo = (uint16_t)a;
 		cfg->lpr_hi = (uint16_t)b;
 	}
+	v = V("port-select");
+	if (strcmp(v, "kernel") == 0)
+		cfg->port_select = BENCH_PORTSEL_KERNEL;
+	else if (strcmp(v, "app") == 0)
+		cfg->port_select = BENCH_PORTSEL_APP;
+	else
+		return fail(err, el, "port-select", v, "expected kernel or app");
+	if (cfg->port_select == BENCH_PORTSEL_APP && !cfg->bind_no_port)
+		return fail(err, el, "bind-no-port", "off",
+			    "--port-select app binds each port itself; drop --bind-no-port");
+	cfg->calibrate = opt_has(specs, NSPECS, res, "calibrate");
 	if ((rc = get_u32("concurrency", V("concurrency"), 1, 1000000, &cfg->concurrency, err,
 			  el)) < 0)
 		return rc;
@@ -384,6 +404,15 @@ static int validate(const struct opt_result *res, struct bench_cfg *cfg, char *e
 		return fail(err, el, "target", "", "bench run needs --target ADDR:PORT");
 	if (cfg->mode == BENCH_MODE_SERVE && cfg->target.len) {
 		snprintf(err, el, "--target is for bench run; bench serve takes --listen");
+		return -EINVAL;
+	}
+	if (cfg->mode == BENCH_MODE_SERVE && cfg->port_select == BENCH_PORTSEL_APP) {
+		snprintf(err, el, "--port-select picks the client's ports; bench serve has none");
+		return -EINVAL;
+	}
+	if (cfg->calibrate && (cfg->mode != BENCH_MODE_SELF || cfg->matrix)) {
+		snprintf(err, el, "--calibrate measures on its own, in a namespace of its own: it "
+				  "takes no serve, run or --matrix");
 		return -EINVAL;
 	}
 	if (cfg->mode == BENCH_MODE_SERVE && cfg->matrix) {

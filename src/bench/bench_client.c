@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_portsel.h"
 #include "bench/bench_proto.h"
 #include "common/clock.h"
 #include "common/units.h"
@@ -53,6 +54,7 @@ struct cl_conn {
 	uint8_t state;
 	bool got_first, hdr_done, to_eof, last;
 	bool out_armed; /* EPOLLOUT is in the fd's epoll mask */
+	uint16_t port;  /* --port-select app: the port bound (0: ask getsockname) */
 	TAILQ_ENTRY(cl_conn) link;   /* timeout list (connecting or active), or free list */
 	int64_t start_ns;            /* intended start of the connection */
 	int64_t req_ns;              /* start of the current request */
@@ -91,6 +93,7 @@ struct bench_client {
 	 * against delayed ACK, ~40 ms per keep-alive exchange). */
 	char req[2][CL_REQ_BUF];
 	size_t req_len[2];
+	struct bench_portsel *ps; /* --port-select app: the cursors, shared by the threads */
 	struct cl_thread th[];
 };
 
@@ -176,6 +179,10 @@ static void record_port(struct cl_thread *t, struct cl_conn *c)
 {
 	struct sockaddr_storage ss;
 	socklen_t l = sizeof(ss);
+	if (c->port) { /* bench bound it: no system call needed */
+		t->st.ports[c->port >> 6] |= 1ULL << (c->port & 63);
+		return;
+	}
 	/* Zeroed for the analyzer, which does not see getsockname() fill it (glibc passes the
 	 * address as a transparent union); by memset, as the port is read as another type. */
 	memset(&ss, 0, sizeof(ss));
@@ -361,6 +368,64 @@ static int pool_grow(struct cl_thread *t)
 	return 0;
 }
 
+/* A client socket with the run's options (not yet bound or connected). fd or -errno. */
+static int sock_open(const struct bench_cfg *cfg, int family)
+{
+	int one = 1, fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (cfg->delayed_ack) { /* see bench_cfg.c: fewer segments, nothing waits on them */
+		int zero = 0;
+		setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero));
+	}
+	if (cfg->request > CL_REQ_BUF) /* the tail goes in several sends: no Nagle wait */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (cfg->lpr_hi && cfg->port_select == BENCH_PORTSEL_KERNEL) {
+		uint32_t r = (uint32_t)cfg->lpr_hi << 16 | cfg->lpr_lo; /* §3.2 F */
+		setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &r, sizeof(r));
+	}
+	return fd;
+}
+
+/*
+ * --port-select app: bind the port of cursor `cur` and connect, moving on to the cursor's next
+ * port (on a new socket: a bound socket keeps its port) while the failure is one another port
+ * cures, at most BENCH_PS_TRIES ports. 0 with c->fd connected or connecting, else the errno of
+ * the last try. Every refused port is counted.
+ */
+static int connect_app(struct cl_thread *t, struct cl_conn *c, const struct sockaddr_storage *src,
+		       const struct sockaddr_storage *dst, uint32_t cur)
+{
+	const struct bench_cfg *cfg = t->cl->cfg;
+	for (int i = 0;; i++) {
+		int err;
+		uint16_t port = bench_portsel_next(t->cl->ps, cur);
+		enum BENCH_PS_STEP r = bench_portsel_try(c->fd, src, dst, cfg->target.len, port,
+							 &err);
+		if (r == BENCH_PS_CONNECTED) {
+			c->port = port;
+			return 0;
+		}
+		if (r == BENCH_PS_BIND_FAILED)
+			INC(t->st.ps_bind_failed[err > 0 && err < BENCH_NERRNO ? err : 0]);
+		else
+			INC(t->st.ps_connect_failed[err > 0 && err < BENCH_NERRNO ? err : 0]);
+		if (!bench_portsel_retryable(err, r == BENCH_PS_BIND_FAILED))
+			return err;
+		if (i + 1 >= BENCH_PS_TRIES) {
+			INC(t->st.ps_exhausted);
+			return err;
+		}
+		close(c->fd);
+		c->fd = sock_open(cfg, dst->ss_family);
+		if (c->fd < 0) {
+			err = -c->fd;
+			c->fd = -1;
+			return err;
+		}
+	}
+}
+
 /* Start one connection whose intended start is `intended`. false when no connection object
  * could be had (out of memory: counted as ENOMEM). */
 static bool conn_start(struct cl_thread *t, int64_t intended, int64_t now)
@@ -391,23 +456,31 @@ static bool conn_start(struct cl_thread *t, int64_t intended, int64_t now)
 	INC(t->st.attempted);
 	SET(t->st.in_flight, t->live);
 
-	fd = socket(dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = sock_open(cfg, dst.ss_family);
 	if (fd < 0) {
-		conn_end(t, c, errno); /* EMFILE, ENFILE, ENOBUFS: data */
+		conn_end(t, c, -fd); /* EMFILE, ENFILE, ENOBUFS: data */
 		return true;
 	}
 	c->fd = fd;
-	if (cfg->delayed_ack) { /* see bench_cfg.c: fewer segments, nothing waits on them */
-		int zero = 0;
-		setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero));
-	}
-	if (cfg->request > CL_REQ_BUF) /* the tail goes in several sends: no Nagle wait */
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (cfg->lpr_hi) {
-		uint32_t r = (uint32_t)cfg->lpr_hi << 16 | cfg->lpr_lo; /* §3.2 F */
-		setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &r, sizeof(r));
-	}
-	if (cfg->nsources || !cfg->bind_no_port) {
+	if (cfg->port_select == BENCH_PORTSEL_APP) {
+		struct sockaddr_storage src;
+		uint32_t si = cfg->nsources ? (uint32_t)(k % (uint64_t)cfg->nsources) : 0;
+		uint64_t di = (cfg->nsources ? k / (uint64_t)cfg->nsources : k) % (uint64_t)nports;
+		int err;
+		memset(&src, 0, sizeof(src));
+		if (cfg->nsources)
+			src = cfg->sources[si];
+		else
+			src.ss_family = dst.ss_family; /* the wildcard: the route picks the address */
+		((struct sockaddr_in *)&dst)->sin_port = htons((uint16_t)(cfg->target.lo + di));
+		err = connect_app(t, c, &src, &dst, bench_portsel_cursor(si, (uint32_t)di,
+									(uint32_t)nports));
+		fd = c->fd;
+		if (err) {
+			conn_end(t, c, err);
+			return true;
+		}
+	} else if (cfg->nsources || !cfg->bind_no_port) {
 		struct sockaddr_storage src;
 		memset(&src, 0, sizeof(src));
 		if (cfg->nsources)
@@ -423,12 +496,16 @@ static bool conn_start(struct cl_thread *t, int64_t intended, int64_t now)
 			return true;
 		}
 	}
-	if (cfg->nsources)
-		k /= (uint64_t)cfg->nsources;
-	((struct sockaddr_in *)&dst)->sin_port = htons((uint16_t)(cfg->target.lo + k % (uint64_t)nports));
-	if (connect(fd, (struct sockaddr *)&dst, cfg->target.len) < 0 && errno != EINPROGRESS) {
-		conn_end(t, c, errno); /* EADDRNOTAVAIL: the port budget is spent (§3.3) */
-		return true;
+	if (cfg->port_select == BENCH_PORTSEL_KERNEL) {
+		if (cfg->nsources)
+			k /= (uint64_t)cfg->nsources;
+		((struct sockaddr_in *)&dst)->sin_port =
+			htons((uint16_t)(cfg->target.lo + k % (uint64_t)nports));
+		if (connect(fd, (struct sockaddr *)&dst, cfg->target.len) < 0 &&
+		    errno != EINPROGRESS) {
+			conn_end(t, c, errno); /* EADDRNOTAVAIL: the port budget is spent (§3.3) */
+			return true;
+		}
 	}
 	/*
 	 * Try the request at once. On loopback the whole handshake runs inside connect() (the
@@ -565,7 +642,8 @@ int bench_client_start(const struct bench_cfg *cfg, struct bench_client **out)
 					    : cfg->concurrency;
 	int64_t t0 = tw_mono_ns();
 
-	if (cfg->lpr_hi) { /* fail once, clearly, rather than once per connection */
+	if (cfg->lpr_hi && cfg->port_select == BENCH_PORTSEL_KERNEL) {
+		/* fail once, clearly, rather than once per connection */
 		int fd = socket(cfg->target.addr.ss_family, SOCK_STREAM, 0);
 		uint32_t r = (uint32_t)cfg->lpr_hi << 16 | cfg->lpr_lo;
 		if (fd < 0)
@@ -583,6 +661,16 @@ int bench_client_start(const struct bench_cfg *cfg, struct bench_client **out)
 	cl->cfg = cfg;
 	cl->nth = nth;
 	build_requests(cl);
+	if (cfg->port_select == BENCH_PORTSEL_APP) {
+		uint16_t lo, hi;
+		uint32_t ncur = (uint32_t)(cfg->nsources ? cfg->nsources : 1) *
+				(uint32_t)(cfg->target.hi - cfg->target.lo + 1);
+		if ((rc = bench_portsel_range(cfg->lpr_lo, cfg->lpr_hi, &lo, &hi)) < 0 ||
+		    (rc = bench_portsel_new(lo, hi, ncur, &cl->ps)) < 0) {
+			free(cl);
+			return rc;
+		}
+	}
 	for (int i = 0; i < nth; i++) {
 		struct cl_thread *t = &cl->th[i];
 		t->cl = cl;
@@ -696,5 +784,6 @@ void bench_client_stop(struct bench_client *c, struct bench_stats *final)
 			free(t->chunks[k]);
 		free(t->chunks);
 	}
+	bench_portsel_free(c->ps);
 	free(c);
 }

@@ -27,4 +27,11 @@
 #define BENCH_COL_FAILED "failed"
 #define BENCH_COL_EADDRNOTAVAIL "EADDRNOTAVAIL"
 
+/* "resources": {user_s, sys_s, sys_us_per_conn, user_us_per_conn, per_conn, ...} — the
+ * process's CPU over the run (getrusage RUSAGE_SELF: with the self-hosted server, both ends);
+ * per connection attempted ("per_conn": "attempted") */
+#define BENCH_JK_RESOURCES "resources"
+#define BENCH_JK_SYS_US_PER_CONN "sys_us_per_conn"
+#define BENCH_JK_USER_US_PER_CONN "user_us_per_conn"
+
 #endif

@@ -92,6 +92,8 @@ int bench_main(int argc, char **argv)
 		fprintf(stderr, "twkit bench: %s\n(see 'twkit bench --help')\n", err);
 		return TWKIT_EXIT_USAGE;
 	}
+	if (cfg.calibrate)
+		return bench_calibrate_main(&cfg);
 	raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
 	/* SIGINT/SIGTERM are taken synchronously by bench_run (sigtimedwait), in every thread */

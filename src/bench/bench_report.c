@@ -6,6 +6,7 @@
 #include "bench/bench.h"
 #include "bench/bench_env.h"
 #include "bench/bench_json.h"
+#include "bench/bench_portsel.h"
 
 #include <string.h>
 
@@ -24,6 +25,40 @@ static void lat_text(FILE *f, const char *name, const struct hist *h)
 		units_fmt_duration(b, sizeof(b), (int64_t)hist_percentile(h, 90)),
 		units_fmt_duration(c, sizeof(c), (int64_t)hist_percentile(h, 99)),
 		units_fmt_duration(d, sizeof(d), (int64_t)h->max));
+}
+
+static uint64_t errno_sum(const uint64_t *v)
+{
+	uint64_t n = 0;
+	for (int i = 0; i < BENCH_NERRNO; i++)
+		n += v[i];
+	return n;
+}
+
+/* --port-select app: the range, and the ports bind() or connect() refused, by errno. */
+static void ps_text(FILE *f, const struct bench_result *r)
+{
+	const struct bench_stats *s = &r->st;
+	char e[16];
+	fprintf(f, "  port-select  app over %u-%u: %llu ports refused by bind(), %llu by connect()",
+		r->ps_lo, r->ps_hi, (unsigned long long)errno_sum(s->ps_bind_failed),
+		(unsigned long long)errno_sum(s->ps_connect_failed));
+	for (int i = 0; i < BENCH_NERRNO; i++)
+		if (s->ps_bind_failed[i] || s->ps_connect_failed[i])
+			fprintf(f, ", %s %llu", bench_errno_name(i, e, sizeof(e)),
+				(unsigned long long)(s->ps_bind_failed[i] + s->ps_connect_failed[i]));
+	fprintf(f, "; %llu connections gave up after %d ports\n",
+		(unsigned long long)s->ps_exhausted, BENCH_PS_TRIES);
+}
+
+static void errno_obj(struct jw *w, const char *key, const uint64_t *v)
+{
+	char e[16];
+	jw_obj_begin(w, key);
+	for (int i = 0; i < BENCH_NERRNO; i++)
+		if (v[i])
+			jw_uint(w, bench_errno_name(i, e, sizeof(e)), v[i]);
+	jw_obj_end(w);
 }
 
 void bench_report_text(FILE *f, const struct bench_result *r)
@@ -88,15 +123,21 @@ void bench_report_text(FILE *f, const struct bench_result *r)
 	if (r->tw_err)
 		fprintf(f, "  (TIME-WAIT sampling failed: %s)\n", strerror(-r->tw_err));
 	if (r->have_client) {
-		char u[32];
-		fprintf(f, "  cpu          user %.2f s, sys %.2f s (%s user per connection)\n",
-			r->user_s, r->sys_s,
-			units_fmt_duration(u, sizeof(u),
-					   s->attempted ? (int64_t)(r->user_s * 1e9 /
-								    (double)s->attempted) : 0));
+		fprintf(f, "  cpu          user %.2f s, sys %.2f s: per connection attempted %.1f us "
+			   "system, %.1f us user\n",
+			r->user_s, r->sys_s, r->cpu.sys_us_per_conn, r->cpu.user_us_per_conn);
+		if (c->port_select == BENCH_PORTSEL_APP)
+			ps_text(f, r);
 	}
 	if (r->interpretation[0])
 		fprintf(f, "\n%s\n", r->interpretation);
+	if (r->have_client) {
+		char x[400];
+		if (bench_cpu_explain(&r->cpu, r->elapsed_s > 0 ? (double)s->completed /
+								       r->elapsed_s : 0,
+				      x, sizeof(x)) > 0)
+			fprintf(f, "%s\n", x);
+	}
 	for (int i = 0; i < r->cfg.nthreshold; i++) {
 		char v[32];
 		fprintf(f, "%sthreshold %-16s %-10s %s\n", i ? "" : "\n", r->cfg.threshold[i].expr,
@@ -146,6 +187,7 @@ void bench_report_json_obj(struct jw *w, const char *key, const struct bench_res
 	jw_int(w, "threads", c->threads);
 	jw_double(w, "duration_s", (double)c->duration_ns / 1e9, 3);
 	jw_uint(w, "count", c->count);
+	jw_str(w, "port_select", c->port_select == BENCH_PORTSEL_APP ? "app" : "kernel");
 	if (r->have_server) {
 		jw_double(w, "idle_timeout_s", (double)c->timeout_ns / 1e9, 3);
 		jw_double(w, "request_timeout_s", (double)c->request_timeout_ns / 1e9, 3);
@@ -209,18 +251,49 @@ void bench_report_json_obj(struct jw *w, const char *key, const struct bench_res
 		jw_uint(w, "too_large", r->srv.too_large);
 		jw_obj_end(w);
 	}
-	jw_obj_begin(w, "resources");
+	jw_obj_begin(w, BENCH_JK_RESOURCES);
 	jw_double(w, "user_s", r->user_s, 3);
 	jw_double(w, "sys_s", r->sys_s, 3);
-	jw_double(w, "user_us_per_conn",
-		  s->attempted ? r->user_s * 1e6 / (double)s->attempted : 0, 3);
+	jw_double(w, BENCH_JK_USER_US_PER_CONN, r->cpu.user_us_per_conn, 3);
+	jw_double(w, BENCH_JK_SYS_US_PER_CONN, r->cpu.sys_us_per_conn, 3);
+	jw_str(w, "per_conn", r->have_client ? "attempted" : "accepted");
+	jw_double(w, "cores_busy", r->cpu.cores_busy, 3);
 	jw_uint(w, "max_rss_kib", r->max_rss_kib);
 	jw_obj_end(w);
+	if (r->have_client) {
+		jw_obj_begin(w, "port_select");
+		jw_str(w, "mode", c->port_select == BENCH_PORTSEL_APP ? "app" : "kernel");
+		if (c->port_select == BENCH_PORTSEL_APP) {
+			jw_uint(w, "range_lo", r->ps_lo);
+			jw_uint(w, "range_hi", r->ps_hi);
+			jw_uint(w, "bind_failed_total", errno_sum(s->ps_bind_failed));
+			errno_obj(w, "bind_failed", s->ps_bind_failed);
+			jw_uint(w, "connect_failed_total", errno_sum(s->ps_connect_failed));
+			errno_obj(w, "connect_failed", s->ps_connect_failed);
+			jw_uint(w, "gave_up", s->ps_exhausted);
+			jw_uint(w, "tries_max", BENCH_PS_TRIES);
+		}
+		jw_obj_end(w);
+	}
 	if (r->have_client) {
 		jw_obj_begin(w, "budget");
 		jw_uint(w, "usable_ports", r->usable_ports);
 		jw_double(w, "sustained_rate", r->budget_rate, 1);
 		jw_str(w, "interpretation", r->interpretation);
+		jw_obj_begin(w, "ceilings");
+		jw_double(w, "ports_rate", r->cpu.port_rate, 1);
+		jw_double(w, "cpu_rate", r->cpu.cpu_rate, 1);
+		jw_double(w, "cpu_per_core_rate", r->cpu.per_core_rate, 1);
+		jw_int(w, "cores", r->cpu.cores);
+		jw_str(w, "binds", bench_bind_str(r->cpu.binds));
+		{
+			char x[400];
+			bench_cpu_explain(&r->cpu, r->elapsed_s > 0 ? (double)s->completed /
+									  r->elapsed_s : 0,
+					  x, sizeof(x));
+			jw_str(w, "explanation", x);
+		}
+		jw_obj_end(w);
 		jw_obj_end(w);
 	}
 	if (r->cfg.nthreshold) {
@@ -250,16 +323,17 @@ void bench_report_json(FILE *f, const struct bench_result *r)
 void bench_report_matrix_text(FILE *f, const struct bench_result *rs, int n)
 {
 	char b[32], e[16];
-	fprintf(f, "%-16s %10s %10s %9s %9s  %s\n", "variant", "conn/s", "completed", "TW client",
-		"TW server", "failures");
+	fprintf(f, "%-16s %10s %10s %9s %9s %8s  %s\n", "variant", "conn/s", "completed",
+		"TW client", "TW server", "sys us/c", "failures");
 	for (int i = 0; i < n; i++) {
 		const struct bench_result *r = &rs[i];
 		const struct bench_stats *s = &r->st;
 		int shown = 0;
-		fprintf(f, "%-16s %10s %10llu %9u %9u  ", r->cfg.name,
+		fprintf(f, "%-16s %10s %10llu %9u %9u %8.1f  ", r->cfg.name,
 			units_fmt_rate(b, sizeof(b),
 				       r->elapsed_s > 0 ? (double)s->completed / r->elapsed_s : 0),
-			(unsigned long long)s->completed, r->tw_client_max, r->tw_server_max);
+			(unsigned long long)s->completed, r->tw_client_max, r->tw_server_max,
+			r->cpu.sys_us_per_conn);
 		for (int k = 0; k < BENCH_NERRNO; k++)
 			if (s->failed[k])
 				fprintf(f, "%s%s %llu", shown++ ? ", " : "",

@@ -8,6 +8,7 @@
 #include "bench/bench.h"
 #include "bench/bench_env.h"
 #include "bench/bench_json.h"
+#include "bench/bench_portsel.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -41,6 +42,20 @@ static const char *const cols[] = { BENCH_COL_RATE, BENCH_COL_FAILED, "tw_client
 #define COL_ERRNO0 5 /* first per-errno column */
 static const int col_errnos[] = { EADDRNOTAVAIL, ETIMEDOUT, ECONNREFUSED, ECONNRESET, EMFILE };
 #define NCOL_ERRNOS ((int)(sizeof(col_errnos) / sizeof(col_errnos[0])))
+
+/* How --svg draws the columns: "failed" is the sum of the per-errno ones, drawn instead */
+static void describe_cols(struct series *s)
+{
+	series_set_plot(s, BENCH_COL_RATE, "new connections", "connections/s", "new connections",
+			0);
+	series_set_plot(s, BENCH_COL_FAILED, NULL, NULL, NULL, SERIES_NOPLOT);
+	series_set_plot(s, "tw_client", "TIME-WAIT", "sockets", "client", 0);
+	series_set_plot(s, "tw_server", "TIME-WAIT", "sockets", "server", 0);
+	series_set_plot(s, "in_flight", "connections in flight", "connections", "in flight", 0);
+	for (int c = COL_ERRNO0; c < NCOLS; c++)
+		series_set_plot(s, cols[c], "failed connect()", "connections/s", cols[c],
+				SERIES_FAIL);
+}
 
 struct tw_count_ctx {
 	const struct kdiag_filter *cf, *sf;
@@ -108,7 +123,7 @@ static long sysctl_long(const char *name, long def)
 }
 
 /* The one line of interpretation, from model/budget. */
-static void interpret(struct bench_result *r)
+static void interpret_budget(struct bench_result *r)
 {
 	const struct bench_cfg *cfg = &r->cfg;
 	struct tw_budget_in in = { 0 };
@@ -151,6 +166,33 @@ static void interpret(struct bench_result *r)
 		return;
 	r->usable_ports = out.ports;
 	r->budget_rate = out.rate;
+	/* a connection or two in flight beside TIME-WAIT in the thousands tells nothing */
+	int fc = series_col(&r->series, "in_flight");
+	if (fc >= 0 && series_col_max(&r->series, fc) <
+			       (r->tw_client_max > r->tw_server_max ? r->tw_client_max
+								    : r->tw_server_max) / 100.0)
+		r->series.plot[fc].flags |= SERIES_NOPLOT;
+	if (out.why == TW_BUDGET_TW_BOUND) {
+		units_fmt_count(c1, sizeof(c1), out.tuples);
+		snprintf(b, sizeof(b), "port budget %s 4-tuples", c1);
+		series_add_ref(&r->series, "TIME-WAIT", (double)out.tuples, b);
+	}
+	/* the connecting side keeps TIME-WAIT: with ports it binds itself, the bound-port rule
+	 * (§2.3) decides instead of the search's (§2.2) */
+	if (cfg->port_select == BENCH_PORTSEL_APP &&
+	    (out.why == TW_BUDGET_TW_BOUND || out.why == TW_BUDGET_REUSE_BOUND)) {
+		r->usable_ports = (uint32_t)(r->ps_hi - r->ps_lo + 1);
+		r->budget_rate = bench_portsel_explain(p, &in.reuse, r->usable_ports,
+						       (uint64_t)in.sources * in.dest_ports, s, len);
+		uint64_t busy = r->st.ps_bind_failed[EADDRINUSE];
+		n = (int)strlen(s);
+		if (busy && (size_t)n < len)
+			snprintf(s + n, len - (size_t)n,
+				 ". bind() refused %llu ports held without SO_REUSEADDR (EADDRINUSE: "
+				 "an earlier run's TIME-WAIT holds them up to 60 s)",
+				 (unsigned long long)busy);
+		return;
+	}
 	units_fmt_count(c1, sizeof(c1), out.ports);
 	units_fmt_rate(c2, sizeof(c2), out.rate);
 	units_fmt_rate(c3, sizeof(c3), cfg->rate > 0 ? cfg->rate : got);
@@ -192,6 +234,20 @@ static void interpret(struct bench_result *r)
 				 p, in.reuse.timestamps, in.reuse.peer_timestamps, -1, 0, NULL)));
 		break;
 	}
+}
+
+/* The model's reading of the run, then the CPU's: the ceiling its kernel time sets beside
+ * the ports' (bench_cpu.h). */
+static void interpret(struct bench_result *r)
+{
+	int cores = r->cfg.threads * (r->have_server ? 2 : 1), ncpu = bench_cpu_count();
+	if (r->cfg.port_select == BENCH_PORTSEL_APP)
+		(void)bench_portsel_range(r->cfg.lpr_lo, r->cfg.lpr_hi, &r->ps_lo, &r->ps_hi);
+	interpret_budget(r);
+	/* the process's own accounting over the run, per connection attempted: the failed
+	 * connect()s that searched a spent range cost kernel time too */
+	bench_cpu_compute(r->sys_s, r->user_s, r->elapsed_s, r->st.attempted,
+			  cores < ncpu ? cores : ncpu, r->budget_rate, &r->cpu);
 }
 
 /* The TIME-WAIT toward the target (client side) and on the local server now. */
@@ -348,6 +404,7 @@ int bench_run(const struct bench_cfg *cfg_in, struct bench_result *r)
 	rc = series_init(&r->series, NCOLS, cols);
 	if (rc < 0)
 		return rc;
+	describe_cols(&r->series);
 	getrusage(RUSAGE_SELF, &ru0);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
@@ -449,6 +506,11 @@ int bench_run(const struct bench_cfg *cfg_in, struct bench_result *r)
 		bench_env_end(r);
 	}
 	rc = 0;
+	if (!r->have_client) { /* bench serve: the server's CPU per connection accepted */
+		int ncpu = bench_cpu_count();
+		bench_cpu_compute(r->sys_s, r->user_s, r->elapsed_s, r->srv.accepted,
+				  r->cfg.threads < ncpu ? r->cfg.threads : ncpu, 0, &r->cpu);
+	}
 out:
 	bench_client_cancel(cl);
 	bench_client_stop(cl, NULL);

@@ -30,6 +30,11 @@ void bench_stats_merge(struct bench_stats *dst, const struct bench_stats *src)
 	hist_merge(&dst->exchange, &src->exchange);
 	for (size_t i = 0; i < sizeof(dst->ports) / sizeof(dst->ports[0]); i++)
 		dst->ports[i] |= src->ports[i];
+	for (int e = 0; e < BENCH_NERRNO; e++) {
+		dst->ps_bind_failed[e] += src->ps_bind_failed[e];
+		dst->ps_connect_failed[e] += src->ps_connect_failed[e];
+	}
+	dst->ps_exhausted += src->ps_exhausted;
 }
 
 uint32_t bench_stats_ports(const struct bench_stats *s)

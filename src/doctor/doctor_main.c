@@ -23,8 +23,10 @@
 #include "common/units.h"
 #include "doctor/allns.h"
 #include "doctor/analyse.h"
+#include "doctor/doctor_trace.h"
 #include "doctor/findings.h"
 #include "doctor/render.h"
+#include "doctor/watch_plot.h"
 #include "kernel/capture.h"
 #include "kernel/netns.h"
 #include "kernel/snapshot.h"
@@ -38,6 +40,9 @@ static const struct opt_spec specs[] = {
 	  "exit 1 when a finding is at least warning|critical" },
 	{ "watch", 0, OPT_VALUE, "SECONDS", NULL, "repeat every SECONDS until Ctrl-C" },
 	{ "count", 0, OPT_VALUE, "N", NULL, "with --watch: stop after N reports" },
+	{ "svg", 0, OPT_VALUE, "FILE", NULL,
+	  "with --watch: plot each busy group's ports in use, budget and eta over time to FILE "
+	  "(rewritten after every look)" },
 	{ "listen", 0, OPT_VALUE, "ADDR:PORT", NULL,
 	  "serve --prom over HTTP at /metrics, a fresh look per scrape, until Ctrl-C" },
 	{ "output", 0, OPT_VALUE, "FILE", NULL,
@@ -67,6 +72,9 @@ static const struct opt_spec specs[] = {
 	  "sysctl file, or directory of *.conf read by name, whose lines findings cite as "
 	  "file:line (what sets a value again at boot); repeatable, the last line for a key wins" },
 	{ "color", 0, OPT_FLAG, NULL, NULL, "colour severities in the text report" },
+	{ "trace", 0, OPT_VALUE, "DURATION", NULL,
+	  "first count failed connect() calls and active closes this long (eBPF, root; see "
+	  "twkit trace): findings show what was measured beside what they infer" },
 	{ "help", 'h', OPT_FLAG, NULL, NULL, "this help" },
 };
 #define NSPECS ((int)(sizeof(specs) / sizeof(specs[0])))
@@ -76,6 +84,7 @@ struct doctor_cfg {
 	int top;
 	int fail_on; /* -1 none */
 	int64_t watch_ns; /* 0 = once */
+	const char *svg;  /* --watch --svg FILE, or NULL */
 	long count;       /* 0 = unbounded */
 	const char *netns, *record, *replay, *since;
 	bool force;	   /* --record FILE replaces an existing FILE */
@@ -84,6 +93,8 @@ struct doctor_cfg {
 	bool color;
 	bool all_netns;
 	const char *listen; /* NULL: report once or every watch_ns */
+	int64_t trace_ns;   /* --trace: 0 = off */
+	struct doc_trace *trace; /* what --trace measured, once, before the first report */
 	const char *user;   /* --listen as root: who serves */
 	bool user_given;    /* --user on the command line (not the default) */
 	const char *output; /* NULL: stdout */
@@ -117,7 +128,8 @@ static void help(FILE *f)
 	      "    without timestamps, a later sequence number) reopens the 4-tuple.\n"
 	      "  * Findings: port-exhaustion, tw-reuse-ineffective, tw-recycle-enabled,\n"
 	      "    tw-bucket-overflow, narrow-port-range, fd-limit, server-time-wait (harmless:\n"
-	      "    nothing to do), lb-quadruplet-budget, and the fixes that do not work:\n"
+	      "    nothing to do), lb-quadruplet-budget, connect-slow (each connect() walks\n"
+	      "    over a thousand held ports: system CPU), and the fixes that do not work:\n"
 	      "    myth-fin-timeout, myth-max-tw-buckets, myth-recycle-config, timestamps-off.\n"
 	      "    Each gives its evidence and advice ranked for this kernel, with the price of\n"
 	      "    each fix. Counters that must rise compare two looks: --watch, or --since an\n"
@@ -220,6 +232,10 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 			snprintf(err, el, "--count goes with --watch");
 			return -EINVAL;
 		}
+	}
+	if ((c->svg = opt_get(specs, NSPECS, r, "svg")) && !c->watch_ns) {
+		snprintf(err, el, "--svg draws the looks of --watch over time: add --watch SECONDS");
+		return -EINVAL;
 	}
 	c->netns = opt_get(specs, NSPECS, r, "netns");
 	c->record = opt_get(specs, NSPECS, r, "record");
@@ -333,6 +349,15 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 		snprintf(err, el, "--user wants a user name");
 		return -EINVAL;
 	}
+	if ((s = opt_get(specs, NSPECS, r, "trace"))) {
+		if (doc_trace_opt(s, &c->trace_ns, err, el) < 0)
+			return -EINVAL;
+		if (c->replay || c->listen || c->all_netns) {
+			snprintf(err, el, "--trace measures one namespace now: it excludes "
+					  "--replay, --listen and --all-netns");
+			return -EINVAL;
+		}
+	}
 	if (r->npos > 0) {
 		snprintf(err, el, "unexpected argument '%s'", r->pos[0]);
 		return -EINVAL;
@@ -415,8 +440,25 @@ static int load_since(const char *path, const struct snapshot *now, struct doc_p
 
 /* One report on out. Returns the highest finding severity (-1 none), or -(exit code) with the
  * reason in err. */
+/* --watch --svg: add this look and rewrite the plot. 0 or -errno. */
+static int watch_plot_look(const struct doctor_cfg *c, struct doc_watch_plot *wp,
+			   const struct doc_analysis *a)
+{
+	struct timespec now;
+	char title[160];
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	rc = doc_watch_plot_add(wp, (int64_t)now.tv_sec * NS_PER_SEC + now.tv_nsec, a);
+	snprintf(title, sizeof(title), "twkit doctor --watch: busy groups%s%.64s",
+		 c->netns ? " in namespace " : "", c->netns ? c->netns : "");
+	if (rc == 0)
+		rc = doc_watch_plot_save(wp, c->svg, title);
+	return rc;
+}
+
 static int doctor_once(const struct doctor_cfg *c, struct doc_prev *prev, FILE *out, char *err,
-		       size_t el)
+		       size_t el, struct doc_watch_plot *wp)
 {
 	struct snapshot s;
 	struct doc_analysis a;
@@ -498,7 +540,14 @@ static int doctor_once(const struct doctor_cfg *c, struct doc_prev *prev, FILE *
 		}
 	}
 	doc_findings_run(&s, &a, prev, fs);
+	if (c->trace)
+		doc_trace_annotate(fs, &a, c->trace);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (wp && (rc = watch_plot_look(c, wp, &a)) < 0) {
+		snprintf(err, el, "--svg %s: %s", c->svg, strerror(-rc));
+		ret = -TWKIT_EXIT_RUNTIME;
+		goto out;
+	}
 	struct doc_render_opts ro = { .top = c->top, .replay = c->replay != NULL,
 				      .netns = c->netns, .color = c->color,
 				      .scrape_seconds = (double)(t1.tv_sec - t0.tv_sec) +
@@ -537,7 +586,7 @@ struct scrape {
 static int scrape_page(void *arg, FILE *out, char *err, size_t el)
 {
 	struct scrape *sc = arg;
-	int rc = doctor_once(sc->cfg, &sc->prev, out, err, el);
+	int rc = doctor_once(sc->cfg, &sc->prev, out, err, el, NULL);
 	if (rc < -1) {
 		fprintf(stderr, "twkit doctor: scrape failed: %s\n", err);
 		return -1;
@@ -659,6 +708,7 @@ int doctor_main(int argc, char **argv)
 	struct opt_result r;
 	struct doctor_cfg cfg;
 	struct doc_prev prev = { 0 };
+	struct doc_watch_plot wp;
 	char err[512];
 	int saved_ns = -1, rc, worst = -1, code = TWKIT_EXIT_OK;
 
@@ -678,6 +728,7 @@ int doctor_main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	doc_watch_plot_init(&wp);
 	if (cfg.listen) {
 		code = doctor_listen(&cfg);
 		opt_result_fini(&r);
@@ -687,6 +738,15 @@ int doctor_main(int argc, char **argv)
 		code = doctor_allns(&cfg);
 		opt_result_fini(&r);
 		return code;
+	}
+	struct doc_trace trace;
+	if (cfg.trace_ns) {
+		code = doc_trace_collect(&trace, cfg.trace_ns, cfg.netns, &stop_flag);
+		if (code) {
+			opt_result_fini(&r);
+			return code;
+		}
+		cfg.trace = &trace;
 	}
 	if (cfg.netns) {
 		rc = kns_enter(cfg.netns, &saved_ns);
@@ -710,7 +770,7 @@ int doctor_main(int argc, char **argv)
 		} else if (n > 0 && cfg.out == OUT_TEXT) {
 			printf("\n");
 		}
-		rc = doctor_once(&cfg, &prev, out, err, sizeof(err));
+		rc = doctor_once(&cfg, &prev, out, err, sizeof(err), cfg.svg ? &wp : NULL);
 		if (cfg.output && rc < -1) {
 			atomicf_abort(&af); /* the previous report stays */
 		} else if (cfg.output) {
@@ -736,10 +796,13 @@ int doctor_main(int argc, char **argv)
 		while (!stop_flag && nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
 	}
+	doc_watch_plot_fini(&wp);
 	if (code == TWKIT_EXIT_OK && cfg.fail_on >= 0 && worst >= cfg.fail_on)
 		code = TWKIT_EXIT_FINDINGS;
 	if (saved_ns >= 0)
 		kns_leave(saved_ns);
+	if (cfg.trace)
+		doc_trace_fini(cfg.trace);
 	opt_result_fini(&r);
 	return code;
 }

@@ -13,6 +13,7 @@
 #include "common/units.h"
 #include "doctor/myths.h"
 #include "model/budget.h"
+#include "model/portsearch.h"
 #include "model/reuse.h"
 
 /* A budget past this share is critical: the next burst finds no port (EADDRNOTAVAIL). */
@@ -32,6 +33,9 @@
 #define ONE_REMOTE_SHARE 0.25
 /* TIME-WAIT in an outgoing group before reuse effectiveness matters. */
 #define REUSE_TW_MIN 50u
+/* connect-slow: a connect() that examines more ports than this before it finds one
+ * (model/portsearch.h) is one the operator feels as system CPU */
+#define CONNECT_SLOW_PROBES 1000.0
 
 /* The counters a previous sample keeps: the ones whose rise a rule reads. */
 static const char *const prev_counters[] = {
@@ -263,6 +267,92 @@ static void rule_port_exhaustion(const struct doc_analysis *a, struct doc_findin
 	recycle_line(f, a);
 }
 
+/* TIME-WAITs of group g that connect() may take over now: reuse applies to it and they are
+ * older than the kernel's minimum age (their whole seconds left say how old they are) */
+static uint32_t group_reusable(const struct doc_analysis *a, const struct doc_group *g)
+{
+	uint32_t n = 0, young_s = (a->reuse_min_age_ms + 999) / 1000;
+	if (reuse_why(a, g) != TW_REUSE_HELPS)
+		return 0;
+	for (uint32_t k = 0; k < DOC_AGE_SLOTS && k + young_s < DOC_AGE_SLOTS - 1; k++)
+		n += g->expiry[k];
+	return n < g->time_wait ? n : g->time_wait;
+}
+
+/*
+ * connect-slow: the destination group whose connect()s examine the most ports before they
+ * find one (model/portsearch.h, from the group's counts: the parity eras fill one half of the
+ * range first and walk all of it before the other), when that is over about a thousand: each
+ * connect() then costs its search in system CPU, before any EADDRNOTAVAIL.
+ */
+static void rule_connect_slow(const struct doc_analysis *a, struct doc_findings *fs)
+{
+	const struct doc_group *worst = NULL;
+	double worst_probes = 0;
+	uint32_t worst_reusable = 0, worst_blocked = 0;
+	char b1[32], b2[32], b3[32], ep1[80], ep2[80];
+
+	for (size_t i = 0; i < a->ngroups; i++) {
+		const struct doc_group *g = &a->groups[i];
+		if (g->dir != DOC_OUT || !g->ports_usable)
+			continue;
+		uint32_t reusable = group_reusable(a, g);
+		uint32_t held = g->in_budget < g->ports_usable ? g->in_budget : g->ports_usable;
+		uint32_t blocked = held > reusable ? held - reusable : 0;
+		double probes = tw_connect_probes_expected(a->prof, g->ports_usable, blocked,
+							   reusable);
+		if (probes > worst_probes) {
+			worst = g;
+			worst_probes = probes;
+			worst_reusable = reusable;
+			worst_blocked = blocked;
+		}
+	}
+	if (!worst || worst_probes <= CONNECT_SLOW_PROBES)
+		return;
+	uint64_t cost = tw_connect_cost_ns((uint64_t)worst_probes, TW_CONNECT_PROBE_NS_DEFAULT,
+					   TW_CONNECT_BASE_NS_DEFAULT);
+	double rate = worst->tw_rate_10s > 0 ? worst->tw_rate_10s : worst->tw_rate_60s;
+	doc_endpoint(worst->laddr, 0, ep1, sizeof(ep1));
+	doc_endpoint(worst->raddr, worst->port, ep2, sizeof(ep2));
+	struct doc_finding *f = doc_finding_add(
+		fs, "connect-slow", DOC_WARNING,
+		"connect() from %s to %s examines about %s ports before it finds one: about %s of "
+		"kernel CPU per connect, before any EADDRNOTAVAIL",
+		ep1, ep2, units_fmt_count(b1, sizeof(b1), (uint64_t)worst_probes),
+		units_fmt_duration(b2, sizeof(b2), (int64_t)cost));
+	doc_finding_ev(f, "ports held toward %s: %s of %s (%s of them TIME-WAIT connect() may take "
+			  "over now)",
+		       ep2, units_fmt_count(b1, sizeof(b1), worst_blocked + worst_reusable),
+		       units_fmt_count(b2, sizeof(b2), worst->ports_usable),
+		       units_fmt_count(b3, sizeof(b3), worst_reusable));
+	if (a->prof->port_alg >= TW_PORT_ALG_HINT_PARITY)
+		doc_finding_ev(f, "this kernel's search (%s) walks one parity of the range before the "
+				  "other: once that half is held, every connect() examines it all "
+				  "before it looks at the other",
+			       a->prof->name);
+	doc_finding_ev(f, "price: %u ns a port examined + %u ns a connection (model/portsearch.h "
+			  "defaults; `twkit bench --calibrate` measures this machine's)",
+		       TW_CONNECT_PROBE_NS_DEFAULT, TW_CONNECT_BASE_NS_DEFAULT);
+	if (rate > 0)
+		doc_finding_ev(f, "at the measured %.0f new connections/s that is %.0f%% of one core; "
+				  "one core does about %.0f/s at this price",
+			       rate, rate * (double)cost / 1e7, tw_connect_cpu_rate(cost));
+	doc_finding_adv(f, "More destinations or sources: each destination port or address, and "
+			   "each source address bound with IP_BIND_ADDRESS_NO_PORT, is a range of "
+			   "its own with nothing held: connect() finds a port at the first try.");
+	doc_finding_adv(f, "Reuse connections: HTTP keep-alive or a pool toward %s: no connect(), "
+			   "no search. Price: a client change; idle connections stay open.", ep2);
+	doc_finding_adv(f, "Pick the ports in the application: a cursor over the range per "
+			   "destination, bind() of that exact port with SO_REUSEADDR, then connect() "
+			   "(what a balancer's `source ADDR:PORT-PORT` does): the kernel's search is "
+			   "skipped and a timestamped TIME-WAIT on that 4-tuple is taken over at once "
+			   "(§2.3). Price: TIME-WAIT's protection rests on timestamps alone, and every "
+			   "socket on those ports needs SO_REUSEADDR.");
+	doc_finding_adv(f, "Let the server close first: TIME-WAIT moves to the server and holds no "
+			   "port of this range. Price: a protocol or client change.");
+}
+
 static void rule_reuse_ineffective(const struct doc_analysis *a, struct doc_findings *fs)
 {
 	const struct doc_group *g = NULL;
@@ -459,13 +549,17 @@ static void rule_fd(const struct snapshot *s, const struct doc_analysis *a,
 }
 
 /* Counter deltas that show a SYN paying for the server's TIME-WAIT (§5.1: the ACK from
- * TIME-WAIT, the client's RST, its SYN retransmission; PAWS rejects with timestamps). */
+ * TIME-WAIT, the client's SYN retransmission; PAWS rejects with timestamps). Tcp.OutRsts is
+ * not one: the reset of this exchange is sent by the client's host, and on any host it also
+ * counts resets to closed ports and aborted connections (a load generator stopping shows a
+ * few: a false warning on a healthy server). */
 static const char *const srv_cost_counters[] = {
-	"TcpExt.TCPACKSkippedTimeWait", "TcpExt.PAWSTimewait", "TcpExt.TCPSynRetrans",
-	"Tcp.OutRsts",
+	"TcpExt.TCPACKSkippedTimeWait",
+	"TcpExt.PAWSTimewait",
+	"TcpExt.TCPSynRetrans",
 };
-/* The first SRV_COST_TW_ONLY of them count only TIME-WAIT's work; the others (SYN
- * retransmissions, resets) also rise when a full accept queue drops SYNs: they count only
+/* The first SRV_COST_TW_ONLY of them count only TIME-WAIT's work; the other (SYN
+ * retransmissions) also rises when a full accept queue drops SYNs: they count only
  * while TcpExt.ListenDrops did not rise. */
 #define SRV_COST_TW_ONLY 2
 
@@ -586,6 +680,7 @@ void doc_findings_run(const struct snapshot *s, const struct doc_analysis *a,
 {
 	memset(out, 0, sizeof(*out));
 	rule_port_exhaustion(a, out);
+	rule_connect_slow(a, out);
 	rule_reuse_ineffective(a, out);
 	rule_recycle(s, a, prev, out);
 	rule_buckets(s, a, prev, out);

@@ -4,7 +4,7 @@
  *
  * Finding ids are a contract (JSON, --prom, --fail-on): port-exhaustion, tw-reuse-ineffective,
  * tw-recycle-enabled, tw-bucket-overflow, narrow-port-range, fd-limit, server-time-wait,
- * lb-quadruplet-budget; myths.h: myth-fin-timeout, myth-max-tw-buckets, myth-recycle-config,
+ * lb-quadruplet-budget, connect-slow; myths.h: myth-fin-timeout, myth-max-tw-buckets, myth-recycle-config,
  * timestamps-off.
  */
 #ifndef TWKIT_DOCTOR_FINDINGS_H

@@ -133,6 +133,11 @@ bool lab_child_gone(pid_t pid, int *status)
 	return pid > 0 && waitpid(pid, status, WNOHANG) == pid;
 }
 
+bool lab_child_gone_ru(pid_t pid, int *status, struct rusage *ru)
+{
+	return pid > 0 && wait4(pid, status, WNOHANG, ru) == pid;
+}
+
 /* SIGTERM each recorded child by PID, wait, SIGKILL the ones still there, reap all. */
 void lab_children_stop(struct lab_children *ch)
 {

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "lab/lab_doctor.h"
@@ -37,6 +38,9 @@ int lab_child_exec(const char *ns, const char *exe, const char *const *argv, pid
 int lab_child_relay(const char *ns, const struct lab_relay_cfg *cfg, pid_t *pid, int *out_fd);
 /* Whether child pid has exited (reaped here); *status gets its wait status. */
 bool lab_child_gone(pid_t pid, int *status);
+/* The same, and *ru gets the child's own resource use (wait4: its ru_stime is the kernel CPU
+ * the process took, every thread of it). */
+bool lab_child_gone_ru(pid_t pid, int *status, struct rusage *ru);
 /* SIGTERM each recorded child by PID, wait, SIGKILL the ones still there, reap all. */
 void lab_children_stop(struct lab_children *ch);
 /* Append what the client printed so far to ch->out (bounded). */

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -374,8 +375,17 @@ static int save_plots(const struct lab_cfg *cfg, const struct lab_report *rep)
 	int rc = lab_report_series(rep, &s);
 
 	snprintf(title, sizeof(title), "twkit lab %s", cfg->entry->name);
-	if (rc == 0 && cfg->svg)
-		rc = series_save(&s, cfg->svg, 1, title);
+	if (rc == 0 && cfg->svg) {
+		struct plot *p = malloc(sizeof(*p));
+
+		rc = -ENOMEM;
+		if (p) {
+			plot_init(p, title);
+			lab_report_plot(rep, &cfg->sc, rep->lab->release, p);
+			rc = plot_save(p, cfg->svg);
+			free(p);
+		}
+	}
 	if (rc == 0 && cfg->csv)
 		rc = series_save(&s, cfg->csv, 0, title);
 	series_fini(&s);
@@ -443,7 +453,8 @@ static int run(const struct lab_cfg *cfg)
 			goto out;
 		}
 		have_sim = true;
-		lab_fidelity_compute(&lr, &sr, cfg->plan.duration_ns, &fid);
+		lab_fidelity_compute(&lr, &sr, cfg->plan.duration_ns,
+				     lab_catalog_checks_sys(cfg->entry), &fid);
 		rep.sim = &sr;
 		rep.fid = &fid;
 	}

@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 
+#include "common/plot.h"
 #include "lab/lab_compare.h"
 #include "lab/lab_run.h"
 #include "lab/lab_topo.h"
@@ -30,6 +31,10 @@ void lab_report_json(FILE *f, const struct lab_report *r);
  * "<node>.eaddrnotavail", and with sim "sim.<node>.time_wait". 0 or -ENOMEM.
  */
 int lab_report_series(const struct lab_report *r, struct series *out);
+/* The --svg plot: hosts where something changes, with sim's run overlaid on the same axes
+ * under --compare, the budget of sc's connecting nodes (release: the era "host" means). */
+void lab_report_plot(const struct lab_report *r, const struct sim_scenario *sc,
+		     const char *release, struct plot *p);
 /* How to enter and remove kept namespaces (for --keep). */
 void lab_report_keep_hint(FILE *f, const struct lab_topo *t);
 

@@ -239,6 +239,13 @@ static int build_series(const struct lab_plan *p, const struct lab_topo *t,
 
 				v[4] = (double)(a->backend_ok - (z ? z->backend_ok : 0));
 				v[5] = (double)(a->eaddrnotavail - (z ? z->eaddrnotavail : 0));
+			} else if (h->kind == SIM_NODE_SERVER) {
+				/* what the server accepted: its PassiveOpens per second (the
+				 * namespace's MIB starts at zero) */
+				double dt = r ? sm->t[r] - sm->t[r - 1] : 1;
+				uint64_t was = r ? sm->s[i][r - 1].passive_opens : 0;
+
+				v[4] = dt > 0 ? (double)(s->passive_opens - was) / dt : 0;
 			}
 			rc = series_add(&h->series, sm->t[r], v);
 			if (rc < 0)
@@ -399,6 +406,7 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 
 	memset(res, 0, sizeof(*res));
 	res->first_eaddrnotavail_s = -1;
+	res->client_sys_s = -1;
 	res->nhosts = p->nhosts;
 	if (uname(&un) == 0)
 		snprintf(res->release, sizeof(res->release), "%s", un.release);
@@ -485,8 +493,11 @@ int lab_run(const struct lab_run_cfg *cfg, struct lab_topo *t, struct lab_result
 				doc_half = true;
 			}
 		}
-		if (lab_child_gone(ch.pid[LAB_CH_CLIENT], &status)) {
+		struct rusage cru;
+		if (lab_child_gone_ru(ch.pid[LAB_CH_CLIENT], &status, &cru)) {
 			ch.pid[LAB_CH_CLIENT] = 0;
+			res->client_sys_s = (double)cru.ru_stime.tv_sec +
+					    (double)cru.ru_stime.tv_usec / 1e6;
 			break;
 		}
 		if (lab_child_gone(ch.pid[LAB_CH_SERVER], &status) ||

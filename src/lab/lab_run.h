@@ -61,6 +61,8 @@ struct lab_result {
 	uint64_t non2xx;
 	double elapsed_s;
 	bool interrupted;
+	/* the client process's own kernel CPU (wait4's ru_stime), seconds; -1 when unknown */
+	double client_sys_s;
 	char release[65];           /* uname -r */
 	/* the client's per-second series as bench reported it (rows by t) */
 	int bench_rows;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/units.h"
+#include "model/portsearch.h"
 #include "model/reuse.h"
 #include "model/timewait.h"
 
@@ -30,6 +31,18 @@
 #define LAB_RATE_ONE_REMOTE 1500.0
 /* bucket-overflow: a limit well under rate x 60 (§1.4) that is reached in 5 s */
 #define LAB_TW_BUCKETS 500u
+/* connect-cost-*: connect()'s kernel CPU at three occupancies of a narrow range (model/
+ * portsearch.h). tcp_tw_reuse=1 (timestamps on): a TIME-WAIT is taken over once older than
+ * tcp_tw_reuse_delay (1 s, §2.2), so about rate x 1 s ports are held young at once, and the
+ * range's size sets the share: 1,000/s over 10,000 ports (about 10%), 2,400 (about 40%:
+ * most of the first parity), 1,400 (about 71%: the first parity all young, then the other).
+ * None sits where rate x delay equals a parity's size, where a few ms of difference in when
+ * a TIME-WAIT starts flips which pass finds a port. 1,000 connections/s keep the client's CPU well above the 4 ms tick
+ * its ru_stime is sampled with. */
+#define LAB_COST_RATE 1000.0
+#define LAB_COST_LOW_HI 49999
+#define LAB_COST_HALF_HI 42399
+#define LAB_COST_FULL_HI 41399
 /* veth round trip inside one machine: tens of microseconds */
 #define LAB_RTT_NS (100LL * 1000LL)
 
@@ -71,6 +84,17 @@ static const struct lab_entry catalog[] = {
 	{ "bucket-overflow", "bucket-overflow",
 	  "tcp_max_tw_buckets=500 below rate x 60: TIME-WAIT flat at 500, TCPTimeWaitOverflow "
 	  "rises", NULL },
+	{ "connect-cost-low", "tw-reuse-client",
+	  "connect()'s kernel CPU with about 10% of a 10,000-port range held young (1,000/s, "
+	  "tcp_tw_reuse=1): about one port examined per connect; sys_us_per_conn checked "
+	  "against sim (±25%)", NULL },
+	{ "connect-cost-half", "tw-reuse-client",
+	  "the same 1,000/s over 2,400 ports: about 40% of the range held young, most of the "
+	  "first parity walked before an old TIME-WAIT is taken over; sys_us_per_conn checked "
+	  "(±25%)", NULL },
+	{ "connect-cost-full", "tw-reuse-client",
+	  "the same 1,000/s over 1,400 ports: about 71% held young, every connect walks the "
+	  "whole first parity before the other; sys_us_per_conn checked (±25%)", NULL },
 	{ "nat-recycle", "nat-recycle", "tcp_tw_recycle behind NAT",
 	  "tcp_tw_recycle was removed in Linux 4.12 (spec §4.5); this kernel cannot show it: "
 	  "run `twkit sim nat-recycle`" },
@@ -87,6 +111,11 @@ static const struct lab_entry catalog[] = {
 int lab_catalog_count(void)
 {
 	return NCATALOG;
+}
+
+bool lab_catalog_checks_sys(const struct lab_entry *e)
+{
+	return e && strncmp(e->name, "connect-cost-", 13) == 0 && lab_catalog_find(e->name) == e;
 }
 
 const struct lab_entry *lab_catalog_at(int i)
@@ -123,6 +152,8 @@ void lab_node_init(struct sim_node *n, enum SIM_NODE_KIND kind, const char *name
 	n->mapping = SIM_NAT_PRESERVE;
 	n->mapping_timeout_ns = 120LL * 1000000000LL; /* nf_conntrack_tcp_timeout_time_wait-ish */
 	n->ports = 1;
+	n->connect_probe_ns = TW_CONNECT_PROBE_NS_DEFAULT; /* model/portsearch.h */
+	n->connect_base_ns = TW_CONNECT_BASE_NS_DEFAULT;
 }
 
 /* Append a node and return it. */
@@ -187,6 +218,12 @@ int lab_catalog_scenario(const char *name, struct sim_scenario *sc)
 		c->ips = 4;
 	} else if (strcmp(name, "tw-reuse-client") == 0) {
 		c->tw_reuse = 1;
+	} else if (strncmp(name, "connect-cost-", 13) == 0) {
+		c->tw_reuse = 1;
+		c->rate = LAB_COST_RATE;
+		c->port_hi = !strcmp(name + 13, "low")    ? LAB_COST_LOW_HI
+			     : !strcmp(name + 13, "half") ? LAB_COST_HALF_HI
+							  : LAB_COST_FULL_HI;
 	} else if (m && strcmp(name, "lb-quadruplets") == 0) {
 		/* the client is not the bottleneck here: give it the default range */
 		c->port_lo = 0;
@@ -377,6 +414,9 @@ static int client_keys(struct lab_plan *plan, const struct sim_node *n, char *er
 		return refuse(plan, n, "bind_port", err, errlen,
 			      "yes: bench connects with IP_BIND_ADDRESS_NO_PORT (the kernel's own "
 			      "port search); it has no explicit-port bind()");
+	if (n->port_select != SIM_PORTSEL_KERNEL)
+		return refuse(plan, n, "port_select", err, errlen,
+			      "app: the lab's client lets connect() pick its ports");
 	return rtt_check(plan, n, err, errlen);
 }
 
@@ -408,6 +448,9 @@ static int l7_keys(struct lab_plan *plan, const struct sim_node *n, const struct
 	if (n->bind_port)
 		return refuse(plan, n, "bind_port", err, errlen,
 			      "yes: the lab's balancer binds with IP_BIND_ADDRESS_NO_PORT");
+	if (n->port_select != SIM_PORTSEL_KERNEL)
+		return refuse(plan, n, "port_select", err, errlen,
+			      "app: the lab's balancer lets connect() pick its ports");
 	if (n->ports != 1)
 		return refuse(plan, n, "ports", err, errlen,
 			      "%u: the lab's balancer listens on one port", n->ports);

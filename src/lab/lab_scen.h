@@ -76,6 +76,9 @@ struct lab_entry {
 };
 
 int lab_catalog_count(void);
+/* Whether --compare checks sys_us_per_conn (±25%) for entry e: the connect-cost scenarios,
+ * the ones the default connect() prices were calibrated on (model/portsearch.h). */
+bool lab_catalog_checks_sys(const struct lab_entry *e);
 const struct lab_entry *lab_catalog_at(int i);
 /* The entry named `name`, or NULL. */
 const struct lab_entry *lab_catalog_find(const char *name);

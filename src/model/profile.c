@@ -5,6 +5,7 @@
 #include "model/profile.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,4 +143,93 @@ const struct tw_profile *tw_profile_by_name(const char *name, const char *host_r
 	if (tw_kernel_version_parse(name, &v) == 0)
 		return tw_profile_for(v);
 	return NULL;
+}
+
+/* Strict: "A.B" or "A.B.C", digits only, nothing after. */
+static int version_strict(const char *s, uint32_t *ver)
+{
+	int dots = 0;
+	bool digit = false;
+
+	for (const char *c = s; *c; c++) {
+		if (*c >= '0' && *c <= '9') {
+			digit = true;
+		} else if (*c == '.' && digit && dots < 2) {
+			dots++;
+			digit = false;
+		} else {
+			return -EINVAL;
+		}
+	}
+	if (!digit || dots < 1)
+		return -EINVAL;
+	return tw_kernel_version_parse(s, ver);
+}
+
+static void eras_list(char *buf, size_t len)
+{
+	size_t at = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < NPROFILES && at < len; i++) {
+		int w = snprintf(buf + at, len - at, "%s%s", i ? ", " : "", profiles[i].name);
+		if (w < 0)
+			return;
+		at += (size_t)w;
+	}
+	if (at < len)
+		snprintf(buf + at, len - at, ", host");
+}
+
+int tw_profile_resolve(const char *name, const char *host_release, const struct tw_profile **out,
+		       char *msg, size_t len)
+{
+	const struct tw_profile *newest = &profiles[NPROFILES - 1];
+	char known[256];
+	uint32_t v;
+
+	if (len)
+		msg[0] = 0;
+	*out = NULL;
+	if (!name || !*name) {
+		eras_list(known, sizeof(known));
+		snprintf(msg, len, "an empty kernel era; known eras: %s", known);
+		return -EINVAL;
+	}
+	for (int i = 0; i < NPROFILES; i++)
+		if (!strcmp(profiles[i].name, name)) {
+			*out = &profiles[i];
+			return 0;
+		}
+	if (!strcmp(name, "host")) {
+		if (tw_kernel_version_parse(host_release, &v) < 0) {
+			snprintf(msg, len, "host: this machine's kernel release '%.40s' is not a "
+				 "version", host_release ? host_release : "?");
+			return -EINVAL;
+		}
+		*out = tw_profile_for(v);
+		snprintf(msg, len, "host (%.40s) \xe2\x86\x92 modelled as %s", host_release, (*out)->name);
+		return 0;
+	}
+	eras_list(known, sizeof(known));
+	if (version_strict(name, &v) < 0) {
+		snprintf(msg, len, "'%.40s' is not a kernel era or version (like 5.4 or 5.10.3); "
+			 "known eras: %s", name, known);
+		return -EINVAL;
+	}
+	if (v < profiles[0].ver) {
+		snprintf(msg, len, "'%.40s' is older than the oldest era twkit models (%s); known "
+			 "eras: %s", name, profiles[0].name, known);
+		return -EINVAL;
+	}
+	/* a patch release of the newest era is that era; anything later is unknown ground */
+	if (v / 1000 > newest->ver / 1000) {
+		snprintf(msg, len, "'%.40s' is newer than the newest era twkit models (%s); known "
+			 "eras: %s", name, newest->name, known);
+		return -EINVAL;
+	}
+	*out = tw_profile_for(v);
+	snprintf(msg, len, "%.40s \xe2\x86\x92 modelled as %s (the newest era at or below it)", name,
+		 (*out)->name);
+	return 0;
 }

@@ -10,6 +10,7 @@
 #define TWKIT_MODEL_PROFILE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Kernel version as a comparable number: 6.14 -> 6014, 2.6.32 -> 2006032 is not used:
@@ -91,5 +92,16 @@ const struct tw_profile *tw_profile_for(uint32_t ver);
  * into a TW_KVER number. Returns 0 or -EINVAL.
  */
 int tw_kernel_version_parse(const char *release, uint32_t *ver);
+
+/*
+ * A kernel era as a user types it (--kernel): an era's name ("4.19"), "host" (this machine's
+ * release, host_release), or a version ("5.9", "4.19.120") between the oldest era and the
+ * newest one's patch releases, which runs as the newest era at or below it. Returns 0 with
+ * *out set, msg "" for an era's own name, else "5.9 → modelled as 5.4 (...)"; or -EINVAL
+ * with msg saying why (not a version, "5.4junk"; older or newer than every era, "9.9")
+ * and listing the known eras. msg is always written (len > 0).
+ */
+int tw_profile_resolve(const char *name, const char *host_release, const struct tw_profile **out,
+		       char *msg, size_t len);
 
 #endif

@@ -153,7 +153,7 @@ int sim_hosts_init(struct sim_eng *e)
 			struct tw_reuse_scope rs = { .reuse = h->reuse,
 						     .timestamps = h->ts.timestamps,
 						     .peer_timestamps = -1, .outgoing = true };
-			h->reusable = n->bind_port ||
+			h->reusable = n->bind_port || n->port_select == SIM_PORTSEL_APP ||
 				      tw_reuse_explain(p, &rs) == TW_REUSE_PEER_UNKNOWN;
 			h->eh_on = nr->kind == SIM_NODE_SERVER || nr->kind == SIM_NODE_L7LB ||
 				   h->reusable;
@@ -215,6 +215,7 @@ void sim_hosts_fini(struct sim_eng *e)
 			free(h->dests[d].held);
 		free(h->dests);
 		free(h->ps.perturb);
+		free(h->backlog);
 	}
 	free(e->hosts);
 	for (int i = 0; i < e->nnodes; i++) {
@@ -228,6 +229,62 @@ void sim_hosts_fini(struct sim_eng *e)
 	sim_heap_free(&e->heap);
 	free(e->socks);
 	free(e->conns);
+}
+
+/* Schedule host hi's next waiting connect for when its core is free. */
+static void backlog_wake(struct sim_eng *e, uint32_t hi)
+{
+	if (sim_heap_push(&e->heap, e->hosts[hi].cpu_free, SIM_EV_CONNECT, hi))
+		e->err = -ENOMEM;
+	sim_src_heap(e);
+}
+
+/*
+ * A client's arrival on host hi: connect() now if the host's core is free, else wait behind
+ * the connects before it (model/portsearch.h: each one's kernel CPU keeps the core busy), as
+ * an open-loop client falls behind its schedule when connect() saturates its core. A full
+ * backlog drops the arrival (counted).
+ */
+static void client_arrival(struct sim_eng *e, int node, uint32_t hi)
+{
+	struct sim_thost *h = &e->hosts[hi];
+	struct sim_connect_cpu *cc = &e->res->hosts[node].cpu;
+	if (h->cpu_free <= e->now && !h->bl_n) {
+		sim_connect(e, node, hi, e->now);
+		return;
+	}
+	if (!h->backlog) {
+		h->backlog = malloc(SIM_BACKLOG_MAX * sizeof(*h->backlog));
+		if (!h->backlog) {
+			e->err = -ENOMEM;
+			return;
+		}
+	}
+	if (h->bl_n == SIM_BACKLOG_MAX) {
+		cc->dropped++;
+		return;
+	}
+	h->backlog[(h->bl_head + h->bl_n) % SIM_BACKLOG_MAX] = e->now;
+	if (++h->bl_n > cc->backlog_max)
+		cc->backlog_max = h->bl_n;
+	cc->queued++;
+	if (h->bl_n == 1)
+		backlog_wake(e, hi);
+}
+
+/* Host hi's core is free: its oldest waiting connect runs, counted from its arrival. */
+static void backlog_run(struct sim_eng *e, uint32_t hi)
+{
+	struct sim_thost *h = &e->hosts[hi];
+	int64_t start;
+	if (!h->bl_n)
+		return;
+	start = h->backlog[h->bl_head];
+	h->bl_head = (h->bl_head + 1) % SIM_BACKLOG_MAX;
+	h->bl_n--;
+	sim_connect(e, h->node, hi, start);
+	if (h->bl_n)
+		backlog_wake(e, hi);
 }
 
 /* Rate of new connections per second for a client node at time t (all its hosts). */
@@ -417,6 +474,8 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 		sim_src_heap(e);
 		if (ev.kind == SIM_EV_SYN)
 			sim_syn_send(e, ev.idx);
+		else if (ev.kind == SIM_EV_CONNECT)
+			backlog_run(e, ev.idx);
 		else
 			sim_conn_fail(e, ev.idx);
 		break;
@@ -427,7 +486,7 @@ static int step(struct sim_eng *e, const struct sim_config *cfg, struct sim_coun
 		if (++nr->rr_host == nr->nhosts)
 			nr->rr_host = 0;
 		nr->arrivals++; /* summed into the result's attempts at the end */
-		sim_connect(e, e->src_arg[k], h, e->now);
+		client_arrival(e, e->src_arg[k], h);
 		if (nr->const_rate > 0) {
 			/* next_arrival_t's constant case, inline */
 			nr->next_arrival = const_arrival_t(nr, nr->const_rate);
@@ -534,6 +593,9 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 		if (e->node[i].nhosts)
 			snprintf(r->profile, sizeof(r->profile), "%s",
 				 e->hosts[e->node[i].host0].p->name);
+		hist_init(&r->cpu.probes);
+		r->cpu.probe_ns = e->node[i].n->connect_probe_ns;
+		r->cpu.base_ns = e->node[i].n->connect_base_ns;
 		rc = series_init(&r->series, NCOLS, series_cols);
 		if (rc < 0)
 			goto out;
@@ -557,6 +619,12 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 	rc = e->err;
 	res->events = e->events;
 	sim_lat_flush(e);
+	for (int i = 0; i < res->nhosts; i++) {
+		struct sim_connect_cpu *cc = &res->hosts[i].cpu;
+		sim_probes_flush(e, i);
+		cc->calls = cc->probes.count;
+		cc->cpu_ns = cc->calls * cc->base_ns + e->pr_sum[i] * cc->probe_ns;
+	}
 	for (int i = 0; i < res->nhosts; i++) {
 		const struct sim_counters *c = &res->hosts[i].c;
 		res->hosts[i].c = e->cnt[i];

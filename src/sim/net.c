@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/portsearch.h"
 #include "model/reuse.h"
 #include "model/timewait.h"
 #include "sim/engine.h"
@@ -349,9 +350,44 @@ static uint64_t port_offset(const struct sim_eng *e, const struct sim_thost *h,
 	return d->port_off;
 }
 
-static int pick_port(struct sim_eng *e, struct sim_thost *h, const struct sim_node *n,
-		     struct pctx *c, struct sim_dest *d, uint16_t *port)
+/* The candidates a failing search examines: every port of both passes (§3.3), the scan
+ * length of the era (rounded down to even on the parity eras, §3.2 C-E). */
+static uint32_t full_scan(const struct sim_thost *h)
 {
+	uint32_t n = (uint32_t)h->hi - h->lo + 1;
+	return h->p->port_alg >= TW_PORT_ALG_HINT_PARITY && n > 1 ? n & ~1u : n;
+}
+
+/*
+ * port_select = app: the application's cursor over the range toward this destination; it
+ * bind()s that exact port with SO_REUSEADDR (every socket of its own has it, so the bind
+ * succeeds) and connect()s: the §2.3 bound-port path, one established-hash check. A connect
+ * that fails (a live socket, or a TIME-WAIT without timestamps, on that 4-tuple) moves the
+ * cursor on and is counted; after a whole lap of failures, EADDRNOTAVAIL.
+ */
+static int pick_app(struct sim_eng *e, struct sim_thost *h, int node, struct pctx *c,
+		    struct sim_dest *d, uint16_t *port, uint32_t *probes)
+{
+	uint32_t span = (uint32_t)h->hi - h->lo + 1;
+	c->req.port_bound = true;
+	for (uint32_t t = 0; t < span; t++) {
+		uint32_t r = (uint32_t)(d->app_cursor % span);
+		d->app_cursor = r + 1 == span ? 0 : r + 1;
+		*port = (uint16_t)(h->lo + r);
+		(*probes)++;
+		if (port_ok(c, *port))
+			return 0;
+		cnt(e, node)->port_select_fail++;
+	}
+	return -EADDRNOTAVAIL;
+}
+
+static int pick_port(struct sim_eng *e, struct sim_thost *h, const struct sim_node *n, int node,
+		     struct pctx *c, struct sim_dest *d, uint16_t *port, uint32_t *probes)
+{
+	*probes = 0; /* the bound-port paths examine no candidate (§2.3) */
+	if (n->port_select == SIM_PORTSEL_APP)
+		return pick_app(e, h, node, c, d, port, probes);
 	if (n->bind_port) {
 		/* bind(port) then connect(): twp == NULL, the §2.3 bypass applies */
 		uint32_t span = (uint32_t)h->hi - h->lo + 1;
@@ -359,8 +395,10 @@ static int pick_port(struct sim_eng *e, struct sim_thost *h, const struct sim_no
 		c->req.port_bound = true;
 		return port_ok(c, *port) ? 0 : -EADDRNOTAVAIL;
 	}
-	if (d->used >= d->usable && !h->reusable)
-		return -EADDRNOTAVAIL; /* both passes would fail: every port is held */
+	if (d->used >= d->usable && !h->reusable) {
+		*probes = full_scan(h); /* both passes fail: every port is held */
+		return -EADDRNOTAVAIL;
+	}
 	if (!h->ps.perturb && h->ps_size) {
 		uint32_t sz = h->ps_size;
 		h->ps.perturb = malloc(sz * sizeof(uint32_t));
@@ -378,8 +416,10 @@ static int pick_port(struct sim_eng *e, struct sim_thost *h, const struct sim_no
 	/* where no TIME-WAIT can be taken over, the bitmap is exact: the first candidate is
 	 * most often free */
 	if (!h->reusable && tw_port_select_first(h->p, &h->ps, h->lo, h->hi, off, rnd, d->held,
-						 port))
+						 port)) {
+		*probes = 1;
 		return 0;
+	}
 	struct tw_portsel_req r = {
 		.lo = h->lo, .hi = h->hi, .ok = port_ok, .arg = c,
 		.port_offset = off,
@@ -389,7 +429,22 @@ static int pick_port(struct sim_eng *e, struct sim_thost *h, const struct sim_no
 		.held_exact = true, /* port_ok accepts every in-range port whose bit is clear */
 		.full = { d->full[0], d->full[1] },
 	};
-	return tw_port_select(h->p, &h->ps, &r, port, NULL);
+	return tw_port_select(h->p, &h->ps, &r, port, probes);
+}
+
+/* connect()'s kernel CPU on host h of node n (model/portsearch.h): counted for the node,
+ * and the host's core is busy that long after now (or after what it was already doing). */
+static void connect_price(struct sim_eng *e, struct sim_thost *h, const struct sim_node *n,
+			  int node, uint32_t probes)
+{
+	uint64_t cost = tw_connect_cost_ns(probes, n->connect_probe_ns, n->connect_base_ns);
+	if (probes != e->pr_v[node]) {
+		sim_probes_flush(e, node);
+		e->pr_v[node] = probes;
+	}
+	e->pr_n[node]++;
+	e->pr_sum[node] += probes;
+	h->cpu_free = (h->cpu_free > e->now ? h->cpu_free : e->now) + (int64_t)cost;
 }
 
 static inline __attribute__((always_inline)) void syn_send(struct sim_eng *e, uint32_t ci,
@@ -441,7 +496,10 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 				    .takeover = SIM_NONE, .held = h->dests[di].held,
 				    .req = { .reuse = h->reuse, .delay_ms = n->tw_reuse_delay_ms,
 					     .now_ms = now_ms(e) } };
-	if (pick_port(e, h, n, &pc, &h->dests[di], &lport) < 0) {
+	uint32_t probes;
+	int prc = pick_port(e, h, n, node, &pc, &h->dests[di], &lport, &probes);
+	connect_price(e, h, n, node, probes);
+	if (prc < 0) {
 		connect_fail(e, node, SIM_ERR_EADDRNOTAVAIL); /* §3.3 */
 		return -EADDRNOTAVAIL;
 	}
@@ -487,14 +545,15 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	c->chost = hidx;
 	c->shost = nr->target_host;
 	c->node = (uint8_t)node;
-	c->syn0 = start;
+	c->syn0 = e->now; /* the SYN leaves now; a wait for the core counts in the latency */
+	c->qwait = sim_qwait_enc(e->now - start);
 	c->saddr = laddr;
 	c->daddr = raddr;
 	c->sport = lport;
 	c->dport = rport;
 	c->attempt = 0;
 	c->strip = 0;
-	c->nmaps = 0xff; /* not translated yet */
+	c->nmaps = SIM_NMAPS_NONE; /* not translated yet */
 	c->ts_base = tw_ts_base(&h->ts, tw_ts_offset_by_addrs(h->p, &h->ts)
 						? h->dests[di].ts_off
 						: tw_ts_offset(h->p, &h->ts, laddr, lport, raddr,
@@ -555,7 +614,7 @@ static __attribute__((noinline)) void gw_unmap(struct natgw *g, uint32_t tab, ui
  * the port its tcp_time_wait_timeout; an RST or a flow that never opened frees it at once) */
 static void xlate_release(struct sim_eng *e, struct sim_conn *c, bool fin)
 {
-	if (c->nmaps == 0xff)
+	if (c->nmaps == SIM_NMAPS_NONE)
 		return;
 	for (int i = 0; i < c->nmaps; i++) {
 		struct sim_nrt *x = &e->node[c->map_node[i]];
@@ -599,7 +658,7 @@ static int translate(struct sim_eng *e, struct sim_conn *c)
 		if (rc < 0) {
 			cnt(e, nr->hops[i])->nat_port_fail++;
 			xlate_release(e, c, false);
-			c->nmaps = 0xff;
+			c->nmaps = SIM_NMAPS_NONE;
 			c->saddr = saddr;
 			c->sport = sport;
 			c->daddr = daddr;
@@ -733,7 +792,7 @@ static void established(struct sim_eng *e, uint32_t ci, uint32_t shost, bool ts,
 	e->group_est[c->node]++;
 	e->group_est[nr->target]++;
 	if (nr->kind == SIM_NODE_CLIENT) {
-		int64_t lat = e->now + nr->half_rtt - c->syn0;
+		int64_t lat = e->now + nr->half_rtt - c->syn0 + sim_qwait_dec(c->qwait);
 		if (lat != e->lat_v) {
 			sim_lat_flush(e);
 			e->lat_v = lat;
@@ -756,7 +815,7 @@ static inline __attribute__((always_inline)) void syn_send(struct sim_eng *e, ui
 	const struct sim_thost *sh = &e->hosts[nr->target_host];
 	if (!first && c->attempt > 0)
 		cnt(e, (int)c->node)->syn_retrans++;
-	if (first || c->nmaps == 0xff) {
+	if (first || c->nmaps == SIM_NMAPS_NONE) {
 		if (!nr->nhops) /* straight to the target: nothing rewrites the SYN */
 			c->nmaps = 0;
 		else if (translate(e, c) < 0) {

@@ -9,7 +9,9 @@
 
 #include "sim/state.h"
 
-/* 0 (SYN sent), -EADDRNOTAVAIL (counted) or -ENOMEM (in e->err). */
+/* connect() on host `host` of `node` now; start (<= now) is when it was meant to run (a
+ * client's arrival that waited for the host's core): the latency counts from there. 0 (SYN
+ * sent), -EADDRNOTAVAIL (counted) or -ENOMEM (in e->err). */
 int sim_connect(struct sim_eng *e, int node, uint32_t host, int64_t start);
 void sim_syn_send(struct sim_eng *e, uint32_t conn);
 void sim_syn(struct sim_eng *e, uint32_t conn);

@@ -6,6 +6,7 @@
 
 #include "common/jsonw.h"
 #include "common/units.h"
+#include "model/portsearch.h"
 
 static const char *const kind_str[] = { "client", "nat", "l4lb", "l7lb", "server" };
 
@@ -37,6 +38,7 @@ static int counters_list(const struct sim_counters *c, struct named *out)
 	C("syn_reopened_timewait", c->tw_syn_accepted);
 	C("syn_timewait_ack_rst", c->tw_ack_rst);
 	C("nat_port_exhausted", c->nat_port_fail);
+	C("port_select_fail", c->port_select_fail);
 #undef C
 	return n;
 }
@@ -65,6 +67,42 @@ static void gateways_text(FILE *f, const struct sim_scenario *sc, const struct s
 	}
 }
 
+/* A connecting node's connect() price in the run: per host, the share of one core its
+ * connects took, and whether that core was the bound (connects waited or were dropped). */
+static double cpu_share(const struct sim_result *r, const struct sim_host_result *h)
+{
+	double wall = (double)r->duration_ns * h->hosts;
+	return wall > 0 ? (double)h->cpu.cpu_ns / wall : 0;
+}
+
+static bool cpu_bound(const struct sim_result *r, const struct sim_host_result *h)
+{
+	return h->cpu.queued > 0 || h->cpu.dropped > 0 || cpu_share(r, h) >= 0.99;
+}
+
+static void connect_text(FILE *f, const struct sim_result *r, const struct sim_host_result *h)
+{
+	const struct sim_connect_cpu *cc = &h->cpu;
+	char a[32], b[32], c[32], d[32];
+	double per = cc->calls ? (double)cc->cpu_ns / (double)cc->calls : 0;
+	if (!cc->calls)
+		return;
+	fprintf(f, "connect() on %s: ports examined mean %.1f, p50 %llu, p99 %llu, max %llu; "
+		   "kernel CPU %s per connect() (%u ns a port + %u ns), %.0f%% of a core per host\n",
+		h->name, hist_mean(&cc->probes),
+		(unsigned long long)hist_percentile(&cc->probes, 50),
+		(unsigned long long)hist_percentile(&cc->probes, 99),
+		(unsigned long long)cc->probes.max, units_fmt_duration(a, sizeof(a), (int64_t)per),
+		cc->probe_ns, cc->base_ns, 100.0 * cpu_share(r, h));
+	if (cpu_bound(r, h))
+		fprintf(f, "  the CPU bound came first: one core does about %s at that price, "
+			   "%s connects waited for it (at most %s at once), %s dropped\n",
+			units_fmt_rate(b, sizeof(b), tw_connect_cpu_rate((uint64_t)per)),
+			units_fmt_count(a, sizeof(a), cc->queued),
+			units_fmt_count(c, sizeof(c), cc->backlog_max),
+			units_fmt_count(d, sizeof(d), cc->dropped));
+}
+
 void sim_report_text(FILE *f, const struct sim_scenario *sc, const struct sim_result *r)
 {
 	char a[32], b[32], d[32];
@@ -85,7 +123,11 @@ void sim_report_text(FILE *f, const struct sim_scenario *sc, const struct sim_re
 			units_fmt_duration(b, sizeof(b), (int64_t)hist_percentile(&r->latency, 99)),
 			units_fmt_duration(d, sizeof(d), (int64_t)r->latency.max));
 	if (r->latency_over[0]) {
-		fprintf(f, "slow connects (SYN retransmitted):");
+		bool waited = false;
+		for (int i = 0; i < r->nhosts; i++)
+			waited |= r->hosts[i].cpu.queued > 0;
+		fprintf(f, "slow connects (SYN retransmitted%s):",
+			waited ? ", or waiting for a busy core" : "");
 		for (int k = 0; k < SIM_LAT_STEPS && r->latency_over[k]; k++)
 			fprintf(f, " >=%ds %s", sim_latency_steps_s[k],
 				units_fmt_count(a, sizeof(a), r->latency_over[k]));
@@ -95,6 +137,8 @@ void sim_report_text(FILE *f, const struct sim_scenario *sc, const struct sim_re
 		fprintf(f, "SYNs dropped by tcp_tw_recycle (PAWSPassive): %s\n",
 			units_fmt_count(a, sizeof(a), r->syn_dropped));
 	gateways_text(f, sc, r);
+	for (int i = 0; i < r->nhosts; i++)
+		connect_text(f, r, &r->hosts[i]);
 	fprintf(f, "\n%-14s %-6s %-7s %12s %10s %11s\n", "host", "kind", "kernel", "TIME-WAIT max",
 		"estab max", "TW memory");
 	for (int i = 0; i < r->nhosts; i++) {
@@ -167,9 +211,17 @@ void sim_report_json(FILE *f, const struct sim_scenario *sc, const struct sim_re
 		     bool with_series)
 {
 	struct jw w;
-	struct named cl[24];
 	jw_init(&w, f, true);
-	jw_obj_begin(&w, NULL);
+	sim_report_json_obj(&w, NULL, sc, r, with_series);
+	jw_finish(&w);
+}
+
+void sim_report_json_obj(struct jw *jw, const char *name, const struct sim_scenario *sc,
+			 const struct sim_result *r, bool with_series)
+{
+	struct jw w = *jw; /* a value: the writer's state is copied back at the end */
+	struct named cl[24];
+	jw_obj_begin(&w, name);
 	jw_str(&w, "schema", "twkit.sim/1");
 	jw_str(&w, "scenario", sc->name);
 	jw_str(&w, "source", sc->file);
@@ -223,6 +275,30 @@ void sim_report_json(FILE *f, const struct sim_scenario *sc, const struct sim_re
 		jw_obj_end(&w);
 		if (h->gateway)
 			gateway_json(&w, sc, i, h);
+		if (h->cpu.calls) {
+			const struct sim_connect_cpu *cc = &h->cpu;
+			double per = (double)cc->cpu_ns / (double)cc->calls;
+			jw_obj_begin(&w, "connect");
+			jw_uint(&w, "calls", cc->calls);
+			jw_obj_begin(&w, "probes");
+			jw_double(&w, "mean", hist_mean(&cc->probes), 2);
+			jw_uint(&w, "p50", hist_percentile(&cc->probes, 50));
+			jw_uint(&w, "p99", hist_percentile(&cc->probes, 99));
+			jw_uint(&w, "max", cc->probes.max);
+			jw_obj_end(&w);
+			jw_uint(&w, "connect_probe_ns", cc->probe_ns);
+			jw_uint(&w, "connect_base_ns", cc->base_ns);
+			jw_double(&w, "cpu_s", (double)cc->cpu_ns / 1e9, 6);
+			jw_double(&w, "cpu_us_per_connect", per / 1e3, 3);
+			jw_double(&w, "sys_us_per_conn", sim_sys_us_per_conn(h), 3);
+			jw_double(&w, "core_share", cpu_share(r, h), 4);
+			jw_double(&w, "cpu_rate_max", tw_connect_cpu_rate((uint64_t)per), 1);
+			jw_bool(&w, "cpu_bound", cpu_bound(r, h));
+			jw_uint(&w, "queued", cc->queued);
+			jw_uint(&w, "dropped", cc->dropped);
+			jw_uint(&w, "backlog_max", cc->backlog_max);
+			jw_obj_end(&w);
+		}
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);
@@ -238,5 +314,5 @@ void sim_report_json(FILE *f, const struct sim_scenario *sc, const struct sim_re
 			series_write_json(&r->hosts[i].series, &w, r->hosts[i].name);
 	jw_obj_end(&w);
 	jw_obj_end(&w);
-	jw_finish(&w);
+	*jw = w;
 }

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "common/units.h"
+#include "model/portsearch.h"
 #include "model/reuse.h"
 #include "model/timewait.h"
 #include "sim/sim.h"
@@ -53,6 +54,7 @@ struct key_spec {
 static const char *const w_arrival[] = { "constant", "poisson", "ramp", NULL };
 static const char *const w_closes[] = { "client", "server", NULL };
 static const char *const w_mapping[] = { "preserve", "sequential", "random", NULL };
+static const char *const w_port_select[] = { "kernel", "app", NULL };
 
 #define O(f) offsetof(struct sim_node, f)
 static const struct key_spec keys[] = {
@@ -78,6 +80,11 @@ static const struct key_spec keys[] = {
 	{ "closes", KC | K7, K_ENUM, O(closes), 0, 0, w_closes, "client or server" },
 	{ "linger0", KC | K7, K_BOOL, O(linger0), 0, 0, NULL, "yes or no" },
 	{ "bind_port", KC | K7, K_BOOL, O(bind_port), 0, 0, NULL, "yes or no" },
+	{ "port_select", KC | K7, K_ENUM, O(port_select), 0, 0, w_port_select, "kernel or app" },
+	{ "connect_probe_ns", KC | K7, K_LONG, O(connect_probe_ns), 0, 1000000, NULL,
+	  "nanoseconds 0-1000000 per port examined" },
+	{ "connect_base_ns", KC | K7, K_LONG, O(connect_base_ns), 0, 100000000, NULL,
+	  "nanoseconds 0-100000000 per connection" },
 	{ "rtt", KC | K7, K_DUR, O(rtt_ns), 0, 10000, NULL, "a duration 0-10s" },
 	{ "via", KC | KN | K4 | K7, K_NAME, O(via), 0, 0, NULL, "the name of another section" },
 	{ "mapping", KN, K_ENUM, O(mapping), 0, 0, w_mapping, "preserve, sequential or random" },
@@ -123,6 +130,8 @@ static void node_defaults(struct sim_node *n, enum SIM_NODE_KIND kind)
 	n->ports = 1;
 	n->ports_per_host = n->max_per_destination = n->gw_nodes = SIM_GW_UNSET_U;
 	n->gw_time_wait_ns = n->gw_idle_ns = SIM_GW_UNSET_NS;
+	n->connect_probe_ns = TW_CONNECT_PROBE_NS_DEFAULT; /* model/portsearch.h */
+	n->connect_base_ns = TW_CONNECT_BASE_NS_DEFAULT;
 }
 
 static void sanitize(char *dst, size_t len, const char *src)
@@ -783,6 +792,24 @@ int sim_scenario_set(struct sim_scenario *sc, const char *assignment, char *err,
 	char sect[64], msg[200];
 	const char *dot = strchr(assignment, '.'), *eq = strchr(assignment, '=');
 	int idx, rc;
+	/* connect()'s prices without a section (as `twkit bench --calibrate` prints them): every
+	 * node that connects (client, l7lb) */
+	if (eq && (!dot || dot > eq) &&
+	    (!strncmp(assignment, "connect_probe_ns=", 17) ||
+	     !strncmp(assignment, "connect_base_ns=", 16))) {
+		char k[20];
+		snprintf(k, sizeof(k), "%.*s", (int)(eq - assignment), assignment);
+		for (int i = 0; i < sc->nnodes; i++) {
+			if (sc->nodes[i].kind != SIM_NODE_CLIENT && sc->nodes[i].kind != SIM_NODE_L7LB)
+				continue;
+			rc = node_set(&sc->nodes[i], k, eq + 1, msg, sizeof(msg));
+			if (rc < 0) {
+				snprintf(err, errlen, "--set %s", msg);
+				return rc;
+			}
+		}
+		return 0;
+	}
 	if (!dot || !eq || dot > eq || (size_t)(dot - assignment) >= sizeof(sect) ||
 	    dot == assignment) {
 		snprintf(err, errlen, "--set '%.60s': expected SECTION.KEY=VALUE", assignment);

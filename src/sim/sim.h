@@ -33,6 +33,10 @@ enum SIM_ARRIVAL { SIM_ARRIVAL_CONSTANT, SIM_ARRIVAL_POISSON, SIM_ARRIVAL_RAMP }
 /* Who sends the first FIN on a connection: the side that connected, or the side that accepted. */
 enum SIM_CLOSER { SIM_CLOSES_CLIENT, SIM_CLOSES_SERVER };
 enum SIM_NAT_MAP { SIM_NAT_PRESERVE, SIM_NAT_SEQUENTIAL, SIM_NAT_RANDOM };
+/* Who picks the source port: connect()'s search (§3.2), or the application (a cursor per
+ * (source IP, destination) over the range, bind() of that exact port with SO_REUSEADDR, then
+ * connect(): the §2.3 bound-port path, no search; a failure moves the cursor on). */
+enum SIM_PORT_SELECT { SIM_PORTSEL_KERNEL, SIM_PORTSEL_APP };
 
 /* One [kind name] section. Fields that do not apply to the kind are ignored (and rejected by
  * the INI reader). Durations are ns, rates per second. */
@@ -61,6 +65,9 @@ struct sim_node {
 	enum SIM_CLOSER closes;  /* client/l7lb: who closes its outgoing connections */
 	bool linger0;            /* the closer uses SO_LINGER {1,0}: RST, no TIME-WAIT (§7) */
 	bool bind_port;          /* bind() an explicit port before connect (bypass, §2.3) */
+	enum SIM_PORT_SELECT port_select;
+	/* kernel CPU of connect() (model/portsearch.h): base + probes x probe, ns */
+	uint32_t connect_probe_ns, connect_base_ns;
 	int64_t rtt_ns;
 	int64_t idle_ns;         /* client: open and silent this long after its requests */
 	char via[SIM_NAME_LEN];  /* next hop: a nat, l4lb, l7lb or server node */
@@ -127,6 +134,12 @@ const char *sim_builtin_explain(const char *name);
 void sim_explain_budgets(FILE *f, const struct sim_scenario *sc, const char *release);
 /* --explain: each cloud gateway's budget (natgw_explain.c), for sc as given. */
 void sim_explain_gateways(FILE *f, const struct sim_scenario *sc);
+/* The 4-tuple budget of node i when its TIME-WAITs bound it (model/budget.h), with tuples
+ * summed over the group's hosts, and a one-line label for a plot. 0, or -ENOENT when node i
+ * opens no connections or keeps no TIME-WAIT that bounds it. */
+struct tw_budget_out;
+int sim_node_budget(const struct sim_scenario *sc, int i, const char *release,
+		    struct tw_budget_out *out, char *label, size_t len);
 
 /* connect() failures by errno (summary.connect_errors) */
 enum SIM_ERR { SIM_ERR_EADDRNOTAVAIL, SIM_ERR_ETIMEDOUT, SIM_ERR_ECONNRESET, SIM_ERR_N };
@@ -151,6 +164,21 @@ struct sim_counters {
 	uint64_t nat_port_fail;    /* NAT/L4 balancer had no free public port: SYN dropped */
 	uint64_t paws_tw;          /* SYNs PAWS-rejected by a TIME-WAIT (PAWSEstab, or
 				    * PAWSTimewait on the newest kernels, §5) */
+	uint64_t port_select_fail; /* port_select = app: bind()/connect() of the cursor's port
+				    * failed, the cursor moved on */
+};
+
+/* connect()'s price on one node (every host of it summed): the ports its searches examined
+ * and the kernel CPU that took (model/portsearch.h), and what a saturated core did to the
+ * connects queued behind it. */
+struct sim_connect_cpu {
+	struct hist probes;        /* per connect() call: candidate ports examined */
+	uint64_t calls;            /* connect() calls priced (failures included) */
+	uint64_t cpu_ns;           /* kernel CPU of those calls: base + probes x probe */
+	uint64_t queued;           /* connects that waited for the host's core */
+	uint64_t dropped;          /* arrivals refused: the host's backlog was full */
+	uint64_t backlog_max;      /* most connects waiting on one host at once */
+	uint32_t probe_ns, base_ns; /* the prices used */
 };
 
 struct sim_host_result {
@@ -167,10 +195,19 @@ struct sim_host_result {
 	uint32_t gw_peak;            /* most of its ports held toward one destination at once */
 	uint64_t gw_drop[NATGW_DROP_N]; /* its drops by reason (natgw.h); not in sim_counters,
 					 * whose size the event loop's indexing pays for */
+	struct sim_connect_cpu cpu;  /* connecting nodes (client, l7lb) */
 	/* per simulated second: time_wait, established, new_ok, eaddrnotavail, etimedout,
 	 * paws_passive, syn_retrans, tw_recycled, tw_overflow, mem_bytes (columns by name) */
 	struct series series;
 };
+
+/* Kernel CPU per completed connection of a connecting node, microseconds: what a process's
+ * ru_stime over its completed connections reads (sys_us_per_conn); 0 when none completed. */
+static inline double sim_sys_us_per_conn(const struct sim_host_result *h)
+{
+	return h->c.connections_ok ? (double)h->cpu.cpu_ns / 1e3 / (double)h->c.connections_ok
+				   : 0;
+}
 
 #define SIM_LAT_STEPS 6
 /* Thresholds of sim_result.latency_over, seconds. */

@@ -14,6 +14,7 @@
 #include "common/opt.h"
 #include "common/outpath.h"
 #include "common/units.h"
+#include "model/portsearch.h"
 #include "model/reuse.h"
 #include "model/timewait.h"
 #include "sim/state.h"
@@ -28,14 +29,19 @@ static const struct opt_spec specs[] = {
 	{ "explain", 'e', OPT_FLAG, NULL, NULL, "say what the scenario shows and why, then run it" },
 	{ "show", 0, OPT_FLAG, NULL, NULL, "print the scenario as an INI file and exit" },
 	{ "set", 's', OPT_MULTI, "SECTION.KEY=VALUE", NULL, "override a scenario value (repeatable)" },
-	{ "kernel", 'k', OPT_VALUE, "ERA", NULL, "run every host on this kernel era (or host)" },
+	{ "kernel", 'k', OPT_VALUE, "ERA[,ERA...]", NULL,
+	  "run every host on this kernel era: a name from --list-kernels, a version (5.9 runs "
+	  "as 5.4, and says so) or host; a comma list runs each era and shows them side by "
+	  "side (--json: schema twkit.sim-eras/1; --svg: one line per era)" },
 	{ "duration", 'd', OPT_VALUE, "DURATION", NULL, "simulated time, e.g. 90s, 1h" },
 	{ "seed", 0, OPT_VALUE, "N", NULL, "random seed (same seed, same output)" },
 	{ "json", 'j', OPT_FLAG, NULL, NULL, "JSON output (schema twkit.sim/1)" },
 	{ "no-series", 0, OPT_FLAG, NULL, NULL, "leave the per-second series out of --json" },
 	{ "csv", 0, OPT_FLAG, NULL, NULL, "per-second series of one host as CSV on stdout" },
-	{ "svg", 0, OPT_VALUE, "FILE", NULL, "plot the per-second series of one host to FILE" },
-	{ "host", 0, OPT_VALUE, "NAME", NULL, "host for --csv/--svg (default: the first client)" },
+	{ "svg", 0, OPT_VALUE, "FILE", NULL,
+	  "plot the per-second series to FILE: every host where something changes, or --host" },
+	{ "host", 0, OPT_VALUE, "NAME", NULL,
+	  "host for --csv/--svg (default: the first client for --csv and --kernel A,B)" },
 	{ "quiet", 'q', OPT_FLAG, NULL, NULL, "no progress line" },
 	{ "max-memory", 0, OPT_VALUE, "SIZE", NULL,
 	  "refuse a run estimated above SIZE (e.g. 2GiB; 0: no limit; default a quarter of "
@@ -183,7 +189,8 @@ int sim_mem_estimate(const struct sim_config *cfg, struct sim_mem_estimate *est)
 									: n->tw_reuse,
 					     .timestamps = n->timestamps, .peer_timestamps = -1,
 					     .outgoing = true };
-		e->reusable = n->bind_port || tw_reuse_explain(e->p, &rs) == TW_REUSE_PEER_UNKNOWN;
+		e->reusable = n->bind_port || n->port_select == SIM_PORTSEL_APP ||
+			      tw_reuse_explain(e->p, &rs) == TW_REUSE_PEER_UNKNOWN;
 		if (n->kind == SIM_NODE_CLIENT)
 			e->rate = (n->rate > n->rate_to ? n->rate : n->rate_to) * n->count;
 	}
@@ -266,6 +273,13 @@ int sim_mem_estimate(const struct sim_config *cfg, struct sim_mem_estimate *est)
 				pt = ceil(pt / 4096) * 4096;
 			hostb[i] += e->hosts * pt;
 		}
+		/* a client host whose connects can take more than its core (a failing walk of the
+		 * whole range at its rate) queues them: the backlog ring (engine.c) */
+		if (n->kind == SIM_NODE_CLIENT &&
+		    e->rate / e->hosts *
+				    (double)tw_connect_cost_ns(e->span, n->connect_probe_ns,
+							       n->connect_base_ns) >= 1e9)
+			hostb[i] += e->hosts * ((double)SIM_BACKLOG_MAX * sizeof(int64_t) + MEM_MALLOC);
 		/* TIME-WAIT: the closer holds one per close for up to 60 s */
 		double tws = n->linger0 ? 0 : arrivals(e->rate, dmin(TW_LIFE_S, dur_s));
 		if (n->closes == SIM_CLOSES_CLIENT) {
@@ -371,7 +385,8 @@ static void usage(FILE *f)
 		   "  twkit sim nat-recycle --explain\n"
 		   "  twkit sim nat-gw-gcp --explain --set cloud-nat.ports_per_host=256\n"
 		   "  twkit sim lb-quadruplets --json | jq .summary\n"
-		   "  twkit sim tw-memory --svg tw.svg --host web\n");
+		   "  twkit sim tw-memory --svg tw.svg --host web\n"
+		   "  twkit sim stress-client --kernel 2.6.32,4.10,6.18 --svg eras.svg\n");
 }
 
 static void progress(void *arg, int64_t now, int64_t end)
@@ -383,8 +398,12 @@ static void progress(void *arg, int64_t now, int64_t end)
 		fprintf(stderr, "\r%40s\r", "");
 }
 
+#define SIM_MAX_ERAS 8 /* lines one chart keeps apart (plot.h's palette) */
+
 struct sim_opts {
 	const char *scen;
+	int neras;                            /* --kernel A,B,C; 0 without --kernel */
+	char eras[SIM_MAX_ERAS][SIM_NAME_LEN];
 	bool json, csv, series, explain, show, quiet;
 	const char *svg, *host;
 	uint64_t max_mem;  /* bytes; 0 = no limit */
@@ -462,6 +481,50 @@ static int mem_check(const struct sim_config *cfg, const struct sim_opts *o,
 	return -E2BIG;
 }
 
+/* --kernel A[,B...]: each entry an era (model/profile.c decides), at most SIM_MAX_ERAS, none
+ * twice; an in-between version is said on stderr with the era it runs as. 0 or -EINVAL. */
+static int parse_eras(const char *v, const char *release, struct sim_opts *o, char *err,
+		      size_t len)
+{
+	const char *p = v;
+	char msg[512];
+
+	o->neras = 0;
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		const struct tw_profile *pr;
+		char name[SIM_NAME_LEN];
+
+		if (n >= sizeof(name)) {
+			snprintf(err, len, "--kernel: '%.40s...' is not a kernel era", p);
+			return -EINVAL;
+		}
+		memcpy(name, p, n);
+		name[n] = 0;
+		if (tw_profile_resolve(name, release, &pr, msg, sizeof(msg)) < 0) {
+			snprintf(err, len, "--kernel: %.480s", msg);
+			return -EINVAL;
+		}
+		for (int e = 0; e < o->neras; e++)
+			if (!strcmp(o->eras[e], name)) {
+				snprintf(err, len, "--kernel: '%s' is listed twice", name);
+				return -EINVAL;
+			}
+		if (o->neras == SIM_MAX_ERAS) {
+			snprintf(err, len, "--kernel: at most %d eras in one run (one chart keeps %d "
+				 "lines apart)", SIM_MAX_ERAS, SIM_MAX_ERAS);
+			return -EINVAL;
+		}
+		if (msg[0])
+			fprintf(stderr, "twkit sim: --kernel %s\n", msg);
+		snprintf(o->eras[o->neras++], SIM_NAME_LEN, "%s", name);
+		if (!comma)
+			return 0;
+		p = comma + 1;
+	}
+}
+
 static int load(const struct opt_result *res, struct sim_opts *o, struct sim_scenario *sc,
 		const char *release)
 {
@@ -481,12 +544,9 @@ static int load(const struct opt_result *res, struct sim_opts *o, struct sim_sce
 		goto bad;
 	}
 	if ((v = opt_get(specs, NSPECS, res, "kernel"))) {
-		if (!tw_profile_by_name(v, release)) {
-			snprintf(err, sizeof(err), "--kernel '%.40s': not a kernel era (see "
-				 "--list-kernels)", v);
+		if (parse_eras(v, release, o, err, sizeof(err)) < 0)
 			goto bad;
-		}
-		snprintf(sc->kernel, sizeof(sc->kernel), "%s", v);
+		snprintf(sc->kernel, sizeof(sc->kernel), "%s", o->eras[0]);
 		for (int i = 0; i < sc->nnodes; i++)
 			sc->nodes[i].kernel[0] = 0;
 	}
@@ -519,6 +579,117 @@ static int load(const struct opt_result *res, struct sim_opts *o, struct sim_sce
 bad:
 	fprintf(stderr, "twkit sim: %s\n", err);
 	return -EINVAL;
+}
+
+/* --svg: the plot of one run (host -1: the hosts where something changes). 0 or -errno. */
+static int save_plot(const struct sim_opts *o, const struct sim_scenario *sc,
+		     struct sim_result *r, const char *release, int host)
+{
+	struct plot *p = malloc(sizeof(*p));
+	char title[160];
+	int e;
+
+	if (!p)
+		return -ENOMEM;
+	snprintf(title, sizeof(title), "twkit sim %s%s%s", sc->name, host >= 0 ? ": " : "",
+		 host >= 0 ? r->hosts[host].name : "");
+	plot_init(p, title);
+	sim_plot_run(sc, r, release, host, p);
+	e = plot_save(p, o->svg);
+	if (e < 0)
+		fprintf(stderr, "twkit sim: --svg %s: %s\n", o->svg, strerror(-e));
+	free(p);
+	return e;
+}
+
+/*
+ * --kernel A,B,C: the scenario once per era, every host on it, each checked against
+ * --max-memory on its own (the runs follow each other; their results are kept for the
+ * side-by-side report, without series unless --json or --svg wants them). An exit code.
+ */
+static int run_eras(const struct sim_opts *o, const struct sim_scenario *base,
+		    const char *release, int hi)
+{
+	struct sim_scenario *scs = calloc((size_t)o->neras, sizeof(*scs));
+	struct sim_result *rs = calloc((size_t)o->neras, sizeof(*rs));
+	const struct sim_scenario *csc[SIM_MAX_ERAS];
+	const struct sim_result *crs[SIM_MAX_ERAS];
+	struct sim_result *mrs[SIM_MAX_ERAS];
+	struct sim_mem_estimate mest;
+	char err[512];
+	int rc = TWKIT_EXIT_OK, ran = 0;
+
+	if (!scs || !rs) {
+		rc = TWKIT_EXIT_RUNTIME;
+		fprintf(stderr, "twkit sim: %s\n", strerror(ENOMEM));
+		goto out;
+	}
+	for (int e = 0; e < o->neras; e++) {
+		struct sim_config cfg = { 0 };
+		int x;
+
+		scs[e] = *base;
+		snprintf(scs[e].kernel, sizeof(scs[e].kernel), "%s", o->eras[e]);
+		if (sim_scenario_check(&scs[e], release, err, sizeof(err)) < 0) {
+			fprintf(stderr, "twkit sim: kernel %s: %s\n", o->eras[e], err);
+			rc = TWKIT_EXIT_USAGE;
+			goto out;
+		}
+		cfg.sc = &scs[e];
+		cfg.host_release = release;
+		cfg.no_series = o->json ? !o->series : !o->svg;
+		if (mem_check(&cfg, o, &mest) < 0) {
+			rc = TWKIT_EXIT_USAGE;
+			goto out;
+		}
+		if (o->explain && !o->json && e == 0) {
+			const char *x2 = sim_builtin_explain(base->name);
+			printf("%s\n\n", x2 ? x2 : "A scenario file: no built-in explanation.");
+		}
+		if (o->explain && !o->json) {
+			printf("kernel %s: ", o->eras[e]);
+			sim_explain_budgets(stdout, &scs[e], release);
+		}
+		x = sim_run(&cfg, &rs[e]);
+		ran = e + 1;
+		if (x < 0) {
+			fprintf(stderr, "twkit sim: kernel %s: %s\n", o->eras[e], strerror(-x));
+			rc = x == -EINVAL ? TWKIT_EXIT_USAGE : TWKIT_EXIT_RUNTIME;
+			goto out;
+		}
+		csc[e] = &scs[e];
+		crs[e] = mrs[e] = &rs[e];
+	}
+	if (o->json)
+		sim_report_eras_json(stdout, csc, crs, o->neras, o->series);
+	else
+		sim_report_eras_text(stdout, csc, crs, o->neras);
+	if (o->svg) {
+		struct plot *p = malloc(sizeof(*p));
+		char title[160];
+		int e;
+
+		if (!p) {
+			rc = TWKIT_EXIT_RUNTIME;
+			goto out;
+		}
+		snprintf(title, sizeof(title), "twkit sim %s: %s on %d kernel eras", base->name,
+			 rs[0].hosts[hi].name, o->neras);
+		plot_init(p, title);
+		sim_plot_eras(csc, mrs, o->neras, release, hi, p);
+		e = plot_save(p, o->svg);
+		free(p);
+		if (e < 0) {
+			fprintf(stderr, "twkit sim: --svg %s: %s\n", o->svg, strerror(-e));
+			rc = TWKIT_EXIT_RUNTIME;
+		}
+	}
+out:
+	for (int e = 0; rs && e < ran; e++)
+		sim_result_fini(&rs[e]);
+	free(rs);
+	free(scs);
+	return rc;
 }
 
 static void print_ini(const struct sim_scenario *sc)
@@ -616,18 +787,36 @@ int sim_main(int argc, char **argv)
 		rc = TWKIT_EXIT_USAGE;
 		goto out;
 	}
-	for (int i = 0; i < sc.nnodes && (o.csv || o.svg); i++) {
+	if (o.neras > 1 && o.csv) {
+		fprintf(stderr, "twkit sim: --csv writes one era's series; with --kernel %s use "
+			"--json (every era's series) or run one era at a time\n",
+			opt_get(specs, NSPECS, &res, "kernel"));
+		rc = TWKIT_EXIT_USAGE;
+		goto out;
+	}
+	/* one host for --csv, --host and the eras' chart; without --host, --svg of one era
+	 * shows every host where something changes */
+	bool one_host = o.csv || o.host || (o.svg && o.neras > 1);
+	for (int i = 0; i < sc.nnodes && one_host; i++) {
 		if (o.host ? !strcmp(sc.nodes[i].name, o.host)
 			   : (hi < 0 && sc.nodes[i].kind == SIM_NODE_CLIENT))
 			hi = i;
 	}
-	if ((o.csv || o.svg) && hi < 0) {
-		fprintf(stderr, "twkit sim: --host '%s': no such section\n", o.host);
+	if (one_host && hi < 0) {
+		if (o.host)
+			fprintf(stderr, "twkit sim: --host '%s': no such section\n", o.host);
+		else
+			fprintf(stderr, "twkit sim: %s has no client section: name one with --host\n",
+				sc.name);
 		rc = TWKIT_EXIT_USAGE;
 		goto out;
 	}
 	if (o.show) {
 		print_ini(&sc);
+		goto out;
+	}
+	if (o.neras > 1) {
+		rc = run_eras(&o, &sc, release, hi);
 		goto out;
 	}
 	cfg.sc = &sc;
@@ -667,13 +856,8 @@ int sim_main(int argc, char **argv)
 		e = series_write_csv(&r.hosts[hi].series, stdout);
 	else
 		sim_report_text(stdout, &sc, &r);
-	if (!e && o.svg) {
-		char title[128];
-		snprintf(title, sizeof(title), "twkit sim %s: %s", sc.name, r.hosts[hi].name);
-		e = series_save(&r.hosts[hi].series, o.svg, 1, title);
-		if (e < 0)
-			fprintf(stderr, "twkit sim: %s: %s\n", o.svg, strerror(-e));
-	}
+	if (!e && o.svg)
+		e = save_plot(&o, &sc, &r, release, o.host ? hi : -1);
 	if (e < 0)
 		rc = TWKIT_EXIT_RUNTIME;
 out:

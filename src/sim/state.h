@@ -50,7 +50,11 @@ struct sim_dest {
 	uint32_t usable;   /* ports the era's search can hand out */
 	uint64_t *held;    /* bit (port - host lo): a socket holds the port toward it */
 	int64_t port_epoch; /* port_off was computed for this 10 s epoch (-1: not yet) */
-	uint64_t port_off; /* connect()'s secret port offset toward it (§3.1) */
+	union {
+		uint64_t port_off;   /* connect()'s secret port offset toward it (§3.1) */
+		uint64_t app_cursor; /* port_select = app: the next port (relative), as the
+				      * application's cursor; the kernel's offset is unused */
+	};
 	uint32_t laddr, raddr;
 	uint16_t rport;
 	uint32_t ts_off;   /* the TSval offset toward it, on eras where ports do not enter it */
@@ -98,8 +102,16 @@ struct sim_thost {
 	struct sim_eh peers;   /* peer address -> index in peer[] (tw_recycle cache, §4.1) */
 	struct sim_peer *peer;
 	uint32_t npeer, peer_cap;
+	/* its connects' core (model/portsearch.h): busy until cpu_free; the client connects
+	 * that arrive meanwhile wait in a ring of their intended start times */
+	int64_t cpu_free;
+	int64_t *backlog;
+	uint32_t bl_head, bl_n;
 } __attribute__((aligned(64)));
 _Static_assert(offsetof(struct sim_thost, next_ip) == 64, "a host's hot fields fill two lines");
+
+/* sim_conn.nmaps before the path is translated */
+#define SIM_NMAPS_NONE 3
 
 /* Connection in progress or established. */
 struct sim_conn {
@@ -114,9 +126,13 @@ struct sim_conn {
 	uint8_t map_node[2]; /* translating hops holding a mapping (0xff none) */
 	uint8_t map_ip[2];
 	uint8_t node;        /* connecting node (< SIM_MAX_NODES) */
-	uint8_t attempt;
-	uint8_t strip;       /* a hop strips timestamps */
-	uint8_t nmaps;
+	/* one byte: SYN retries are at most 16 (scenario.c), a hop strips timestamps or not,
+	 * and a path has at most two translating hops */
+	uint8_t attempt : 5;
+	uint8_t strip : 1;   /* a hop strips timestamps */
+	uint8_t nmaps : 2;   /* SIM_NMAPS_NONE: not translated yet */
+	uint16_t qwait;      /* how long connect() waited for its host's core before it ran
+			      * (sim_qwait_enc): the latency counts it, syn0 does not */
 	uint32_t aux;        /* free list */
 	uint32_t skey_hash;  /* sim_key_hash of the page key (sim_pt_split) of skey below */
 	uint64_t skey;       /* that key (set when the first SYN leaves) */
@@ -250,11 +266,48 @@ struct sim_eng {
 	int64_t syn_fail[SIM_MAX_NODES];
 	int64_t lat_v;              /* latency samples not yet in the histogram: lat_n of lat_v */
 	uint64_t lat_n;             /* (a run's latencies are mostly equal: one record per run) */
+	/* connect()'s ports examined not yet in the node's histogram: pr_n calls of pr_v (most
+	 * calls of a run examine the same number, one) */
+	uint32_t pr_v[SIM_MAX_NODES];
+	uint64_t pr_n[SIM_MAX_NODES];
+	uint64_t pr_sum[SIM_MAX_NODES]; /* every call's, summed: the CPU is priced at the end */
 	int err;                    /* first -ENOMEM */
 	const char *host_release;
 };
 
-enum SIM_EV { SIM_EV_SYN, SIM_EV_FAIL };
+enum SIM_EV { SIM_EV_SYN, SIM_EV_FAIL, SIM_EV_CONNECT /* idx: host whose core is free */ };
+
+/* Record node's pending run of equal ports-examined counts in its histogram. */
+static inline void sim_probes_flush(struct sim_eng *e, int node)
+{
+	if (e->pr_n[node]) {
+		hist_record_n(&e->res->hosts[node].cpu.probes, e->pr_v[node], e->pr_n[node]);
+		e->pr_n[node] = 0;
+	}
+}
+
+/* Client connects waiting for one host's core at most; past it an arrival is dropped. */
+#define SIM_BACKLOG_MAX 65536u
+
+/* A wait in 16 bits: 12 bits of microseconds and a 4-bit shift (relative error < 1/4096,
+ * up to 134 s; longer waits saturate). */
+static inline uint16_t sim_qwait_enc(int64_t ns)
+{
+	uint64_t us = ns > 0 ? (uint64_t)ns / 1000 : 0;
+	unsigned sh = 0;
+	while (us >= 4096 && sh < 15) {
+		us >>= 1;
+		sh++;
+	}
+	if (us >= 4096)
+		us = 4095;
+	return (uint16_t)(sh << 12 | us);
+}
+
+static inline int64_t sim_qwait_dec(uint16_t v)
+{
+	return (int64_t)((uint64_t)(v & 4095u) << (v >> 12)) * 1000;
+}
 
 #define SIM_RNG_STEP 0x9e3779b97f4a7c15ULL /* splitmix64's increment */
 

@@ -58,7 +58,7 @@ run_examples() {
 	[ "$(wc -l < "$BATS_FILE_TMPDIR/examples")" -ge 20 ]
 	! grep -n 'sudo' "$TWKIT_TOP/README.md"
 	! grep -vn '^twkit ' "$BATS_FILE_TMPDIR/examples"
-	for v in doctor bench sim lab; do grep -q "^twkit $v" "$BATS_FILE_TMPDIR/examples"; done
+	for v in doctor bench sim lab trace; do grep -q "^twkit $v" "$BATS_FILE_TMPDIR/examples"; done
 }
 
 @test "readme: doctor examples run as printed" {
@@ -85,4 +85,9 @@ run_examples() {
 	[ "$(id -u)" = 0 ] || skip "the lab needs root"
 	[ -s "$README_DIR/my.ini" ] || skip "needs my.ini from the sim examples"
 	run_examples lab
+}
+
+@test "readme: trace examples run as printed (root, eBPF)" {
+	[ "$(id -u)" = 0 ] || skip "twkit trace needs root"
+	run_examples trace
 }

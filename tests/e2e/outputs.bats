@@ -17,8 +17,11 @@ teardown() { bench_ns_cleanup; }
 	[[ "$output" == *"baseline"* ]]
 	grep -q '<svg' "$tmp/m.svg"
 	head -1 "$tmp/m.csv" | grep -q '^t,rate,failed,.*,variant$'
-	# six variants on loopback v4, numbered 1..6 in order, time never going back
-	[ "$(awk -F, 'NR > 1 { print $NF }' "$tmp/m.csv" | uniq | tr '\n' ' ')" = "1 2 3 4 5 6 " ]
+	# every variant (six or more on loopback v4), numbered 1..N in order, time never going back
+	seen=$(awk -F, 'NR > 1 { print $NF }' "$tmp/m.csv" | uniq | tr '\n' ' ')
+	n=$(echo "$seen" | wc -w)
+	[ "$n" -ge 6 ]
+	[ "$seen" = "$(seq -s ' ' 1 "$n") " ]
 	awk -F, 'NR > 2 && $1 + 0 < prev { exit 1 } NR > 1 { prev = $1 + 0 }' "$tmp/m.csv"
 	# the baseline's EADDRNOTAVAIL (1,000 ports, reuse off) are in the CSV as in the table
 	[ "$(awk -F, 'NR > 1 && $NF == 1 { s += $7 } END { print (s > 0) }' "$tmp/m.csv")" = 1 ]
@@ -94,7 +97,7 @@ teardown() { bench_ns_cleanup; }
 	run "$TWKIT" sim stress-client --duration 20s --json --no-series -q --svg "$BATS_TEST_TMPDIR/s.svg"
 	[ "$status" -eq 0 ]
 	"$TWKIT" sim stress-client --duration 20s -q --svg "$BATS_TEST_TMPDIR/plain.svg" >/dev/null
-	grep -q 'time_wait' "$BATS_TEST_TMPDIR/s.svg"
+	grep -qi 'time.wait' "$BATS_TEST_TMPDIR/s.svg"
 	cmp "$BATS_TEST_TMPDIR/s.svg" "$BATS_TEST_TMPDIR/plain.svg"
 }
 

@@ -25,7 +25,8 @@ struct trace_fail {
 
 struct trace_close {
 	struct trace_close_key k;
-	uint64_t count;
+	uint64_t count;	     /* active closes */
+	uint64_t time_waits; /* the TIME-WAITs those closes led to (docs/trace.md) */
 };
 
 struct trace_lat {

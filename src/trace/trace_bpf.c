@@ -198,6 +198,27 @@ static size_t read_counts(int fd, void *rows, size_t rowsz, size_t keysz, size_t
 	return n;
 }
 
+/* Copy the closer table: key -> (active closes, time-waits). */
+static size_t read_closes(int fd, struct trace_close *rows, size_t cap)
+{
+	struct trace_close_key key, next;
+	struct trace_close_val v;
+	size_t n = 0;
+	void *prev = NULL;
+
+	while (n < cap && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v) != 0)
+			continue;
+		rows[n].k = key;
+		rows[n].count = v.closes;
+		rows[n].time_waits = v.time_waits;
+		n++;
+	}
+	return n;
+}
+
 int trace_bpf_read(struct trace_bpf *t, struct trace_data *d)
 {
 	struct twtrace *s = t->skel;
@@ -209,14 +230,12 @@ int trace_bpf_read(struct trace_bpf *t, struct trace_data *d)
 
 	_Static_assert(sizeof(struct trace_close_key) <= sizeof(struct trace_fail_key), "key buf");
 	_Static_assert(offsetof(struct trace_fail, count) + 8 == sizeof(struct trace_fail), "row");
-	_Static_assert(offsetof(struct trace_close, count) + 8 == sizeof(struct trace_close), "row");
 	_Static_assert(offsetof(struct trace_synrt, count) + 8 == sizeof(struct trace_synrt), "row");
 	if (ncpu <= 0)
 		return -EINVAL;
 	d->nfail = read_counts(bpf_map__fd(s->maps.fails), d->fail, sizeof(*d->fail),
 			       sizeof(d->fail->k), TRACE_MAX_FAIL_KEYS);
-	d->nclose = read_counts(bpf_map__fd(s->maps.closes), d->close, sizeof(*d->close),
-				sizeof(d->close->k), TRACE_MAX_CLOSE_KEYS);
+	d->nclose = read_closes(bpf_map__fd(s->maps.closes), d->close, TRACE_MAX_CLOSE_KEYS);
 	d->nsynrt = read_counts(bpf_map__fd(s->maps.synrt), d->synrt, sizeof(*d->synrt),
 				sizeof(d->synrt->k), TRACE_MAX_SYNRT_KEYS);
 	lv = malloc(sizeof(*lv));

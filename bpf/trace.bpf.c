@@ -530,15 +530,17 @@ int BPF_PROG(tw_set_state, const struct sock *sk, const int oldstate, const int 
 	if (newstate == TCP_CLOSE_ &&
 	    (oldstate == TCP_FIN_WAIT1_ || oldstate == TCP_FIN_WAIT2_ || oldstate == TCP_CLOSING_)) {
 		/*
-		 * The end of an actively closed socket. tcp_time_wait() hands a socket that got
-		 * the peer's FIN and the ACK of its own (FIN_WAIT2 or CLOSING) to a TIME-WAIT
-		 * socket, then moves it to CLOSE here with no error set. A reset or a timeout
-		 * (tcp_done_with_error) stores sk_err first; an orphan in FIN_WAIT2 that has not
-		 * had the peer's FIN yet is handed to a timewait socket in FIN-WAIT-2, not
-		 * TIME-WAIT (not counted: it may never become one). RCV_SHUTDOWN is set by the
-		 * peer's FIN and, on the other paths, only after this point (tcp_done).
-		 * Not visible here: a TIME-WAIT refused by tcp_max_tw_buckets (the same path,
-		 * the kernel counts it in TcpExt.TCPTimeWaitOverflow).
+		 * The end of an actively closed socket. tcp_time_wait() hands a socket in
+		 * FIN_WAIT2 or CLOSING to a timewait socket, then moves it to CLOSE here with no
+		 * error set: in TIME-WAIT once the peer's FIN came (its receive side is shut
+		 * down), or, for a socket already closed by its owner (close() shuts both sides
+		 * down) whose peer has not closed yet, in the FIN-WAIT-2 substate, which turns
+		 * into TIME-WAIT when the peer's FIN comes within tcp_fin_timeout (measured on
+		 * 6.18: ss shows it as FIN-WAIT-2 meanwhile). Both are counted. A reset or a
+		 * timeout stores sk_err first (tcp_done_with_error), and leaving FIN_WAIT1 for
+		 * CLOSE is always one of those: not counted. Not visible here: a timewait socket
+		 * refused by tcp_max_tw_buckets (the same path; the kernel counts it in
+		 * TcpExt.TCPTimeWaitOverflow).
 		 */
 		struct trace_close_key *k = bpf_sk_storage_get(&closing, (struct sock *)sk, 0, 0);
 		struct trace_close_val *v;

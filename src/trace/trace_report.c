@@ -155,7 +155,7 @@ void trace_render_human(FILE *f, const struct trace_view *v, bool final)
 		fprintf(f, "  %8llu  (other rows)\n", (unsigned long long)rest);
 
 	n = shown(d->nclose, v->top);
-	fprintf(f, "\nactive closes: who closes first, and so holds the TIME-WAIT (%zu rows)\n",
+	fprintf(f, "\nactive closes: who closes first, and the TIME-WAITs that follow (%zu rows)\n",
 		d->nclose);
 	if (d->nclose)
 		fprintf(f, "  %8s %10s  %-16s %7s  %-24s %-10s %s\n", "CLOSES", "TIME-WAITS",

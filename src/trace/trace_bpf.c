@@ -226,6 +226,7 @@ int trace_bpf_read(struct trace_bpf *t, struct trace_data *d)
 	uint64_t *percpu;
 	struct trace_addr k, nk;
 	struct trace_lat_val *lv;
+	struct bpf_program *p;
 	void *prev = NULL;
 
 	_Static_assert(sizeof(struct trace_close_key) <= sizeof(struct trace_fail_key), "key buf");
@@ -275,5 +276,18 @@ int trace_bpf_read(struct trace_bpf *t, struct trace_data *d)
 		d->dropped += d->stat[i];
 	}
 	free(percpu);
+	/* A program that fires while it already runs on this CPU (a softirq's state change
+	 * interrupting a process's) is skipped by the kernel: its event is lost, so counted */
+	d->missed = 0;
+	bpf_object__for_each_program(p, s->obj)
+	{
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0)
+			d->missed += info.recursion_misses;
+	}
+	d->dropped += d->missed;
 	return 0;
 }

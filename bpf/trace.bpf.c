@@ -6,7 +6,8 @@
  *
  * Tracepoints only (kprobes and fentry are not available everywhere we run):
  *   syscalls:sys_enter_connect / sys_exit_connect  the call, its time and synchronous errno
- *   tp_btf inet_sock_set_state     CLOSE->SYN_SENT (inside connect), SYN_SENT->*, ESTAB->FIN_WAIT1
+ *   tp_btf inet_sock_set_state     CLOSE->SYN_SENT (inside connect), SYN_SENT->*, ESTAB->FIN_WAIT1,
+ *                                  FIN_WAIT2/CLOSING->CLOSE (an active closer's TIME-WAIT)
  *   (sock:inet_sk_error_report fires after the socket is already CLOSE since 6.10's
  *   tcp_done_with_error; the error it reports is sk_err, read at SYN_SENT -> CLOSE instead)
  *   tp_btf tcp_retransmit_skb      retransmissions while in SYN_SENT
@@ -38,7 +39,15 @@ char LICENSE[] SEC("license") = "GPL";
 #define EINPROGRESS 115
 #define EISCONN 106
 
-enum { TCP_ESTABLISHED_ = 1, TCP_SYN_SENT_ = 2, TCP_FIN_WAIT1_ = 4, TCP_CLOSE_ = 7 };
+enum {
+	TCP_ESTABLISHED_ = 1,
+	TCP_SYN_SENT_ = 2,
+	TCP_FIN_WAIT1_ = 4,
+	TCP_FIN_WAIT2_ = 5,
+	TCP_CLOSE_ = 7,
+	TCP_CLOSING_ = 11,
+};
+#define RCV_SHUTDOWN_ 1
 
 /* Set by the loader before load: 0 = every namespace, else only this netns inode. */
 const volatile __u32 target_netns = 0;
@@ -106,8 +115,22 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TRACE_MAX_CLOSE_KEYS);
 	__type(key, struct trace_close_key);
-	__type(value, __u64);
+	__type(value, struct trace_close_val);
 } closes SEC(".maps");
+
+/*
+ * The closer row of a socket between its active close and its end: socket-local storage,
+ * created at ESTABLISHED -> FIN_WAIT1 and deleted at its move to CLOSE. It lives and dies with
+ * the socket (nothing to evict, no stale socket address reused by another socket), so memory
+ * is bounded by the sockets that exist; an allocation that fails is counted
+ * (TRACE_DROP_TWOWNER), never silently lost.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct trace_close_key);
+} closing SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -217,6 +240,25 @@ static __always_inline void count_add(void *map, const void *key, __u32 drop)
 		__sync_fetch_and_add(v, 1);
 	else
 		stat_inc(drop);
+}
+
+/* Count an active close in its row; the row, or NULL when the table is full (counted). */
+static __always_inline struct trace_close_val *close_add(const struct trace_close_key *k)
+{
+	struct trace_close_val one = { .closes = 1 }, *v = bpf_map_lookup_elem(&closes, k);
+
+	if (v) {
+		__sync_fetch_and_add(&v->closes, 1);
+		return v;
+	}
+	if (bpf_map_update_elem(&closes, k, &one, BPF_NOEXIST) == 0)
+		return bpf_map_lookup_elem(&closes, k);
+	v = bpf_map_lookup_elem(&closes, k); /* another CPU inserted it first */
+	if (v)
+		__sync_fetch_and_add(&v->closes, 1);
+	else
+		stat_inc(TRACE_DROP_CLOSE);
+	return v;
 }
 
 static __always_inline void fail_count(const struct trace_owner *o, const struct trace_addr *dst,
@@ -477,7 +519,40 @@ int BPF_PROG(tw_set_state, const struct sock *sk, const int oldstate, const int 
 		 * measured on 6.18) */
 		if (BPF_CORE_READ(sk, sk_max_ack_backlog))
 			k.peer.port = 0;
-		count_add(&closes, &k, TRACE_DROP_CLOSE);
+		if (!close_add(&k))
+			return 0;
+		/* remember the row until the socket ends, to count its TIME-WAIT there */
+		if (!bpf_sk_storage_get(&closing, (struct sock *)sk, &k,
+					BPF_SK_STORAGE_GET_F_CREATE))
+			stat_inc(TRACE_DROP_TWOWNER);
+		return 0;
+	}
+	if (newstate == TCP_CLOSE_ &&
+	    (oldstate == TCP_FIN_WAIT1_ || oldstate == TCP_FIN_WAIT2_ || oldstate == TCP_CLOSING_)) {
+		/*
+		 * The end of an actively closed socket. tcp_time_wait() hands a socket in
+		 * FIN_WAIT2 or CLOSING to a timewait socket, then moves it to CLOSE here with no
+		 * error set: in TIME-WAIT once the peer's FIN came (its receive side is shut
+		 * down), or, for a socket already closed by its owner (close() shuts both sides
+		 * down) whose peer has not closed yet, in the FIN-WAIT-2 substate, which turns
+		 * into TIME-WAIT when the peer's FIN comes within tcp_fin_timeout (measured on
+		 * 6.18: ss shows it as FIN-WAIT-2 meanwhile). Both are counted. A reset or a
+		 * timeout stores sk_err first (tcp_done_with_error), and leaving FIN_WAIT1 for
+		 * CLOSE is always one of those: not counted. Not visible here: a timewait socket
+		 * refused by tcp_max_tw_buckets (the same path; the kernel counts it in
+		 * TcpExt.TCPTimeWaitOverflow).
+		 */
+		struct trace_close_key *k = bpf_sk_storage_get(&closing, (struct sock *)sk, 0, 0);
+		struct trace_close_val *v;
+
+		if (!k)
+			return 0; /* its close was not seen (before attach, or another netns) */
+		if (oldstate != TCP_FIN_WAIT1_ && !sk->sk_err && (sk->sk_shutdown & RCV_SHUTDOWN_)) {
+			v = bpf_map_lookup_elem(&closes, k);
+			if (v)
+				__sync_fetch_and_add(&v->time_waits, 1);
+		}
+		bpf_sk_storage_delete(&closing, (struct sock *)sk);
 	}
 	return 0;
 }

@@ -25,7 +25,8 @@ struct trace_fail {
 
 struct trace_close {
 	struct trace_close_key k;
-	uint64_t count;
+	uint64_t count;	     /* active closes */
+	uint64_t time_waits; /* the TIME-WAITs those closes led to (docs/trace.md) */
 };
 
 struct trace_lat {
@@ -49,7 +50,8 @@ struct trace_data {
 	struct trace_synrt *synrt;
 	size_t nsynrt;
 	uint64_t stat[TRACE_STAT_N];
-	uint64_t dropped;  /* sum of the TRACE_DROP_* counters */
+	uint64_t missed;   /* program runs the kernel skipped (nested on one CPU: recursion) */
+	uint64_t dropped;  /* sum of the TRACE_DROP_* counters and missed */
 	uint64_t connects; /* connect() calls timed (inet families): the latency counts' sum */
 };
 

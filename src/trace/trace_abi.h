@@ -52,6 +52,12 @@ struct trace_close_key {
 	struct trace_addr peer; /* port 0: the closer accepted the connection (see docs/trace.md) */
 };
 
+/* A closer row's counters: its active closes, and the TIME-WAITs those closes led to. */
+struct trace_close_val {
+	__u64 closes;
+	__u64 time_waits;
+};
+
 /* connect() system call time: the log-linear buckets of src/common/hist.h, capped lower. */
 #define TRACE_HIST_SUB_BITS 4
 #define TRACE_HIST_SUB (1 << TRACE_HIST_SUB_BITS)
@@ -71,6 +77,7 @@ enum TRACE_STAT {
 	TRACE_DROP_CLOSE,    /* active closes not counted: closer table full */
 	TRACE_DROP_LAT,	     /* latencies not recorded: destination table full */
 	TRACE_DROP_SYNRT,    /* SYN retransmissions not counted: table full */
+	TRACE_DROP_TWOWNER,  /* active closes whose TIME-WAIT cannot be followed (no storage) */
 	TRACE_STAT_N,
 };
 

@@ -198,6 +198,27 @@ static size_t read_counts(int fd, void *rows, size_t rowsz, size_t keysz, size_t
 	return n;
 }
 
+/* Copy the closer table: key -> (active closes, time-waits). */
+static size_t read_closes(int fd, struct trace_close *rows, size_t cap)
+{
+	struct trace_close_key key, next;
+	struct trace_close_val v;
+	size_t n = 0;
+	void *prev = NULL;
+
+	while (n < cap && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v) != 0)
+			continue;
+		rows[n].k = key;
+		rows[n].count = v.closes;
+		rows[n].time_waits = v.time_waits;
+		n++;
+	}
+	return n;
+}
+
 int trace_bpf_read(struct trace_bpf *t, struct trace_data *d)
 {
 	struct twtrace *s = t->skel;
@@ -205,18 +226,17 @@ int trace_bpf_read(struct trace_bpf *t, struct trace_data *d)
 	uint64_t *percpu;
 	struct trace_addr k, nk;
 	struct trace_lat_val *lv;
+	struct bpf_program *p;
 	void *prev = NULL;
 
 	_Static_assert(sizeof(struct trace_close_key) <= sizeof(struct trace_fail_key), "key buf");
 	_Static_assert(offsetof(struct trace_fail, count) + 8 == sizeof(struct trace_fail), "row");
-	_Static_assert(offsetof(struct trace_close, count) + 8 == sizeof(struct trace_close), "row");
 	_Static_assert(offsetof(struct trace_synrt, count) + 8 == sizeof(struct trace_synrt), "row");
 	if (ncpu <= 0)
 		return -EINVAL;
 	d->nfail = read_counts(bpf_map__fd(s->maps.fails), d->fail, sizeof(*d->fail),
 			       sizeof(d->fail->k), TRACE_MAX_FAIL_KEYS);
-	d->nclose = read_counts(bpf_map__fd(s->maps.closes), d->close, sizeof(*d->close),
-				sizeof(d->close->k), TRACE_MAX_CLOSE_KEYS);
+	d->nclose = read_closes(bpf_map__fd(s->maps.closes), d->close, TRACE_MAX_CLOSE_KEYS);
 	d->nsynrt = read_counts(bpf_map__fd(s->maps.synrt), d->synrt, sizeof(*d->synrt),
 				sizeof(d->synrt->k), TRACE_MAX_SYNRT_KEYS);
 	lv = malloc(sizeof(*lv));
@@ -256,5 +276,18 @@ int trace_bpf_read(struct trace_bpf *t, struct trace_data *d)
 		d->dropped += d->stat[i];
 	}
 	free(percpu);
+	/* A program that fires while it already runs on this CPU (a softirq's state change
+	 * interrupting a process's) is skipped by the kernel: its event is lost, so counted */
+	d->missed = 0;
+	bpf_object__for_each_program(p, s->obj)
+	{
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0)
+			d->missed += info.recursion_misses;
+	}
+	d->dropped += d->missed;
 	return 0;
 }

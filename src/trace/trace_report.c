@@ -122,7 +122,7 @@ void trace_render_human(FILE *f, const struct trace_view *v, bool final)
 {
 	const struct trace_data *d = v->d;
 	char a[64], e[32], cg[300], ns[64], b1[32], b2[32], b3[32];
-	uint64_t rest;
+	uint64_t rest, rest_tw;
 	size_t n;
 
 	fprintf(f, "twkit trace: %.1f s, %llu connect() calls seen, %llu events dropped%s\n\n",
@@ -155,18 +155,20 @@ void trace_render_human(FILE *f, const struct trace_view *v, bool final)
 		fprintf(f, "  %8llu  (other rows)\n", (unsigned long long)rest);
 
 	n = shown(d->nclose, v->top);
-	fprintf(f, "\nactive closes: who closes first, and so holds the TIME-WAIT (%zu rows)\n",
+	fprintf(f, "\nactive closes: who closes first, and the TIME-WAITs that follow (%zu rows)\n",
 		d->nclose);
 	if (d->nclose)
-		fprintf(f, "  %8s  %-16s %7s  %-24s %-10s %s\n", "CLOSES", "PROCESS", "PID", "PEER",
-			"NETNS", "CGROUP");
+		fprintf(f, "  %8s %10s  %-16s %7s  %-24s %-10s %s\n", "CLOSES", "TIME-WAITS",
+			"PROCESS", "PID", "PEER", "NETNS", "CGROUP");
 	rest = 0;
+	rest_tw = 0;
 	for (size_t i = 0; i < d->nclose; i++) {
 		const struct trace_close *r = &d->close[i];
 		char peer[80];
 
 		if (i >= n) {
 			rest += r->count;
+			rest_tw += r->time_waits;
 			continue;
 		}
 		trace_addr_str(a, sizeof(a), &r->k.peer);
@@ -175,12 +177,14 @@ void trace_render_human(FILE *f, const struct trace_view *v, bool final)
 				 r->k.peer.port);
 		else
 			snprintf(peer, sizeof(peer), "%s (accepted)", a);
-		fprintf(f, "  %8llu  %-16.16s %7u  %-24s %-10s %s\n", (unsigned long long)r->count,
-			r->k.o.comm, r->k.o.pid, peer, netns_str(r->k.o.netns, ns, sizeof(ns)),
+		fprintf(f, "  %8llu %10llu  %-16.16s %7u  %-24s %-10s %s\n",
+			(unsigned long long)r->count, (unsigned long long)r->time_waits, r->k.o.comm,
+			r->k.o.pid, peer, netns_str(r->k.o.netns, ns, sizeof(ns)),
 			cg_short(v, r->k.o.cgroup, cg, sizeof(cg)));
 	}
-	if (rest)
-		fprintf(f, "  %8llu  (other rows)\n", (unsigned long long)rest);
+	if (rest || rest_tw)
+		fprintf(f, "  %8llu %10llu  (other rows)\n", (unsigned long long)rest,
+			(unsigned long long)rest_tw);
 
 	n = shown(d->nlat, v->top);
 	fprintf(f, "\nconnect() system call time per destination (%zu rows)\n", d->nlat);
@@ -208,18 +212,21 @@ void trace_render_human(FILE *f, const struct trace_view *v, bool final)
 			trace_addr_str(a, sizeof(a), &r->k), r->k.port);
 	}
 	if (final) {
-		uint64_t tf = 0, tc = 0, ts = 0;
+		uint64_t tf = 0, tc = 0, tt = 0, ts = 0;
 
 		for (size_t i = 0; i < d->nfail; i++)
 			tf += d->fail[i].count;
-		for (size_t i = 0; i < d->nclose; i++)
+		for (size_t i = 0; i < d->nclose; i++) {
 			tc += d->close[i].count;
+			tt += d->close[i].time_waits;
+		}
 		for (size_t i = 0; i < d->nsynrt; i++)
 			ts += d->synrt[i].count;
 		fprintf(f,
-			"\nsummary: %llu connect() failures, %llu active closes, %llu SYN "
-			"retransmissions over %.1f s; %llu events dropped\n",
-			(unsigned long long)tf, (unsigned long long)tc, (unsigned long long)ts,
+			"\nsummary: %llu connect() failures, %llu active closes (%llu TIME-WAITs), "
+			"%llu SYN retransmissions over %.1f s; %llu events dropped\n",
+			(unsigned long long)tf, (unsigned long long)tc, (unsigned long long)tt,
+			(unsigned long long)ts,
 			v->elapsed_s, (unsigned long long)d->dropped);
 	}
 }
@@ -231,7 +238,7 @@ void trace_render_json(FILE *f, const struct trace_view *v)
 	const struct trace_data *d = v->d;
 	char a[64], e[32], cg[300];
 	struct jw w;
-	uint64_t rest;
+	uint64_t rest, rest_tw;
 	size_t n;
 
 	jw_init(&w, f, true);
@@ -276,11 +283,13 @@ void trace_render_json(FILE *f, const struct trace_view *v)
 	jw_arr_begin(&w, "closers");
 	n = shown(d->nclose, v->top);
 	rest = 0;
+	rest_tw = 0;
 	for (size_t i = 0; i < d->nclose; i++) {
 		const struct trace_close *r = &d->close[i];
 
 		if (i >= n) {
 			rest += r->count;
+			rest_tw += r->time_waits;
 			continue;
 		}
 		jw_obj_begin(&w, NULL);
@@ -291,9 +300,10 @@ void trace_render_json(FILE *f, const struct trace_view *v)
 		jw_str(&w, "peer", trace_addr_str(a, sizeof(a), &r->k.peer));
 		jw_uint(&w, "peer_port", r->k.peer.port);
 		jw_uint(&w, "active_closes", r->count);
+		jw_uint(&w, "time_waits", r->time_waits);
 		jw_obj_end(&w);
 	}
-	if (rest) {
+	if (rest || rest_tw) {
 		jw_obj_begin(&w, NULL);
 		jw_str(&w, "comm", "other");
 		jw_uint(&w, "pid", 0);
@@ -302,6 +312,7 @@ void trace_render_json(FILE *f, const struct trace_view *v)
 		jw_str(&w, "peer", "other");
 		jw_uint(&w, "peer_port", 0);
 		jw_uint(&w, "active_closes", rest);
+		jw_uint(&w, "time_waits", rest_tw);
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);
@@ -494,15 +505,62 @@ static int merge_pids(const struct trace_data *d, struct trace_data *m)
 	m->nfail = j;
 	j = 0;
 	for (size_t i = 0; i < d->nclose; i++) {
-		if (j && cmp_key_close(&m->close[j - 1], &m->close[i]) == 0)
+		if (j && cmp_key_close(&m->close[j - 1], &m->close[i]) == 0) {
 			m->close[j - 1].count += m->close[i].count;
-		else
+			m->close[j - 1].time_waits += m->close[i].time_waits;
+		} else
 			m->close[j++] = m->close[i];
 	}
 	m->nclose = j;
 	qsort(m->fail, m->nfail, sizeof(*m->fail), cmp_fail);
 	qsort(m->close, m->nclose, sizeof(*m->close), cmp_close);
 	return 0;
+}
+
+/*
+ * The closer rows (pid-merged in m) as twkit_trace_active_closes_total, or with tw as
+ * twkit_trace_time_waits_total: the same rows, labels and --top cut, so the two series of
+ * one owner pair up.
+ */
+static void prom_closes(FILE *f, const struct trace_view *v, const struct trace_data *m, bool tw)
+{
+	const char *name = tw ? "twkit_trace_time_waits_total" : "twkit_trace_active_closes_total";
+	char a[64], cg[300], ns[64], port[8];
+	size_t n = shown(m->nclose, v->top);
+	uint64_t rest = 0;
+
+	if (tw)
+		fputs("# HELP twkit_trace_time_waits_total TIME-WAITs that active closes led to, by "
+		      "closer and peer (not seen: a TIME-WAIT refused by tcp_max_tw_buckets).\n",
+		      f);
+	else
+		fputs("# HELP twkit_trace_active_closes_total Active closes (ESTABLISHED to "
+		      "FIN_WAIT1), by closer and peer; remote_port 0: the closer accepted the "
+		      "connection.\n",
+		      f);
+	fprintf(f, "# TYPE %s counter\n", name);
+	for (size_t i = 0; i < m->nclose; i++) {
+		const struct trace_close *r = &m->close[i];
+		uint64_t c = tw ? r->time_waits : r->count;
+
+		if (i >= n) {
+			rest += c;
+			continue;
+		}
+		snprintf(port, sizeof(port), "%u", r->k.peer.port);
+		fprintf(f, "%s{", name);
+		prom_lbl(f, true, "comm", r->k.o.comm);
+		prom_lbl(f, false, "cgroup", cg_str(v, r->k.o.cgroup, cg, sizeof(cg)));
+		prom_lbl(f, false, "netns", netns_str(r->k.o.netns, ns, sizeof(ns)));
+		prom_lbl(f, false, "remote_ip", trace_addr_str(a, sizeof(a), &r->k.peer));
+		prom_lbl(f, false, "remote_port", port);
+		fprintf(f, "} %llu\n", (unsigned long long)c);
+	}
+	if (m->nclose > n)
+		fprintf(f,
+			"%s{comm=\"other\",cgroup=\"other\",netns=\"other\",remote_ip=\"other\","
+			"remote_port=\"other\"} %llu\n",
+			name, (unsigned long long)rest);
 }
 
 void trace_render_prom(FILE *f, const struct trace_view *v)
@@ -547,33 +605,8 @@ void trace_render_prom(FILE *f, const struct trace_view *v)
 			"%llu\n",
 			(unsigned long long)rest);
 
-	fputs("# HELP twkit_trace_active_closes_total Active closes (ESTABLISHED to FIN_WAIT1), "
-	      "by closer and peer; remote_port 0: the closer accepted the connection.\n"
-	      "# TYPE twkit_trace_active_closes_total counter\n",
-	      f);
-	n = shown(m.nclose, v->top);
-	rest = 0;
-	for (size_t i = 0; i < m.nclose; i++) {
-		const struct trace_close *r = &m.close[i];
-
-		if (i >= n) {
-			rest += r->count;
-			continue;
-		}
-		snprintf(port, sizeof(port), "%u", r->k.peer.port);
-		fputs("twkit_trace_active_closes_total{", f);
-		prom_lbl(f, true, "comm", r->k.o.comm);
-		prom_lbl(f, false, "cgroup", cg_str(v, r->k.o.cgroup, cg, sizeof(cg)));
-		prom_lbl(f, false, "netns", netns_str(r->k.o.netns, ns, sizeof(ns)));
-		prom_lbl(f, false, "remote_ip", trace_addr_str(a, sizeof(a), &r->k.peer));
-		prom_lbl(f, false, "remote_port", port);
-		fprintf(f, "} %llu\n", (unsigned long long)r->count);
-	}
-	if (rest)
-		fprintf(f,
-			"twkit_trace_active_closes_total{comm=\"other\",cgroup=\"other\","
-			"netns=\"other\",remote_ip=\"other\",remote_port=\"other\"} %llu\n",
-			(unsigned long long)rest);
+	prom_closes(f, v, &m, false);
+	prom_closes(f, v, &m, true);
 
 	fputs("# HELP twkit_trace_connect_latency_seconds Time spent in the connect() system "
 	      "call, by destination.\n# TYPE twkit_trace_connect_latency_seconds histogram\n",

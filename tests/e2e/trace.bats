@@ -36,11 +36,14 @@ PROBE() { "$TWKIT_BUILD/tests/helpers/tcp_probe" "$@"; }
 	[ "$(tj '[.connect_latency[] | select(.dst == "127.0.0.1") | .count] | add')" -eq "$calls" ]
 }
 
-# close_run client|server: bench serve and bench run as two processes; sets SERVE_PID,
-# RUN_PID, COMPLETED and the trace JSON in $output.
+# close_run client|server [bench run options...]: bench serve and bench run as two processes
+# in a namespace with the sysctls in CLOSE_SYSCTLS (if any); sets SERVE_PID, RUN_PID,
+# COMPLETED, TW (the namespace's TIME-WAIT sockets right after) and the trace JSON in $output.
 close_run() {
 	local who=$1 log=$BATS_TEST_TMPDIR/serve.log
-	trace_ns a
+	shift
+	# shellcheck disable=SC2086 # a list of NAME=VALUE words
+	trace_ns a ${CLOSE_SYSCTLS:-}
 	ns=$TRACE_NS
 	trace_start "$ns"
 	ip netns exec "$ns" "$TWKIT" bench serve --listen 127.0.0.1:8080 --duration 30s \
@@ -49,7 +52,7 @@ close_run() {
 	SERVE_PID=$BENCH_PID
 	bench_wait_listen "$log"
 	ip netns exec "$ns" "$TWKIT" bench run --target 127.0.0.1:8080 --close "$who" \
-		--concurrency 4 --count 300 --json -q >"$BATS_TEST_TMPDIR/run.json" &
+		--concurrency 4 --count 300 --json -q "$@" >"$BATS_TEST_TMPDIR/run.json" &
 	RUN_PID=$!
 	wait "$RUN_PID"
 	COMPLETED=$(jq -r .totals.completed "$BATS_TEST_TMPDIR/run.json")
@@ -57,7 +60,12 @@ close_run() {
 	wait "$BENCH_PID" || true
 	BENCH_PID=
 	trace_stop
+	# TIME-WAIT lasts 60 s: these are all the runs left (ss's state filter is the tw substate)
+	TW=$(ip netns exec "$ns" ss -Htan state time-wait | wc -l)
 }
+
+# tw_of PID: the time_waits of PID's closer rows
+tw_of() { tj "[.closers[] | select(.pid == $1) | .time_waits] | add // 0"; }
 
 @test "trace: client closes first: the active closes are the client's, one per completed connection" {
 	close_run client
@@ -65,6 +73,12 @@ close_run() {
 	[ "$(tj "[.closers[] | select(.pid == $RUN_PID and .peer == \"127.0.0.1\"
 		and .peer_port == 8080) | .active_closes] | add // 0")" -eq "$COMPLETED" ]
 	[ "$(tj "[.closers[] | select(.pid == $SERVE_PID) | .active_closes] | add // 0")" -eq 0 ]
+	# each active close led to a TIME-WAIT, which the kernel still holds
+	echo "time_waits $(tw_of "$RUN_PID"), ss time-wait $TW"
+	[ "$(tw_of "$RUN_PID")" -eq "$COMPLETED" ]
+	[ "$TW" -eq "$COMPLETED" ]
+	[ "$(tw_of "$SERVE_PID")" -eq 0 ]
+	[ "$(tj .dropped_events)" -eq 0 ]
 }
 
 @test "trace: server closes first: the active closes are the server's (peer_port 0: accepted)" {
@@ -73,6 +87,73 @@ close_run() {
 	[ "$(tj "[.closers[] | select(.pid == $SERVE_PID and .peer == \"127.0.0.1\"
 		and .peer_port == 0) | .active_closes] | add // 0")" -eq "$COMPLETED" ]
 	[ "$(tj "[.closers[] | select(.pid == $RUN_PID) | .active_closes] | add // 0")" -eq 0 ]
+	echo "time_waits $(tw_of "$SERVE_PID"), ss time-wait $TW"
+	[ "$(tw_of "$SERVE_PID")" -eq "$COMPLETED" ]
+	[ "$TW" -eq "$COMPLETED" ]
+}
+
+@test "trace: closes the peer answers with a RST lead to no TIME-WAIT, those it answers with a FIN do" {
+	trace_ns a
+	ns=$TRACE_NS
+	trace_start "$ns"
+	# 99 connections, each closed first by the client (shutdown: ESTABLISHED -> FIN_WAIT1);
+	# the server answers a third with its FIN (TIME-WAIT), a third with a RST (SO_LINGER 0)
+	# at once (the client still in FIN_WAIT1: the ACK of its FIN is delayed) and a third with
+	# a RST once the client is in FIN_WAIT2 (polled through TCP_INFO, bounded)
+	ip netns exec "$ns" python3 - <<-'PY'
+	import socket, struct, time
+	ls = socket.socket(); ls.bind(("127.0.0.1", 8081)); ls.listen(16)
+	for i in range(99):
+	    c = socket.create_connection(("127.0.0.1", 8081))
+	    s, _ = ls.accept()
+	    c.shutdown(socket.SHUT_WR)
+	    assert s.recv(1) == b""
+	    if i % 3 == 2:
+	        for _ in range(2000):
+	            if c.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0] == 5:
+	                break
+	            time.sleep(0.001)
+	        else:
+	            raise SystemExit("no FIN_WAIT2")
+	    if i % 3:
+	        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+	    s.close()
+	    try:
+	        c.recv(1)
+	    except ConnectionResetError:
+	        pass
+	    c.close()
+	PY
+	trace_stop
+	tw=$(ip netns exec "$ns" ss -Htan state time-wait | wc -l)
+	closes=$(tj '[.closers[] | select(.comm == "python3" and .peer_port == 8081) | .active_closes] | add // 0')
+	got=$(tj '[.closers[] | select(.comm == "python3" and .peer_port == 8081) | .time_waits] | add // 0')
+	echo "active_closes $closes, time_waits $got, ss time-wait $tw"
+	[ "$closes" -eq 99 ]
+	[ "$tw" -eq 33 ]
+	[ "$got" -eq 33 ]
+	[ "$(tj '[.closers[] | .time_waits] | add // 0')" -eq 33 ]
+}
+
+@test "trace: a linger0 close (RST, no FIN) is no active close and no TIME-WAIT" {
+	close_run client --linger0 client
+	[ "$COMPLETED" -eq 300 ]
+	[ "$(tj '[.closers[] | .active_closes] | add // 0')" -eq 0 ]
+	[ "$(tj '[.closers[] | .time_waits] | add // 0')" -eq 0 ]
+	[ "$TW" -eq 0 ]
+}
+
+@test "trace: tcp_max_tw_buckets 10: time_waits counts the refused TIME-WAITs too (TCPTimeWaitOverflow)" {
+	# the tracepoint cannot tell a TIME-WAIT refused by the bucket limit from a kept one (the
+	# kernel takes the same path and only bumps TcpExt.TCPTimeWaitOverflow): time_waits is
+	# what the closes led to, the kernel kept the limit and counted the rest as overflow
+	CLOSE_SYSCTLS=net.ipv4.tcp_max_tw_buckets=10 close_run client
+	[ "$COMPLETED" -eq 300 ]
+	over=$(ip netns exec "$ns" nstat -saz TcpExtTCPTimeWaitOverflow | awk '$1 == "TcpExtTCPTimeWaitOverflow" { print $2 }')
+	echo "time_waits $(tw_of "$RUN_PID"), kept $TW, overflow $over"
+	[ "$TW" -eq 10 ]
+	[ "$(tw_of "$RUN_PID")" -eq "$COMPLETED" ]
+	[ $((TW + over)) -eq "$(tw_of "$RUN_PID")" ]
 }
 
 @test "trace: no listener gives ECONNREFUSED, blocking and non-blocking, counted once each" {

@@ -113,6 +113,7 @@ static void craft(struct trace_data *d, size_t n)
 	d->close[0].k.peer.port = 0;
 	snprintf(d->close[0].k.o.comm, sizeof(d->close[0].k.o.comm), "nginx");
 	d->close[0].count = 7;
+	d->close[0].time_waits = 5;
 	d->nclose = 1;
 	d->lat[0].k = d->fail[0].k.dst;
 	hist_init(&d->lat[0].h);
@@ -148,8 +149,9 @@ static void test_json(void **st)
 					   "connect_latency", "syn_retransmits",  "dropped_events" };
 	static const char *const fk[] = { "errno", "dst", "dport", "comm",
 					  "pid",   "cgroup", "netns", "count" };
-	static const char *const ck[] = { "comm", "pid",       "cgroup",       "netns",
-					  "peer", "peer_port", "active_closes" };
+	static const char *const ck[] = { "comm",      "pid",	       "cgroup",
+					  "netns",     "peer",	       "peer_port",
+					  "active_closes", "time_waits" };
 	static const char *const lk[] = { "dst", "dport", "count", "p50_us", "p99_us", "max_us" };
 	struct trace_data d;
 	struct trace_view v = { .top = 3 };
@@ -179,7 +181,10 @@ static void test_json(void **st)
 	assert_string_equal(json_string_value(json_object_get(json_array_get(fa, 3), "comm")),
 			    "other");
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(fa, 3), "count")), 3);
-	keys_are(json_array_get(json_object_get(j, "closers"), 0), ck, 7);
+	keys_are(json_array_get(json_object_get(j, "closers"), 0), ck, 8);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(json_object_get(j, "closers"), 0), "time_waits")),
+			 5);
 	assert_string_equal(
 		json_string_value(json_object_get(json_array_get(json_object_get(j, "closers"), 0),
 						  "peer")),
@@ -216,6 +221,12 @@ static void test_prom(void **st)
 	assert_true(strstr(s, "le=\"1e-05\"} 9\n") || strstr(s, "le=\"1e-05\"} 10\n"));
 	assert_non_null(strstr(s, "le=\"0.00025\"} 100\n"));
 	assert_non_null(strstr(s, "twkit_trace_dropped_events_total 3\n"));
+	/* the closer row twice, same labels: its closes and its TIME-WAITs */
+	assert_non_null(strstr(s, "# TYPE twkit_trace_time_waits_total counter\n"));
+	assert_non_null(strstr(s, "twkit_trace_active_closes_total{comm=\"nginx\",cgroup=\"cgroup:0\","
+				  "netns=\"0\",remote_ip=\"::1\",remote_port=\"0\"} 7\n"));
+	assert_non_null(strstr(s, "twkit_trace_time_waits_total{comm=\"nginx\",cgroup=\"cgroup:0\","
+				  "netns=\"0\",remote_ip=\"::1\",remote_port=\"0\"} 5\n"));
 	assert_null(strstr(s, "remote_port=\"80\",comm=\"ng\\\"x\\\\2\"")); /* beyond --top */
 	free(s);
 	trace_data_fini(&d);
@@ -229,6 +240,11 @@ static void test_prom_merges_pids(void **st)
 	char *s;
 
 	craft(&d, 3);
+	d.close[1] = d.close[0];
+	d.close[1].k.o.pid = 4242;
+	d.close[1].count = 2;
+	d.close[1].time_waits = 1;
+	d.nclose = 2;
 	for (size_t i = 0; i < d.nfail; i++) {
 		d.fail[i].k.err = EADDRNOTAVAIL;
 		snprintf(d.fail[i].k.o.comm, sizeof(d.fail[i].k.o.comm), "curl");
@@ -238,6 +254,10 @@ static void test_prom_merges_pids(void **st)
 	assert_non_null(strstr(s, "comm=\"curl\",cgroup=\"cgroup:1099511627776\","
 				  "netns=\"4026531840\"} 6\n"));
 	assert_null(strstr(s, "} 3\n")); /* no per-pid series left */
+	assert_non_null(strstr(s, "twkit_trace_active_closes_total{comm=\"nginx\",cgroup=\"cgroup:0\","
+				  "netns=\"0\",remote_ip=\"::1\",remote_port=\"0\"} 9\n"));
+	assert_non_null(strstr(s, "twkit_trace_time_waits_total{comm=\"nginx\",cgroup=\"cgroup:0\","
+				  "netns=\"0\",remote_ip=\"::1\",remote_port=\"0\"} 6\n"));
 	free(s);
 	trace_data_fini(&d);
 }

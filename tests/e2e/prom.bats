@@ -88,8 +88,9 @@ teardown() {
 		prom_trace_types "$TWKIT_TOP/docs/prometheus.md" | prom_exposed_names
 		prom_recorded_names "$rules"
 	} | sort -u > "$TMP/known"
-	# trace's five families (the histogram as its three series) are among them
-	[ "$(grep -c '^twkit_trace_' "$TMP/known")" -eq 8 ]
+	# trace's six families (the histogram as its three series) are among them
+	[ "$(grep -c '^twkit_trace_' "$TMP/known")" -eq 9 ]
+	grep -qx twkit_trace_time_waits_total "$TMP/known"
 	grep -qx twkit_trace_connect_latency_seconds_bucket "$TMP/known"
 	promql_exprs_rules "$rules" > "$TMP/rules.exprs"
 	promql_exprs_dashboard "$dash" > "$TMP/dash.exprs"

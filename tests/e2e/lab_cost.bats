@@ -10,16 +10,19 @@ load lib/lab
 sys_row() { lj '.compare.fidelity[] | select(.metric == "sys_us_per_conn") | '"$1"; }
 
 # The client's ru_stime moves with what else runs on a shared machine (58-90 us for the same
-# low run here): one more run when the first is outside the tolerance, both printed.
+# low run here; 67 and 91 us for two half runs in a row): up to two more runs when one is
+# outside the tolerance, each printed (to the log, and to stderr so a failure shows them).
 cost_run() {
 	lab_need_root
 	local try
-	for try in 1 2; do
+	for try in 1 2 3; do
 		lab_json "connect-cost-$1" --compare -q || true
 		[ "$(lj .schema)" = "twkit.lab/1" ]
 		[ "$(sys_row .checked)" = true ]
 		[ "$(sys_row .tolerance)" = 0.25 ]
-		echo "connect-cost-$1 (run $try): lab $(sys_row .lab) us, sim $(sys_row .sim) us, rel $(sys_row .rel_diff)" >&3
+		msg="connect-cost-$1 (run $try): lab $(sys_row .lab) us, sim $(sys_row .sim) us, rel $(sys_row .rel_diff)"
+		echo "$msg" >&3
+		echo "$msg" >&2
 		[ "$(sys_row .within_tolerance)" = true ] && break
 	done
 	[ "$(sys_row .within_tolerance)" = true ]

@@ -20,80 +20,178 @@
 #include "common/units.h"
 
 static const struct opt_spec specs[] = {
-	{ "listen", 'l', OPT_VALUE, "ADDR:PORT[-PORT]", NULL,
-	  "serve: listen here; a range listens on every port (default 127.0.0.1:0)" },
-	{ "target", 't', OPT_VALUE, "HOST:PORT[-PORT]", NULL,
-	  "run: connect here (an IP, or a name resolved once at start), round-robin over the ports" },
-	{ "proto", 0, OPT_VALUE, "raw|http", "raw", "wire format" },
-	{ "request", 0, OPT_VALUE, "BYTES", "64", "raw request size (at least 16)" },
-	{ "response", 0, OPT_VALUE, "BYTES", "64", "response size (raw; body size for http)" },
-	{ "path", 0, OPT_VALUE, "PATH", "/", "http request path" },
-	{ "close", 0, OPT_VALUE, "client|server", "client",
-	  "who closes first (and so holds the TIME-WAIT)" },
-	{ "linger0", 0, OPT_VALUE, "client|server|both", NULL,
-	  "close with SO_LINGER {1,0}: RST, no TIME-WAIT" },
-	{ "requests-per-conn", 0, OPT_VALUE, "N", "1", "requests per connection (1 = churn)" },
-	{ "source", 's', OPT_VALUE, "IP[,IP..]|A-B", NULL,
-	  "source addresses, round-robin (IP_BIND_ADDRESS_NO_PORT)" },
-	{ "bind-no-port", 0, OPT_VALUE, "on|off", "on",
-	  "off: bind(ip, 0) before connect, the global-port trap" },
-	{ "delayed-ack", 0, OPT_VALUE, "auto|on|off", "auto",
-	  "ACKs ride on the request and the FIN (auto: churn only)" },
-	{ "local-port-range", 0, OPT_VALUE, "A-B", NULL,
-	  "per-socket IP_LOCAL_PORT_RANGE (kernel 6.3+)" },
-	{ "port-select", 0, OPT_VALUE, "kernel|app", "kernel",
-	  "who picks the source port: connect()'s search, or bench (bind() of the next port of "
-	  "a cursor per source and destination, SO_REUSEADDR, then connect())" },
-	{ "calibrate", 0, OPT_FLAG, NULL, NULL,
-	  "measure connect()'s per-port search price in a private network namespace (root) "
-	  "and print the sim settings" },
-	{ "concurrency", 'c', OPT_VALUE, "N", "64", "closed loop: connections in flight" },
-	{ "rate", 'r', OPT_VALUE, "R", NULL,
-	  "open loop: new connections per second (latency from the intended start)" },
-	{ "duration", 'd', OPT_VALUE, "DURATION", NULL, "run this long (default 10s without --count)" },
-	{ "count", 'n', OPT_VALUE, "N", NULL, "stop after N connections" },
-	{ "threads", 'T', OPT_VALUE, "N", "1", "epoll loops (threads), client and server each" },
-	{ "connect-timeout", 0, OPT_VALUE, "DURATION", "5s", "connect() deadline" },
-	{ "timeout", 0, OPT_VALUE, "DURATION", "10s",
-	  "exchange deadline (client), idle deadline (server)" },
-	{ "request-timeout", 0, OPT_VALUE, "DURATION", "5s",
-	  "server: a request must arrive whole this soon after its first byte" },
-	{ "max-request", 0, OPT_VALUE, "BYTES", "1MiB",
-	  "server: a request declaring more is refused (RST, counted)" },
-	{ "max-conns", 0, OPT_VALUE, "N", "20000",
-	  "server: connections held at once; more wait in the backlog (lowered to fit "
-	  "RLIMIT_NOFILE)" },
-	{ "matrix", 'm', OPT_VALUE, "FILE|builtin", NULL,
-	  "run variants one after another, one comparison table" },
-	{ "threshold", 0, OPT_MULTI, "EXPR", NULL,
-	  "pass/fail: exit 1 when crossed; failed<1%, failed<10, p50|p90|p99|max<50ms (exchange "
-	  "latency from the intended start), rate>5k/s; repeatable" },
-	{ "host", 0, OPT_FLAG, NULL, NULL,
-	  "on this host's own stack (as any options do); with no arguments at all, twkit bench "
-	  "runs its demo in a private network namespace when root" },
-	{ "json", 'j', OPT_FLAG, NULL, NULL, "JSON report (schema twkit.bench/1) on stdout" },
-	{ "csv", 0, OPT_VALUE, "FILE", NULL, "per-second series as CSV ('-' = stdout)" },
-	{ "svg", 0, OPT_VALUE, "FILE", NULL, "plot of rate, failures and TIME-WAIT over time" },
-	{ "quiet", 'q', OPT_FLAG, NULL, NULL, "no progress line" },
-	{ "help", 'h', OPT_FLAG, NULL, NULL, "this help" },
+    {.name = "listen",
+     .shortname = 'l',
+     .kind = OPT_VALUE,
+     .metavar = "ADDR:PORT[-PORT]",
+     .help = "serve: listen here; a range listens on every port (default 127.0.0.1:0)"},
+    {.name = "target",
+     .shortname = 't',
+     .kind = OPT_VALUE,
+     .metavar = "HOST:PORT[-PORT]",
+     .help =
+	 "run: connect here (an IP, or a name resolved once at start), round-robin over the ports"},
+    {.name = "proto",
+     .kind = OPT_VALUE,
+     .metavar = "raw|http",
+     .def = "raw",
+     .help = "wire format"},
+    {.name = "request",
+     .kind = OPT_VALUE,
+     .metavar = "BYTES",
+     .def = "64",
+     .help = "raw request size (at least 16)"},
+    {.name = "response",
+     .kind = OPT_VALUE,
+     .metavar = "BYTES",
+     .def = "64",
+     .help = "response size (raw; body size for http)"},
+    {.name = "path", .kind = OPT_VALUE, .metavar = "PATH", .def = "/", .help = "http request path"},
+    {.name = "close",
+     .kind = OPT_VALUE,
+     .metavar = "client|server",
+     .def = "client",
+     .help = "who closes first (and so holds the TIME-WAIT)"},
+    {.name = "linger0",
+     .kind = OPT_VALUE,
+     .metavar = "client|server|both",
+     .help = "close with SO_LINGER {1,0}: RST, no TIME-WAIT"},
+    {.name = "requests-per-conn",
+     .kind = OPT_VALUE,
+     .metavar = "N",
+     .def = "1",
+     .help = "requests per connection (1 = churn)"},
+    {.name = "source",
+     .shortname = 's',
+     .kind = OPT_VALUE,
+     .metavar = "IP[,IP..]|A-B",
+     .help = "source addresses, round-robin (IP_BIND_ADDRESS_NO_PORT)"},
+    {.name = "bind-no-port",
+     .kind = OPT_VALUE,
+     .metavar = "on|off",
+     .def = "on",
+     .help = "off: bind(ip, 0) before connect, the global-port trap"},
+    {.name = "delayed-ack",
+     .kind = OPT_VALUE,
+     .metavar = "auto|on|off",
+     .def = "auto",
+     .help = "ACKs ride on the request and the FIN (auto: churn only)"},
+    {.name = "local-port-range",
+     .kind = OPT_VALUE,
+     .metavar = "A-B",
+     .help = "per-socket IP_LOCAL_PORT_RANGE (kernel 6.3+)"},
+    {.name = "port-select",
+     .kind = OPT_VALUE,
+     .metavar = "kernel|app",
+     .def = "kernel",
+     .help = "who picks the source port: connect()'s search, or bench (bind() of the next port of "
+	     "a cursor per source and destination, SO_REUSEADDR, then connect())"},
+    {.name = "calibrate",
+     .kind = OPT_FLAG,
+     .help = "measure connect()'s per-port search price in a private network namespace (root) "
+	     "and print the sim settings"},
+    {.name = "concurrency",
+     .shortname = 'c',
+     .kind = OPT_VALUE,
+     .metavar = "N",
+     .def = "64",
+     .help = "closed loop: connections in flight"},
+    {.name = "rate",
+     .shortname = 'r',
+     .kind = OPT_VALUE,
+     .metavar = "R",
+     .help = "open loop: new connections per second (latency from the intended start)"},
+    {.name = "duration",
+     .shortname = 'd',
+     .kind = OPT_VALUE,
+     .metavar = "DURATION",
+     .help = "run this long (default 10s without --count)"},
+    {.name = "count",
+     .shortname = 'n',
+     .kind = OPT_VALUE,
+     .metavar = "N",
+     .help = "stop after N connections"},
+    {.name = "threads",
+     .shortname = 'T',
+     .kind = OPT_VALUE,
+     .metavar = "N",
+     .def = "1",
+     .help = "epoll loops (threads), client and server each"},
+    {.name = "connect-timeout",
+     .kind = OPT_VALUE,
+     .metavar = "DURATION",
+     .def = "5s",
+     .help = "connect() deadline"},
+    {.name = "timeout",
+     .kind = OPT_VALUE,
+     .metavar = "DURATION",
+     .def = "10s",
+     .help = "exchange deadline (client), idle deadline (server)"},
+    {.name = "request-timeout",
+     .kind = OPT_VALUE,
+     .metavar = "DURATION",
+     .def = "5s",
+     .help = "server: a request must arrive whole this soon after its first byte"},
+    {.name = "max-request",
+     .kind = OPT_VALUE,
+     .metavar = "BYTES",
+     .def = "1MiB",
+     .help = "server: a request declaring more is refused (RST, counted)"},
+    {.name = "max-conns",
+     .kind = OPT_VALUE,
+     .metavar = "N",
+     .def = "20000",
+     .help = "server: connections held at once; more wait in the backlog (lowered to fit "
+	     "RLIMIT_NOFILE)"},
+    {.name = "matrix",
+     .shortname = 'm',
+     .kind = OPT_VALUE,
+     .metavar = "FILE|builtin",
+     .help = "run variants one after another, one comparison table"},
+    {.name = "threshold",
+     .kind = OPT_MULTI,
+     .metavar = "EXPR",
+     .help = "pass/fail: exit 1 when crossed; failed<1%, failed<10, p50|p90|p99|max<50ms (exchange "
+	     "latency from the intended start), rate>5k/s; repeatable"},
+    {.name = "host",
+     .kind = OPT_FLAG,
+     .help = "on this host's own stack (as any options do); with no arguments at all, twkit bench "
+	     "runs its demo in a private network namespace when root"},
+    {.name = "json",
+     .shortname = 'j',
+     .kind = OPT_FLAG,
+     .help = "JSON report (schema twkit.bench/1) on stdout"},
+    {.name = "csv",
+     .kind = OPT_VALUE,
+     .metavar = "FILE",
+     .help = "per-second series as CSV ('-' = stdout)"},
+    {.name = "svg",
+     .kind = OPT_VALUE,
+     .metavar = "FILE",
+     .help = "plot of rate, failures and TIME-WAIT over time"},
+    {.name = "quiet", .shortname = 'q', .kind = OPT_FLAG, .help = "no progress line"},
+    {.name = "help", .shortname = 'h', .kind = OPT_FLAG, .help = "this help"},
 };
 #define NSPECS ((int)(sizeof(specs) / sizeof(specs[0])))
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: twkit bench [serve|run] [OPTIONS]\n\n"
-		   "Connection-churn load generator with its own server: reproduces port exhaustion\n"
-		   "(\"Cannot assign requested address\") and measures each mitigation.\n"
-		   "  twkit bench                      the demo: port exhaustion, then its fixes (as root\n"
-		   "                                   in a private network namespace, tcp_tw_reuse=0)\n"
-		   "  twkit bench --host               own server on this host's loopback, 10 s churn\n"
-		   "  twkit bench serve --listen A:P   the server alone (until Ctrl-C or --duration)\n"
-		   "  twkit bench run --target A:P     the client alone (also --proto http vs nginx)\n"
-		   "  twkit bench --matrix builtin     baseline, linger0, server-close, ... side by "
-		   "side\n"
-		   "  twkit bench --port-select app    ports chosen by bench, not by connect()'s search\n"
-		   "  twkit bench --calibrate          the kernel's price per port connect() examines\n"
-		   "\noptions:\n");
+	fprintf(
+	    f,
+	    "usage: twkit bench [serve|run] [OPTIONS]\n\n"
+	    "Connection-churn load generator with its own server: reproduces port exhaustion\n"
+	    "(\"Cannot assign requested address\") and measures each mitigation.\n"
+	    "  twkit bench                      the demo: port exhaustion, then its fixes (as "
+	    "root\n"
+	    "                                   in a private network namespace, tcp_tw_reuse=0)\n"
+	    "  twkit bench --host               own server on this host's loopback, 10 s churn\n"
+	    "  twkit bench serve --listen A:P   the server alone (until Ctrl-C or --duration)\n"
+	    "  twkit bench run --target A:P     the client alone (also --proto http vs nginx)\n"
+	    "  twkit bench --matrix builtin     baseline, linger0, server-close, ... side by "
+	    "side\n"
+	    "  twkit bench --port-select app    ports chosen by bench, not by connect()'s search\n"
+	    "  twkit bench --calibrate          the kernel's price per port connect() examines\n"
+	    "\noptions:\n");
 	opt_print_help(f, specs, NSPECS);
 }
 
@@ -132,7 +230,7 @@ static int ep_resolve(const char *s, struct bench_ep *ep, char *why, size_t wl)
 {
 	char host[256], ipport[320];
 	const char *colon = strrchr(s, ':');
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
 	char abuf[INET6_ADDRSTRLEN];
 	int rc;
 
@@ -189,7 +287,8 @@ static int parse_sources(const char *s, struct bench_cfg *cfg)
 		if (lo > hi || hi - lo >= BENCH_MAX_SOURCES)
 			return -ERANGE;
 		for (uint32_t x = lo; x <= hi; x++) {
-			struct sockaddr_in *sin = (struct sockaddr_in *)&cfg->sources[cfg->nsources++];
+			struct sockaddr_in *sin =
+			    (struct sockaddr_in *)&cfg->sources[cfg->nsources++];
 			sin->sin_family = AF_INET;
 			sin->sin_addr.s_addr = htonl(x);
 		}
@@ -231,7 +330,8 @@ static int get_u32(const char *name, const char *v, uint64_t lo, uint64_t hi, ui
 static int get_dur(const char *name, const char *v, int64_t *out, char *err, size_t errlen)
 {
 	if (units_parse_duration(v, out) < 0 || *out <= 0)
-		return fail(err, errlen, name, v, "expected a positive duration such as 5s, 500ms or 1m30s");
+		return fail(err, errlen, name, v,
+			    "expected a positive duration such as 5s, 500ms or 1m30s");
 	return 0;
 }
 
@@ -328,8 +428,8 @@ static int validate(const struct opt_result *res, struct bench_cfg *cfg, char *e
 			  el)) < 0)
 		return rc;
 	cfg->rate = 0;
-	if ((v = V("rate")) && (units_parse_rate(v, &cfg->rate) < 0 || cfg->rate <= 0 ||
-				cfg->rate > 1e7))
+	if ((v = V("rate")) &&
+	    (units_parse_rate(v, &cfg->rate) < 0 || cfg->rate <= 0 || cfg->rate > 1e7))
 		return fail(err, el, "rate", v, "expected a positive rate such as 500 or 5k/s");
 	cfg->duration_ns = 0;
 	if ((v = V("duration")) && (rc = get_dur("duration", v, &cfg->duration_ns, err, el)) < 0)
@@ -367,13 +467,15 @@ static int validate(const struct opt_result *res, struct bench_cfg *cfg, char *e
 				return -EINVAL;
 			}
 			snprintf(line, sizeof(line), "%.*s", (int)(ln < 127 ? ln : 127), p);
-			rc = bench_threshold_parse(line, &cfg->threshold[cfg->nthreshold++], err, el);
+			rc = bench_threshold_parse(line, &cfg->threshold[cfg->nthreshold++], err,
+						   el);
 			if (rc < 0)
 				return rc;
 			p += ln + (p[ln] == '\n');
 		}
 		if (cfg->mode == BENCH_MODE_SERVE) {
-			snprintf(err, el, "--threshold judges a client's run; bench serve has none");
+			snprintf(err, el,
+				 "--threshold judges a client's run; bench serve has none");
 			return -EINVAL;
 		}
 	}
@@ -389,13 +491,15 @@ static int validate(const struct opt_result *res, struct bench_cfg *cfg, char *e
 		if (cfg->svg && outpath_check(cfg->svg, 0, pwhy, sizeof(pwhy)) < 0)
 			return fail(err, el, "svg", cfg->svg, pwhy);
 		if (cfg->json + (cfg->csv && !strcmp(cfg->csv, "-")) +
-			    (cfg->svg && !strcmp(cfg->svg, "-")) > 1) {
+			(cfg->svg && !strcmp(cfg->svg, "-")) >
+		    1) {
 			snprintf(err, el, "--json, --csv - and --svg - all write stdout: pick one");
 			return -EINVAL;
 		}
 	}
 	if (cfg->matrix && cfg->nthreshold) {
-		snprintf(err, el, "--threshold judges one run; --matrix compares several in a table");
+		snprintf(err, el,
+			 "--threshold judges one run; --matrix compares several in a table");
 		return -EINVAL;
 	}
 #undef V
@@ -411,8 +515,9 @@ static int validate(const struct opt_result *res, struct bench_cfg *cfg, char *e
 		return -EINVAL;
 	}
 	if (cfg->calibrate && (cfg->mode != BENCH_MODE_SELF || cfg->matrix)) {
-		snprintf(err, el, "--calibrate measures on its own, in a namespace of its own: it "
-				  "takes no serve, run or --matrix");
+		snprintf(err, el,
+			 "--calibrate measures on its own, in a namespace of its own: it "
+			 "takes no serve, run or --matrix");
 		return -EINVAL;
 	}
 	if (cfg->mode == BENCH_MODE_SERVE && cfg->matrix) {
@@ -448,10 +553,10 @@ static int validate(const struct opt_result *res, struct bench_cfg *cfg, char *e
 	 * Nagle holds) or the server is ours (raw: it sets TCP_NODELAY). Elsewhere a server that
 	 * writes a response in pieces without TCP_NODELAY would stall ~40 ms on each.
 	 */
-	cfg->delayed_ack = dack >= 0 ? dack == 1
-				     : cfg->requests_per_conn == 1 &&
-					       (cfg->close == BENCH_CLOSE_SERVER ||
-						cfg->proto == BENCH_PROTO_RAW);
+	cfg->delayed_ack =
+	    dack >= 0 ? dack == 1
+		      : cfg->requests_per_conn == 1 &&
+			    (cfg->close == BENCH_CLOSE_SERVER || cfg->proto == BENCH_PROTO_RAW);
 	if (cfg->mode != BENCH_MODE_SERVE && !cfg->duration_ns && !cfg->count)
 		cfg->duration_ns = 10 * NS_PER_SEC; /* every run is bounded */
 	return 0;
@@ -496,8 +601,8 @@ int bench_cfg_parse(int argc, char **argv, struct bench_cfg *cfg, char *err, siz
 	return parse_into(argc, argv, 1, cfg, err, errlen);
 }
 
-int bench_cfg_variant(int argc, char **argv, const char *words, struct bench_cfg *cfg,
-		      char *err, size_t errlen)
+int bench_cfg_variant(int argc, char **argv, const char *words, struct bench_cfg *cfg, char *err,
+		      size_t errlen)
 {
 	char buf[512], *v[OPT_MAX_POS * 4 + 4];
 	char **all = NULL;

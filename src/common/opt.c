@@ -3,6 +3,8 @@
  */
 #include "common/opt.h"
 
+#include "common/units.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,7 +103,8 @@ int opt_parse(const struct opt_spec *specs, int n, int argc, char **argv, int fi
 			val = "1";
 		} else if (!val) {
 			if (a + 1 >= argc) {
-				snprintf(err, errlen, "option '--%s' needs a value (%s)", specs[i].name,
+				snprintf(err, errlen, "option '--%s' needs a value (%s)",
+					 specs[i].name,
 					 specs[i].metavar ? specs[i].metavar : "VALUE");
 				return -EINVAL;
 			}
@@ -139,6 +142,151 @@ bool opt_has(const struct opt_spec *specs, int n, const struct opt_result *res, 
 	return i >= 0 && res->seen[i];
 }
 
+static void fmt_num(char *b, size_t l, enum OPT_TYPE t, double v)
+{
+	if (t == OPT_T_DURATION) {
+		/* a bound as people type it: the largest unit it is a whole number of */
+		static const struct {
+			int64_t ns;
+			const char *u;
+		} un[] = {{86400000000000LL, "d"}, {3600000000000LL, "h"}, {60000000000LL, "m"},
+			  {1000000000LL, "s"},	   {1000000LL, "ms"},	   {1000LL, "us"}};
+		int64_t ns = (int64_t)v;
+		for (size_t k = 0; k < sizeof(un) / sizeof(un[0]); k++)
+			if (ns >= un[k].ns && ns % un[k].ns == 0) {
+				snprintf(b, l, "%lld%s", (long long)(ns / un[k].ns), un[k].u);
+				return;
+			}
+		snprintf(b, l, "%lldns", (long long)ns);
+	} else if (t == OPT_T_SIZE)
+		units_fmt_bytes(b, l, (uint64_t)v);
+	else if (t == OPT_T_RATE)
+		units_fmt_rate(b, l, v);
+	else
+		units_fmt_count(b, l, (uint64_t)v);
+}
+
+/* "expected a duration such as 90s, 1h30m or 7d, from 1s to 7d" */
+static void expected(const struct opt_spec *s, char *b, size_t l)
+{
+	static const char *const what[] = {
+	    [OPT_T_DURATION] = "a duration such as 90s, 1h30m or 7d",
+	    [OPT_T_COUNT] = "a count such as 1000 or 10k",
+	    [OPT_T_COUNT64] = "a count such as 1000 or 10k",
+	    [OPT_T_SIZE] = "a size such as 4096, 64KiB or 1MiB",
+	    [OPT_T_RATE] = "a rate such as 500, 5k or 5k/s",
+	};
+	char lo[32], hi[32];
+	size_t o;
+
+	if (s->type == OPT_T_CHOICE) {
+		o = (size_t)snprintf(b, l, "expected ");
+		for (int k = 0; s->choices[k] && o < l; k++)
+			o += (size_t)snprintf(b + o, l - o, "%s%s",
+					      k == 0		  ? ""
+					      : s->choices[k + 1] ? ", "
+								  : " or ",
+					      s->choices[k]);
+		return;
+	}
+	o = (size_t)snprintf(b, l, "expected %s", what[s->type]);
+	if (o >= l)
+		return;
+	fmt_num(lo, sizeof(lo), s->type, s->min);
+	fmt_num(hi, sizeof(hi), s->type, s->max);
+	if (s->max > 0 && (s->min > 0 || s->type == OPT_T_COUNT || s->type == OPT_T_COUNT64 ||
+			   s->type == OPT_T_SIZE))
+		snprintf(b + o, l - o, ", from %s to %s", lo, hi);
+	else if (s->max > 0)
+		snprintf(b + o, l - o, ", above 0 and at most %s", hi);
+	else if (s->min > 0)
+		snprintf(b + o, l - o, ", at least %s", lo);
+	else if (s->type == OPT_T_DURATION || s->type == OPT_T_RATE)
+		snprintf(b + o, l - o, ", above 0");
+}
+
+static bool in_bounds(const struct opt_spec *s, double v)
+{
+	if (s->type == OPT_T_DURATION || s->type == OPT_T_RATE) {
+		if (v <= 0 && s->min <= 0)
+			return false;
+	}
+	return v >= s->min && (s->max <= 0 || v <= s->max);
+}
+
+static int apply_one(const struct opt_spec *s, const char *v, bool given, char *field)
+{
+	uint64_t u;
+	int64_t ns;
+	double d;
+
+	switch (s->type) {
+	case OPT_T_RAW:
+		return 0;
+	case OPT_T_BOOL:
+		*(bool *)field = given;
+		return 0;
+	case OPT_T_STR:
+		*(const char **)field = v;
+		return 0;
+	case OPT_T_CHOICE:
+		for (int k = 0; s->choices[k]; k++)
+			if (strcmp(s->choices[k], v) == 0) {
+				*(int *)field = s->choice_val ? s->choice_val[k] : k;
+				return 0;
+			}
+		return -EINVAL;
+	case OPT_T_DURATION:
+		if (units_parse_duration(v, &ns) < 0 || !in_bounds(s, (double)ns))
+			return -EINVAL;
+		*(int64_t *)field = ns;
+		return 0;
+	case OPT_T_COUNT:
+	case OPT_T_COUNT64:
+		if (units_parse_count(v, &u) < 0 || !in_bounds(s, (double)u) ||
+		    (s->type == OPT_T_COUNT && u > UINT32_MAX))
+			return -EINVAL;
+		if (s->type == OPT_T_COUNT)
+			*(uint32_t *)field = (uint32_t)u;
+		else
+			*(uint64_t *)field = u;
+		return 0;
+	case OPT_T_SIZE:
+		if (units_parse_size(v, &u) < 0 || !in_bounds(s, (double)u))
+			return -EINVAL;
+		*(uint64_t *)field = u;
+		return 0;
+	case OPT_T_RATE:
+		if (units_parse_rate(v, &d) < 0 || !in_bounds(s, d))
+			return -EINVAL;
+		*(double *)field = d;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int opt_apply(const struct opt_spec *specs, int n, const struct opt_result *res, void *cfg,
+	      char *err, size_t errlen)
+{
+	for (int i = 0; i < n; i++) {
+		const struct opt_spec *s = &specs[i];
+		const char *v = res->val[i];
+		if (s->type == OPT_T_RAW || (s->type != OPT_T_BOOL && !v))
+			continue;
+		if (s->kind == OPT_MULTI && s->type != OPT_T_STR) {
+			snprintf(err, errlen, "internal: --%s repeats but is typed", s->name);
+			return -EINVAL;
+		}
+		if (apply_one(s, v, res->seen[i], (char *)cfg + s->off) < 0) {
+			char why[200];
+			expected(s, why, sizeof(why));
+			snprintf(err, errlen, "--%s '%.80s': %s", s->name, v, why);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 void opt_print_help(FILE *f, const struct opt_spec *specs, int n)
 {
 	for (int i = 0; i < n; i++) {
@@ -149,9 +297,17 @@ void opt_print_help(FILE *f, const struct opt_spec *specs, int n)
 			len = snprintf(head, sizeof(head), "  -%c, --%s", s->shortname, s->name);
 		else
 			len = snprintf(head, sizeof(head), "      --%s", s->name);
-		if (s->kind != OPT_FLAG && len > 0 && (size_t)len < sizeof(head))
+		if (s->kind != OPT_FLAG && len > 0 && (size_t)len < sizeof(head)) {
+			char words[48] = "VALUE";
+			if (!s->metavar && s->type == OPT_T_CHOICE) {
+				size_t o = 0;
+				for (int k = 0; s->choices[k] && o < sizeof(words); k++)
+					o += (size_t)snprintf(words + o, sizeof(words) - o, "%s%s",
+							      k ? "|" : "", s->choices[k]);
+			}
 			snprintf(head + len, sizeof(head) - (size_t)len, " %s",
-				 s->metavar ? s->metavar : "VALUE");
+				 s->metavar ? s->metavar : words);
+		}
 		if (strlen(head) > 28)
 			fprintf(f, "%s\n%-30s%s", head, "", s->help);
 		else

@@ -33,71 +33,110 @@
 #include "verbs.h"
 
 static const struct opt_spec specs[] = {
-	{ "json", 0, OPT_FLAG, NULL, NULL, "machine-readable report, schema twkit.doctor/1" },
-	{ "prom", 0, OPT_FLAG, NULL, NULL, "Prometheus text exposition (textfile collector)" },
-	{ "top", 0, OPT_VALUE, "N", "20", "groups to show; 0 = all (bounds --prom cardinality)" },
-	{ "fail-on", 0, OPT_VALUE, "SEVERITY", NULL,
-	  "exit 1 when a finding is at least warning|critical" },
-	{ "watch", 0, OPT_VALUE, "SECONDS", NULL, "repeat every SECONDS until Ctrl-C" },
-	{ "count", 0, OPT_VALUE, "N", NULL, "with --watch: stop after N reports" },
-	{ "svg", 0, OPT_VALUE, "FILE", NULL,
-	  "with --watch: plot each busy group's ports in use, budget and eta over time to FILE "
-	  "(rewritten after every look)" },
-	{ "listen", 0, OPT_VALUE, "ADDR:PORT", NULL,
-	  "serve --prom over HTTP at /metrics, a fresh look per scrape, until Ctrl-C" },
-	{ "output", 0, OPT_VALUE, "FILE", NULL,
-	  "write the report to FILE, not stdout: to a temporary file beside it renamed over FILE "
-	  "once complete (a reader such as node_exporter's textfile collector never sees half "
-	  "of one; a symlink at FILE is replaced, not followed); with --watch, at every report" },
-	{ "user", 0, OPT_VALUE, "NAME", "nobody",
-	  "with --listen, started as root: once the port is open (and --netns entered), run as "
-	  "NAME with no capability (--replay FILE: CAP_DAC_READ_SEARCH only, to read FILE)" },
-	{ "netns", 0, OPT_VALUE, "NAME", NULL, "look inside network namespace NAME (root)" },
-	{ "all-netns", 0, OPT_FLAG, NULL, NULL,
-	  "look inside every network namespace of the host (/run/netns and /proc/*/ns/net), "
-	  "each named and analysed on its own, busiest first; --top N bounds how many are "
-	  "detailed (root)" },
-	{ "record", 0, OPT_VALUE, "FILE", NULL,
-	  "also save everything collected to FILE (mode 0600, renamed into place when complete; "
-	  "an existing FILE is refused without --force); - = stdout, the report then on stderr" },
-	{ "force", 0, OPT_FLAG, NULL, NULL,
-	  "with --record FILE: replace an existing FILE (a symlink there is replaced, never "
-	  "written through)" },
-	{ "replay", 0, OPT_VALUE, "FILE", NULL,
-	  "analyse a capture made with --record; - = stdin (pipes and FIFOs work)" },
-	{ "since", 0, OPT_VALUE, "FILE", NULL,
-	  "an earlier capture (--record) of the same host: counters that rose since then count "
-	  "as rising, as between two --watch samples; - = stdin" },
-	{ "sysctl-conf", 0, OPT_MULTI, "PATH", "/etc/sysctl.d + /etc/sysctl.conf",
-	  "sysctl file, or directory of *.conf read by name, whose lines findings cite as "
-	  "file:line (what sets a value again at boot); repeatable, the last line for a key wins" },
-	{ "color", 0, OPT_FLAG, NULL, NULL, "colour severities in the text report" },
-	{ "trace", 0, OPT_VALUE, "DURATION", NULL,
-	  "first count failed connect() calls and active closes this long (eBPF, root; see "
-	  "twkit trace): findings show what was measured beside what they infer" },
-	{ "help", 'h', OPT_FLAG, NULL, NULL, "this help" },
+    {.name = "json", .kind = OPT_FLAG, .help = "machine-readable report, schema twkit.doctor/1"},
+    {.name = "prom", .kind = OPT_FLAG, .help = "Prometheus text exposition (textfile collector)"},
+    {.name = "top",
+     .kind = OPT_VALUE,
+     .metavar = "N",
+     .def = "20",
+     .help = "groups to show; 0 = all (bounds --prom cardinality)"},
+    {.name = "fail-on",
+     .kind = OPT_VALUE,
+     .metavar = "SEVERITY",
+     .help = "exit 1 when a finding is at least warning|critical"},
+    {.name = "watch",
+     .kind = OPT_VALUE,
+     .metavar = "SECONDS",
+     .help = "repeat every SECONDS until Ctrl-C"},
+    {.name = "count",
+     .kind = OPT_VALUE,
+     .metavar = "N",
+     .help = "with --watch: stop after N reports"},
+    {.name = "svg",
+     .kind = OPT_VALUE,
+     .metavar = "FILE",
+     .help = "with --watch: plot each busy group's ports in use, budget and eta over time to FILE "
+	     "(rewritten after every look)"},
+    {.name = "listen",
+     .kind = OPT_VALUE,
+     .metavar = "ADDR:PORT",
+     .help = "serve --prom over HTTP at /metrics, a fresh look per scrape, until Ctrl-C"},
+    {.name = "output",
+     .kind = OPT_VALUE,
+     .metavar = "FILE",
+     .help =
+	 "write the report to FILE, not stdout: to a temporary file beside it renamed over FILE "
+	 "once complete (a reader such as node_exporter's textfile collector never sees half "
+	 "of one; a symlink at FILE is replaced, not followed); with --watch, at every report"},
+    {.name = "user",
+     .kind = OPT_VALUE,
+     .metavar = "NAME",
+     .def = "nobody",
+     .help = "with --listen, started as root: once the port is open (and --netns entered), run as "
+	     "NAME with no capability (--replay FILE: CAP_DAC_READ_SEARCH only, to read FILE)"},
+    {.name = "netns",
+     .kind = OPT_VALUE,
+     .metavar = "NAME",
+     .help = "look inside network namespace NAME (root)"},
+    {.name = "all-netns",
+     .kind = OPT_FLAG,
+     .help = "look inside every network namespace of the host (/run/netns and /proc/*/ns/net), "
+	     "each named and analysed on its own, busiest first; --top N bounds how many are "
+	     "detailed (root)"},
+    {.name = "record",
+     .kind = OPT_VALUE,
+     .metavar = "FILE",
+     .help = "also save everything collected to FILE (mode 0600, renamed into place when complete; "
+	     "an existing FILE is refused without --force); - = stdout, the report then on stderr"},
+    {.name = "force",
+     .kind = OPT_FLAG,
+     .help = "with --record FILE: replace an existing FILE (a symlink there is replaced, never "
+	     "written through)"},
+    {.name = "replay",
+     .kind = OPT_VALUE,
+     .metavar = "FILE",
+     .help = "analyse a capture made with --record; - = stdin (pipes and FIFOs work)"},
+    {.name = "since",
+     .kind = OPT_VALUE,
+     .metavar = "FILE",
+     .help = "an earlier capture (--record) of the same host: counters that rose since then count "
+	     "as rising, as between two --watch samples; - = stdin"},
+    {.name = "sysctl-conf",
+     .kind = OPT_MULTI,
+     .metavar = "PATH",
+     .def = "/etc/sysctl.d + /etc/sysctl.conf",
+     .help =
+	 "sysctl file, or directory of *.conf read by name, whose lines findings cite as "
+	 "file:line (what sets a value again at boot); repeatable, the last line for a key wins"},
+    {.name = "color", .kind = OPT_FLAG, .help = "colour severities in the text report"},
+    {.name = "trace",
+     .kind = OPT_VALUE,
+     .metavar = "DURATION",
+     .help = "first count failed connect() calls and active closes this long (eBPF, root; see "
+	     "twkit trace): findings show what was measured beside what they infer"},
+    {.name = "help", .shortname = 'h', .kind = OPT_FLAG, .help = "this help"},
 };
 #define NSPECS ((int)(sizeof(specs) / sizeof(specs[0])))
 
 struct doctor_cfg {
 	enum { OUT_TEXT, OUT_JSON, OUT_PROM } out;
 	int top;
-	int fail_on; /* -1 none */
+	int fail_on;	  /* -1 none */
 	int64_t watch_ns; /* 0 = once */
 	const char *svg;  /* --watch --svg FILE, or NULL */
-	long count;       /* 0 = unbounded */
+	long count;	  /* 0 = unbounded */
 	const char *netns, *record, *replay, *since;
-	bool force;	   /* --record FILE replaces an existing FILE */
-	bool record_stdout; /* --record -: the capture on stdout, the report on stderr */
+	bool force;		 /* --record FILE replaces an existing FILE */
+	bool record_stdout;	 /* --record -: the capture on stdout, the report on stderr */
 	const char *sysctl_conf; /* '\n'-separated paths; NULL: the default files */
 	bool color;
 	bool all_netns;
-	const char *listen; /* NULL: report once or every watch_ns */
-	int64_t trace_ns;   /* --trace: 0 = off */
+	const char *listen;	 /* NULL: report once or every watch_ns */
+	int64_t trace_ns;	 /* --trace: 0 = off */
 	struct doc_trace *trace; /* what --trace measured, once, before the first report */
-	const char *user;   /* --listen as root: who serves */
-	bool user_given;    /* --user on the command line (not the default) */
-	const char *output; /* NULL: stdout */
+	const char *user;	 /* --listen as root: who serves */
+	bool user_given;	 /* --user on the command line (not the default) */
+	const char *output;	 /* NULL: stdout */
 	struct sockaddr_storage listen_addr;
 	socklen_t listen_len;
 };
@@ -151,7 +190,8 @@ static void help(FILE *f)
 	      "  twkit doctor --replay b.twcap --since a.twcap   # two captures, two looks\n"
 	      "  twkit doctor --watch 5 --fail-on critical\n"
 	      "  twkit doctor --listen 127.0.0.1:9798   # Prometheus scrapes /metrics\n"
-	      "  twkit doctor --all-netns --top 5       # every container's namespace, busiest first\n\n"
+	      "  twkit doctor --all-netns --top 5       # every container's namespace, busiest "
+	      "first\n\n"
 	      "--all-netns finds every network namespace (the names of /run/netns and the\n"
 	      "namespaces of all processes, one report per namespace however many hold it),\n"
 	      "names each by its ip netns name, else by a process inside (pid, comm) and that\n"
@@ -219,7 +259,8 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 	}
 	if ((s = opt_get(specs, NSPECS, r, "watch"))) {
 		if (units_parse_duration(s, &c->watch_ns) < 0 || c->watch_ns < NS_PER_SEC / 10) {
-			snprintf(err, el, "--watch wants a duration of at least 0.1 s, got '%s'", s);
+			snprintf(err, el, "--watch wants a duration of at least 0.1 s, got '%s'",
+				 s);
 			return -EINVAL;
 		}
 	}
@@ -234,7 +275,8 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 		}
 	}
 	if ((c->svg = opt_get(specs, NSPECS, r, "svg")) && !c->watch_ns) {
-		snprintf(err, el, "--svg draws the looks of --watch over time: add --watch SECONDS");
+		snprintf(err, el,
+			 "--svg draws the looks of --watch over time: add --watch SECONDS");
 		return -EINVAL;
 	}
 	c->netns = opt_get(specs, NSPECS, r, "netns");
@@ -251,14 +293,15 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 		}
 	}
 	c->sysctl_conf = opt_has(specs, NSPECS, r, "sysctl-conf")
-				 ? opt_get(specs, NSPECS, r, "sysctl-conf")
-				 : NULL;
+			     ? opt_get(specs, NSPECS, r, "sysctl-conf")
+			     : NULL;
 	c->color = opt_has(specs, NSPECS, r, "color");
 	c->all_netns = opt_has(specs, NSPECS, r, "all-netns");
 	if (c->all_netns && (c->netns || c->replay || c->record || c->since || c->watch_ns ||
 			     opt_has(specs, NSPECS, r, "listen"))) {
-		snprintf(err, el, "--all-netns takes one live look at every namespace: it excludes "
-				  "--netns, --replay, --record, --since, --watch and --listen");
+		snprintf(err, el,
+			 "--all-netns takes one live look at every namespace: it excludes "
+			 "--netns, --replay, --record, --since, --watch and --listen");
 		return -EINVAL;
 	}
 	if (c->netns && !kns_name_ok(c->netns)) {
@@ -266,8 +309,9 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 		return -EINVAL;
 	}
 	if (c->replay && (c->record || c->netns || c->watch_ns)) {
-		snprintf(err, el, "--replay analyses a capture: it excludes --record, --netns and "
-				  "--watch");
+		snprintf(err, el,
+			 "--replay analyses a capture: it excludes --record, --netns and "
+			 "--watch");
 		return -EINVAL;
 	}
 	if (c->record && c->watch_ns) {
@@ -279,8 +323,9 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 		return -EINVAL;
 	}
 	if (c->record_stdout && isatty(STDOUT_FILENO)) {
-		snprintf(err, el, "--record - writes a binary capture to stdout, a terminal here: "
-				  "redirect it (> FILE) or pipe it");
+		snprintf(err, el,
+			 "--record - writes a binary capture to stdout, a terminal here: "
+			 "redirect it (> FILE) or pipe it");
 		return -EINVAL;
 	}
 	if (c->replay && c->since && strcmp(c->replay, "-") == 0 && strcmp(c->since, "-") == 0) {
@@ -288,8 +333,9 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 		return -EINVAL;
 	}
 	if (c->since && (c->watch_ns || opt_has(specs, NSPECS, r, "listen"))) {
-		snprintf(err, el, "--since compares one look with an earlier capture: it excludes "
-				  "--watch and --listen (which compare their own looks)");
+		snprintf(err, el,
+			 "--since compares one look with an earlier capture: it excludes "
+			 "--watch and --listen (which compare their own looks)");
 		return -EINVAL;
 	}
 	if ((c->listen = opt_get(specs, NSPECS, r, "listen"))) {
@@ -307,30 +353,35 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 		else
 			((struct sockaddr_in *)&c->listen_addr)->sin_port = htons((uint16_t)a);
 		if (c->out == OUT_JSON || c->watch_ns || c->record || c->fail_on >= 0) {
-			snprintf(err, el, "--listen serves the Prometheus exposition until stopped: "
-					  "it excludes --json, --watch, --count, --record and "
-					  "--fail-on");
+			snprintf(err, el,
+				 "--listen serves the Prometheus exposition until stopped: "
+				 "it excludes --json, --watch, --count, --record and "
+				 "--fail-on");
 			return -EINVAL;
 		}
 		if (c->replay && strcmp(c->replay, "-") == 0) {
-			snprintf(err, el, "--listen reads the capture again for every scrape: "
-					  "--replay wants a FILE, not stdin");
+			snprintf(err, el,
+				 "--listen reads the capture again for every scrape: "
+				 "--replay wants a FILE, not stdin");
 			return -EINVAL;
 		}
 		c->out = OUT_PROM;
 	}
 	if ((c->output = opt_get(specs, NSPECS, r, "output"))) {
 		if (!c->output[0] || !strcmp(c->output, "-")) {
-			snprintf(err, el, "--output wants a FILE (without it the report goes to stdout)");
+			snprintf(err, el,
+				 "--output wants a FILE (without it the report goes to stdout)");
 			return -EINVAL;
 		}
 		if (c->listen) {
-			snprintf(err, el, "--output writes reports to a file: it excludes --listen");
+			snprintf(err, el,
+				 "--output writes reports to a file: it excludes --listen");
 			return -EINVAL;
 		}
 		if (c->record_stdout) {
-			snprintf(err, el, "--record - puts the capture on stdout and the report on "
-					  "stderr: it excludes --output");
+			snprintf(err, el,
+				 "--record - puts the capture on stdout and the report on "
+				 "stderr: it excludes --output");
 			return -EINVAL;
 		}
 		char pwhy[160]; /* a bad path fails now, not after collecting */
@@ -342,7 +393,8 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 	c->user = opt_get(specs, NSPECS, r, "user");
 	c->user_given = opt_has(specs, NSPECS, r, "user");
 	if (c->user_given && !c->listen) {
-		snprintf(err, el, "--user goes with --listen (the server drops root once listening)");
+		snprintf(err, el,
+			 "--user goes with --listen (the server drops root once listening)");
 		return -EINVAL;
 	}
 	if (c->user_given && !c->user[0]) {
@@ -353,8 +405,9 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 		if (doc_trace_opt(s, &c->trace_ns, err, el) < 0)
 			return -EINVAL;
 		if (c->replay || c->listen || c->all_netns) {
-			snprintf(err, el, "--trace measures one namespace now: it excludes "
-					  "--replay, --listen and --all-netns");
+			snprintf(err, el,
+				 "--trace measures one namespace now: it excludes "
+				 "--replay, --listen and --all-netns");
 			return -EINVAL;
 		}
 	}
@@ -378,7 +431,7 @@ static const char *cap_name(const char *path)
  */
 static int capture_read(const char *path, struct cap_reader *rd, char *err, size_t el)
 {
-	struct cap_read_opts o = { .max_size = CAP_MAX_SIZE, .stop = &stop_flag };
+	struct cap_read_opts o = {.max_size = CAP_MAX_SIZE, .stop = &stop_flag};
 	struct sigaction sa, old_int, old_term;
 	int fd = STDIN_FILENO, rc;
 
@@ -431,8 +484,8 @@ static int load_since(const char *path, const struct snapshot *now, struct doc_p
 	if (rc >= 0) {
 		doc_prev_take(prev, &s0);
 		prev->seconds = s0.collected_ms && now->collected_ms
-					? (double)(now->collected_ms - s0.collected_ms) / 1000.0
-					: 0;
+				    ? (double)(now->collected_ms - s0.collected_ms) / 1000.0
+				    : 0;
 	}
 	snapshot_fini(&s0);
 	return rc < 0 ? rc : 0;
@@ -485,15 +538,16 @@ static int doctor_once(const struct doctor_cfg *c, struct doc_prev *prev, FILE *
 		}
 	} else {
 		if (c->record) {
-			rc = c->record_stdout ? cap_writer_open_fd(&wr, STDOUT_FILENO)
-					      : cap_writer_create(&wr, c->record,
-								  c->force ? CAP_CREATE_REPLACE : 0);
+			rc = c->record_stdout
+				 ? cap_writer_open_fd(&wr, STDOUT_FILENO)
+				 : cap_writer_create(&wr, c->record,
+						     c->force ? CAP_CREATE_REPLACE : 0);
 			if (rc == -EEXIST)
 				snprintf(err, el, "--record: %s exists (--force replaces it)",
 					 c->record);
 			else if (rc < 0)
-				snprintf(err, el, "cannot write %s: %s", c->record_stdout ? "stdout" : c->record,
-					 strerror(-rc));
+				snprintf(err, el, "cannot write %s: %s",
+					 c->record_stdout ? "stdout" : c->record, strerror(-rc));
 			if (rc < 0) {
 				ret = -TWKIT_EXIT_RUNTIME;
 				goto out;
@@ -512,8 +566,8 @@ static int doctor_once(const struct doctor_cfg *c, struct doc_prev *prev, FILE *
 				snprintf(err, el, "--record: %s exists (--force replaces it)",
 					 c->record);
 			else if (wrc < 0)
-				snprintf(err, el, "writing %s failed: %s", c->record_stdout ? "stdout" : c->record,
-					 strerror(-wrc));
+				snprintf(err, el, "writing %s failed: %s",
+					 c->record_stdout ? "stdout" : c->record, strerror(-wrc));
 			if (wrc < 0) {
 				ret = -TWKIT_EXIT_RUNTIME;
 				goto out;
@@ -548,10 +602,12 @@ static int doctor_once(const struct doctor_cfg *c, struct doc_prev *prev, FILE *
 		ret = -TWKIT_EXIT_RUNTIME;
 		goto out;
 	}
-	struct doc_render_opts ro = { .top = c->top, .replay = c->replay != NULL,
-				      .netns = c->netns, .color = c->color,
-				      .scrape_seconds = (double)(t1.tv_sec - t0.tv_sec) +
-							(double)(t1.tv_nsec - t0.tv_nsec) / 1e9 };
+	struct doc_render_opts ro = {.top = c->top,
+				     .replay = c->replay != NULL,
+				     .netns = c->netns,
+				     .color = c->color,
+				     .scrape_seconds = (double)(t1.tv_sec - t0.tv_sec) +
+						       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9};
 	if (c->out == OUT_JSON)
 		doc_render_json(out, &s, &a, fs, &ro);
 	else if (c->out == OUT_PROM)
@@ -572,9 +628,9 @@ static void netns_err(const char *name, int rc)
 {
 	fprintf(stderr, "twkit doctor: cannot enter network namespace '%s': %s%s\n", name,
 		strerror(-rc),
-		rc == -EPERM	 ? " (needs root)"
+		rc == -EPERM	? " (needs root)"
 		: rc == -ENOENT ? " (see 'ip netns list')"
-				 : "");
+				: "");
 }
 
 /* --listen: one scrape */
@@ -621,7 +677,7 @@ static int listen_drop_root(const struct doctor_cfg *cfg)
  * SIGINT or SIGTERM. Returns an exit code. */
 static int doctor_listen(const struct doctor_cfg *cfg)
 {
-	struct scrape sc = { .cfg = cfg };
+	struct scrape sc = {.cfg = cfg};
 	struct httpd *h;
 	struct sigaction sa;
 	char err[512];
@@ -662,8 +718,9 @@ static int doctor_listen(const struct doctor_cfg *cfg)
 	rc = httpd_serve(h, &stop_flag) < 0 ? TWKIT_EXIT_RUNTIME : TWKIT_EXIT_OK;
 	if (rc != TWKIT_EXIT_OK)
 		fprintf(stderr, "twkit doctor: the HTTP server (libmicrohttpd) failed\n");
-	fprintf(stderr, "twkit doctor: stopped; %llu connections were closed for not sending "
-			"their request in time\n",
+	fprintf(stderr,
+		"twkit doctor: stopped; %llu connections were closed for not sending "
+		"their request in time\n",
 		(unsigned long long)httpd_deadline_cuts(h));
 	httpd_stop(h);
 	return rc;
@@ -672,11 +729,13 @@ static int doctor_listen(const struct doctor_cfg *cfg)
 /* --all-netns: one report over every namespace (doctor/allns.c). Returns an exit code. */
 static int doctor_allns(const struct doctor_cfg *cfg)
 {
-	struct doc_allns_cfg ac = { .out = cfg->out == OUT_JSON	  ? DOC_ALLNS_JSON
+	struct doc_allns_cfg ac = {.out = cfg->out == OUT_JSON	 ? DOC_ALLNS_JSON
 					  : cfg->out == OUT_PROM ? DOC_ALLNS_PROM
 								 : DOC_ALLNS_TEXT,
-				    .top = cfg->top, .color = cfg->color,
-				    .sysctl_conf = cfg->sysctl_conf, .stop = &stop_flag };
+				   .top = cfg->top,
+				   .color = cfg->color,
+				   .sysctl_conf = cfg->sysctl_conf,
+				   .stop = &stop_flag};
 	struct atomicf af;
 	char err[512];
 	int rc;
@@ -707,7 +766,7 @@ int doctor_main(int argc, char **argv)
 {
 	struct opt_result r;
 	struct doctor_cfg cfg;
-	struct doc_prev prev = { 0 };
+	struct doc_prev prev = {0};
 	struct doc_watch_plot wp;
 	char err[512];
 	int saved_ns = -1, rc, worst = -1, code = TWKIT_EXIT_OK;
@@ -791,8 +850,8 @@ int doctor_main(int argc, char **argv)
 			worst = rc;
 		if (!cfg.watch_ns || (cfg.count && n + 1 >= cfg.count))
 			break;
-		struct timespec ts = { (time_t)(cfg.watch_ns / NS_PER_SEC),
-				       (long)(cfg.watch_ns % NS_PER_SEC) };
+		struct timespec ts = {(time_t)(cfg.watch_ns / NS_PER_SEC),
+				      (long)(cfg.watch_ns % NS_PER_SEC)};
 		while (!stop_flag && nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
 	}

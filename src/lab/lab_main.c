@@ -25,26 +25,49 @@
 #include "verbs.h"
 
 static const struct opt_spec specs[] = {
-	{ "compare", 0, OPT_FLAG, NULL, NULL,
-	  "also run sim (profile host) on the same scenario: both series and fidelity" },
-	{ "doctor", 0, OPT_FLAG, NULL, NULL,
-	  "run `twkit doctor --json` in every host's namespace at half time and at the end, and "
-	  "hold each verdict to what the lab measured there (exit 1 if one disagrees)" },
-	{ "json", 'j', OPT_FLAG, NULL, NULL, "JSON report (schema twkit.lab/1) on stdout" },
-	{ "keep", 0, OPT_FLAG, NULL, NULL,
-	  "leave the namespaces for inspection (processes are stopped); prints how to remove" },
-	{ "svg", 0, OPT_VALUE, "FILE", NULL, "plot TIME-WAIT, new and failed connections per host" },
-	{ "csv", 0, OPT_VALUE, "FILE", NULL, "the same series as CSV ('-' = stdout)" },
-	{ "relay", 0, OPT_VALUE, "nginx|twkit", NULL,
-	  "the L7 balancer: nginx as a reverse proxy (HTTP traffic) or twkit's own relay; "
-	  "default nginx when " LAB_NGINX_BIN " exists, else twkit" },
-	{ "set", 's', OPT_MULTI, "SECTION.KEY=VALUE", NULL,
-	  "scenario files: override a value, as twkit sim --set (repeatable)" },
-	{ "wait", 0, OPT_VALUE, "DURATION", "0",
-	  "another lab run holds the lock: wait up to this long for it (e.g. 5m)" },
-	{ "list", 'l', OPT_FLAG, NULL, NULL, "list the lab scenarios and what each shows" },
-	{ "quiet", 'q', OPT_FLAG, NULL, NULL, "no progress line" },
-	{ "help", 'h', OPT_FLAG, NULL, NULL, "this help" },
+    {.name = "compare",
+     .kind = OPT_FLAG,
+     .help = "also run sim (profile host) on the same scenario: both series and fidelity"},
+    {.name = "doctor",
+     .kind = OPT_FLAG,
+     .help = "run `twkit doctor --json` in every host's namespace at half time and at the end, and "
+	     "hold each verdict to what the lab measured there (exit 1 if one disagrees)"},
+    {.name = "json",
+     .shortname = 'j',
+     .kind = OPT_FLAG,
+     .help = "JSON report (schema twkit.lab/1) on stdout"},
+    {.name = "keep",
+     .kind = OPT_FLAG,
+     .help = "leave the namespaces for inspection (processes are stopped); prints how to remove"},
+    {.name = "svg",
+     .kind = OPT_VALUE,
+     .metavar = "FILE",
+     .help = "plot TIME-WAIT, new and failed connections per host"},
+    {.name = "csv",
+     .kind = OPT_VALUE,
+     .metavar = "FILE",
+     .help = "the same series as CSV ('-' = stdout)"},
+    {.name = "relay",
+     .kind = OPT_VALUE,
+     .metavar = "nginx|twkit",
+     .help = "the L7 balancer: nginx as a reverse proxy (HTTP traffic) or twkit's own relay; "
+	     "default nginx when " LAB_NGINX_BIN " exists, else twkit"},
+    {.name = "set",
+     .shortname = 's',
+     .kind = OPT_MULTI,
+     .metavar = "SECTION.KEY=VALUE",
+     .help = "scenario files: override a value, as twkit sim --set (repeatable)"},
+    {.name = "wait",
+     .kind = OPT_VALUE,
+     .metavar = "DURATION",
+     .def = "0",
+     .help = "another lab run holds the lock: wait up to this long for it (e.g. 5m)"},
+    {.name = "list",
+     .shortname = 'l',
+     .kind = OPT_FLAG,
+     .help = "list the lab scenarios and what each shows"},
+    {.name = "quiet", .shortname = 'q', .kind = OPT_FLAG, .help = "no progress line"},
+    {.name = "help", .shortname = 'h', .kind = OPT_FLAG, .help = "this help"},
 };
 #define NSPECS ((int)(sizeof(specs) / sizeof(specs[0])))
 
@@ -71,14 +94,15 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: twkit lab NAME|FILE.ini [OPTIONS]      (root)\n\n"
-		   "Builds the scenario's hosts as network namespaces (client, NAT gateway, L4/L7\n"
-		   "balancer, server), drives `twkit bench` traffic through them, samples TIME-WAIT\n"
-		   "and the kernel counters in every namespace each second, and reports per host.\n"
-		   "--compare runs `twkit sim` on the same scenario beside it. A sim scenario file\n"
-		   "(docs/scenarios.md) runs too when the lab can build it: one client host at a\n"
-		   "constant rate, at most one NAT, L4 or L7 hop, a server, up to 90 s.\n\n"
-		   "options:\n");
+	fprintf(f,
+		"usage: twkit lab NAME|FILE.ini [OPTIONS]      (root)\n\n"
+		"Builds the scenario's hosts as network namespaces (client, NAT gateway, L4/L7\n"
+		"balancer, server), drives `twkit bench` traffic through them, samples TIME-WAIT\n"
+		"and the kernel counters in every namespace each second, and reports per host.\n"
+		"--compare runs `twkit sim` on the same scenario beside it. A sim scenario file\n"
+		"(docs/scenarios.md) runs too when the lab can build it: one client host at a\n"
+		"constant rate, at most one NAT, L4 or L7 hop, a server, up to 90 s.\n\n"
+		"options:\n");
 	opt_print_help(f, specs, NSPECS);
 	fprintf(f, "\nscenarios (twkit lab --list):");
 	for (int i = 0; i < lab_catalog_count(); i++)
@@ -171,15 +195,18 @@ static void model_only_notes(const char *sets, const char *path, const struct si
 			continue;
 		if (strcmp(k, "host") == 0 || (host && tw_profile_by_name(k, release) == host))
 			continue;
-		fprintf(stderr, "twkit lab: %s: kernel = %s applies to twkit sim only: the lab runs "
-				"on this machine's kernel (%s), and --compare models it as profile "
-				"host\n", where, k, release ? release : "?");
+		fprintf(stderr,
+			"twkit lab: %s: kernel = %s applies to twkit sim only: the lab runs "
+			"on this machine's kernel (%s), and --compare models it as profile "
+			"host\n",
+			where, k, release ? release : "?");
 	}
 	key_origin(sets, path, "sim", 0, "seed", where, sizeof(where));
 	if (strncmp(where, "--set", 5) == 0 || file_key_line(path, "sim", "seed"))
-		fprintf(stderr, "twkit lab: %s: seed = %llu applies to twkit sim only: the real "
-				"kernel draws its own ports and timestamp offsets\n", where,
-			(unsigned long long)sc->seed);
+		fprintf(stderr,
+			"twkit lab: %s: seed = %llu applies to twkit sim only: the real "
+			"kernel draws its own ports and timestamp offsets\n",
+			where, (unsigned long long)sc->seed);
 }
 
 /*
@@ -199,7 +226,8 @@ static int load_file(const struct opt_result *res, const char *path, struct lab_
 	if (rc == 0 && sets)
 		rc = sim_scenario_set_lines(&cfg->sc, sets, err, sizeof(err));
 	if (rc < 0) {
-		fprintf(stderr, "twkit lab: %s\n", err); /* names file:line, key, what was expected */
+		fprintf(stderr, "twkit lab: %s\n",
+			err); /* names file:line, key, what was expected */
 		return rc == -ENOMEM ? TWKIT_EXIT_RUNTIME : TWKIT_EXIT_USAGE;
 	}
 	if (uname(&u) == 0)
@@ -241,9 +269,11 @@ static int load_file(const struct opt_result *res, const char *path, struct lab_
 				line = cfg->sc.nodes[i].line;
 		if (s->key) {
 			key_origin(sets, path, lh->node, line, s->key, where, sizeof(where));
-			fprintf(stderr, "twkit lab: %s: [%s %s] %s = %s: %s (twkit sim %s shows it "
-					"in the model)\n", where, lab_kind_name(lh->kind), lh->node,
-				s->key, s->shown, err, path);
+			fprintf(stderr,
+				"twkit lab: %s: [%s %s] %s = %s: %s (twkit sim %s shows it "
+				"in the model)\n",
+				where, lab_kind_name(lh->kind), lh->node, s->key, s->shown, err,
+				path);
 		} else {
 			fprintf(stderr, "twkit lab: %s: [%s %s] the lab needs %s = %s: %s\n", path,
 				lab_kind_name(lh->kind), lh->node, s->name, s->value, err);
@@ -291,14 +321,17 @@ static int validate(const struct opt_result *res, struct lab_cfg *cfg)
 			return rc;
 	} else {
 		if (opt_get(specs, NSPECS, res, "set")) {
-			fprintf(stderr, "twkit lab: --set applies to scenario files; the built-in lab "
-					"scenarios are fixed (twkit sim NAME --set ... for variants)\n");
+			fprintf(stderr,
+				"twkit lab: --set applies to scenario files; the built-in lab "
+				"scenarios are fixed (twkit sim NAME --set ... for variants)\n");
 			return TWKIT_EXIT_USAGE;
 		}
 		cfg->entry = lab_catalog_find(res->pos[0]);
 		if (!cfg->entry) {
-			fprintf(stderr, "twkit lab: unknown scenario '%s' (twkit lab --list, or a "
-					"scenario FILE.ini)\n", res->pos[0]);
+			fprintf(stderr,
+				"twkit lab: unknown scenario '%s' (twkit lab --list, or a "
+				"scenario FILE.ini)\n",
+				res->pos[0]);
 			return TWKIT_EXIT_USAGE;
 		}
 		if (cfg->entry->unsupported) {
@@ -332,7 +365,8 @@ static int validate(const struct opt_result *res, struct lab_cfg *cfg)
 		const char *path = k ? cfg->csv : cfg->svg;
 		char pwhy[160];
 		if (path && outpath_check(path, 0, pwhy, sizeof(pwhy)) < 0) {
-			fprintf(stderr, "twkit lab: --%s '%s': %s\n", k ? "csv" : "svg", path, pwhy);
+			fprintf(stderr, "twkit lab: --%s '%s': %s\n", k ? "csv" : "svg", path,
+				pwhy);
 			return TWKIT_EXIT_USAGE;
 		}
 	}
@@ -342,19 +376,22 @@ static int validate(const struct opt_result *res, struct lab_cfg *cfg)
 		return TWKIT_EXIT_USAGE;
 	}
 	if (relay && !strcmp(relay, "nginx") && cfg->plan.l7_server_closes) {
-		fprintf(stderr, "twkit lab: --relay nginx: nginx closes its backend connections "
-				"itself, so the server cannot close first there; this scenario runs "
-				"with --relay twkit\n");
+		fprintf(stderr,
+			"twkit lab: --relay nginx: nginx closes its backend connections "
+			"itself, so the server cannot close first there; this scenario runs "
+			"with --relay twkit\n");
 		return TWKIT_EXIT_USAGE;
 	}
 	if (!relay) /* twkit's relay is the one that lets the server close first */
 		relay = access(LAB_NGINX_BIN, X_OK) == 0 && !cfg->plan.l7_server_closes ? "nginx"
-											 : "twkit";
+											: "twkit";
 	cfg->relay = strcmp(relay, "nginx") == 0 ? LAB_RELAY_NGINX : LAB_RELAY_TWKIT;
 	if (cfg->relay == LAB_RELAY_NGINX && cfg->plan.middle_kind == SIM_NODE_L7LB &&
 	    cfg->plan.middle >= 0 && access(LAB_NGINX_BIN, X_OK) != 0) {
-		fprintf(stderr, "twkit lab: --relay nginx: %s is not installed (apt-get install "
-				"nginx-light), or use --relay twkit\n", LAB_NGINX_BIN);
+		fprintf(stderr,
+			"twkit lab: --relay nginx: %s is not installed (apt-get install "
+			"nginx-light), or use --relay twkit\n",
+			LAB_NGINX_BIN);
 		return TWKIT_EXIT_RUNTIME;
 	}
 	/* bench runs from the very binary that runs lab, whatever its path */
@@ -370,7 +407,7 @@ static int validate(const struct opt_result *res, struct lab_cfg *cfg)
 /* Write --svg / --csv. 0 or an exit code. */
 static int save_plots(const struct lab_cfg *cfg, const struct lab_report *rep)
 {
-	struct series s = { 0 };
+	struct series s = {0};
 	char title[128];
 	int rc = lab_report_series(rep, &s);
 
@@ -398,13 +435,15 @@ static int save_plots(const struct lab_cfg *cfg, const struct lab_report *rep)
 
 static int run(const struct lab_cfg *cfg)
 {
-	struct lab_run_cfg rcfg = { .plan = &cfg->plan, .self_exe = cfg->self_exe,
-				    .relay = cfg->relay, .keep = cfg->keep,
-				    .progress = !cfg->quiet,
-				    .stop = &stop_flag };
+	struct lab_run_cfg rcfg = {.plan = &cfg->plan,
+				   .self_exe = cfg->self_exe,
+				   .relay = cfg->relay,
+				   .keep = cfg->keep,
+				   .progress = !cfg->quiet,
+				   .stop = &stop_flag};
 	static struct lab_doctor doc; /* ~10 KiB: not on the stack */
-	struct lab_report rep = { .entry = cfg->entry, .plan = &cfg->plan, .kept = cfg->keep };
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct lab_report rep = {.entry = cfg->entry, .plan = &cfg->plan, .kept = cfg->keep};
+	struct sigaction sa = {.sa_handler = on_signal};
 	struct lab_result lr;
 	struct sim_result sr;
 	struct lab_fidelity fid;

@@ -23,29 +23,55 @@
 #include "verbs.h"
 
 static const struct opt_spec specs[] = {
-	{ "help", 'h', OPT_FLAG, NULL, NULL, "show this help" },
-	{ "list", 'l', OPT_FLAG, NULL, NULL, "list the built-in scenarios" },
-	{ "list-kernels", 0, OPT_FLAG, NULL, NULL, "list the kernel eras (profiles)" },
-	{ "explain", 'e', OPT_FLAG, NULL, NULL, "say what the scenario shows and why, then run it" },
-	{ "show", 0, OPT_FLAG, NULL, NULL, "print the scenario as an INI file and exit" },
-	{ "set", 's', OPT_MULTI, "SECTION.KEY=VALUE", NULL, "override a scenario value (repeatable)" },
-	{ "kernel", 'k', OPT_VALUE, "ERA[,ERA...]", NULL,
-	  "run every host on this kernel era: a name from --list-kernels, a version (5.9 runs "
-	  "as 5.4, and says so) or host; a comma list runs each era and shows them side by "
-	  "side (--json: schema twkit.sim-eras/1; --svg: one line per era)" },
-	{ "duration", 'd', OPT_VALUE, "DURATION", NULL, "simulated time, e.g. 90s, 1h" },
-	{ "seed", 0, OPT_VALUE, "N", NULL, "random seed (same seed, same output)" },
-	{ "json", 'j', OPT_FLAG, NULL, NULL, "JSON output (schema twkit.sim/1)" },
-	{ "no-series", 0, OPT_FLAG, NULL, NULL, "leave the per-second series out of --json" },
-	{ "csv", 0, OPT_FLAG, NULL, NULL, "per-second series of one host as CSV on stdout" },
-	{ "svg", 0, OPT_VALUE, "FILE", NULL,
-	  "plot the per-second series to FILE: every host where something changes, or --host" },
-	{ "host", 0, OPT_VALUE, "NAME", NULL,
-	  "host for --csv/--svg (default: the first client for --csv and --kernel A,B)" },
-	{ "quiet", 'q', OPT_FLAG, NULL, NULL, "no progress line" },
-	{ "max-memory", 0, OPT_VALUE, "SIZE", NULL,
-	  "refuse a run estimated above SIZE (e.g. 2GiB; 0: no limit; default a quarter of "
-	  "this machine's memory)" },
+    {.name = "help", .shortname = 'h', .kind = OPT_FLAG, .help = "show this help"},
+    {.name = "list", .shortname = 'l', .kind = OPT_FLAG, .help = "list the built-in scenarios"},
+    {.name = "list-kernels", .kind = OPT_FLAG, .help = "list the kernel eras (profiles)"},
+    {.name = "explain",
+     .shortname = 'e',
+     .kind = OPT_FLAG,
+     .help = "say what the scenario shows and why, then run it"},
+    {.name = "show", .kind = OPT_FLAG, .help = "print the scenario as an INI file and exit"},
+    {.name = "set",
+     .shortname = 's',
+     .kind = OPT_MULTI,
+     .metavar = "SECTION.KEY=VALUE",
+     .help = "override a scenario value (repeatable)"},
+    {.name = "kernel",
+     .shortname = 'k',
+     .kind = OPT_VALUE,
+     .metavar = "ERA[,ERA...]",
+     .help = "run every host on this kernel era: a name from --list-kernels, a version (5.9 runs "
+	     "as 5.4, and says so) or host; a comma list runs each era and shows them side by "
+	     "side (--json: schema twkit.sim-eras/1; --svg: one line per era)"},
+    {.name = "duration",
+     .shortname = 'd',
+     .kind = OPT_VALUE,
+     .metavar = "DURATION",
+     .help = "simulated time, e.g. 90s, 1h"},
+    {.name = "seed",
+     .kind = OPT_VALUE,
+     .metavar = "N",
+     .help = "random seed (same seed, same output)"},
+    {.name = "json",
+     .shortname = 'j',
+     .kind = OPT_FLAG,
+     .help = "JSON output (schema twkit.sim/1)"},
+    {.name = "no-series", .kind = OPT_FLAG, .help = "leave the per-second series out of --json"},
+    {.name = "csv", .kind = OPT_FLAG, .help = "per-second series of one host as CSV on stdout"},
+    {.name = "svg",
+     .kind = OPT_VALUE,
+     .metavar = "FILE",
+     .help = "plot the per-second series to FILE: every host where something changes, or --host"},
+    {.name = "host",
+     .kind = OPT_VALUE,
+     .metavar = "NAME",
+     .help = "host for --csv/--svg (default: the first client for --csv and --kernel A,B)"},
+    {.name = "quiet", .shortname = 'q', .kind = OPT_FLAG, .help = "no progress line"},
+    {.name = "max-memory",
+     .kind = OPT_VALUE,
+     .metavar = "SIZE",
+     .help = "refuse a run estimated above SIZE (e.g. 2GiB; 0: no limit; default a quarter of "
+	     "this machine's memory)"},
 };
 #define NSPECS ((int)(sizeof(specs) / sizeof(specs[0])))
 
@@ -64,13 +90,13 @@ static const struct opt_spec specs[] = {
  * and as much of the new, so an array of n records peaks at the next power of two times its
  * record (from its first capacity), and 2 MiB more when big (huge pages).
  */
-#define MEM_BASE (8ULL << 20)   /* the program, its libraries and stack: 5 MiB measured */
-#define MEM_THP (2ULL << 20)    /* a big array's last huge page */
-#define MEM_MALLOC 32           /* malloc's header and rounding per allocation */
-#define MEM_HELD (1024 * 8)     /* a destination's held-port bitmap (net.c: dest_get) */
-#define MEM_SERIES_COLS 10      /* engine.c: series_cols */
-#define TW_LIFE_S 60.0          /* §1.3: every TIME-WAIT timer is at most 60 s */
-#define MEM_MMAP (128u << 10)   /* glibc serves blocks this big with mmap: whole pages */
+#define MEM_BASE (8ULL << 20) /* the program, its libraries and stack: 5 MiB measured */
+#define MEM_THP (2ULL << 20)  /* a big array's last huge page */
+#define MEM_MALLOC 32	      /* malloc's header and rounding per allocation */
+#define MEM_HELD (1024 * 8)   /* a destination's held-port bitmap (net.c: dest_get) */
+#define MEM_SERIES_COLS 10    /* engine.c: series_cols */
+#define TW_LIFE_S 60.0	      /* §1.3: every TIME-WAIT timer is at most 60 s */
+#define MEM_MMAP (128u << 10) /* glibc serves blocks this big with mmap: whole pages */
 
 /* Doubling from cap0: the capacity an array of n records peaks at, times sz; 0 for none. */
 static uint64_t grown(uint64_t n, uint64_t cap0, uint64_t sz)
@@ -121,17 +147,17 @@ enum { DROP_NONE, DROP_ONCE, DROP_TW, DROP_ALL };
 /* Per node: what the estimate needs to know of its path and traffic. */
 struct est_node {
 	const struct tw_profile *p;
-	int target, lb;          /* accepting node; L4 balancer whose VIP it connects to, -1 */
-	bool xlated;             /* a NAT or L4 balancer rewrites its source */
-	int last_hop;            /* the last rewriting hop, -1 */
-	double rate;             /* connections/s it opens (connecting nodes) */
-	double hosts;            /* TCP machines */
-	double span;             /* ports of its range */
-	double dests;            /* destinations per host */
+	int target, lb; /* accepting node; L4 balancer whose VIP it connects to, -1 */
+	bool xlated;	/* a NAT or L4 balancer rewrites its source */
+	int last_hop;	/* the last rewriting hop, -1 */
+	double rate;	/* connections/s it opens (connecting nodes) */
+	double hosts;	/* TCP machines */
+	double span;	/* ports of its range */
+	double dests;	/* destinations per host */
 	bool reusable, eh_on;
-	int drops;               /* DROP_* */
-	double entries, pages;   /* its ehash, all hosts */
-	double live, tw;         /* open connections it opened, TIME-WAITs it holds */
+	int drops;	       /* DROP_* */
+	double entries, pages; /* its ehash, all hosts */
+	double live, tw;       /* open connections it opened, TIME-WAITs it holds */
 };
 
 static void est_path(const struct sim_scenario *sc, int i, struct est_node *en)
@@ -161,7 +187,7 @@ int sim_mem_estimate(const struct sim_config *cfg, struct sim_mem_estimate *est)
 	const struct sim_scenario *sc = cfg->sc;
 	struct est_node en[SIM_MAX_NODES];
 	double dur_s = (double)sc->duration_ns / 1e9, live = 0, pool = 0, tw = 0, heap = 0;
-	double hostb[SIM_MAX_NODES] = { 0 };
+	double hostb[SIM_MAX_NODES] = {0};
 	int nn = sc->nnodes;
 
 	memset(est, 0, sizeof(*est));
@@ -177,7 +203,8 @@ int sim_mem_estimate(const struct sim_config *cfg, struct sim_mem_estimate *est)
 		if (!e->p)
 			return -EINVAL;
 		e->hosts = n->kind == SIM_NODE_CLIENT ? n->count : 1;
-		e->span = n->port_lo ? n->port_hi - n->port_lo + 1 : e->p->port_hi - e->p->port_lo + 1;
+		e->span =
+		    n->port_lo ? n->port_hi - n->port_lo + 1 : e->p->port_hi - e->p->port_lo + 1;
 		if (n->kind == SIM_NODE_SERVER)
 			continue;
 		est_path(sc, i, e);
@@ -185,10 +212,11 @@ int sim_mem_estimate(const struct sim_config *cfg, struct sim_mem_estimate *est)
 			return -EINVAL;
 		const struct sim_node *t = &sc->nodes[e->target];
 		e->dests = (double)n->ips * (e->lb >= 0 ? sc->nodes[e->lb].ips : t->ips * t->ports);
-		struct tw_reuse_scope rs = { .reuse = n->tw_reuse < 0 ? e->p->reuse_default
-									: n->tw_reuse,
-					     .timestamps = n->timestamps, .peer_timestamps = -1,
-					     .outgoing = true };
+		struct tw_reuse_scope rs = {.reuse =
+						n->tw_reuse < 0 ? e->p->reuse_default : n->tw_reuse,
+					    .timestamps = n->timestamps,
+					    .peer_timestamps = -1,
+					    .outgoing = true};
 		e->reusable = n->bind_port || n->port_select == SIM_PORTSEL_APP ||
 			      tw_reuse_explain(e->p, &rs) == TW_REUSE_PEER_UNKNOWN;
 		if (n->kind == SIM_NODE_CLIENT)
@@ -202,7 +230,8 @@ int sim_mem_estimate(const struct sim_config *cfg, struct sim_mem_estimate *est)
 				continue;
 			en[i].rate = 0;
 			for (int j = 0; j < nn; j++)
-				if (en[j].p && sc->nodes[j].kind != SIM_NODE_SERVER && en[j].target == i)
+				if (en[j].p && sc->nodes[j].kind != SIM_NODE_SERVER &&
+				    en[j].target == i)
 					en[i].rate += en[j].rate;
 		}
 	/* SYNs can be dropped, and retried up to syn_fail, where something on the path drops
@@ -236,12 +265,14 @@ int sim_mem_estimate(const struct sim_config *cfg, struct sim_mem_estimate *est)
 			double gdests = 0;
 			for (int j = 0; gw && j < nn; j++)
 				gdests += sc->nodes[j].kind == SIM_NODE_SERVER ||
-							  sc->nodes[j].kind == SIM_NODE_L7LB
-						  ? (double)sc->nodes[j].ips * sc->nodes[j].ports
-						  : sc->nodes[j].kind == SIM_NODE_L4LB ? sc->nodes[j].ips : 0;
-			hostb[i] = gw ? (double)gc.ips * gdests *
-					       ((gc.ports_per_ip + 63) / 64 * 8 + gc.ports_per_ip * 32.0)
-				      : (double)n->ips * 65536 * sizeof(int64_t);
+						  sc->nodes[j].kind == SIM_NODE_L7LB
+					      ? (double)sc->nodes[j].ips * sc->nodes[j].ports
+					  : sc->nodes[j].kind == SIM_NODE_L4LB ? sc->nodes[j].ips
+									       : 0;
+			hostb[i] =
+			    gw ? (double)gc.ips * gdests *
+				     ((gc.ports_per_ip + 63) / 64 * 8 + gc.ports_per_ip * 32.0)
+			       : (double)n->ips * 65536 * sizeof(int64_t);
 			continue;
 		}
 		est->nhosts += (uint64_t)e->hosts;
@@ -251,22 +282,27 @@ int sim_mem_estimate(const struct sim_config *cfg, struct sim_mem_estimate *est)
 		/* a connecting node */
 		const struct sim_node *t = &sc->nodes[e->target];
 		int64_t at[TW_SYN_MAX_TRIES], fail = 0;
-		double life = (double)(n->rtt_ns + (int64_t)n->requests * (n->rtt_ns + t->service_ns) +
-				       n->idle_ns) / 1e9;
+		double life =
+		    (double)(n->rtt_ns + (int64_t)n->requests * (n->rtt_ns + t->service_ns) +
+			     n->idle_ns) /
+		    1e9;
 		int nre = tw_syn_schedule(e->p, n->syn_retries, at, &fail);
-		double retry = e->drops == DROP_ALL ? (double)fail / 1e9
+		double retry = e->drops == DROP_ALL  ? (double)fail / 1e9
 			       : e->drops == DROP_TW ? dmin((double)fail / 1e9, TW_LIFE_S)
-			       : e->drops == DROP_ONCE && nre > 0 ? (double)at[0] / 1e9 : 0;
-		double ports = e->hosts * e->dests * e->span; /* a live connecting socket holds one */
+			       : e->drops == DROP_ONCE && nre > 0 ? (double)at[0] / 1e9
+								  : 0;
+		double ports =
+		    e->hosts * e->dests * e->span; /* a live connecting socket holds one */
 		double per_host_dests = dmin(e->dests, e->rate / e->hosts * dur_s + 1);
 		e->live = dmin(arrivals(e->rate, dmin(life + retry, dur_s)), ports);
 		live += e->live;
 		pool += e->live * (e->eh_on ? 2 : 1); /* the accepting end; the connecting one too
 						       * where its host keeps an ehash */
 		heap += e->drops ? e->live : 0;
-		hostb[i] += e->hosts * (per_host_dests * (MEM_HELD + MEM_MALLOC) +
-					(double)grown((uint64_t)per_host_dests, 4,
-						      sizeof(struct sim_dest)) * 1.5);
+		hostb[i] +=
+		    e->hosts *
+		    (per_host_dests * (MEM_HELD + MEM_MALLOC) +
+		     (double)grown((uint64_t)per_host_dests, 4, sizeof(struct sim_dest)) * 1.5);
 		if (!n->bind_port) {
 			double pt = tw_portsel_table_size(e->p) * 4.0 + MEM_MALLOC;
 			if (pt >= MEM_MMAP)
@@ -277,16 +313,19 @@ int sim_mem_estimate(const struct sim_config *cfg, struct sim_mem_estimate *est)
 		 * whole range at its rate) queues them: the backlog ring (engine.c) */
 		if (n->kind == SIM_NODE_CLIENT &&
 		    e->rate / e->hosts *
-				    (double)tw_connect_cost_ns(e->span, n->connect_probe_ns,
-							       n->connect_base_ns) >= 1e9)
-			hostb[i] += e->hosts * ((double)SIM_BACKLOG_MAX * sizeof(int64_t) + MEM_MALLOC);
+			    (double)tw_connect_cost_ns(e->span, n->connect_probe_ns,
+						       n->connect_base_ns) >=
+			1e9)
+			hostb[i] +=
+			    e->hosts * ((double)SIM_BACKLOG_MAX * sizeof(int64_t) + MEM_MALLOC);
 		/* TIME-WAIT: the closer holds one per close for up to 60 s */
 		double tws = n->linger0 ? 0 : arrivals(e->rate, dmin(TW_LIFE_S, dur_s));
 		if (n->closes == SIM_CLOSES_CLIENT) {
 			/* without reuse nothing kills a client's TIME-WAIT: it keeps its port
 			 * and counts toward tcp_max_tw_buckets (overflow frees the socket) */
 			if (!e->reusable)
-				tws = dmin(tws, e->hosts * dmin(n->max_tw_buckets, e->dests * e->span));
+				tws = dmin(tws,
+					   e->hosts * dmin(n->max_tw_buckets, e->dests * e->span));
 			e->tw += tws;
 			e->entries += e->eh_on ? tws : 0;
 			if (e->eh_on)
@@ -363,8 +402,8 @@ int sim_mem_estimate(const struct sim_config *cfg, struct sim_mem_estimate *est)
 		est->series = (uint64_t)nn * (grown(rows, 64, sizeof(double)) +
 					      grown(rows, 64, MEM_SERIES_COLS * sizeof(double)));
 	}
-	est->base = MEM_BASE + sizeof(struct sim_eng) +
-		    (uint64_t)nn * sizeof(struct sim_host_result);
+	est->base =
+	    MEM_BASE + sizeof(struct sim_eng) + (uint64_t)nn * sizeof(struct sim_host_result);
 	/* and 1/16 of it for what is not modelled (allocator rounding and fragmentation, the
 	 * arrays' growth peaks coinciding): a fleet of 2,000 hosts measured 1.5% below the
 	 * sum without it */
@@ -402,11 +441,11 @@ static void progress(void *arg, int64_t now, int64_t end)
 
 struct sim_opts {
 	const char *scen;
-	int neras;                            /* --kernel A,B,C; 0 without --kernel */
+	int neras; /* --kernel A,B,C; 0 without --kernel */
 	char eras[SIM_MAX_ERAS][SIM_NAME_LEN];
 	bool json, csv, series, explain, show, quiet;
 	const char *svg, *host;
-	uint64_t max_mem;  /* bytes; 0 = no limit */
+	uint64_t max_mem; /* bytes; 0 = no limit */
 	bool max_mem_default;
 };
 
@@ -434,20 +473,25 @@ static void mem_advice(FILE *f, const struct sim_scenario *sc, const struct sim_
 	if (what == 0 && m->host_node >= 0) {
 		const struct sim_node *n = &sc->nodes[m->host_node];
 		if (n->kind == SIM_NODE_NAT || n->kind == SIM_NODE_L4LB)
-			fprintf(f, "  to fit: lower %s.ips (each public address keeps 64Ki port "
-				   "timers, 512 KiB)", n->name);
+			fprintf(f,
+				"  to fit: lower %s.ips (each public address keeps 64Ki port "
+				"timers, 512 KiB)",
+				n->name);
 		else
-			fprintf(f, "  to fit: lower %s.count (%s hosts, each with the era's port "
-				   "search table (§3.2) and 8 KiB per destination: its ips x the "
-				   "target's ips x ports)", n->name,
-				units_fmt_count(a, sizeof(a), n->count));
+			fprintf(f,
+				"  to fit: lower %s.count (%s hosts, each with the era's port "
+				"search table (§3.2) and 8 KiB per destination: its ips x the "
+				"target's ips x ports)",
+				n->name, units_fmt_count(a, sizeof(a), n->count));
 	} else if (what == 1 && m->live_node >= 0) {
-		fprintf(f, "  to fit: lower the rate behind %s, or how long its connections stay "
-			   "open (requests, rtt, service_time; SYNs retried keep theirs open)",
+		fprintf(f,
+			"  to fit: lower the rate behind %s, or how long its connections stay "
+			"open (requests, rtt, service_time; SYNs retried keep theirs open)",
 			sc->nodes[m->live_node].name);
 	} else if (what == 2 && m->tw_node >= 0) {
-		fprintf(f, "  to fit: lower the rate behind %s: its closes leave up to rate x 60 s "
-			   "TIME-WAITs (%s records), or the closer's max_tw_buckets",
+		fprintf(f,
+			"  to fit: lower the rate behind %s: its closes leave up to rate x 60 s "
+			"TIME-WAITs (%s records), or the closer's max_tw_buckets",
 			sc->nodes[m->tw_node].name, units_fmt_count(a, sizeof(a), m->tw_max));
 	} else {
 		fprintf(f, "  to fit: --json --no-series (the text report keeps no series), or a "
@@ -465,15 +509,16 @@ static int mem_check(const struct sim_config *cfg, const struct sim_opts *o,
 		return -EINVAL;
 	if (!o->max_mem || m->total <= o->max_mem)
 		return 0;
-	fprintf(stderr, "twkit sim: %s: the run would need about %s of memory (estimated before "
+	fprintf(stderr,
+		"twkit sim: %s: the run would need about %s of memory (estimated before "
 		"running), above --max-memory %s%s\n"
 		"  hosts %s (%s TCP hosts), open connections %s (up to %s), TIME-WAIT %s (up to "
-		"%s records), series %s\n", cfg->sc->file,
-		units_fmt_bytes(t, sizeof(t), m->total), units_fmt_bytes(l, sizeof(l), o->max_mem),
+		"%s records), series %s\n",
+		cfg->sc->file, units_fmt_bytes(t, sizeof(t), m->total),
+		units_fmt_bytes(l, sizeof(l), o->max_mem),
 		o->max_mem_default ? " (a quarter of this machine's memory)" : "",
 		units_fmt_bytes(h, sizeof(h), m->hosts), units_fmt_count(s, sizeof(s), m->nhosts),
-		units_fmt_bytes(c, sizeof(c), m->conns),
-		units_fmt_count(w, sizeof(w), m->live_max),
+		units_fmt_bytes(c, sizeof(c), m->conns), units_fmt_count(w, sizeof(w), m->live_max),
 		units_fmt_bytes(tw, sizeof(tw), m->time_wait),
 		units_fmt_count(twn, sizeof(twn), m->tw_max),
 		units_fmt_bytes(se, sizeof(se), m->series));
@@ -483,8 +528,7 @@ static int mem_check(const struct sim_config *cfg, const struct sim_opts *o,
 
 /* --kernel A[,B...]: each entry an era (model/profile.c decides), at most SIM_MAX_ERAS, none
  * twice; an in-between version is said on stderr with the era it runs as. 0 or -EINVAL. */
-static int parse_eras(const char *v, const char *release, struct sim_opts *o, char *err,
-		      size_t len)
+static int parse_eras(const char *v, const char *release, struct sim_opts *o, char *err, size_t len)
 {
 	const char *p = v;
 	char msg[512];
@@ -512,8 +556,10 @@ static int parse_eras(const char *v, const char *release, struct sim_opts *o, ch
 				return -EINVAL;
 			}
 		if (o->neras == SIM_MAX_ERAS) {
-			snprintf(err, len, "--kernel: at most %d eras in one run (one chart keeps %d "
-				 "lines apart)", SIM_MAX_ERAS, SIM_MAX_ERAS);
+			snprintf(err, len,
+				 "--kernel: at most %d eras in one run (one chart keeps %d "
+				 "lines apart)",
+				 SIM_MAX_ERAS, SIM_MAX_ERAS);
 			return -EINVAL;
 		}
 		if (msg[0])
@@ -554,10 +600,11 @@ static int load(const struct opt_result *res, struct sim_opts *o, struct sim_sce
 		int64_t d;
 		if (units_parse_duration(v, &d) < 0 || d < 1000000000LL ||
 		    d > 7 * 86400 * 1000000000LL) {
-			snprintf(err, sizeof(err),
-				 "--duration '%.40s': expected a duration from 1s to 7d, such as 90s, "
-				 "1h30m or 2d",
-				 v);
+			snprintf(
+			    err, sizeof(err),
+			    "--duration '%.40s': expected a duration from 1s to 7d, such as 90s, "
+			    "1h30m or 2d",
+			    v);
 			goto bad;
 		}
 		sc->duration_ns = d;
@@ -567,7 +614,8 @@ static int load(const struct opt_result *res, struct sim_opts *o, struct sim_sce
 		errno = 0;
 		unsigned long long s = strtoull(v, &end, 10);
 		if (errno || *end || !*v || *v == '-') {
-			snprintf(err, sizeof(err), "--seed '%.40s': expected an unsigned integer", v);
+			snprintf(err, sizeof(err), "--seed '%.40s': expected an unsigned integer",
+				 v);
 			goto bad;
 		}
 		sc->seed = s;
@@ -582,8 +630,8 @@ bad:
 }
 
 /* --svg: the plot of one run (host -1: the hosts where something changes). 0 or -errno. */
-static int save_plot(const struct sim_opts *o, const struct sim_scenario *sc,
-		     struct sim_result *r, const char *release, int host)
+static int save_plot(const struct sim_opts *o, const struct sim_scenario *sc, struct sim_result *r,
+		     const char *release, int host)
 {
 	struct plot *p = malloc(sizeof(*p));
 	char title[160];
@@ -607,8 +655,8 @@ static int save_plot(const struct sim_opts *o, const struct sim_scenario *sc,
  * --max-memory on its own (the runs follow each other; their results are kept for the
  * side-by-side report, without series unless --json or --svg wants them). An exit code.
  */
-static int run_eras(const struct sim_opts *o, const struct sim_scenario *base,
-		    const char *release, int hi)
+static int run_eras(const struct sim_opts *o, const struct sim_scenario *base, const char *release,
+		    int hi)
 {
 	struct sim_scenario *scs = calloc((size_t)o->neras, sizeof(*scs));
 	struct sim_result *rs = calloc((size_t)o->neras, sizeof(*rs));
@@ -625,7 +673,7 @@ static int run_eras(const struct sim_opts *o, const struct sim_scenario *base,
 		goto out;
 	}
 	for (int e = 0; e < o->neras; e++) {
-		struct sim_config cfg = { 0 };
+		struct sim_config cfg = {0};
 		int x;
 
 		scs[e] = *base;
@@ -704,10 +752,10 @@ static void print_ini(const struct sim_scenario *sc)
 int sim_main(int argc, char **argv)
 {
 	struct opt_result res;
-	struct sim_opts o = { 0 };
+	struct sim_opts o = {0};
 	struct sim_scenario sc;
 	struct sim_result r;
-	struct sim_config cfg = { 0 };
+	struct sim_config cfg = {0};
 	struct utsname u;
 	struct sim_mem_estimate mest;
 	const char *release = uname(&u) == 0 ? u.release : NULL;
@@ -734,8 +782,9 @@ int sim_main(int argc, char **argv)
 		for (int i = 0; i < tw_profile_count(); i++)
 			printf("%s\n", tw_profile_at(i)->name);
 		printf("host (this machine: %s -> %s)\n", release ? release : "?",
-		       tw_profile_by_name("host", release) ? tw_profile_by_name("host", release)->name
-							  : "?");
+		       tw_profile_by_name("host", release)
+			   ? tw_profile_by_name("host", release)->name
+			   : "?");
 		goto out;
 	}
 	if (res.npos != 1) {
@@ -755,8 +804,10 @@ int sim_main(int argc, char **argv)
 	o.host = opt_get(specs, NSPECS, &res, "host");
 	if ((v = opt_get(specs, NSPECS, &res, "max-memory"))) {
 		if (units_parse_size(v, &o.max_mem) < 0) {
-			fprintf(stderr, "twkit sim: --max-memory '%.40s': expected a size (e.g. "
-				"512MiB, 2GiB; 0: no limit)\n", v);
+			fprintf(stderr,
+				"twkit sim: --max-memory '%.40s': expected a size (e.g. "
+				"512MiB, 2GiB; 0: no limit)\n",
+				v);
 			rc = TWKIT_EXIT_USAGE;
 			goto out;
 		}
@@ -770,8 +821,9 @@ int sim_main(int argc, char **argv)
 		goto out;
 	}
 	if (o.show && (o.svg || o.csv || o.json)) {
-		fprintf(stderr, "twkit sim: --show prints the scenario and runs nothing: --json, --csv "
-				"and --svg do not apply\n");
+		fprintf(stderr,
+			"twkit sim: --show prints the scenario and runs nothing: --json, --csv "
+			"and --svg do not apply\n");
 		rc = TWKIT_EXIT_USAGE;
 		goto out;
 	}
@@ -788,7 +840,8 @@ int sim_main(int argc, char **argv)
 		goto out;
 	}
 	if (o.neras > 1 && o.csv) {
-		fprintf(stderr, "twkit sim: --csv writes one era's series; with --kernel %s use "
+		fprintf(stderr,
+			"twkit sim: --csv writes one era's series; with --kernel %s use "
 			"--json (every era's series) or run one era at a time\n",
 			opt_get(specs, NSPECS, &res, "kernel"));
 		rc = TWKIT_EXIT_USAGE;
@@ -806,7 +859,8 @@ int sim_main(int argc, char **argv)
 		if (o.host)
 			fprintf(stderr, "twkit sim: --host '%s': no such section\n", o.host);
 		else
-			fprintf(stderr, "twkit sim: %s has no client section: name one with --host\n",
+			fprintf(stderr,
+				"twkit sim: %s has no client section: name one with --host\n",
 				sc.name);
 		rc = TWKIT_EXIT_USAGE;
 		goto out;
@@ -822,7 +876,8 @@ int sim_main(int argc, char **argv)
 	cfg.sc = &sc;
 	cfg.host_release = release;
 	/* the text report reads no series: keep none (the same numbers, less memory) */
-	cfg.no_series = (o.json ? !o.series : !o.csv) && !o.svg; /* --svg plots one whatever --json says */
+	cfg.no_series =
+	    (o.json ? !o.series : !o.csv) && !o.svg; /* --svg plots one whatever --json says */
 	if (mem_check(&cfg, &o, &mest) < 0) {
 		rc = TWKIT_EXIT_USAGE;
 		goto out;
@@ -830,8 +885,9 @@ int sim_main(int argc, char **argv)
 	if (o.explain && !o.json && !o.csv) {
 		const char *x = sim_builtin_explain(sc.name);
 		char a[32], b[32], c[32], d[32], l[32];
-		printf("%s\n\n", x ? x : "A scenario file: no built-in explanation; the counters "
-					 "below name the kernel mechanisms at work.");
+		printf("%s\n\n", x ? x
+				   : "A scenario file: no built-in explanation; the counters "
+				     "below name the kernel mechanisms at work.");
 		sim_explain_budgets(stdout, &sc, release);
 		sim_explain_gateways(stdout, &sc);
 		printf("Memory: at most about %s (estimated before the run: %s TCP hosts, up to %s "

@@ -19,18 +19,37 @@
 #include "verbs.h"
 
 static const struct opt_spec specs[] = {
-	{ "duration", 'd', OPT_VALUE, "DURATION", NULL,
-	  "trace this long, then print the report (default: until Ctrl-C)" },
-	{ "interval", 'i', OPT_VALUE, "DURATION", "1s",
-	  "refresh the tables this often (on a terminal)" },
-	{ "netns", 0, OPT_VALUE, "NAME", NULL,
-	  "only events in the network namespace /run/netns/NAME (ip netns)" },
-	{ "top", 'n', OPT_VALUE, "N", "10",
-	  "rows per table; the rest is summed into one \"other\" row (JSON and --prom too)" },
-	{ "json", 'j', OPT_FLAG, NULL, NULL, "JSON report (schema twkit.trace/1) on stdout" },
-	{ "prom", 0, OPT_FLAG, NULL, NULL, "Prometheus text exposition on stdout at the end" },
-	{ "quiet", 'q', OPT_FLAG, NULL, NULL, "no refreshed tables, only the final report" },
-	{ "help", 'h', OPT_FLAG, NULL, NULL, "this help" },
+    {.name = "duration",
+     .shortname = 'd',
+     .kind = OPT_VALUE,
+     .metavar = "DURATION",
+     .help = "trace this long, then print the report (default: until Ctrl-C)"},
+    {.name = "interval",
+     .shortname = 'i',
+     .kind = OPT_VALUE,
+     .metavar = "DURATION",
+     .def = "1s",
+     .help = "refresh the tables this often (on a terminal)"},
+    {.name = "netns",
+     .kind = OPT_VALUE,
+     .metavar = "NAME",
+     .help = "only events in the network namespace /run/netns/NAME (ip netns)"},
+    {.name = "top",
+     .shortname = 'n',
+     .kind = OPT_VALUE,
+     .metavar = "N",
+     .def = "10",
+     .help = "rows per table; the rest is summed into one \"other\" row (JSON and --prom too)"},
+    {.name = "json",
+     .shortname = 'j',
+     .kind = OPT_FLAG,
+     .help = "JSON report (schema twkit.trace/1) on stdout"},
+    {.name = "prom", .kind = OPT_FLAG, .help = "Prometheus text exposition on stdout at the end"},
+    {.name = "quiet",
+     .shortname = 'q',
+     .kind = OPT_FLAG,
+     .help = "no refreshed tables, only the final report"},
+    {.name = "help", .shortname = 'h', .kind = OPT_FLAG, .help = "this help"},
 };
 #define NSPECS ((int)(sizeof(specs) / sizeof(specs[0])))
 
@@ -113,8 +132,8 @@ static int parse(int argc, char **argv, struct trace_cfg *c)
 	}
 	v = opt_get(specs, NSPECS, &r, "duration");
 	if (v && (units_parse_duration(v, &c->duration_ns) != 0 || c->duration_ns <= 0)) {
-		fprintf(stderr, "twkit trace: --duration '%s': want a positive duration (10s, 2m)\n",
-			v);
+		fprintf(stderr,
+			"twkit trace: --duration '%s': want a positive duration (10s, 2m)\n", v);
 		goto out;
 	}
 	v = opt_get(specs, NSPECS, &r, "interval");
@@ -146,9 +165,10 @@ static int parse(int argc, char **argv, struct trace_cfg *c)
 			goto out;
 		}
 		if (e) {
-			fprintf(stderr,
-				"twkit trace: --netns '%s': /run/netns/%s: %s (see ip netns list)\n",
-				c->netns_name, c->netns_name, strerror(-e));
+			fprintf(
+			    stderr,
+			    "twkit trace: --netns '%s': /run/netns/%s: %s (see ip netns list)\n",
+			    c->netns_name, c->netns_name, strerror(-e));
 			rc = TWKIT_EXIT_RUNTIME;
 			goto out;
 		}
@@ -221,7 +241,7 @@ int trace_main(int argc, char **argv)
 	struct trace_cfg cfg;
 	struct trace_bpf *t = NULL;
 	struct trace_data d;
-	struct trace_view v = { 0 };
+	struct trace_view v = {0};
 	struct sigaction sa;
 	char err[512];
 	int64_t t0, next;

@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -114,9 +116,9 @@ static void test_format(void **st)
 }
 
 static const struct opt_spec specs[] = {
-	{ "json", 'j', OPT_FLAG, NULL, NULL, "json" },
-	{ "top", 0, OPT_VALUE, "N", "10", "top" },
-	{ "set", 0, OPT_MULTI, "K=V", NULL, "set" },
+	{ .name = "json", .shortname = 'j', .kind = OPT_FLAG, .help = "json" },
+	{ .name = "top", .kind = OPT_VALUE, .metavar = "N", .def = "10", .help = "top" },
+	{ .name = "set", .kind = OPT_MULTI, .metavar = "K=V", .help = "set" },
 };
 
 static void test_opt(void **st)
@@ -146,6 +148,102 @@ static void test_opt(void **st)
 	assert_string_equal(opt_get(specs, 3, &r, "top"), "10");
 	assert_false(opt_has(specs, 3, &r, "top"));
 	opt_result_fini(&r);
+}
+
+/* The typed table: every type into its field, defaults, bounds, and errors naming the option. */
+struct tcfg {
+	bool json;
+	const char *out;
+	int mode;
+	int64_t dur_ns;
+	uint32_t n;
+	uint64_t big, bytes;
+	double rate;
+};
+#define TC struct tcfg
+static const struct opt_spec tspecs[] = {
+	{ .name = "json", OPT_FLAG_TO(TC, json), .help = "j" },
+	{ .name = "out", OPT_STR_TO(TC, out), .metavar = "FILE", .help = "o" },
+	{ .name = "mode", OPT_CHOICE_TO(TC, mode, "client", "server", "both"),
+	  .choice_val = (const int[]){ 1, 2, 3 }, .def = "client", .help = "m" },
+	{ .name = "duration", .shortname = 'd', OPT_DUR_TO(TC, dur_ns), .def = "10s",
+	  .min = 1e9, .max = 7 * 86400e9, .help = "d" },
+	{ .name = "count", OPT_COUNT_TO(TC, n, 1, 64), .help = "c" },
+	{ .name = "many", OPT_COUNT64_TO(TC, big, 0, 0), .help = "c" },
+	{ .name = "size", OPT_SIZE_TO(TC, bytes, 16, 1 << 20), .def = "64", .help = "s" },
+	{ .name = "rate", OPT_RATE_TO(TC, rate, 1e6), .help = "r" },
+	{ .name = "raw", .kind = OPT_VALUE, .help = "the verb's own" },
+};
+#define NT ((int)(sizeof(tspecs) / sizeof(tspecs[0])))
+
+static int tapply(int argc, char **argv, struct tcfg *c, char *err, size_t el)
+{
+	struct opt_result r;
+	int rc = opt_parse(tspecs, NT, argc, argv, 1, &r, err, el);
+	if (rc == 0)
+		rc = opt_apply(tspecs, NT, &r, c, err, el);
+	opt_result_fini(&r);
+	return rc;
+}
+
+static void test_opt_apply(void **st)
+{
+	(void)st;
+	char err[256];
+	struct tcfg c = { .n = 7 };
+	char *a1[] = { "x", "--json", "--out", "f.svg", "--mode=both", "-d", "1h30m", "--size",
+		       "1KiB", "--rate", "5k/s", "--many", "10M", "--raw", "zz" };
+	assert_int_equal(tapply(15, a1, &c, err, sizeof(err)), 0);
+	assert_true(c.json);
+	assert_string_equal(c.out, "f.svg");
+	assert_int_equal(c.mode, 3);
+	assert_true(c.dur_ns == 5400LL * 1000000000LL);
+	assert_int_equal(c.n, 7); /* not given, no default: left as the caller set it */
+	assert_true(c.big == 10000000ULL);
+	assert_true(c.bytes == 1024);
+	assert_true(c.rate == 5000.0);
+
+	struct tcfg d = { 0 };
+	char *a2[] = { "x", "-d", "7d" };
+	assert_int_equal(tapply(3, a2, &d, err, sizeof(err)), 0);
+	assert_false(d.json);
+	assert_int_equal(d.mode, 1);   /* the default word's value */
+	assert_true(d.bytes == 64);    /* the default size */
+	assert_true(d.dur_ns == 7 * 86400LL * 1000000000LL);
+
+	static const struct {
+		const char *opt, *val, *want;
+	} bad[] = {
+		{ "--mode", "neither", "--mode 'neither': expected client, server or both" },
+		{ "-d", "8d", "--duration '8d': expected a duration such as 90s, 1h30m or 7d, from 1s" },
+		{ "-d", "500ms", "from 1s to 7d" },
+		{ "-d", "7x", "--duration '7x'" },
+		{ "--count", "0", "--count '0': expected a count such as 1000 or 10k, from 1 to 64" },
+		{ "--count", "65", "from 1 to 64" },
+		{ "--size", "8", "--size '8': expected a size such as 4096, 64KiB or 1MiB, from 16 B" },
+		{ "--rate", "0", "--rate '0': expected a rate such as 500, 5k or 5k/s, above 0" },
+		{ "--rate", "2M", "at most" },
+		{ "--many", "-1", "--many '-1'" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct tcfg e = { 0 };
+		char *av[] = { "x", (char *)bad[i].opt, (char *)bad[i].val };
+		err[0] = 0;
+		assert_int_equal(tapply(3, av, &e, err, sizeof(err)), -22);
+		if (!strstr(err, bad[i].want))
+			fail_msg("%s %s: got \"%s\", want \"%s\"", bad[i].opt, bad[i].val, err,
+				 bad[i].want);
+	}
+
+	/* --help shows a choice's words when it has no metavar, and the default */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	opt_print_help(f, tspecs, NT);
+	fclose(f);
+	assert_non_null(strstr(buf, "--mode client|server|both"));
+	assert_non_null(strstr(buf, "[10s]"));
+	free(buf);
 }
 
 /* Randomized check of the histogram against a sorted reference: percentiles within 1/16. */
@@ -206,7 +304,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_duration),	  cmocka_unit_test(test_rate_count_size_range),
-		cmocka_unit_test(test_format),	  cmocka_unit_test(test_opt), cmocka_unit_test(test_ipport),
+		cmocka_unit_test(test_format),	  cmocka_unit_test(test_opt), cmocka_unit_test(test_opt_apply), cmocka_unit_test(test_ipport),
 		cmocka_unit_test(test_hist_vs_reference), cmocka_unit_test(test_jsonw),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,58 +22,96 @@
 #include "sim/sim.h"
 #include "verbs.h"
 
+#define SIM_MAX_ERAS 8 /* lines one chart keeps apart (plot.h's palette) */
+
+/* What the command line says, filled by opt_apply() from specs[] below; --set, --kernel and
+ * --seed keep their own grammar and are converted once the scenario is loaded. */
+struct sim_opts {
+	bool help, list, list_kernels;
+	const char *scen;
+	const char *set;     /* --set lines joined by '\n', NULL */
+	const char *kernel;  /* --kernel ERA[,ERA...] as given, NULL */
+	int64_t duration_ns; /* --duration; 0: the scenario's */
+	const char *seed;    /* --seed as given (64 bits exactly, as the INI key), NULL */
+	bool json, csv, no_series, explain, show, quiet;
+	const char *svg, *host;
+	uint64_t max_mem; /* bytes; 0 = no limit */
+	bool max_mem_default;
+	int neras; /* --kernel A,B,C; 0 without --kernel */
+	char eras[SIM_MAX_ERAS][SIM_NAME_LEN];
+};
+
+#define SO struct sim_opts
 static const struct opt_spec specs[] = {
-    {.name = "help", .shortname = 'h', .kind = OPT_FLAG, .help = "show this help"},
-    {.name = "list", .shortname = 'l', .kind = OPT_FLAG, .help = "list the built-in scenarios"},
-    {.name = "list-kernels", .kind = OPT_FLAG, .help = "list the kernel eras (profiles)"},
+    /* the actions first: main applies them alone before the rest (see NACTIONS) */
+    {.name = "help", .shortname = 'h', OPT_FLAG_TO(SO, help), .help = "show this help"},
+    {.name = "list",
+     .shortname = 'l',
+     OPT_FLAG_TO(SO, list),
+     .help = "list the built-in scenarios"},
+    {.name = "list-kernels",
+     OPT_FLAG_TO(SO, list_kernels),
+     .help = "list the kernel eras (profiles)"},
     {.name = "explain",
      .shortname = 'e',
-     .kind = OPT_FLAG,
+     OPT_FLAG_TO(SO, explain),
      .help = "say what the scenario shows and why, then run it"},
-    {.name = "show", .kind = OPT_FLAG, .help = "print the scenario as an INI file and exit"},
+    {.name = "show", OPT_FLAG_TO(SO, show), .help = "print the scenario as an INI file and exit"},
+    /* repeatable, SECTION.KEY=VALUE: the scenario's own grammar (sim_scenario_set_lines) */
     {.name = "set",
      .shortname = 's',
      .kind = OPT_MULTI,
+     .type = OPT_T_STR,
+     .off = OPT_OFF_(SO, set, const char *),
      .metavar = "SECTION.KEY=VALUE",
      .help = "override a scenario value (repeatable)"},
+    /* eras, versions and comma lists: model/profile.c decides (parse_eras) */
     {.name = "kernel",
      .shortname = 'k',
-     .kind = OPT_VALUE,
+     OPT_STR_TO(SO, kernel),
      .metavar = "ERA[,ERA...]",
      .help = "run every host on this kernel era: a name from --list-kernels, a version (5.9 runs "
 	     "as 5.4, and says so) or host; a comma list runs each era and shows them side by "
 	     "side (--json: schema twkit.sim-eras/1; --svg: one line per era)"},
     {.name = "duration",
      .shortname = 'd',
-     .kind = OPT_VALUE,
+     OPT_DUR_TO(SO, duration_ns),
+     .min = 1e9,
+     .max = 7 * 86400e9,
      .metavar = "DURATION",
-     .help = "simulated time, e.g. 90s, 1h"},
+     .help = "simulated time, 1s to 7d, e.g. 90s, 1h30m (default: the scenario's, else 120s)"},
+    /* a string: opt's counts go through a double, exact only to 2^53; a seed is 64 bits */
     {.name = "seed",
-     .kind = OPT_VALUE,
+     OPT_STR_TO(SO, seed),
      .metavar = "N",
-     .help = "random seed (same seed, same output)"},
+     .help = "random seed (same seed, same output; default: the scenario's, else 1)"},
     {.name = "json",
      .shortname = 'j',
-     .kind = OPT_FLAG,
+     OPT_FLAG_TO(SO, json),
      .help = "JSON output (schema twkit.sim/1)"},
-    {.name = "no-series", .kind = OPT_FLAG, .help = "leave the per-second series out of --json"},
-    {.name = "csv", .kind = OPT_FLAG, .help = "per-second series of one host as CSV on stdout"},
+    {.name = "no-series",
+     OPT_FLAG_TO(SO, no_series),
+     .help = "leave the per-second series out of --json"},
+    {.name = "csv", OPT_FLAG_TO(SO, csv), .help = "per-second series of one host as CSV on stdout"},
     {.name = "svg",
-     .kind = OPT_VALUE,
+     OPT_STR_TO(SO, svg),
      .metavar = "FILE",
      .help = "plot the per-second series to FILE: every host where something changes, or --host"},
     {.name = "host",
-     .kind = OPT_VALUE,
+     OPT_STR_TO(SO, host),
      .metavar = "NAME",
      .help = "host for --csv/--svg (default: the first client for --csv and --kernel A,B)"},
-    {.name = "quiet", .shortname = 'q', .kind = OPT_FLAG, .help = "no progress line"},
+    {.name = "quiet", .shortname = 'q', OPT_FLAG_TO(SO, quiet), .help = "no progress line"},
+    /* no .def: the default is this machine's (default_max_memory) */
     {.name = "max-memory",
-     .kind = OPT_VALUE,
+     OPT_SIZE_TO(SO, max_mem, 0, 0),
      .metavar = "SIZE",
      .help = "refuse a run estimated above SIZE (e.g. 2GiB; 0: no limit; default a quarter of "
 	     "this machine's memory)"},
 };
+#undef SO
 #define NSPECS ((int)(sizeof(specs) / sizeof(specs[0])))
+#define NACTIONS 3 /* --help, --list, --list-kernels: answered whatever else is given */
 
 /* ---- memory estimate (sim_mem_estimate, sim.h) ----
  *
@@ -437,18 +475,6 @@ static void progress(void *arg, int64_t now, int64_t end)
 		fprintf(stderr, "\r%40s\r", "");
 }
 
-#define SIM_MAX_ERAS 8 /* lines one chart keeps apart (plot.h's palette) */
-
-struct sim_opts {
-	const char *scen;
-	int neras; /* --kernel A,B,C; 0 without --kernel */
-	char eras[SIM_MAX_ERAS][SIM_NAME_LEN];
-	bool json, csv, series, explain, show, quiet;
-	const char *svg, *host;
-	uint64_t max_mem; /* bytes; 0 = no limit */
-	bool max_mem_default;
-};
-
 /* A quarter of the machine's memory: room for the rest of what runs there. */
 static uint64_t default_max_memory(void)
 {
@@ -571,11 +597,11 @@ static int parse_eras(const char *v, const char *release, struct sim_opts *o, ch
 	}
 }
 
-static int load(const struct opt_result *res, struct sim_opts *o, struct sim_scenario *sc,
-		const char *release)
+/* The scenario, then what the command line changes in it: --set, --kernel, --duration,
+ * --seed (in this order: --duration and --seed win over --set sim.duration, sim.seed). */
+static int load(struct sim_opts *o, struct sim_scenario *sc, const char *release)
 {
 	char err[512];
-	const char *v;
 	int rc;
 	if (sim_scenario_arg_is_file(o->scen, sim_builtin_text(o->scen) != NULL))
 		rc = sim_scenario_load_file(o->scen, sc, err, sizeof(err));
@@ -583,39 +609,27 @@ static int load(const struct opt_result *res, struct sim_opts *o, struct sim_sce
 		rc = sim_scenario_load_builtin(o->scen, sc, err, sizeof(err));
 	if (rc < 0)
 		goto bad;
-	if ((v = opt_get(specs, NSPECS, res, "set")) &&
-	    (rc = sim_scenario_set_lines(sc, v, err, sizeof(err))) < 0) {
+	if (o->set && (rc = sim_scenario_set_lines(sc, o->set, err, sizeof(err))) < 0) {
 		if (rc == -ENOMEM)
 			return rc;
 		goto bad;
 	}
-	if ((v = opt_get(specs, NSPECS, res, "kernel"))) {
-		if (parse_eras(v, release, o, err, sizeof(err)) < 0)
+	if (o->kernel) {
+		if (parse_eras(o->kernel, release, o, err, sizeof(err)) < 0)
 			goto bad;
 		snprintf(sc->kernel, sizeof(sc->kernel), "%s", o->eras[0]);
 		for (int i = 0; i < sc->nnodes; i++)
 			sc->nodes[i].kernel[0] = 0;
 	}
-	if ((v = opt_get(specs, NSPECS, res, "duration"))) {
-		int64_t d;
-		if (units_parse_duration(v, &d) < 0 || d < 1000000000LL ||
-		    d > 7 * 86400 * 1000000000LL) {
-			snprintf(
-			    err, sizeof(err),
-			    "--duration '%.40s': expected a duration from 1s to 7d, such as 90s, "
-			    "1h30m or 2d",
-			    v);
-			goto bad;
-		}
-		sc->duration_ns = d;
-	}
-	if ((v = opt_get(specs, NSPECS, res, "seed"))) {
+	if (o->duration_ns) /* opt_apply checked it: 1s to 7d */
+		sc->duration_ns = o->duration_ns;
+	if (o->seed) {
 		char *end;
 		errno = 0;
-		unsigned long long s = strtoull(v, &end, 10);
-		if (errno || *end || !*v || *v == '-') {
+		unsigned long long s = strtoull(o->seed, &end, 10);
+		if (errno || *end || !*o->seed || *o->seed == '-') {
 			snprintf(err, sizeof(err), "--seed '%.40s': expected an unsigned integer",
-				 v);
+				 o->seed);
 			goto bad;
 		}
 		sc->seed = s;
@@ -685,7 +699,7 @@ static int run_eras(const struct sim_opts *o, const struct sim_scenario *base, c
 		}
 		cfg.sc = &scs[e];
 		cfg.host_release = release;
-		cfg.no_series = o->json ? !o->series : !o->svg;
+		cfg.no_series = o->json ? o->no_series : !o->svg;
 		if (mem_check(&cfg, o, &mest) < 0) {
 			rc = TWKIT_EXIT_USAGE;
 			goto out;
@@ -709,7 +723,7 @@ static int run_eras(const struct sim_opts *o, const struct sim_scenario *base, c
 		crs[e] = mrs[e] = &rs[e];
 	}
 	if (o->json)
-		sim_report_eras_json(stdout, csc, crs, o->neras, o->series);
+		sim_report_eras_json(stdout, csc, crs, o->neras, !o->no_series);
 	else
 		sim_report_eras_text(stdout, csc, crs, o->neras);
 	if (o->svg) {
@@ -759,8 +773,8 @@ int sim_main(int argc, char **argv)
 	struct utsname u;
 	struct sim_mem_estimate mest;
 	const char *release = uname(&u) == 0 ? u.release : NULL;
-	const char *v;
-	char err[256];
+	uint64_t dflt_mem = default_max_memory();
+	char err[512];
 	int rc = TWKIT_EXIT_OK, hi = -1;
 
 	memset(&r, 0, sizeof(r));
@@ -769,16 +783,19 @@ int sim_main(int argc, char **argv)
 		usage(stderr);
 		return TWKIT_EXIT_USAGE;
 	}
-	if (opt_has(specs, NSPECS, &res, "help")) {
+	/* the actions alone first: --help and the lists answer whatever else is given */
+	if (opt_apply(specs, NACTIONS, &res, &o, err, sizeof(err)) < 0)
+		goto bad_opt;
+	if (o.help) {
 		usage(stdout);
 		goto out;
 	}
-	if (opt_has(specs, NSPECS, &res, "list")) {
+	if (o.list) {
 		for (int i = 0; i < sim_builtin_count(); i++)
 			printf("%-16s %s\n", sim_builtin_name(i), sim_builtin_summary(i));
 		goto out;
 	}
-	if (opt_has(specs, NSPECS, &res, "list-kernels")) {
+	if (o.list_kernels) {
 		for (int i = 0; i < tw_profile_count(); i++)
 			printf("%s\n", tw_profile_at(i)->name);
 		printf("host (this machine: %s -> %s)\n", release ? release : "?",
@@ -794,27 +811,11 @@ int sim_main(int argc, char **argv)
 		goto out;
 	}
 	o.scen = res.pos[0];
-	o.json = opt_has(specs, NSPECS, &res, "json");
-	o.csv = opt_has(specs, NSPECS, &res, "csv");
-	o.series = !opt_has(specs, NSPECS, &res, "no-series");
-	o.explain = opt_has(specs, NSPECS, &res, "explain");
-	o.show = opt_has(specs, NSPECS, &res, "show");
-	o.quiet = opt_has(specs, NSPECS, &res, "quiet");
-	o.svg = opt_get(specs, NSPECS, &res, "svg");
-	o.host = opt_get(specs, NSPECS, &res, "host");
-	if ((v = opt_get(specs, NSPECS, &res, "max-memory"))) {
-		if (units_parse_size(v, &o.max_mem) < 0) {
-			fprintf(stderr,
-				"twkit sim: --max-memory '%.40s': expected a size (e.g. "
-				"512MiB, 2GiB; 0: no limit)\n",
-				v);
-			rc = TWKIT_EXIT_USAGE;
-			goto out;
-		}
-	} else {
-		o.max_mem = default_max_memory();
-		o.max_mem_default = true;
-	}
+	o.max_mem = dflt_mem; /* --max-memory, when given, replaces it */
+	if (opt_apply(specs, NSPECS, &res, &o, err, sizeof(err)) < 0)
+		goto bad_opt;
+	/* said when the limit is the default's value, given or not */
+	o.max_mem_default = o.max_mem == dflt_mem;
 	if (o.json && o.csv) {
 		fprintf(stderr, "twkit sim: --json and --csv both write stdout: pick one\n");
 		rc = TWKIT_EXIT_USAGE;
@@ -835,7 +836,7 @@ int sim_main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (load(&res, &o, &sc, release) < 0) {
+	if (load(&o, &sc, release) < 0) {
 		rc = TWKIT_EXIT_USAGE;
 		goto out;
 	}
@@ -843,7 +844,7 @@ int sim_main(int argc, char **argv)
 		fprintf(stderr,
 			"twkit sim: --csv writes one era's series; with --kernel %s use "
 			"--json (every era's series) or run one era at a time\n",
-			opt_get(specs, NSPECS, &res, "kernel"));
+			o.kernel);
 		rc = TWKIT_EXIT_USAGE;
 		goto out;
 	}
@@ -877,7 +878,7 @@ int sim_main(int argc, char **argv)
 	cfg.host_release = release;
 	/* the text report reads no series: keep none (the same numbers, less memory) */
 	cfg.no_series =
-	    (o.json ? !o.series : !o.csv) && !o.svg; /* --svg plots one whatever --json says */
+	    (o.json ? o.no_series : !o.csv) && !o.svg; /* --svg plots one whatever --json says */
 	if (mem_check(&cfg, &o, &mest) < 0) {
 		rc = TWKIT_EXIT_USAGE;
 		goto out;
@@ -907,7 +908,7 @@ int sim_main(int argc, char **argv)
 		goto out;
 	}
 	if (o.json)
-		sim_report_json(stdout, &sc, &r, o.series);
+		sim_report_json(stdout, &sc, &r, !o.no_series);
 	else if (o.csv)
 		e = series_write_csv(&r.hosts[hi].series, stdout);
 	else
@@ -920,4 +921,10 @@ out:
 	sim_result_fini(&r);
 	opt_result_fini(&res);
 	return rc;
+bad_opt:
+	if (!strncmp(err, "--max-memory '", 14)) /* what the table cannot say (opt has no hint) */
+		snprintf(err + strlen(err), sizeof(err) - strlen(err), " (0: no limit)");
+	fprintf(stderr, "twkit sim: %s\n", err);
+	rc = TWKIT_EXIT_USAGE;
+	goto out;
 }

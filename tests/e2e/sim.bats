@@ -36,6 +36,44 @@ teardown() {
 	[[ "$output" == *"--duration 'soon'"* ]]
 }
 
+@test "sim: the option table types and bounds every option: bad values name the option, exit 2" {
+	# --duration: a duration from 1s to 7d (the table's bounds), checked before the scenario
+	for d in 8d 500ms 7x; do
+		run "$TWKIT" sim stress-client --duration "$d"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"--duration '$d': expected a duration such as 90s, 1h30m or 7d, from 1s to 7d"* ]]
+	done
+	run "$TWKIT" sim no-such-scenario --duration 8d
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--duration '8d'"* ]]
+	# 1h30m and 7d are durations; --duration wins over the scenario's (--show prints the
+	# built-in as written, so the JSON says it)
+	run "$TWKIT" sim stress-client -q --duration 1h30m --json --no-series --max-memory 0
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq .duration_s)" = 5400 ]
+	run "$TWKIT" sim stress-client -q --duration 7d --show
+	[ "$status" -eq 0 ]
+	# --max-memory: a size; 0 is no limit
+	run "$TWKIT" sim stress-client --max-memory 2GB/s
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--max-memory '2GB/s': expected a size such as 4096, 64KiB or 1MiB (0: no limit)"* ]]
+	# --seed keeps 64 bits exactly (the INI key's grammar)
+	run "$TWKIT" sim stress-client -q --duration 1s --seed 18446744073709551615 --json --no-series
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"seed": 18446744073709551615,'* ]]
+	run "$TWKIT" sim stress-client --seed 1e3
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--seed '1e3': expected an unsigned integer"* ]]
+	# --help and the lists answer whatever else is given
+	run "$TWKIT" sim --help --duration soon
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"--duration DURATION"*"1s to 7d"*"default: the scenario's, else 120s"* ]]
+	[[ "$output" == *"--seed N"*"default: the scenario's, else 1"* ]]
+	[[ "$output" == *"--max-memory SIZE"*"default a quarter of this machine's memory"* ]]
+	run "$TWKIT" sim --list --max-memory lots
+	[ "$status" -eq 0 ]
+}
+
 @test "sim: stress-client --json: EADDRNOTAVAIL after budget/rate seconds" {
 	# connect() priced at 0: the port bound alone (the CPU bound is sim_cost.bats')
 	run "$TWKIT" sim stress-client --duration 40s --json --set loadgen.connect_probe_ns=0 \

@@ -127,5 +127,5 @@ is_asan() {
 	[ "$status" -eq 0 ]
 	run "$TWKIT" sim stress-client --duration 8d
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"--duration '8d': expected a duration from 1s to 7d"* ]]
+	[[ "$output" == *"--duration '8d': expected a duration such as 90s, 1h30m or 7d, from 1s to 7d"* ]]
 }

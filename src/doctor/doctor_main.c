@@ -32,99 +32,16 @@
 #include "kernel/snapshot.h"
 #include "verbs.h"
 
-static const struct opt_spec specs[] = {
-    {.name = "json", .kind = OPT_FLAG, .help = "machine-readable report, schema twkit.doctor/1"},
-    {.name = "prom", .kind = OPT_FLAG, .help = "Prometheus text exposition (textfile collector)"},
-    {.name = "top",
-     .kind = OPT_VALUE,
-     .metavar = "N",
-     .def = "20",
-     .help = "groups to show; 0 = all (bounds --prom cardinality)"},
-    {.name = "fail-on",
-     .kind = OPT_VALUE,
-     .metavar = "SEVERITY",
-     .help = "exit 1 when a finding is at least warning|critical"},
-    {.name = "watch",
-     .kind = OPT_VALUE,
-     .metavar = "SECONDS",
-     .help = "repeat every SECONDS until Ctrl-C"},
-    {.name = "count",
-     .kind = OPT_VALUE,
-     .metavar = "N",
-     .help = "with --watch: stop after N reports"},
-    {.name = "svg",
-     .kind = OPT_VALUE,
-     .metavar = "FILE",
-     .help = "with --watch: plot each busy group's ports in use, budget and eta over time to FILE "
-	     "(rewritten after every look)"},
-    {.name = "listen",
-     .kind = OPT_VALUE,
-     .metavar = "ADDR:PORT",
-     .help = "serve --prom over HTTP at /metrics, a fresh look per scrape, until Ctrl-C"},
-    {.name = "output",
-     .kind = OPT_VALUE,
-     .metavar = "FILE",
-     .help =
-	 "write the report to FILE, not stdout: to a temporary file beside it renamed over FILE "
-	 "once complete (a reader such as node_exporter's textfile collector never sees half "
-	 "of one; a symlink at FILE is replaced, not followed); with --watch, at every report"},
-    {.name = "user",
-     .kind = OPT_VALUE,
-     .metavar = "NAME",
-     .def = "nobody",
-     .help = "with --listen, started as root: once the port is open (and --netns entered), run as "
-	     "NAME with no capability (--replay FILE: CAP_DAC_READ_SEARCH only, to read FILE)"},
-    {.name = "netns",
-     .kind = OPT_VALUE,
-     .metavar = "NAME",
-     .help = "look inside network namespace NAME (root)"},
-    {.name = "all-netns",
-     .kind = OPT_FLAG,
-     .help = "look inside every network namespace of the host (/run/netns and /proc/*/ns/net), "
-	     "each named and analysed on its own, busiest first; --top N bounds how many are "
-	     "detailed (root)"},
-    {.name = "record",
-     .kind = OPT_VALUE,
-     .metavar = "FILE",
-     .help = "also save everything collected to FILE (mode 0600, renamed into place when complete; "
-	     "an existing FILE is refused without --force); - = stdout, the report then on stderr"},
-    {.name = "force",
-     .kind = OPT_FLAG,
-     .help = "with --record FILE: replace an existing FILE (a symlink there is replaced, never "
-	     "written through)"},
-    {.name = "replay",
-     .kind = OPT_VALUE,
-     .metavar = "FILE",
-     .help = "analyse a capture made with --record; - = stdin (pipes and FIFOs work)"},
-    {.name = "since",
-     .kind = OPT_VALUE,
-     .metavar = "FILE",
-     .help = "an earlier capture (--record) of the same host: counters that rose since then count "
-	     "as rising, as between two --watch samples; - = stdin"},
-    {.name = "sysctl-conf",
-     .kind = OPT_MULTI,
-     .metavar = "PATH",
-     .def = "/etc/sysctl.d + /etc/sysctl.conf",
-     .help =
-	 "sysctl file, or directory of *.conf read by name, whose lines findings cite as "
-	 "file:line (what sets a value again at boot); repeatable, the last line for a key wins"},
-    {.name = "color", .kind = OPT_FLAG, .help = "colour severities in the text report"},
-    {.name = "trace",
-     .kind = OPT_VALUE,
-     .metavar = "DURATION",
-     .help = "first count failed connect() calls and active closes this long (eBPF, root; see "
-	     "twkit trace): findings show what was measured beside what they infer"},
-    {.name = "help", .shortname = 'h', .kind = OPT_FLAG, .help = "this help"},
-};
-#define NSPECS ((int)(sizeof(specs) / sizeof(specs[0])))
-
+/* What the options say; specs[] below fills it (opt_apply), parse_cfg adds the rules
+ * between options. */
 struct doctor_cfg {
+	bool json, prom;
 	enum { OUT_TEXT, OUT_JSON, OUT_PROM } out;
-	int top;
-	int fail_on;	  /* -1 none */
+	uint32_t top;
+	int fail_on;	  /* DOC_WARNING or DOC_CRITICAL; -1 none */
 	int64_t watch_ns; /* 0 = once */
 	const char *svg;  /* --watch --svg FILE, or NULL */
-	long count;	  /* 0 = unbounded */
+	uint32_t count;	  /* 0 = unbounded */
 	const char *netns, *record, *replay, *since;
 	bool force;		 /* --record FILE replaces an existing FILE */
 	bool record_stdout;	 /* --record -: the capture on stdout, the report on stderr */
@@ -140,6 +57,103 @@ struct doctor_cfg {
 	struct sockaddr_storage listen_addr;
 	socklen_t listen_len;
 };
+
+#define CFG struct doctor_cfg
+static const struct opt_spec specs[] = {
+    {.name = "json",
+     OPT_FLAG_TO(CFG, json),
+     .help = "machine-readable report, schema twkit.doctor/1"},
+    {.name = "prom",
+     OPT_FLAG_TO(CFG, prom),
+     .help = "Prometheus text exposition (textfile collector)"},
+    {.name = "top",
+     OPT_COUNT_TO(CFG, top, 0, 1000000),
+     .metavar = "N",
+     .def = "20",
+     .help = "groups to show; 0 = all (bounds --prom cardinality)"},
+    {.name = "fail-on",
+     OPT_CHOICE_TO(CFG, fail_on, "warning", "critical"),
+     .choice_val = (const int[]){DOC_WARNING, DOC_CRITICAL},
+     .help = "exit 1 when a finding is at least this severe"},
+    {.name = "watch",
+     OPT_DUR_TO(CFG, watch_ns),
+     .metavar = "DURATION",
+     .min = NS_PER_SEC / 10,
+     .help = "repeat every DURATION (5 = 5s, 1m, 1h30m) until Ctrl-C"},
+    {.name = "count",
+     OPT_COUNT_TO(CFG, count, 1, 1000000000),
+     .metavar = "N",
+     .help = "with --watch: stop after N reports"},
+    {.name = "svg",
+     OPT_STR_TO(CFG, svg),
+     .metavar = "FILE",
+     .help = "with --watch: plot each busy group's ports in use, budget and eta over time to FILE "
+	     "(rewritten after every look)"},
+    {.name = "listen",
+     OPT_STR_TO(CFG, listen),
+     .metavar = "ADDR:PORT",
+     .help = "serve --prom over HTTP at /metrics, a fresh look per scrape, until Ctrl-C"},
+    {.name = "output",
+     OPT_STR_TO(CFG, output),
+     .metavar = "FILE",
+     .help =
+	 "write the report to FILE, not stdout: to a temporary file beside it renamed over FILE "
+	 "once complete (a reader such as node_exporter's textfile collector never sees half "
+	 "of one; a symlink at FILE is replaced, not followed); with --watch, at every report"},
+    {.name = "user",
+     OPT_STR_TO(CFG, user),
+     .metavar = "NAME",
+     .def = "nobody",
+     .help = "with --listen, started as root: once the port is open (and --netns entered), run as "
+	     "NAME with no capability (--replay FILE: CAP_DAC_READ_SEARCH only, to read FILE)"},
+    {.name = "netns",
+     OPT_STR_TO(CFG, netns),
+     .metavar = "NAME",
+     .help = "look inside network namespace NAME (root)"},
+    {.name = "all-netns",
+     OPT_FLAG_TO(CFG, all_netns),
+     .help = "look inside every network namespace of the host (/run/netns and /proc/*/ns/net), "
+	     "each named and analysed on its own, busiest first; --top N bounds how many are "
+	     "detailed (root)"},
+    {.name = "record",
+     OPT_STR_TO(CFG, record),
+     .metavar = "FILE",
+     .help = "also save everything collected to FILE (mode 0600, renamed into place when complete; "
+	     "an existing FILE is refused without --force); - = stdout, the report then on stderr"},
+    {.name = "force",
+     OPT_FLAG_TO(CFG, force),
+     .help = "with --record FILE: replace an existing FILE (a symlink there is replaced, never "
+	     "written through)"},
+    {.name = "replay",
+     OPT_STR_TO(CFG, replay),
+     .metavar = "FILE",
+     .help = "analyse a capture made with --record; - = stdin (pipes and FIFOs work)"},
+    {.name = "since",
+     OPT_STR_TO(CFG, since),
+     .metavar = "FILE",
+     .help = "an earlier capture (--record) of the same host: counters that rose since then count "
+	     "as rising, as between two --watch samples; - = stdin"},
+    /* repeatable, and its default is a description: parse_cfg reads it (OPT_T_RAW) */
+    {.name = "sysctl-conf",
+     .kind = OPT_MULTI,
+     .metavar = "PATH",
+     .def = "/etc/sysctl.d + /etc/sysctl.conf",
+     .help =
+	 "sysctl file, or directory of *.conf read by name, whose lines findings cite as "
+	 "file:line (what sets a value again at boot); repeatable, the last line for a key wins"},
+    {.name = "color", OPT_FLAG_TO(CFG, color), .help = "colour severities in the text report"},
+    /* a few seconds show a churn; an hour is the longest a report should wait */
+    {.name = "trace",
+     OPT_DUR_TO(CFG, trace_ns),
+     .metavar = "DURATION",
+     .min = NS_PER_SEC / 10,
+     .max = 3600 * NS_PER_SEC,
+     .help = "first count failed connect() calls and active closes this long (eBPF, root; see "
+	     "twkit trace): findings show what was measured beside what they infer"},
+    {.name = "help", .shortname = 'h', .kind = OPT_FLAG, .help = "this help"},
+};
+#undef CFG
+#define NSPECS ((int)(sizeof(specs) / sizeof(specs[0])))
 
 static void help(FILE *f)
 {
@@ -233,57 +247,24 @@ static int usage_err(const char *msg)
 
 static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err, size_t el)
 {
-	long v;
-	const char *s;
 	memset(c, 0, sizeof(*c));
-	c->fail_on = -1;
-	if (opt_has(specs, NSPECS, r, "json") && opt_has(specs, NSPECS, r, "prom")) {
+	c->fail_on = -1; /* --fail-on has no default: none */
+	if (opt_apply(specs, NSPECS, r, c, err, el) < 0)
+		return -EINVAL;
+	if (c->json && c->prom) {
 		snprintf(err, el, "--json and --prom exclude each other");
 		return -EINVAL;
 	}
-	c->out = opt_has(specs, NSPECS, r, "json")   ? OUT_JSON
-		 : opt_has(specs, NSPECS, r, "prom") ? OUT_PROM
-						     : OUT_TEXT;
-	if (units_parse_long(opt_get(specs, NSPECS, r, "top"), 0, 1000000, &v) < 0) {
-		snprintf(err, el, "--top wants a whole number >= 0, got '%s'",
-			 opt_get(specs, NSPECS, r, "top"));
+	c->out = c->json ? OUT_JSON : c->prom ? OUT_PROM : OUT_TEXT;
+	if (c->count && !c->watch_ns) {
+		snprintf(err, el, "--count goes with --watch");
 		return -EINVAL;
 	}
-	c->top = (int)v;
-	if ((s = opt_get(specs, NSPECS, r, "fail-on"))) {
-		c->fail_on = doc_sev_parse(s);
-		if (c->fail_on < 0 || c->fail_on == DOC_INFO) {
-			snprintf(err, el, "--fail-on wants warning or critical, got '%s'", s);
-			return -EINVAL;
-		}
-	}
-	if ((s = opt_get(specs, NSPECS, r, "watch"))) {
-		if (units_parse_duration(s, &c->watch_ns) < 0 || c->watch_ns < NS_PER_SEC / 10) {
-			snprintf(err, el, "--watch wants a duration of at least 0.1 s, got '%s'",
-				 s);
-			return -EINVAL;
-		}
-	}
-	if ((s = opt_get(specs, NSPECS, r, "count"))) {
-		if (units_parse_long(s, 1, 1000000000, &c->count) < 0) {
-			snprintf(err, el, "--count wants a whole number >= 1, got '%s'", s);
-			return -EINVAL;
-		}
-		if (!c->watch_ns) {
-			snprintf(err, el, "--count goes with --watch");
-			return -EINVAL;
-		}
-	}
-	if ((c->svg = opt_get(specs, NSPECS, r, "svg")) && !c->watch_ns) {
+	if (c->svg && !c->watch_ns) {
 		snprintf(err, el,
-			 "--svg draws the looks of --watch over time: add --watch SECONDS");
+			 "--svg draws the looks of --watch over time: add --watch DURATION");
 		return -EINVAL;
 	}
-	c->netns = opt_get(specs, NSPECS, r, "netns");
-	c->record = opt_get(specs, NSPECS, r, "record");
-	c->replay = opt_get(specs, NSPECS, r, "replay");
-	c->since = opt_get(specs, NSPECS, r, "since");
-	c->force = opt_has(specs, NSPECS, r, "force");
 	c->record_stdout = c->record && strcmp(c->record, "-") == 0;
 	if (c->record && !c->record_stdout) { /* a bad path fails now, not after collecting */
 		char pwhy[160];
@@ -295,10 +276,8 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 	c->sysctl_conf = opt_has(specs, NSPECS, r, "sysctl-conf")
 			     ? opt_get(specs, NSPECS, r, "sysctl-conf")
 			     : NULL;
-	c->color = opt_has(specs, NSPECS, r, "color");
-	c->all_netns = opt_has(specs, NSPECS, r, "all-netns");
-	if (c->all_netns && (c->netns || c->replay || c->record || c->since || c->watch_ns ||
-			     opt_has(specs, NSPECS, r, "listen"))) {
+	if (c->all_netns &&
+	    (c->netns || c->replay || c->record || c->since || c->watch_ns || c->listen)) {
 		snprintf(err, el,
 			 "--all-netns takes one live look at every namespace: it excludes "
 			 "--netns, --replay, --record, --since, --watch and --listen");
@@ -332,13 +311,13 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 		snprintf(err, el, "--replay - and --since - cannot both read stdin");
 		return -EINVAL;
 	}
-	if (c->since && (c->watch_ns || opt_has(specs, NSPECS, r, "listen"))) {
+	if (c->since && (c->watch_ns || c->listen)) {
 		snprintf(err, el,
 			 "--since compares one look with an earlier capture: it excludes "
 			 "--watch and --listen (which compare their own looks)");
 		return -EINVAL;
 	}
-	if ((c->listen = opt_get(specs, NSPECS, r, "listen"))) {
+	if (c->listen) { /* ADDR:PORT, one port */
 		long a, b;
 		if (units_parse_ipport(c->listen, 1, 65535, &c->listen_addr, &c->listen_len, &a,
 				       &b) < 0 ||
@@ -367,7 +346,7 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 		}
 		c->out = OUT_PROM;
 	}
-	if ((c->output = opt_get(specs, NSPECS, r, "output"))) {
+	if (c->output) {
 		if (!c->output[0] || !strcmp(c->output, "-")) {
 			snprintf(err, el,
 				 "--output wants a FILE (without it the report goes to stdout)");
@@ -390,7 +369,6 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 			return -EINVAL;
 		}
 	}
-	c->user = opt_get(specs, NSPECS, r, "user");
 	c->user_given = opt_has(specs, NSPECS, r, "user");
 	if (c->user_given && !c->listen) {
 		snprintf(err, el,
@@ -401,15 +379,11 @@ static int parse_cfg(const struct opt_result *r, struct doctor_cfg *c, char *err
 		snprintf(err, el, "--user wants a user name");
 		return -EINVAL;
 	}
-	if ((s = opt_get(specs, NSPECS, r, "trace"))) {
-		if (doc_trace_opt(s, &c->trace_ns, err, el) < 0)
-			return -EINVAL;
-		if (c->replay || c->listen || c->all_netns) {
-			snprintf(err, el,
-				 "--trace measures one namespace now: it excludes "
-				 "--replay, --listen and --all-netns");
-			return -EINVAL;
-		}
+	if (c->trace_ns && (c->replay || c->listen || c->all_netns)) {
+		snprintf(err, el,
+			 "--trace measures one namespace now: it excludes "
+			 "--replay, --listen and --all-netns");
+		return -EINVAL;
 	}
 	if (r->npos > 0) {
 		snprintf(err, el, "unexpected argument '%s'", r->pos[0]);
@@ -602,7 +576,7 @@ static int doctor_once(const struct doctor_cfg *c, struct doc_prev *prev, FILE *
 		ret = -TWKIT_EXIT_RUNTIME;
 		goto out;
 	}
-	struct doc_render_opts ro = {.top = c->top,
+	struct doc_render_opts ro = {.top = (int)c->top,
 				     .replay = c->replay != NULL,
 				     .netns = c->netns,
 				     .color = c->color,
@@ -732,7 +706,7 @@ static int doctor_allns(const struct doctor_cfg *cfg)
 	struct doc_allns_cfg ac = {.out = cfg->out == OUT_JSON	 ? DOC_ALLNS_JSON
 					  : cfg->out == OUT_PROM ? DOC_ALLNS_PROM
 								 : DOC_ALLNS_TEXT,
-				   .top = cfg->top,
+				   .top = (int)cfg->top,
 				   .color = cfg->color,
 				   .sysctl_conf = cfg->sysctl_conf,
 				   .stop = &stop_flag};

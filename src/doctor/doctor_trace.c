@@ -12,19 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "common/units.h"
-
-int doc_trace_opt(const char *s, int64_t *ns, char *err, size_t el)
-{
-	/* a few seconds show a churn; an hour is the longest a report should wait */
-	if (units_parse_duration(s, ns) < 0 || *ns < NS_PER_SEC / 10 || *ns > 3600 * NS_PER_SEC) {
-		snprintf(err, el, "--trace wants a duration from 0.1s to 1h, got '%s'", s);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-int doc_trace_collect(struct doc_trace *t, int64_t ns, const char *netns, volatile sig_atomic_t *stop)
+int doc_trace_collect(struct doc_trace *t, int64_t ns, const char *netns,
+		      volatile sig_atomic_t *stop)
 {
 	uint32_t inum;
 	struct stat st;
@@ -125,8 +114,7 @@ static uint64_t fails_of(const struct trace_data *d, int err, size_t *rows,
 }
 
 /* "312 EADDRNOTAVAIL toward 10.0.0.5:80 from nginx, pid 123, cgroup /x (and 5 more ...)" */
-static void fail_line(const struct doc_trace *t, const char *prefix, int err, char *buf,
-		      size_t len)
+static void fail_line(const struct doc_trace *t, const char *prefix, int err, char *buf, size_t len)
 {
 	const struct trace_fail *top;
 	size_t rows;
@@ -196,19 +184,19 @@ static void annotate_ports(struct doc_finding *f, const struct doc_analysis *a,
 		fails = fails_toward(&t->d, EADDRNOTAVAIL, g->raddr, g->port);
 		if (calls > 0 && fails == 0) {
 			doc_endpoint(g->raddr, g->port, ep, sizeof(ep));
-			snprintf(line, sizeof(line),
-				 "measurement contradicts this: %llu connect() calls toward %s in "
-				 "%.1f s and none failed with EADDRNOTAVAIL (the kernel still found "
-				 "ports: reuse of TIME-WAIT, or another source address)",
-				 (unsigned long long)calls, ep, t->seconds);
+			snprintf(
+			    line, sizeof(line),
+			    "measurement contradicts this: %llu connect() calls toward %s in "
+			    "%.1f s and none failed with EADDRNOTAVAIL (the kernel still found "
+			    "ports: reuse of TIME-WAIT, or another source address)",
+			    (unsigned long long)calls, ep, t->seconds);
 			ev_put(f, line);
 		}
 		break;
 	}
 }
 
-static void annotate_server(struct doc_finding *f, const struct doc_trace *t,
-			    const char *prefix)
+static void annotate_server(struct doc_finding *f, const struct doc_trace *t, const char *prefix)
 {
 	uint64_t accepted = 0, opened = 0;
 	const struct trace_close *top = NULL;
@@ -273,11 +261,11 @@ void doc_trace_annotate(struct doc_findings *fs, const struct doc_analysis *a,
 	if (fails_of(&t->d, 0, &rows, &top) && (!ports_expected || top->k.err != EADDRNOTAVAIL)) {
 		char e[32];
 		struct doc_finding *f = doc_finding_add(
-			fs, "connect-failures-measured", DOC_WARNING,
-			"connect() failed %llu times in %.1f s (most: %s), which no inference "
-			"from the sockets predicted",
-			(unsigned long long)fails_of(&t->d, 0, &rows, &top), t->seconds,
-			trace_errno_name(top->k.err, e, sizeof(e)));
+		    fs, "connect-failures-measured", DOC_WARNING,
+		    "connect() failed %llu times in %.1f s (most: %s), which no inference "
+		    "from the sockets predicted",
+		    (unsigned long long)fails_of(&t->d, 0, &rows, &top), t->seconds,
+		    trace_errno_name(top->k.err, e, sizeof(e)));
 		for (size_t i = 0; f && i < t->d.nfail && i < 4; i++) {
 			const struct trace_fail *r = &t->d.fail[i];
 			char ad[64], who[256];
@@ -288,10 +276,11 @@ void doc_trace_annotate(struct doc_findings *fs, const struct doc_analysis *a,
 				       trace_addr_str(ad, sizeof(ad), &r->k.dst), r->k.dst.port,
 				       owner_str(t, &r->k.o, who, sizeof(who)));
 		}
-		doc_finding_adv(f, "EADDRNOTAVAIL: no local port free toward that destination "
-				   "(see port-exhaustion once TIME-WAIT builds up); ECONNREFUSED: no "
-				   "listener; ETIMEDOUT: SYNs unanswered (SYN retransmissions in twkit "
-				   "trace). twkit trace shows each by process and container.");
+		doc_finding_adv(
+		    f, "EADDRNOTAVAIL: no local port free toward that destination "
+		       "(see port-exhaustion once TIME-WAIT builds up); ECONNREFUSED: no "
+		       "listener; ETIMEDOUT: SYNs unanswered (SYN retransmissions in twkit "
+		       "trace). twkit trace shows each by process and container.");
 		/* keep doctor's order: by severity, critical first, stable */
 		for (int i = fs->n - 1; f && i > 0 && fs->f[i - 1].sev < fs->f[i].sev; i--) {
 			struct doc_finding tmp = fs->f[i];

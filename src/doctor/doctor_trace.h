@@ -20,16 +20,14 @@ struct doc_trace {
 	struct trace_cg *cg;
 };
 
-/* --trace DURATION: 0 and *ns, or -EINVAL with a message in err. */
-int doc_trace_opt(const char *s, int64_t *ns, char *err, size_t el);
-
 /*
  * Trace for ns in network namespace `netns` (a name under /run/netns), or in this process's
  * namespace when NULL. Call before entering the namespace. Returns 0, or the exit code after
  * printing the reason (3: not root, no BTF, a missing tracepoint). Release with
  * doc_trace_fini.
  */
-int doc_trace_collect(struct doc_trace *t, int64_t ns, const char *netns, volatile sig_atomic_t *stop);
+int doc_trace_collect(struct doc_trace *t, int64_t ns, const char *netns,
+		      volatile sig_atomic_t *stop);
 void doc_trace_fini(struct doc_trace *t);
 
 /* Add the measured lines to the findings (pure but for resolving cgroup names). */

@@ -24,32 +24,47 @@
 #include "sim/sim.h"
 #include "verbs.h"
 
+struct lab_cfg {
+	const struct lab_entry *entry;
+	struct lab_entry file_entry; /* a scenario file: entry points here */
+	char file_summary[256];
+	struct sim_scenario sc;
+	struct lab_plan plan;
+	int relay; /* enum LAB_RELAY; -1 until chosen (--relay, else from the plan) */
+	bool compare, doctor, json, keep, quiet;
+	int64_t wait_ns; /* for the run lock; 0: do not wait */
+	const char *svg, *csv;
+	char self_exe[4096];
+};
+
+/* Typed options go straight into struct lab_cfg (opt_apply); --set keeps its own grammar
+ * (SECTION.KEY=VALUE, repeatable) and --list/--help are actions, not configuration. */
 static const struct opt_spec specs[] = {
     {.name = "compare",
-     .kind = OPT_FLAG,
+     OPT_FLAG_TO(struct lab_cfg, compare),
      .help = "also run sim (profile host) on the same scenario: both series and fidelity"},
     {.name = "doctor",
-     .kind = OPT_FLAG,
+     OPT_FLAG_TO(struct lab_cfg, doctor),
      .help = "run `twkit doctor --json` in every host's namespace at half time and at the end, and "
 	     "hold each verdict to what the lab measured there (exit 1 if one disagrees)"},
     {.name = "json",
      .shortname = 'j',
-     .kind = OPT_FLAG,
+     OPT_FLAG_TO(struct lab_cfg, json),
      .help = "JSON report (schema twkit.lab/1) on stdout"},
     {.name = "keep",
-     .kind = OPT_FLAG,
+     OPT_FLAG_TO(struct lab_cfg, keep),
      .help = "leave the namespaces for inspection (processes are stopped); prints how to remove"},
     {.name = "svg",
-     .kind = OPT_VALUE,
+     OPT_STR_TO(struct lab_cfg, svg),
      .metavar = "FILE",
      .help = "plot TIME-WAIT, new and failed connections per host"},
     {.name = "csv",
-     .kind = OPT_VALUE,
+     OPT_STR_TO(struct lab_cfg, csv),
      .metavar = "FILE",
      .help = "the same series as CSV ('-' = stdout)"},
     {.name = "relay",
-     .kind = OPT_VALUE,
-     .metavar = "nginx|twkit",
+     OPT_CHOICE_TO(struct lab_cfg, relay, "nginx", "twkit"),
+     .choice_val = (const int[]){LAB_RELAY_NGINX, LAB_RELAY_TWKIT},
      .help = "the L7 balancer: nginx as a reverse proxy (HTTP traffic) or twkit's own relay; "
 	     "default nginx when " LAB_NGINX_BIN " exists, else twkit"},
     {.name = "set",
@@ -58,31 +73,23 @@ static const struct opt_spec specs[] = {
      .metavar = "SECTION.KEY=VALUE",
      .help = "scenario files: override a value, as twkit sim --set (repeatable)"},
     {.name = "wait",
-     .kind = OPT_VALUE,
+     OPT_DUR_TO(struct lab_cfg, wait_ns),
      .metavar = "DURATION",
      .def = "0",
-     .help = "another lab run holds the lock: wait up to this long for it (e.g. 5m)"},
+     .max = 24 * 3600 * 1e9,
+     .help = "another lab run holds the lock: wait up to this long for it (e.g. 5m; 0: do not "
+	     "wait)"},
     {.name = "list",
      .shortname = 'l',
      .kind = OPT_FLAG,
      .help = "list the lab scenarios and what each shows"},
-    {.name = "quiet", .shortname = 'q', .kind = OPT_FLAG, .help = "no progress line"},
+    {.name = "quiet",
+     .shortname = 'q',
+     OPT_FLAG_TO(struct lab_cfg, quiet),
+     .help = "no progress line"},
     {.name = "help", .shortname = 'h', .kind = OPT_FLAG, .help = "this help"},
 };
 #define NSPECS ((int)(sizeof(specs) / sizeof(specs[0])))
-
-struct lab_cfg {
-	const struct lab_entry *entry;
-	struct lab_entry file_entry; /* a scenario file: entry points here */
-	char file_summary[256];
-	struct sim_scenario sc;
-	struct lab_plan plan;
-	enum LAB_RELAY relay;
-	bool compare, doctor, json, keep, quiet;
-	int64_t wait_ns; /* for the run lock */
-	const char *svg, *csv;
-	char self_exe[4096];
-};
 
 static volatile sig_atomic_t stop_flag;
 
@@ -306,13 +313,24 @@ static int load_file(const struct opt_result *res, const char *path, struct lab_
 /* Validate the parsed options into cfg. Returns an exit code, or -1 to go on. */
 static int validate(const struct opt_result *res, struct lab_cfg *cfg)
 {
-	const char *relay;
+	struct opt_result typed = *res; /* shares the strings; released through res */
+	int iwait = opt_index(specs, NSPECS, "wait");
 	char err[256];
+	int64_t ns;
 	ssize_t n;
 	int rc;
 
 	if (res->npos != 1) {
 		fprintf(stderr, "twkit lab: expected one scenario NAME (twkit lab --list)\n");
+		return TWKIT_EXIT_USAGE;
+	}
+	/* opt's durations are above 0; --wait 0 (the default) is the field's 0: do not wait */
+	if (units_parse_duration(typed.val[iwait], &ns) == 0 && ns == 0)
+		typed.val[iwait] = NULL;
+	cfg->relay = -1; /* not given: chosen below from the plan and what is installed */
+	if (opt_apply(specs, NSPECS, &typed, cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "twkit lab: %s%s\n", err,
+			strncmp(err, "--wait ", 7) == 0 ? ", or 0 (do not wait)" : "");
 		return TWKIT_EXIT_USAGE;
 	}
 	if (sim_scenario_arg_is_file(res->pos[0], lab_catalog_find(res->pos[0]) != NULL)) {
@@ -347,20 +365,7 @@ static int validate(const struct opt_result *res, struct lab_cfg *cfg)
 			return TWKIT_EXIT_USAGE;
 		}
 	}
-	cfg->compare = opt_has(specs, NSPECS, res, "compare");
-	cfg->doctor = opt_has(specs, NSPECS, res, "doctor");
-	cfg->json = opt_has(specs, NSPECS, res, "json");
-	cfg->keep = opt_has(specs, NSPECS, res, "keep");
-	cfg->quiet = opt_has(specs, NSPECS, res, "quiet") || cfg->json || !isatty(2);
-	const char *w = opt_get(specs, NSPECS, res, "wait");
-	if (units_parse_duration(w, &cfg->wait_ns) < 0 || cfg->wait_ns < 0 ||
-	    cfg->wait_ns > 24 * 3600 * NS_PER_SEC) {
-		fprintf(stderr, "twkit lab: --wait '%s': expected a duration up to 24h (30s, 5m)\n",
-			w);
-		return TWKIT_EXIT_USAGE;
-	}
-	cfg->svg = opt_get(specs, NSPECS, res, "svg");
-	cfg->csv = opt_get(specs, NSPECS, res, "csv");
+	cfg->quiet = cfg->quiet || cfg->json || !isatty(2);
 	for (int k = 0; k < 2; k++) { /* a bad path fails now, not after the run */
 		const char *path = k ? cfg->csv : cfg->svg;
 		char pwhy[160];
@@ -370,22 +375,17 @@ static int validate(const struct opt_result *res, struct lab_cfg *cfg)
 			return TWKIT_EXIT_USAGE;
 		}
 	}
-	relay = opt_get(specs, NSPECS, res, "relay");
-	if (relay && strcmp(relay, "nginx") != 0 && strcmp(relay, "twkit") != 0) {
-		fprintf(stderr, "twkit lab: --relay: expected nginx or twkit, not '%s'\n", relay);
-		return TWKIT_EXIT_USAGE;
-	}
-	if (relay && !strcmp(relay, "nginx") && cfg->plan.l7_server_closes) {
+	if (cfg->relay == LAB_RELAY_NGINX && cfg->plan.l7_server_closes) {
 		fprintf(stderr,
 			"twkit lab: --relay nginx: nginx closes its backend connections "
 			"itself, so the server cannot close first there; this scenario runs "
 			"with --relay twkit\n");
 		return TWKIT_EXIT_USAGE;
 	}
-	if (!relay) /* twkit's relay is the one that lets the server close first */
-		relay = access(LAB_NGINX_BIN, X_OK) == 0 && !cfg->plan.l7_server_closes ? "nginx"
-											: "twkit";
-	cfg->relay = strcmp(relay, "nginx") == 0 ? LAB_RELAY_NGINX : LAB_RELAY_TWKIT;
+	if (cfg->relay < 0) /* twkit's relay is the one that lets the server close first */
+		cfg->relay = access(LAB_NGINX_BIN, X_OK) == 0 && !cfg->plan.l7_server_closes
+				 ? LAB_RELAY_NGINX
+				 : LAB_RELAY_TWKIT;
 	if (cfg->relay == LAB_RELAY_NGINX && cfg->plan.middle_kind == SIM_NODE_L7LB &&
 	    cfg->plan.middle >= 0 && access(LAB_NGINX_BIN, X_OK) != 0) {
 		fprintf(stderr,
@@ -437,7 +437,7 @@ static int run(const struct lab_cfg *cfg)
 {
 	struct lab_run_cfg rcfg = {.plan = &cfg->plan,
 				   .self_exe = cfg->self_exe,
-				   .relay = cfg->relay,
+				   .relay = (enum LAB_RELAY)cfg->relay,
 				   .keep = cfg->keep,
 				   .progress = !cfg->quiet,
 				   .stop = &stop_flag};

@@ -13,54 +13,58 @@
 #include <unistd.h>
 
 #include "common/opt.h"
-#include "common/units.h"
 #include "kernel/netns.h"
 #include "trace/trace.h"
 #include "verbs.h"
-
-static const struct opt_spec specs[] = {
-    {.name = "duration",
-     .shortname = 'd',
-     .kind = OPT_VALUE,
-     .metavar = "DURATION",
-     .help = "trace this long, then print the report (default: until Ctrl-C)"},
-    {.name = "interval",
-     .shortname = 'i',
-     .kind = OPT_VALUE,
-     .metavar = "DURATION",
-     .def = "1s",
-     .help = "refresh the tables this often (on a terminal)"},
-    {.name = "netns",
-     .kind = OPT_VALUE,
-     .metavar = "NAME",
-     .help = "only events in the network namespace /run/netns/NAME (ip netns)"},
-    {.name = "top",
-     .shortname = 'n',
-     .kind = OPT_VALUE,
-     .metavar = "N",
-     .def = "10",
-     .help = "rows per table; the rest is summed into one \"other\" row (JSON and --prom too)"},
-    {.name = "json",
-     .shortname = 'j',
-     .kind = OPT_FLAG,
-     .help = "JSON report (schema twkit.trace/1) on stdout"},
-    {.name = "prom", .kind = OPT_FLAG, .help = "Prometheus text exposition on stdout at the end"},
-    {.name = "quiet",
-     .shortname = 'q',
-     .kind = OPT_FLAG,
-     .help = "no refreshed tables, only the final report"},
-    {.name = "help", .shortname = 'h', .kind = OPT_FLAG, .help = "this help"},
-};
-#define NSPECS ((int)(sizeof(specs) / sizeof(specs[0])))
 
 struct trace_cfg {
 	int64_t duration_ns; /* 0: until a signal */
 	int64_t interval_ns;
 	uint32_t netns;
 	const char *netns_name;
-	unsigned top;
+	uint32_t top;
 	bool json, prom, quiet;
 };
+
+/* Every option but --help goes straight into struct trace_cfg (opt_apply); --netns is then
+ * resolved to its inode, which needs the file system. */
+static const struct opt_spec specs[] = {
+    {.name = "duration",
+     .shortname = 'd',
+     OPT_DUR_TO(struct trace_cfg, duration_ns),
+     .metavar = "DURATION",
+     .help = "trace this long, then print the report (default: until Ctrl-C)"},
+    {.name = "interval",
+     .shortname = 'i',
+     OPT_DUR_TO(struct trace_cfg, interval_ns),
+     .metavar = "DURATION",
+     .def = "1s",
+     .min = 100e6,
+     .help = "refresh the tables this often (on a terminal)"},
+    {.name = "netns",
+     OPT_STR_TO(struct trace_cfg, netns_name),
+     .metavar = "NAME",
+     .help = "only events in the network namespace /run/netns/NAME (ip netns)"},
+    {.name = "top",
+     .shortname = 'n',
+     OPT_COUNT_TO(struct trace_cfg, top, 1, 1000),
+     .metavar = "N",
+     .def = "10",
+     .help = "rows per table; the rest is summed into one \"other\" row (JSON and --prom too)"},
+    {.name = "json",
+     .shortname = 'j',
+     OPT_FLAG_TO(struct trace_cfg, json),
+     .help = "JSON report (schema twkit.trace/1) on stdout"},
+    {.name = "prom",
+     OPT_FLAG_TO(struct trace_cfg, prom),
+     .help = "Prometheus text exposition on stdout at the end"},
+    {.name = "quiet",
+     .shortname = 'q',
+     OPT_FLAG_TO(struct trace_cfg, quiet),
+     .help = "no refreshed tables, only the final report"},
+    {.name = "help", .shortname = 'h', .kind = OPT_FLAG, .help = "this help"},
+};
+#define NSPECS ((int)(sizeof(specs) / sizeof(specs[0])))
 
 static volatile sig_atomic_t stop_flag;
 
@@ -112,8 +116,6 @@ static int parse(int argc, char **argv, struct trace_cfg *c)
 {
 	struct opt_result r;
 	char err[256];
-	const char *v;
-	uint64_t n;
 	int rc = TWKIT_EXIT_USAGE;
 
 	memset(c, 0, sizeof(*c));
@@ -130,32 +132,14 @@ static int parse(int argc, char **argv, struct trace_cfg *c)
 		fprintf(stderr, "twkit trace: unexpected argument '%s'\n", r.pos[0]);
 		goto out;
 	}
-	v = opt_get(specs, NSPECS, &r, "duration");
-	if (v && (units_parse_duration(v, &c->duration_ns) != 0 || c->duration_ns <= 0)) {
-		fprintf(stderr,
-			"twkit trace: --duration '%s': want a positive duration (10s, 2m)\n", v);
+	if (opt_apply(specs, NSPECS, &r, c, err, sizeof(err)) != 0) {
+		fprintf(stderr, "twkit trace: %s\n", err);
 		goto out;
 	}
-	v = opt_get(specs, NSPECS, &r, "interval");
-	if (units_parse_duration(v, &c->interval_ns) != 0 || c->interval_ns < 100000000LL) {
-		fprintf(stderr, "twkit trace: --interval '%s': want a duration of at least 100ms\n",
-			v);
-		goto out;
-	}
-	v = opt_get(specs, NSPECS, &r, "top");
-	if (units_parse_count(v, &n) != 0 || n < 1 || n > 1000) {
-		fprintf(stderr, "twkit trace: --top '%s': want a count from 1 to 1000\n", v);
-		goto out;
-	}
-	c->top = (unsigned)n;
-	c->json = opt_has(specs, NSPECS, &r, "json");
-	c->prom = opt_has(specs, NSPECS, &r, "prom");
-	c->quiet = opt_has(specs, NSPECS, &r, "quiet");
 	if (c->json && c->prom) {
 		fprintf(stderr, "twkit trace: --json and --prom: pick one\n");
 		goto out;
 	}
-	c->netns_name = opt_get(specs, NSPECS, &r, "netns");
 	if (c->netns_name) {
 		int e = trace_netns_inum(c->netns_name, &c->netns);
 

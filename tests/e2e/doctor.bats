@@ -31,6 +31,44 @@ teardown() {
 	[ "$status" -eq 2 ]
 }
 
+@test "doctor: the option table types every value: bad ones name the option, the value and what was expected" {
+	run "$TWKIT" doctor --fail-on info
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--fail-on 'info': expected warning or critical"* ]]
+	run "$TWKIT" doctor --top -1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--top '-1': expected a count such as 1000 or 10k, from 0 to 1,000,000"* ]]
+	run "$TWKIT" doctor --watch 7x
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--watch '7x': expected a duration such as 90s, 1h30m or 7d, at least 100ms"* ]]
+	run "$TWKIT" doctor --watch 50ms
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--watch '50ms'"*"at least 100ms"* ]]
+	run "$TWKIT" doctor --watch 1 --count 0
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--count '0': expected a count"*"from 1 to"* ]]
+	run "$TWKIT" doctor --trace 2h
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--trace '2h': expected a duration"*"from 100ms to 1h"* ]]
+	# the rules between options stay: --count without --watch
+	run "$TWKIT" doctor --count 3
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--count goes with --watch"* ]]
+	# durations as people write them, counts with a multiplier: one look, then --count ends it
+	for w in 1h30m 7d; do
+		run in_ns "'$TWKIT' doctor --watch $w --count 1 --top 10k --fail-on critical"
+		[ "$status" -eq 0 ]
+		[ "$(grep -c '^twkit doctor: kernel' <<<"$output")" -eq 1 ]
+	done
+	# --help: a choice's words, and the defaults
+	run "$TWKIT" doctor --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"--fail-on warning|critical"* ]]
+	[[ "$output" == *"--watch DURATION"* ]]
+	[[ "$output" == *"(bounds --prom cardinality) [20]"* ]]
+	[[ "$output" == *"[nobody]"* ]]
+}
+
 @test "doctor: counts exactly what ss counts, in the right group, at the rate they were made" {
 	# 1,100 connections at 100/s, the client closing first: 11 s of steady creation.
 	# tcp_tw_reuse=0: with the loopback default (2) connect() may take over a 1 s old

@@ -31,6 +31,29 @@ load lib/lab
 	[[ "$output" == *"--compare"* && "$output" == *"--keep"* && "$output" == *"--relay"* ]]
 }
 
+@test "lab cli: options are typed from the table: a bad value names the option and what was expected" {
+	run "$TWKIT" lab stress-client --wait 25h
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--wait '25h': expected a duration"*"at most 1d"*"or 0 (do not wait)"* ]]
+	run "$TWKIT" lab stress-client --wait 7x
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--wait '7x': expected a duration such as 90s, 1h30m or 7d"* ]]
+	run "$TWKIT" lab stress-client --relay=haproxy
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--relay 'haproxy': expected nginx or twkit"* ]]
+	# 1h30m, 24h and 0 are waits the table accepts: the next check (the --svg path) answers
+	for w in 1h30m 24h 0 0s; do
+		run "$TWKIT" lab stress-client --wait "$w" --svg "$BATS_TEST_TMPDIR/no/such/dir/p.svg"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"--svg '"* && "$output" != *"--wait"* ]]
+	done
+	# --help: the choice's words and the defaults come from the table
+	run "$TWKIT" lab --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"--relay nginx|twkit"* ]]
+	[[ "$output" == *"--wait DURATION"*"[0]"* ]]
+}
+
 @test "lab env: without root, or without nft, a clear message and exit 3" {
 	lab_need_root
 	command -v setpriv >/dev/null || skip "needs setpriv"

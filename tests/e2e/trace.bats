@@ -287,6 +287,30 @@ tw_of() { tj "[.closers[] | select(.pid == $1) | .time_waits] | add // 0"; }
 	[[ "$output" == *"/run/netns/twk-trace-$$-none"* ]]
 }
 
+@test "trace: options are typed from the table: bad values name the option and what was expected" {
+	run "$TWKIT" trace --top 1001
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--top '1001': expected a count such as 1000 or 10k, from 1 to 1,000"* ]]
+	run "$TWKIT" trace -d 7x
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--duration '7x': expected a duration such as 90s, 1h30m or 7d, above 0"* ]]
+	run "$TWKIT" trace -d 0
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--duration '0'"* ]]
+	run "$TWKIT" trace --interval 50ms
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--interval '50ms': expected a duration"*"at least 100ms"* ]]
+	# 1h30m and 7d are durations: parsing passes, the missing namespace answers (exit 3)
+	for d in 1h30m 7d; do
+		run "$TWKIT" trace -d "$d" --interval 100ms --top 1k --netns "twk-trace-$$-none"
+		[ "$status" -eq 3 ]
+		[[ "$output" == *"/run/netns/twk-trace-$$-none"* ]]
+	done
+	run "$TWKIT" trace --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"--interval DURATION"*"[1s]"* && "$output" == *"--top N"*"[10]"* ]]
+}
+
 @test "trace: not root exits 3 and says what is missing" {
 	command -v setpriv >/dev/null || skip "no setpriv"
 	run setpriv --reuid=65534 --regid=65534 --clear-groups "$TWKIT" trace -d 1s

@@ -1,10 +1,12 @@
 /*
  * bench — the connection-churn load generator and its server (issue 4).
  *
- * Shape: bench_cfg_parse() turns argv into a const struct bench_cfg; bench_server_* runs the
- * epoll server threads; bench_client_* runs the epoll client threads; bench_run() drives both,
- * samples once a second (counters, TIME-WAIT through kernel/sockdiag) and fills a
- * struct bench_result that bench_report_* renders. Renderers never compute.
+ * Shape: bench_cfg_parse() turns argv into a const struct bench_cfg (its fields are filled by
+ * the typed option table of bench_cfg.c: a choice is an int, a flag a bool, a duration int64_t
+ * ns); bench_server_* runs the epoll server threads; bench_client_* runs the epoll client
+ * threads; bench_run() drives both, samples once a second (counters, TIME-WAIT through
+ * kernel/sockdiag) and fills a struct bench_result that bench_report_* renders. Renderers
+ * never compute.
  *
  * Invariant kept by the client: attempted = completed + sum(failed[]) + in_flight, at every
  * sample and at the end. A failed connect is data (a counter by errno), never an abort.
@@ -48,24 +50,25 @@ struct bench_cfg {
 	enum BENCH_MODE mode;
 	struct bench_ep target; /* run: where to connect; self: filled once the server listens */
 	struct bench_ep listen; /* serve and self */
-	enum BENCH_PROTO proto;
-	uint32_t request, response; /* bytes */
+	int proto;		/* enum BENCH_PROTO */
+	uint64_t request, response; /* bytes */
 	char path[BENCH_PATH_MAX];
-	enum BENCH_CLOSE close;
-	unsigned linger0; /* BENCH_LINGER_* bits */
+	int close;   /* enum BENCH_CLOSE */
+	int linger0; /* BENCH_LINGER_* bits */
 	uint32_t requests_per_conn;
 	struct sockaddr_storage sources[BENCH_MAX_SOURCES];
 	int nsources;
-	bool bind_no_port;
-	bool delayed_ack; /* TCP_QUICKACK 0 on client sockets before connect */
+	int bind_no_port;     /* 1 on, 0 off */
+	int delayed_ack_mode; /* --delayed-ack: -1 auto, 1 on, 0 off */
+	bool delayed_ack;     /* TCP_QUICKACK 0 on client sockets before connect (from the mode) */
 	uint16_t lpr_lo, lpr_hi; /* IP_LOCAL_PORT_RANGE, 0-0 = not set */
-	enum BENCH_PORTSEL port_select; /* app: the range is lpr_lo-lpr_hi when set */
+	int port_select;	 /* enum BENCH_PORTSEL; app: the range is lpr_lo-lpr_hi when set */
 	bool calibrate;                 /* --calibrate: measure the search (bench_calibrate.h) */
 	uint32_t concurrency;
 	double rate; /* 0 = closed loop */
 	int64_t duration_ns; /* 0 = until --count is done */
 	uint64_t count;      /* 0 = until --duration */
-	int threads;
+	uint32_t threads;
 	int64_t connect_timeout_ns, timeout_ns;
 	int64_t request_timeout_ns; /* server: a request arrives whole within this (slowloris) */
 	uint64_t max_request;       /* server: larger declared requests are refused */

@@ -1,6 +1,9 @@
 /*
- * bench_cfg — the option table of `twkit bench` (it drives parsing and --help), then a
- * separate validation pass that yields the const struct bench_cfg every other part reads.
+ * bench_cfg — the typed option table of `twkit bench`: it drives parsing, --help and the
+ * conversion of every single-field option into the const struct bench_cfg every other part
+ * reads (opt_apply). What is left in code: options with a grammar of their own (addresses,
+ * port ranges, the HTTP path, thresholds), resolving --target, output paths, and the rules
+ * between options.
  * Matrix variants reuse the same table: a variant line is parsed as extra options over the
  * base configuration.
  */
@@ -19,6 +22,8 @@
 #include "common/outpath.h"
 #include "common/units.h"
 
+#define C struct bench_cfg
+#define MIB64 ((double)BENCH_RAW_MAX)
 static const struct opt_spec specs[] = {
     {.name = "listen",
      .shortname = 'l',
@@ -32,32 +37,34 @@ static const struct opt_spec specs[] = {
      .help =
 	 "run: connect here (an IP, or a name resolved once at start), round-robin over the ports"},
     {.name = "proto",
-     .kind = OPT_VALUE,
-     .metavar = "raw|http",
+     OPT_CHOICE_TO(C, proto, "raw", "http"),
+     .choice_val = (const int[]){BENCH_PROTO_RAW, BENCH_PROTO_HTTP},
      .def = "raw",
      .help = "wire format"},
     {.name = "request",
-     .kind = OPT_VALUE,
+     OPT_SIZE_TO(C, request, 0, MIB64),
      .metavar = "BYTES",
      .def = "64",
      .help = "raw request size (at least 16)"},
     {.name = "response",
-     .kind = OPT_VALUE,
+     OPT_SIZE_TO(C, response, 0, MIB64),
      .metavar = "BYTES",
      .def = "64",
      .help = "response size (raw; body size for http)"},
     {.name = "path", .kind = OPT_VALUE, .metavar = "PATH", .def = "/", .help = "http request path"},
     {.name = "close",
-     .kind = OPT_VALUE,
-     .metavar = "client|server",
+     OPT_CHOICE_TO(C, close, "client", "server"),
+     .choice_val = (const int[]){BENCH_CLOSE_CLIENT, BENCH_CLOSE_SERVER},
      .def = "client",
      .help = "who closes first (and so holds the TIME-WAIT)"},
     {.name = "linger0",
-     .kind = OPT_VALUE,
-     .metavar = "client|server|both",
+     OPT_CHOICE_TO(C, linger0, "client", "server", "both", "none"),
+     .choice_val = (const int[]){BENCH_LINGER_CLIENT, BENCH_LINGER_SERVER,
+				 BENCH_LINGER_CLIENT | BENCH_LINGER_SERVER, 0},
+     .def = "none",
      .help = "close with SO_LINGER {1,0}: RST, no TIME-WAIT"},
     {.name = "requests-per-conn",
-     .kind = OPT_VALUE,
+     OPT_COUNT_TO(C, requests_per_conn, 1, 1000000),
      .metavar = "N",
      .def = "1",
      .help = "requests per connection (1 = churn)"},
@@ -67,13 +74,13 @@ static const struct opt_spec specs[] = {
      .metavar = "IP[,IP..]|A-B",
      .help = "source addresses, round-robin (IP_BIND_ADDRESS_NO_PORT)"},
     {.name = "bind-no-port",
-     .kind = OPT_VALUE,
-     .metavar = "on|off",
+     OPT_CHOICE_TO(C, bind_no_port, "on", "off"),
+     .choice_val = (const int[]){1, 0},
      .def = "on",
      .help = "off: bind(ip, 0) before connect, the global-port trap"},
     {.name = "delayed-ack",
-     .kind = OPT_VALUE,
-     .metavar = "auto|on|off",
+     OPT_CHOICE_TO(C, delayed_ack_mode, "auto", "on", "off"),
+     .choice_val = (const int[]){-1, 1, 0},
      .def = "auto",
      .help = "ACKs ride on the request and the FIN (auto: churn only)"},
     {.name = "local-port-range",
@@ -81,71 +88,71 @@ static const struct opt_spec specs[] = {
      .metavar = "A-B",
      .help = "per-socket IP_LOCAL_PORT_RANGE (kernel 6.3+)"},
     {.name = "port-select",
-     .kind = OPT_VALUE,
-     .metavar = "kernel|app",
+     OPT_CHOICE_TO(C, port_select, "kernel", "app"),
+     .choice_val = (const int[]){BENCH_PORTSEL_KERNEL, BENCH_PORTSEL_APP},
      .def = "kernel",
      .help = "who picks the source port: connect()'s search, or bench (bind() of the next port of "
 	     "a cursor per source and destination, SO_REUSEADDR, then connect())"},
     {.name = "calibrate",
-     .kind = OPT_FLAG,
+     OPT_FLAG_TO(C, calibrate),
      .help = "measure connect()'s per-port search price in a private network namespace (root) "
 	     "and print the sim settings"},
     {.name = "concurrency",
      .shortname = 'c',
-     .kind = OPT_VALUE,
+     OPT_COUNT_TO(C, concurrency, 1, 1000000),
      .metavar = "N",
      .def = "64",
      .help = "closed loop: connections in flight"},
     {.name = "rate",
      .shortname = 'r',
-     .kind = OPT_VALUE,
+     OPT_RATE_TO(C, rate, 1e7),
      .metavar = "R",
      .help = "open loop: new connections per second (latency from the intended start)"},
     {.name = "duration",
      .shortname = 'd',
-     .kind = OPT_VALUE,
+     OPT_DUR_TO(C, duration_ns),
      .metavar = "DURATION",
      .help = "run this long (default 10s without --count)"},
     {.name = "count",
      .shortname = 'n',
-     .kind = OPT_VALUE,
+     OPT_COUNT64_TO(C, count, 1, 0),
      .metavar = "N",
      .help = "stop after N connections"},
     {.name = "threads",
      .shortname = 'T',
-     .kind = OPT_VALUE,
+     OPT_COUNT_TO(C, threads, 1, 64),
      .metavar = "N",
      .def = "1",
      .help = "epoll loops (threads), client and server each"},
     {.name = "connect-timeout",
-     .kind = OPT_VALUE,
+     OPT_DUR_TO(C, connect_timeout_ns),
      .metavar = "DURATION",
      .def = "5s",
      .help = "connect() deadline"},
     {.name = "timeout",
-     .kind = OPT_VALUE,
+     OPT_DUR_TO(C, timeout_ns),
      .metavar = "DURATION",
      .def = "10s",
      .help = "exchange deadline (client), idle deadline (server)"},
     {.name = "request-timeout",
-     .kind = OPT_VALUE,
+     OPT_DUR_TO(C, request_timeout_ns),
      .metavar = "DURATION",
      .def = "5s",
      .help = "server: a request must arrive whole this soon after its first byte"},
     {.name = "max-request",
-     .kind = OPT_VALUE,
+     OPT_SIZE_TO(C, max_request, 16, MIB64),
      .metavar = "BYTES",
      .def = "1MiB",
      .help = "server: a request declaring more is refused (RST, counted)"},
     {.name = "max-conns",
-     .kind = OPT_VALUE,
+     OPT_COUNT_TO(C, max_conns, 1, 1000000),
      .metavar = "N",
      .def = "20000",
      .help = "server: connections held at once; more wait in the backlog (lowered to fit "
 	     "RLIMIT_NOFILE)"},
     {.name = "matrix",
      .shortname = 'm',
-     .kind = OPT_VALUE,
+     OPT_STR_TO(C, matrix),
      .metavar = "FILE|builtin",
      .help = "run variants one after another, one comparison table"},
     {.name = "threshold",
@@ -159,19 +166,21 @@ static const struct opt_spec specs[] = {
 	     "runs its demo in a private network namespace when root"},
     {.name = "json",
      .shortname = 'j',
-     .kind = OPT_FLAG,
+     OPT_FLAG_TO(C, json),
      .help = "JSON report (schema twkit.bench/1) on stdout"},
     {.name = "csv",
-     .kind = OPT_VALUE,
+     OPT_STR_TO(C, csv),
      .metavar = "FILE",
      .help = "per-second series as CSV ('-' = stdout)"},
     {.name = "svg",
-     .kind = OPT_VALUE,
+     OPT_STR_TO(C, svg),
      .metavar = "FILE",
      .help = "plot of rate, failures and TIME-WAIT over time"},
-    {.name = "quiet", .shortname = 'q', .kind = OPT_FLAG, .help = "no progress line"},
+    {.name = "quiet", .shortname = 'q', OPT_FLAG_TO(C, quiet), .help = "no progress line"},
     {.name = "help", .shortname = 'h', .kind = OPT_FLAG, .help = "this help"},
 };
+#undef MIB64
+#undef C
 #define NSPECS ((int)(sizeof(specs) / sizeof(specs[0])))
 
 static void usage(FILE *f)
@@ -313,177 +322,119 @@ static int parse_sources(const char *s, struct bench_cfg *cfg)
 	return cfg->nsources ? 0 : -EINVAL;
 }
 
-static int get_u32(const char *name, const char *v, uint64_t lo, uint64_t hi, uint32_t *out,
-		   char *err, size_t errlen)
+/*
+ * Options with a grammar of their own, which opt has no type for: each converts its value
+ * (given, or its default) into cfg, or writes the error naming the option and the value.
+ */
+static int conv_target(const char *v, struct bench_cfg *cfg, char *err, size_t el)
 {
-	uint64_t n;
-	if (units_parse_count(v, &n) < 0 || n < lo || n > hi) {
-		char why[96];
-		snprintf(why, sizeof(why), "expected a count from %llu to %llu",
-			 (unsigned long long)lo, (unsigned long long)hi);
-		return fail(err, errlen, name, v, why);
-	}
-	*out = (uint32_t)n;
-	return 0;
-}
-
-static int get_dur(const char *name, const char *v, int64_t *out, char *err, size_t errlen)
-{
-	if (units_parse_duration(v, out) < 0 || *out <= 0)
-		return fail(err, errlen, name, v,
-			    "expected a positive duration such as 5s, 500ms or 1m30s");
-	return 0;
-}
-
-/* The validation pass: raw strings of res -> cfg. */
-static int validate(const struct opt_result *res, struct bench_cfg *cfg, char *err, size_t el)
-{
-#define V(name) opt_get(specs, NSPECS, res, name)
-	const char *v;
-	uint64_t n;
-	uint32_t u;
-	int rc;
 	char why[300];
-
-	if ((v = V("target")) && ep_resolve(v, &cfg->target, why, sizeof(why)) < 0)
+	if (ep_resolve(v, &cfg->target, why, sizeof(why)) < 0)
 		return fail(err, el, "target", v, why);
-	if (v && cfg->target.lo == 0)
+	if (cfg->target.lo == 0)
 		return fail(err, el, "target", v, "port 0 cannot be a target");
-	if ((v = V("listen")) && bench_ep_parse(v, &cfg->listen) < 0)
+	return 0;
+}
+
+static int conv_listen(const char *v, struct bench_cfg *cfg, char *err, size_t el)
+{
+	struct bench_ep *ep = &cfg->listen;
+	if (bench_ep_parse(v, ep) < 0) /* also refuses a range from port 0 */
 		return fail(err, el, "listen", v, "expected IP:PORT[-PORT] (IPv6 as [ADDR]:PORT)");
-	v = V("proto");
-	if (strcmp(v, "raw") == 0)
-		cfg->proto = BENCH_PROTO_RAW;
-	else if (strcmp(v, "http") == 0)
-		cfg->proto = BENCH_PROTO_HTTP;
-	else
-		return fail(err, el, "proto", v, "expected raw or http");
-	if (units_parse_size(V("request"), &n) < 0 || n > BENCH_RAW_MAX)
-		return fail(err, el, "request", V("request"), "expected a size up to 64MiB");
-	cfg->request = (uint32_t)n;
-	if (cfg->proto == BENCH_PROTO_RAW && n < 16)
-		return fail(err, el, "request", V("request"),
-			    "raw requests carry a 16-byte header: at least 16");
-	if (units_parse_size(V("response"), &n) < 0 || n > (64u << 20))
-		return fail(err, el, "response", V("response"), "expected a size up to 64MiB");
-	cfg->response = (uint32_t)n;
-	v = V("path");
+	if (ep->hi - ep->lo + 1 > BENCH_MAX_LISTEN_PORTS) {
+		snprintf(err, el, "--listen %d-%d: %d ports; bench serve listens on at most %d",
+			 ep->lo, ep->hi, ep->hi - ep->lo + 1, BENCH_MAX_LISTEN_PORTS);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int conv_path(const char *v, struct bench_cfg *cfg, char *err, size_t el)
+{
 	if (v[0] != '/' || strlen(v) >= BENCH_PATH_MAX || strpbrk(v, " \r\n"))
 		return fail(err, el, "path", v, "expected /PATH without spaces, under 128 bytes");
-	strcpy(cfg->path, v);
-	v = V("close");
-	if (strcmp(v, "client") == 0)
-		cfg->close = BENCH_CLOSE_CLIENT;
-	else if (strcmp(v, "server") == 0)
-		cfg->close = BENCH_CLOSE_SERVER;
-	else
-		return fail(err, el, "close", v, "expected client or server");
-	cfg->linger0 = 0;
-	if ((v = V("linger0"))) {
-		if (strcmp(v, "client") == 0)
-			cfg->linger0 = BENCH_LINGER_CLIENT;
-		else if (strcmp(v, "server") == 0)
-			cfg->linger0 = BENCH_LINGER_SERVER;
-		else if (strcmp(v, "both") == 0)
-			cfg->linger0 = BENCH_LINGER_CLIENT | BENCH_LINGER_SERVER;
-		else if (strcmp(v, "none") != 0)
-			return fail(err, el, "linger0", v, "expected client, server or both");
-	}
-	if ((rc = get_u32("requests-per-conn", V("requests-per-conn"), 1, 1000000,
-			  &cfg->requests_per_conn, err, el)) < 0)
-		return rc;
-	cfg->nsources = 0;
-	if ((v = V("source")) && (rc = parse_sources(v, cfg)) < 0)
+	strcpy(cfg->path, v); /* copied: a matrix variant's words do not outlive the parse */
+	return 0;
+}
+
+static int conv_sources(const char *v, struct bench_cfg *cfg, char *err, size_t el)
+{
+	int rc = parse_sources(v, cfg);
+	if (rc < 0)
 		return fail(err, el, "source", v,
 			    rc == -ERANGE ? "at most 64 addresses"
 					  : "expected IP[,IP...] or an IPv4 range A-B");
-	v = V("bind-no-port");
-	if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
-		return fail(err, el, "bind-no-port", v, "expected on or off");
-	cfg->bind_no_port = strcmp(v, "on") == 0;
-	v = V("delayed-ack");
-	if (strcmp(v, "auto") != 0 && strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
-		return fail(err, el, "delayed-ack", v, "expected auto, on or off");
-	int dack = strcmp(v, "on") == 0 ? 1 : strcmp(v, "off") == 0 ? 0 : -1;
-	cfg->lpr_lo = cfg->lpr_hi = 0;
-	if ((v = V("local-port-range"))) {
-		long a, b;
-		if (units_parse_range(v, 1, 65535, &a, &b) < 0)
-			return fail(err, el, "local-port-range", v, "expected A-B within 1-65535");
-		cfg->lpr_lo = (uint16_t)a;
-		cfg->lpr_hi = (uint16_t)b;
+	return 0;
+}
+
+static int conv_lpr(const char *v, struct bench_cfg *cfg, char *err, size_t el)
+{
+	long a, b;
+	if (units_parse_range(v, 1, 65535, &a, &b) < 0)
+		return fail(err, el, "local-port-range", v, "expected A-B within 1-65535");
+	cfg->lpr_lo = (uint16_t)a;
+	cfg->lpr_hi = (uint16_t)b;
+	return 0;
+}
+
+/* "--threshold E" as often as given: the values joined with '\n' */
+static int conv_thresholds(const char *v, struct bench_cfg *cfg, char *err, size_t el)
+{
+	char line[128];
+	for (const char *p = v; *p;) {
+		size_t ln = strcspn(p, "\n");
+		int rc;
+		if (cfg->nthreshold >= BENCH_MAX_THRESHOLDS) {
+			snprintf(err, el, "--threshold: at most %d", BENCH_MAX_THRESHOLDS);
+			return -EINVAL;
+		}
+		snprintf(line, sizeof(line), "%.*s", (int)(ln < 127 ? ln : 127), p);
+		rc = bench_threshold_parse(line, &cfg->threshold[cfg->nthreshold++], err, el);
+		if (rc < 0)
+			return rc;
+		p += ln + (p[ln] == '\n');
 	}
-	v = V("port-select");
-	if (strcmp(v, "kernel") == 0)
-		cfg->port_select = BENCH_PORTSEL_KERNEL;
-	else if (strcmp(v, "app") == 0)
-		cfg->port_select = BENCH_PORTSEL_APP;
-	else
-		return fail(err, el, "port-select", v, "expected kernel or app");
-	if (cfg->port_select == BENCH_PORTSEL_APP && !cfg->bind_no_port)
-		return fail(err, el, "bind-no-port", "off",
-			    "--port-select app binds each port itself; drop --bind-no-port");
-	cfg->calibrate = opt_has(specs, NSPECS, res, "calibrate");
-	if ((rc = get_u32("concurrency", V("concurrency"), 1, 1000000, &cfg->concurrency, err,
-			  el)) < 0)
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*conv)(const char *v, struct bench_cfg *cfg, char *err, size_t el);
+} convs[] = {
+    {"listen", conv_listen},	    {"path", conv_path},
+    {"source", conv_sources},	    {"local-port-range", conv_lpr},
+    {"threshold", conv_thresholds}, {"target", conv_target}, /* last: it may ask DNS */
+};
+
+/* Options as strings -> cfg: the table's types, the grammars above, then what no one option
+ * can say alone. */
+static int validate(const struct opt_result *res, struct bench_cfg *cfg, char *err, size_t el)
+{
+	int rc;
+
+	if ((rc = opt_apply(specs, NSPECS, res, cfg, err, el)) < 0)
 		return rc;
-	cfg->rate = 0;
-	if ((v = V("rate")) &&
-	    (units_parse_rate(v, &cfg->rate) < 0 || cfg->rate <= 0 || cfg->rate > 1e7))
-		return fail(err, el, "rate", v, "expected a positive rate such as 500 or 5k/s");
-	cfg->duration_ns = 0;
-	if ((v = V("duration")) && (rc = get_dur("duration", v, &cfg->duration_ns, err, el)) < 0)
-		return rc;
-	cfg->count = 0;
-	if ((v = V("count")) && (units_parse_count(v, &cfg->count) < 0 || cfg->count == 0))
-		return fail(err, el, "count", v, "expected a positive count such as 1000 or 10k");
-	if ((rc = get_u32("threads", V("threads"), 1, 64, &u, err, el)) < 0)
-		return rc;
-	cfg->threads = (int)u;
-	if ((rc = get_dur("connect-timeout", V("connect-timeout"), &cfg->connect_timeout_ns, err,
-			  el)) < 0 ||
-	    (rc = get_dur("timeout", V("timeout"), &cfg->timeout_ns, err, el)) < 0)
-		return rc;
-	if ((rc = get_dur("request-timeout", V("request-timeout"), &cfg->request_timeout_ns, err,
-			  el)) < 0)
-		return rc;
-	if (units_parse_size(V("max-request"), &n) < 0 || n < 16 || n > BENCH_RAW_MAX)
-		return fail(err, el, "max-request", V("max-request"),
-			    "expected a size from 16 bytes to 64MiB");
-	cfg->max_request = n;
+	for (size_t i = 0; i < sizeof(convs) / sizeof(convs[0]); i++) {
+		const char *v = opt_get(specs, NSPECS, res, convs[i].name);
+		if (v && (rc = convs[i].conv(v, cfg, err, el)) < 0)
+			return rc;
+	}
+
+	/* cross-option rules */
+	if (cfg->proto == BENCH_PROTO_RAW && cfg->request < 16)
+		return fail(err, el, "request", opt_get(specs, NSPECS, res, "request"),
+			    "raw requests carry a 16-byte header: at least 16");
 	/* the self-hosted server serves its own client's requests unless told otherwise */
 	if (cfg->mode == BENCH_MODE_SELF && !opt_has(specs, NSPECS, res, "max-request") &&
 	    cfg->request > cfg->max_request)
 		cfg->max_request = cfg->request;
-	if ((rc = get_u32("max-conns", V("max-conns"), 1, 1000000, &cfg->max_conns, err, el)) < 0)
-		return rc;
-	if ((v = V("threshold"))) {
-		char line[128];
-		const char *p = v;
-		while (*p) {
-			size_t ln = strcspn(p, "\n");
-			if (cfg->nthreshold >= BENCH_MAX_THRESHOLDS) {
-				snprintf(err, el, "--threshold: at most %d", BENCH_MAX_THRESHOLDS);
-				return -EINVAL;
-			}
-			snprintf(line, sizeof(line), "%.*s", (int)(ln < 127 ? ln : 127), p);
-			rc = bench_threshold_parse(line, &cfg->threshold[cfg->nthreshold++], err,
-						   el);
-			if (rc < 0)
-				return rc;
-			p += ln + (p[ln] == '\n');
-		}
-		if (cfg->mode == BENCH_MODE_SERVE) {
-			snprintf(err, el,
-				 "--threshold judges a client's run; bench serve has none");
-			return -EINVAL;
-		}
+	if (cfg->port_select == BENCH_PORTSEL_APP && !cfg->bind_no_port)
+		return fail(err, el, "bind-no-port", "off",
+			    "--port-select app binds each port itself; drop --bind-no-port");
+	if (cfg->nthreshold && cfg->mode == BENCH_MODE_SERVE) {
+		snprintf(err, el, "--threshold judges a client's run; bench serve has none");
+		return -EINVAL;
 	}
-	cfg->json = opt_has(specs, NSPECS, res, "json");
-	cfg->quiet = opt_has(specs, NSPECS, res, "quiet");
-	cfg->csv = V("csv");
-	cfg->svg = V("svg");
-	cfg->matrix = V("matrix");
 	{ /* output paths are checked now, not after the run (issue 21 §4) */
 		char pwhy[160];
 		if (cfg->csv && outpath_check(cfg->csv, 0, pwhy, sizeof(pwhy)) < 0)
@@ -502,8 +453,6 @@ static int validate(const struct opt_result *res, struct bench_cfg *cfg, char *e
 			 "--threshold judges one run; --matrix compares several in a table");
 		return -EINVAL;
 	}
-#undef V
-	/* cross-option rules */
 	if (cfg->mode == BENCH_MODE_RUN && cfg->target.len == 0)
 		return fail(err, el, "target", "", "bench run needs --target ADDR:PORT");
 	if (cfg->mode == BENCH_MODE_SERVE && cfg->target.len) {
@@ -524,20 +473,8 @@ static int validate(const struct opt_result *res, struct bench_cfg *cfg, char *e
 		snprintf(err, el, "--matrix runs clients; it does not apply to bench serve");
 		return -EINVAL;
 	}
-	if (cfg->mode == BENCH_MODE_SELF && cfg->listen.len == 0)
+	if (cfg->mode != BENCH_MODE_RUN && cfg->listen.len == 0)
 		bench_ep_parse("127.0.0.1:0", &cfg->listen);
-	if (cfg->mode == BENCH_MODE_SERVE && cfg->listen.len == 0)
-		bench_ep_parse("127.0.0.1:0", &cfg->listen);
-	if (cfg->listen.len && cfg->listen.hi - cfg->listen.lo + 1 > BENCH_MAX_LISTEN_PORTS) {
-		snprintf(err, el, "--listen %d-%d: %d ports; bench serve listens on at most %d",
-			 cfg->listen.lo, cfg->listen.hi, cfg->listen.hi - cfg->listen.lo + 1,
-			 BENCH_MAX_LISTEN_PORTS);
-		return -EINVAL;
-	}
-	if (cfg->listen.len && cfg->listen.lo == 0 && cfg->listen.hi != 0) {
-		snprintf(err, el, "--listen: a port range cannot start at 0");
-		return -EINVAL;
-	}
 	for (int i = 0; i < cfg->nsources; i++) {
 		int fam = cfg->target.len ? cfg->target.addr.ss_family : cfg->listen.addr.ss_family;
 		if (cfg->sources[i].ss_family != fam) {
@@ -553,10 +490,10 @@ static int validate(const struct opt_result *res, struct bench_cfg *cfg, char *e
 	 * Nagle holds) or the server is ours (raw: it sets TCP_NODELAY). Elsewhere a server that
 	 * writes a response in pieces without TCP_NODELAY would stall ~40 ms on each.
 	 */
-	cfg->delayed_ack =
-	    dack >= 0 ? dack == 1
-		      : cfg->requests_per_conn == 1 &&
-			    (cfg->close == BENCH_CLOSE_SERVER || cfg->proto == BENCH_PROTO_RAW);
+	cfg->delayed_ack = cfg->delayed_ack_mode >= 0
+			       ? cfg->delayed_ack_mode == 1
+			       : cfg->requests_per_conn == 1 && (cfg->close == BENCH_CLOSE_SERVER ||
+								 cfg->proto == BENCH_PROTO_RAW);
 	if (cfg->mode != BENCH_MODE_SERVE && !cfg->duration_ns && !cfg->count)
 		cfg->duration_ns = 10 * NS_PER_SEC; /* every run is bounded */
 	return 0;

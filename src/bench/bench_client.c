@@ -636,7 +636,7 @@ static void build_requests(struct bench_client *cl)
 int bench_client_start(const struct bench_cfg *cfg, struct bench_client **out)
 {
 	struct bench_client *cl;
-	int rc = 0, nth = cfg->threads;
+	int rc = 0, nth = (int)cfg->threads;
 	uint64_t total_pool = cfg->rate > 0 ? (cfg->concurrency > CL_OPEN_POOL ? cfg->concurrency
 									      : CL_OPEN_POOL)
 					    : cfg->concurrency;

@@ -240,7 +240,7 @@ static void interpret_budget(struct bench_result *r)
  * the ports' (bench_cpu.h). */
 static void interpret(struct bench_result *r)
 {
-	int cores = r->cfg.threads * (r->have_server ? 2 : 1), ncpu = bench_cpu_count();
+	int cores = (int)r->cfg.threads * (r->have_server ? 2 : 1), ncpu = bench_cpu_count();
 	if (r->cfg.port_select == BENCH_PORTSEL_APP)
 		(void)bench_portsel_range(r->cfg.lpr_lo, r->cfg.lpr_hi, &r->ps_lo, &r->ps_hi);
 	interpret_budget(r);
@@ -509,7 +509,8 @@ int bench_run(const struct bench_cfg *cfg_in, struct bench_result *r)
 	if (!r->have_client) { /* bench serve: the server's CPU per connection accepted */
 		int ncpu = bench_cpu_count();
 		bench_cpu_compute(r->sys_s, r->user_s, r->elapsed_s, r->srv.accepted,
-				  r->cfg.threads < ncpu ? r->cfg.threads : ncpu, 0, &r->cpu);
+				  (int)r->cfg.threads < ncpu ? (int)r->cfg.threads : ncpu, 0,
+				  &r->cpu);
 	}
 out:
 	bench_client_cancel(cl);

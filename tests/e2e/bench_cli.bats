@@ -25,6 +25,58 @@ teardown() { bench_ns_cleanup; }
 	[[ "$output" == *"--linger0"* ]]
 }
 
+@test "bench cli: the typed option table validates, converts and documents every option" {
+	# a bad duration, count, size, rate or choice names the option, the value and what the
+	# table expects, before anything starts (exit 2)
+	run "$TWKIT" bench --duration 7x
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--duration '7x': expected a duration such as 90s, 1h30m or 7d, above 0"* ]]
+	run "$TWKIT" bench -T 65
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--threads '65': expected a count such as 1000 or 10k, from 1 to 64"* ]]
+	run "$TWKIT" bench --max-request 8
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--max-request '8': expected a size"*"from 16 B to 64 MiB"* ]]
+	run "$TWKIT" bench --rate 20M
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--rate '20M': expected a rate"*"at most"* ]]
+	run "$TWKIT" bench --delayed-ack yes
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--delayed-ack 'yes': expected auto, on or off"* ]]
+	run "$TWKIT" bench --linger0 never
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--linger0 'never': expected client, server, both or none"* ]]
+	# a matrix variant is re-parsed through the same table
+	printf 'ok --linger0 both\nbad --threads 99\n' >"$BATS_TEST_TMPDIR/m"
+	run "$TWKIT" bench --matrix "$BATS_TEST_TMPDIR/m" -n 10
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--matrix line 2 (bad): --threads '99': expected a count"* ]]
+	# 1h30m and 7d are durations; the typed values land in the config
+	run bench_in_ns -- "$TWKIT" bench --timeout 1h30m --request-timeout 7d --linger0 both \
+		--bind-no-port off --count 20 --json -q
+	[ "$status" -eq 0 ]
+	[ "$(bj .config.idle_timeout_s)" = 5400 ]
+	[ "$(bj .config.request_timeout_s)" = 604800 ]
+	[ "$(bj .config.linger0)" = both ]
+	[ "$(bj .config.bind_no_port)" = false ]
+	[ "$(bj .totals.completed)" -eq 20 ]
+	printf 'lg --linger0 client --delayed-ack off\nka --requests-per-conn 5\nbase\n' >"$BATS_TEST_TMPDIR/m"
+	run bench_in_ns -- "$TWKIT" bench --matrix "$BATS_TEST_TMPDIR/m" -n 20 --json -q
+	[ "$status" -eq 0 ]
+	# a variant's words override the command line's; auto is worked out per variant
+	[ "$(bj '[.variants[].config.linger0] | join(",")')" = client,none,none ]
+	[ "$(bj '[.variants[].config.delayed_ack] | join(",")')" = false,false,true ]
+	[ "$(bj '.variants[1].config.requests_per_conn')" -eq 5 ]
+	# --help shows every choice's words and the defaults from the table
+	run "$TWKIT" bench --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"--linger0 client|server|both|none"*"[none]"* ]]
+	[[ "$output" == *"--delayed-ack auto|on|off"*"[auto]"* ]]
+	[[ "$output" == *"--port-select kernel|app"*"[kernel]"* ]]
+	[[ "$output" == *"--connect-timeout DURATION"*"[5s]"* ]]
+	[[ "$output" == *"--max-request BYTES"*"[1MiB]"* ]]
+}
+
 @test "bench cli: --target takes host names; one that does not resolve is named (exit 2)" {
 	# localhost comes from /etc/hosts: no lookup leaves the machine
 	run bench_in_ns -- "$TWKIT" bench run --target localhost:1 -d 1s --json -q

@@ -167,6 +167,40 @@ static void test_cfg(void **state)
 	assert_int_equal(parse("bench serve --max-request 65MiB", &c, err), -EINVAL);
 	assert_non_null(strstr(err, "--max-request"));
 	assert_int_equal(parse("bench serve --max-conns 0", &c, err), -EINVAL);
+	/* the typed table: defaults, durations as people write them, choices with values */
+	assert_int_equal(parse("bench", &c, err), 0);
+	assert_int_equal(c.request, 64);
+	assert_int_equal(c.threads, 1);
+	assert_int_equal(c.linger0, 0);
+	assert_true(c.bind_no_port && c.delayed_ack && !c.json && !c.csv);
+	assert_true(c.connect_timeout_ns == 5LL * 1000000000LL);
+	assert_int_equal(parse("bench --timeout 1h30m --connect-timeout 7d -T 4 --delayed-ack off "
+			       "--bind-no-port off -n 10k --linger0 server",
+			       &c, err),
+			 0);
+	assert_true(c.timeout_ns == 5400LL * 1000000000LL);
+	assert_true(c.connect_timeout_ns == 7LL * 86400LL * 1000000000LL);
+	assert_int_equal(c.threads, 4);
+	assert_false(c.delayed_ack);
+	assert_false(c.bind_no_port);
+	assert_int_equal(c.count, 10000);
+	assert_int_equal(c.duration_ns, 0); /* --count bounds it */
+	assert_int_equal(c.linger0, BENCH_LINGER_SERVER);
+	assert_int_equal(parse("bench -T 65", &c, err), -EINVAL);
+	assert_non_null(strstr(err, "--threads '65': expected a count"));
+	assert_int_equal(parse("bench --linger0 never", &c, err), -EINVAL);
+	assert_non_null(strstr(err, "expected client, server, both or none"));
+	/* a matrix variant goes through the same table, after the command line */
+	assert_int_equal(bench_cfg_variant(4, (char *[]){"bench", "--linger0", "both", "-q", NULL},
+					   "--linger0 none --path /x -d 2s", &c, err, 256),
+			 0);
+	assert_int_equal(c.linger0, 0);
+	assert_true(c.quiet);
+	assert_string_equal(c.path, "/x");
+	assert_true(c.duration_ns == 2LL * 1000000000LL);
+	assert_int_equal(
+	    bench_cfg_variant(1, (char *[]){"bench", NULL}, "--proto udp", &c, err, 256), -EINVAL);
+	assert_non_null(strstr(err, "--proto 'udp': expected raw or http"));
 }
 
 static void test_max_conns_fit(void **state)

@@ -189,7 +189,27 @@ static void expected(const struct opt_spec *s, char *b, size_t l)
 					      s->choices[k]);
 		return;
 	}
-	o = (size_t)snprintf(b, l, "expected %s", what[s->type]);
+	if (s->type == OPT_T_DURATION) {
+		/* examples the bounds allow: the first, a middle one and the last that fit */
+		static const double ex_ns[] = {0.5e9, 5e9, 90e9, 300e9, 5400e9, 86400e9, 604800e9};
+		static const char *const ex[] = {"500ms", "5s", "90s", "5m", "1h30m", "1d", "7d"};
+		int fit[7], nf = 0;
+		for (int k = 0; k < 7; k++)
+			if (ex_ns[k] >= s->min && (s->max <= 0 || ex_ns[k] <= s->max))
+				fit[nf++] = k;
+		if (nf >= 5 && fit[nf - 1] == 6 && fit[nf - 5] <= 2) /* 90s to 7d fit: the usual */
+			o = (size_t)snprintf(b, l, "expected a duration such as 90s, 1h30m or 7d");
+		else if (nf >= 3)
+			o = (size_t)snprintf(b, l, "expected a duration such as %s, %s or %s",
+					     ex[fit[0]], ex[fit[nf / 2]], ex[fit[nf - 1]]);
+		else if (nf == 2)
+			o = (size_t)snprintf(b, l, "expected a duration such as %s or %s",
+					     ex[fit[0]], ex[fit[1]]);
+		else
+			o = (size_t)snprintf(b, l, "expected a duration");
+	} else {
+		o = (size_t)snprintf(b, l, "expected %s", what[s->type]);
+	}
 	if (o >= l)
 		return;
 	fmt_num(lo, sizeof(lo), s->type, s->min);
@@ -203,11 +223,18 @@ static void expected(const struct opt_spec *s, char *b, size_t l)
 		snprintf(b + o, l - o, ", at least %s", lo);
 	else if (s->type == OPT_T_DURATION || s->type == OPT_T_RATE)
 		snprintf(b + o, l - o, ", above 0");
+	o = strlen(b);
+	if (s->zero_ok && o < l)
+		o += (size_t)snprintf(b + o, l - o, ", or 0");
+	if (s->hint && o < l)
+		snprintf(b + o, l - o, " (%s)", s->hint);
 }
 
 static bool in_bounds(const struct opt_spec *s, double v)
 {
 	if (s->type == OPT_T_DURATION || s->type == OPT_T_RATE) {
+		if (v == 0 && s->zero_ok)
+			return true;
 		if (v <= 0 && s->min <= 0)
 			return false;
 	}
@@ -243,8 +270,16 @@ static int apply_one(const struct opt_spec *s, const char *v, bool given, char *
 		return 0;
 	case OPT_T_COUNT:
 	case OPT_T_COUNT64:
-		if (units_parse_count(v, &u) < 0 || !in_bounds(s, (double)u) ||
-		    (s->type == OPT_T_COUNT && u > UINT32_MAX))
+		if (v[0] && v[strspn(v, "0123456789")] == '\0') {
+			/* plain digits: exact to 2^64-1 (a seed), not through a double */
+			errno = 0;
+			u = strtoull(v, NULL, 10);
+			if (errno)
+				return -EINVAL;
+		} else if (units_parse_count(v, &u) < 0) {
+			return -EINVAL;
+		}
+		if (!in_bounds(s, (double)u) || (s->type == OPT_T_COUNT && u > UINT32_MAX))
 			return -EINVAL;
 		if (s->type == OPT_T_COUNT)
 			*(uint32_t *)field = (uint32_t)u;

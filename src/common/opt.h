@@ -49,8 +49,10 @@ struct opt_spec {
 	size_t off;	     /* the field's offset in the verb's config struct */
 	const char *const *choices; /* OPT_T_CHOICE: the words, NULL-terminated */
 	const int *choice_val;	    /* OPT_T_CHOICE: the value of each word (NULL: its index) */
-	double min, max; /* COUNT, SIZE, DURATION (ns), RATE: inclusive bounds (max 0: none);
-			  * DURATION's min 0 means above 0 */
+	double min, max;  /* COUNT, SIZE, DURATION (ns), RATE: inclusive bounds (max 0: none);
+			   * DURATION's and RATE's min 0 means above 0 */
+	bool zero_ok;	  /* DURATION, RATE: 0 is accepted too (say what it means in hint) */
+	const char *hint; /* appended to a refusal in parentheses, e.g. "0: no limit" */
 };
 
 /*
@@ -67,6 +69,8 @@ struct opt_spec {
 	{                                                                                          \
 		__VA_ARGS__, NULL                                                                  \
 	}
+#define OPT_MULTI_STR_TO(S, F)                                                                     \
+	.kind = OPT_MULTI, .type = OPT_T_STR, .off = OPT_OFF_(S, F, const char *)
 #define OPT_DUR_TO(S, F) .kind = OPT_VALUE, .type = OPT_T_DURATION, .off = OPT_OFF_(S, F, int64_t)
 #define OPT_COUNT_TO(S, F, LO, HI)                                                                 \
 	.kind = OPT_VALUE, .type = OPT_T_COUNT, .off = OPT_OFF_(S, F, uint32_t), .min = (LO),      \

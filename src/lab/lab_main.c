@@ -77,6 +77,8 @@ static const struct opt_spec specs[] = {
      .metavar = "DURATION",
      .def = "0",
      .max = 24 * 3600 * 1e9,
+     .zero_ok = true,
+     .hint = "0: do not wait",
      .help = "another lab run holds the lock: wait up to this long for it (e.g. 5m; 0: do not "
 	     "wait)"},
     {.name = "list",
@@ -313,10 +315,7 @@ static int load_file(const struct opt_result *res, const char *path, struct lab_
 /* Validate the parsed options into cfg. Returns an exit code, or -1 to go on. */
 static int validate(const struct opt_result *res, struct lab_cfg *cfg)
 {
-	struct opt_result typed = *res; /* shares the strings; released through res */
-	int iwait = opt_index(specs, NSPECS, "wait");
 	char err[256];
-	int64_t ns;
 	ssize_t n;
 	int rc;
 
@@ -324,13 +323,9 @@ static int validate(const struct opt_result *res, struct lab_cfg *cfg)
 		fprintf(stderr, "twkit lab: expected one scenario NAME (twkit lab --list)\n");
 		return TWKIT_EXIT_USAGE;
 	}
-	/* opt's durations are above 0; --wait 0 (the default) is the field's 0: do not wait */
-	if (units_parse_duration(typed.val[iwait], &ns) == 0 && ns == 0)
-		typed.val[iwait] = NULL;
 	cfg->relay = -1; /* not given: chosen below from the plan and what is installed */
-	if (opt_apply(specs, NSPECS, &typed, cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "twkit lab: %s%s\n", err,
-			strncmp(err, "--wait ", 7) == 0 ? ", or 0 (do not wait)" : "");
+	if (opt_apply(specs, NSPECS, res, cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "twkit lab: %s\n", err);
 		return TWKIT_EXIT_USAGE;
 	}
 	if (sim_scenario_arg_is_file(res->pos[0], lab_catalog_find(res->pos[0]) != NULL)) {

@@ -105,6 +105,7 @@ static const struct opt_spec specs[] = {
     /* no .def: the default is this machine's (default_max_memory) */
     {.name = "max-memory",
      OPT_SIZE_TO(SO, max_mem, 0, 0),
+     .hint = "0: no limit",
      .metavar = "SIZE",
      .help = "refuse a run estimated above SIZE (e.g. 2GiB; 0: no limit; default a quarter of "
 	     "this machine's memory)"},
@@ -922,8 +923,6 @@ out:
 	opt_result_fini(&res);
 	return rc;
 bad_opt:
-	if (!strncmp(err, "--max-memory '", 14)) /* what the table cannot say (opt has no hint) */
-		snprintf(err + strlen(err), sizeof(err) - strlen(err), " (0: no limit)");
 	fprintf(stderr, "twkit sim: %s\n", err);
 	rc = TWKIT_EXIT_USAGE;
 	goto out;

@@ -159,6 +159,7 @@ struct tcfg {
 	uint32_t n;
 	uint64_t big, bytes;
 	double rate;
+	int64_t wait_ns;
 };
 #define TC struct tcfg
 static const struct opt_spec tspecs[] = {
@@ -173,6 +174,8 @@ static const struct opt_spec tspecs[] = {
 	{ .name = "size", OPT_SIZE_TO(TC, bytes, 16, 1 << 20), .def = "64", .help = "s" },
 	{ .name = "rate", OPT_RATE_TO(TC, rate, 1e6), .help = "r" },
 	{ .name = "raw", .kind = OPT_VALUE, .help = "the verb's own" },
+	{ .name = "wait", OPT_DUR_TO(TC, wait_ns), .max = 86400e9, .zero_ok = true,
+	  .hint = "0: do not wait", .help = "w" },
 };
 #define NT ((int)(sizeof(tspecs) / sizeof(tspecs[0])))
 
@@ -224,6 +227,8 @@ static void test_opt_apply(void **st)
 		{ "--rate", "0", "--rate '0': expected a rate such as 500, 5k or 5k/s, above 0" },
 		{ "--rate", "2M", "at most" },
 		{ "--many", "-1", "--many '-1'" },
+		{ "--wait", "25h", "--wait '25h': expected a duration such as 500ms, 5m or 1d, above 0 "
+				   "and at most 1d, or 0 (0: do not wait)" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct tcfg e = { 0 };
@@ -234,6 +239,14 @@ static void test_opt_apply(void **st)
 			fail_msg("%s %s: got \"%s\", want \"%s\"", bad[i].opt, bad[i].val, err,
 				 bad[i].want);
 	}
+
+	struct tcfg z = { .wait_ns = 5 };
+	char *a3[] = { "x", "--wait", "0", "--many", "18446744073709551615" };
+	assert_int_equal(tapply(5, a3, &z, err, sizeof(err)), 0);
+	assert_true(z.wait_ns == 0);
+	assert_true(z.big == UINT64_MAX); /* exact, not through a double */
+	char *a4[] = { "x", "--many", "18446744073709551616" };
+	assert_int_equal(tapply(3, a4, &z, err, sizeof(err)), -22);
 
 	/* --help shows a choice's words when it has no metavar, and the default */
 	char *buf = NULL;

@@ -34,10 +34,10 @@ load lib/lab
 @test "lab cli: options are typed from the table: a bad value names the option and what was expected" {
 	run "$TWKIT" lab stress-client --wait 25h
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"--wait '25h': expected a duration"*"at most 1d"*"or 0 (do not wait)"* ]]
+	[[ "$output" == *"--wait '25h': expected a duration"*"at most 1d"*"or 0 (0: do not wait)"* ]]
 	run "$TWKIT" lab stress-client --wait 7x
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"--wait '7x': expected a duration such as 90s, 1h30m or 7d"* ]]
+	[[ "$output" == *"--wait '7x': expected a duration such as 500ms, 5m or 1d"* ]]
 	run "$TWKIT" lab stress-client --relay=haproxy
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--relay 'haproxy': expected nginx or twkit"* ]]

@@ -355,6 +355,39 @@ int lab_catalog_scenario(const char *name, struct sim_scenario *sc)
 	return lab_catalog_build(lab_catalog_find(name), sc, err, sizeof(err));
 }
 
+/* Each line of text on f as "#   LINE". */
+static void comment_lines(FILE *f, const char *text)
+{
+	for (const char *p = text; *p;) {
+		size_t n = strcspn(p, "\n");
+
+		fprintf(f, "#   %.*s\n", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+}
+
+int lab_catalog_show(FILE *f, const struct lab_entry *e)
+{
+	struct sim_scenario b, sc;
+	char err[256];
+	int rc = lab_catalog_build(e, &sc, err, sizeof(err));
+
+	if (rc < 0)
+		return rc;
+	rc = sim_scenario_load_builtin(e->sim_name, &b, err, sizeof(err));
+	if (rc < 0)
+		return rc;
+	fprintf(f, "# twkit lab %s: twkit sim %s, its nodes renamed (", e->name, e->sim_name);
+	for (int i = 0; i < b.nnodes; i++)
+		fprintf(f, "%s%s -> %s", i ? ", " : "", b.nodes[i].name,
+			lab_host_name(b.nodes[i].kind));
+	fprintf(f, "), then the lab's overlay:\n");
+	comment_lines(f, LAB_OVERLAY);
+	fprintf(f, "# and its own:\n");
+	comment_lines(f, e->overlay && e->overlay[0] ? e->overlay : "(none)");
+	return sim_scenario_write(f, &sc);
+}
+
 /* The plan: every key of every node on the path is built or refused (docs/lab.md "Scenario
  * files"). The kernel's defaults below are what a fresh namespace has; a scenario asking for
  * them gets no sysctl, so it is never refused, even on a kernel without that sysctl. */

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sim/sim.h"
 
@@ -103,6 +104,10 @@ const char *lab_host_name(enum SIM_NODE_KIND kind);
 int lab_catalog_build(const struct lab_entry *e, struct sim_scenario *sc, char *err, size_t errlen);
 /* lab_catalog_build of the entry named `name` (-ENOENT: none). */
 int lab_catalog_scenario(const char *name, struct sim_scenario *sc);
+/* Entry e on f: how it is made (its built-in, the renames, the overlays, as '#' comments), then
+ * the scenario as a file (sim_scenario_write) that `twkit sim` and `twkit lab` run as it is.
+ * 0, or what lab_catalog_build returned, or -EIO. */
+int lab_catalog_show(FILE *f, const struct lab_entry *e);
 
 /* "client", "nat", "l4lb", "l7lb" or "server": the section kind of a scenario file. */
 const char *lab_kind_name(enum SIM_NODE_KIND kind);

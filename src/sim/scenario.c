@@ -855,14 +855,14 @@ int sim_scenario_set(struct sim_scenario *sc, const char *assignment, char *err,
 	return rc;
 }
 
-/* A duration as the reader takes it back exactly: its largest whole unit ("16s", "100us"). */
+/* A duration as the reader takes it back exactly, in its largest whole unit up to seconds, as
+ * the built-ins write them ("120s", "100us"). */
 static void fmt_duration_exact(char *buf, size_t len, int64_t ns)
 {
 	static const struct {
 		const char *unit;
 		int64_t ns;
-	} u[] = {{"h", 3600000000000LL}, {"m", 60000000000LL}, {"s", 1000000000LL},
-		 {"ms", 1000000LL},	 {"us", 1000LL},       {"ns", 1}};
+	} u[] = {{"s", 1000000000LL}, {"ms", 1000000LL}, {"us", 1000LL}, {"ns", 1}};
 	size_t i = 0;
 
 	if (ns == 0) {
@@ -944,8 +944,10 @@ int sim_scenario_write(FILE *f, const struct sim_scenario *sc)
 
 	fprintf(f, "[sim]\nname = %s\n", sc->name);
 	fmt_duration_exact(v, sizeof(v), sc->duration_ns);
-	fprintf(f, "duration = %s\nseed = %llu\nkernel = %s\n", v, (unsigned long long)sc->seed,
-		sc->kernel);
+	fprintf(f, "duration = %s\n", v);
+	if (sc->seed != 1)
+		fprintf(f, "seed = %llu\n", (unsigned long long)sc->seed);
+	fprintf(f, "kernel = %s\n", sc->kernel);
 	for (int i = 0; i < sc->nnodes; i++) {
 		const struct sim_node *n = &sc->nodes[i];
 

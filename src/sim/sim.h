@@ -110,8 +110,8 @@ int sim_scenario_load_builtin(const char *name, struct sim_scenario *sc, char *e
  * rtt 1 ms, ...), name empty: what a [KIND NAME] section starts from, and the one set of
  * defaults (the lab's catalogue starts from it too). */
 void sim_node_defaults(struct sim_node *n, enum SIM_NODE_KIND kind);
-/* Write sc as a scenario file: [sim] (name, duration, seed, kernel), then each node's section
- * with the keys that differ from sim_node_defaults() of its kind, so that loading the text
+/* Write sc as a scenario file: [sim] (name, duration, seed unless 1, kernel), then each node's
+ * section with the keys that differ from sim_node_defaults() of its kind, so that loading the text
  * gives sc back (section lines aside). Returns 0, or -EIO when f fails. */
 int sim_scenario_write(FILE *f, const struct sim_scenario *sc);
 /* Apply "section.key=value" (section is a node name or "sim"). 0 or -EINVAL with err. */

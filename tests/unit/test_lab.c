@@ -17,9 +17,6 @@
 #include "lab/lab_run.h"
 #include "lab/lab_scen.h"
 #include "lab/lab_topo.h"
-#include "model/portsearch.h"
-#include "model/reuse.h"
-#include "model/timewait.h"
 
 /* lab reads bench's JSON with jansson: garbage, truncation and deep nesting are refused
  * with -EPROTO, never a crash; a document without "totals" is not bench's */
@@ -160,337 +157,149 @@ static void test_catalogue_and_plan(void **st)
 	assert_int_equal(lab_plan_from_sim(&sc, &p, err, sizeof(err)), -EOPNOTSUPP);
 }
 
-/* ---- the catalogue's old C builder, verbatim but for its names: the reference the data
- * form is checked against (test_catalogue_both_ways) ---- */
-#define LAB_PORT_LO 40000
-#define LAB_PORT_HI 40999
-#define LAB_RATE 100.0
-#define LAB_DURATION_NS (16LL * 1000000000LL)
-#define LAB_RATE_ONE_REMOTE 1500.0
-#define LAB_TW_BUCKETS 500u
-#define LAB_COST_RATE 1000.0
-#define LAB_COST_LOW_HI 49999
-#define LAB_COST_HALF_HI 42799
-#define LAB_COST_FULL_HI 41399
-#define LAB_RTT_NS (100LL * 1000LL)
-
-static void old_node_init(struct sim_node *n, enum SIM_NODE_KIND kind, const char *name)
-{
-	memset(n, 0, sizeof(*n));
-	snprintf(n->name, sizeof(n->name), "%s", name);
-	n->kind = kind;
-	n->count = 1;
-	n->ips = 1;
-	n->tw_reuse = -1;
-	n->timestamps = 1;
-	n->tw_reuse_delay_ms = TW_REUSE_DELAY_DEFAULT_MS;
-	n->max_tw_buckets = TW_MAX_TW_BUCKETS_DEFAULT;
-	n->hz = 1000;
-	n->rto_ns = TW_RTO_MIN_NS;
-	n->syn_retries = -1;
-	n->arrival = SIM_ARRIVAL_CONSTANT;
-	n->requests = 1;
-	n->closes = SIM_CLOSES_CLIENT;
-	n->rtt_ns = LAB_RTT_NS;
-	n->mapping = SIM_NAT_PRESERVE;
-	n->mapping_timeout_ns = 120LL * 1000000000LL; /* nf_conntrack_tcp_timeout_time_wait-ish */
-	n->ports = 1;
-	n->connect_probe_ns = TW_CONNECT_PROBE_NS_DEFAULT; /* model/portsearch.h */
-	n->connect_base_ns = TW_CONNECT_BASE_NS_DEFAULT;
-}
-
-/* Append a node and return it. */
-static struct sim_node *old_add(struct sim_scenario *sc, enum SIM_NODE_KIND kind, const char *name)
-{
-	struct sim_node *n = &sc->nodes[sc->nnodes++];
-
-	old_node_init(n, kind, name);
-	return n;
-}
-
-static int old_catalog_scenario(const char *name, struct sim_scenario *sc)
-{
-	const struct lab_entry *e = lab_catalog_find(name);
-	struct sim_node *c, *m = NULL, *s;
-
-	if (!e)
-		return -ENOENT;
-	if (e->unsupported)
-		return -EOPNOTSUPP;
-	memset(sc, 0, sizeof(*sc));
-	snprintf(sc->name, sizeof(sc->name), "%s", name);
-	snprintf(sc->file, sizeof(sc->file), "lab:%s", name);
-	snprintf(sc->kernel, sizeof(sc->kernel), "host");
-	sc->duration_ns = LAB_DURATION_NS;
-	sc->seed = 1;
-
-	c = old_add(sc, SIM_NODE_CLIENT, "client");
-	c->rate = LAB_RATE;
-	c->tw_reuse = 0; /* §2.2: the 4.19+ default 2 is loopback-only; 0 says it plainly */
-	c->port_lo = LAB_PORT_LO;
-	c->port_hi = LAB_PORT_HI;
-	if (strcmp(name, "stress-client-nat") == 0) {
-		m = old_add(sc, SIM_NODE_NAT, "nat");
-	} else if (strcmp(name, "lb-quadruplets") == 0 || strcmp(name, "slb-strips-ts") == 0 ||
-		   strcmp(name, "lb-server-close") == 0) {
-		m = old_add(sc, SIM_NODE_L7LB, "lb");
-	} else if (strcmp(name, "slb-strips-ts-l4") == 0) {
-		m = old_add(sc, SIM_NODE_L4LB, "lb");
-		m->strip_timestamps = true;
-	}
-	s = old_add(sc, SIM_NODE_SERVER, "server");
-	memcpy(c->via, m ? m->name : s->name, sizeof(c->via));
-	if (m)
-		memcpy(m->via, s->name, sizeof(m->via));
-
-	/* The "m &&" below always hold (m was added above for those names); they are there for the
-	 * analyzer, which does not know that strcmp() gives the same answer twice. */
-	if (strcmp(name, "stress-client-server-close") == 0) {
-		c->closes = SIM_CLOSES_SERVER;
-	} else if (strcmp(name, "stress-client-wide") == 0) {
-		c->port_lo = 0; /* the era's default range */
-		c->port_hi = 0;
-	} else if (strcmp(name, "server-close-one-remote") == 0) {
-		c->closes = SIM_CLOSES_SERVER;
-		c->rate = LAB_RATE_ONE_REMOTE;
-		c->port_lo = 0; /* the era's default range: the one doctor assumes for a remote */
-		c->port_hi = 0;
-	} else if (strcmp(name, "stress-client-linger0") == 0) {
-		c->linger0 = true;
-	} else if (strcmp(name, "stress-client-4ips") == 0) {
-		c->ips = 4;
-	} else if (strcmp(name, "tw-reuse-client") == 0) {
-		c->tw_reuse = 1;
-	} else if (strncmp(name, "connect-cost-", 13) == 0) {
-		c->tw_reuse = 1;
-		c->rate = LAB_COST_RATE;
-		c->port_hi = !strcmp(name + 13, "low")	  ? LAB_COST_LOW_HI
-			     : !strcmp(name + 13, "half") ? LAB_COST_HALF_HI
-							  : LAB_COST_FULL_HI;
-	} else if (m && strcmp(name, "lb-quadruplets") == 0) {
-		/* the client is not the bottleneck here: give it the default range */
-		c->port_lo = 0;
-		c->port_hi = 0;
-		m->tw_reuse = 0;
-		m->port_lo = LAB_PORT_LO;
-		m->port_hi = LAB_PORT_HI;
-	} else if (m && strcmp(name, "lb-server-close") == 0) {
-		c->closes = SIM_CLOSES_SERVER; /* the relay carries the close mark through */
-		c->rate = LAB_RATE_ONE_REMOTE;
-		c->port_lo = c->port_hi = 0;
-		m->closes = SIM_CLOSES_SERVER;
-		m->tw_reuse = 0;
-	} else if (m && strncmp(name, "slb-strips-ts", 13) == 0) {
-		c->tw_reuse = 1;
-		if (m->kind == SIM_NODE_L7LB)
-			m->timestamps =
-			    0; /* §6: no option on the balancer's side of the handshake */
-	} else if (strcmp(name, "bucket-overflow") == 0) {
-		c->port_lo = 0;
-		c->port_hi = 0;
-		c->max_tw_buckets = LAB_TW_BUCKETS;
-	}
-	return 0;
-}
-
-/* Where a field of sim_node means something: the kinds whose sections take its key
- * (scenario.c's table); name, kind and line for all. A field elsewhere is never read. */
-#define KALL 0x1f
-#define KC (1 << SIM_NODE_CLIENT)
-#define KN (1 << SIM_NODE_NAT)
-#define K4 (1 << SIM_NODE_L4LB)
-#define K7 (1 << SIM_NODE_L7LB)
-#define KS (1 << SIM_NODE_SERVER)
-#define KTCP (KC | K7 | KS)
-#define FIELD(f, k)                                                                                \
-	{                                                                                          \
-#f, offsetof(struct sim_node, f), sizeof(((struct sim_node *)0)->f), k             \
-	}
+/* Each entry's key facts, pinned: its hosts (kinds, names, via chain) and every key that
+ * differs from sim's defaults, as sim_scenario_write writes them (one line, sections after
+ * [sim]), and the client's rate (100/s is also sim's default, so the file does not show it). */
 static const struct {
-	const char *name;
-	size_t off, size;
-	int kinds;
-} node_fields[] = {
-    FIELD(name, KALL),
-    FIELD(kind, KALL),
-    FIELD(line, KALL),
-    FIELD(kernel, KTCP),
-    FIELD(count, KC),
-    FIELD(ips, KALL),
-    FIELD(tw_reuse, KTCP),
-    FIELD(tw_recycle, KTCP),
-    FIELD(timestamps, KTCP),
-    FIELD(tw_reuse_delay_ms, KTCP),
-    FIELD(max_tw_buckets, KTCP),
-    FIELD(port_lo, KTCP),
-    FIELD(port_hi, KTCP),
-    FIELD(hz, KTCP),
-    FIELD(rto_ns, KTCP),
-    FIELD(syn_retries, KC | K7),
-    FIELD(rfc1337, K7 | KS),
-    FIELD(arrival, KC),
-    FIELD(rate, KC),
-    FIELD(rate_to, KC),
-    FIELD(requests, KC | K7),
-    FIELD(closes, KC | K7),
-    FIELD(linger0, KC | K7),
-    FIELD(bind_port, KC | K7),
-    FIELD(port_select, KC | K7),
-    FIELD(connect_probe_ns, KC | K7),
-    FIELD(connect_base_ns, KC | K7),
-    FIELD(rtt_ns, KC | K7),
-    FIELD(idle_ns, KC),
-    FIELD(via, KC | KN | K4 | K7),
-    FIELD(mapping, KN),
-    FIELD(mapping_timeout_ns, KN | K4),
-    FIELD(gw_profile, KN),
-    FIELD(ports_per_host, KN),
-    FIELD(max_per_destination, KN),
-    FIELD(gw_nodes, KN),
-    FIELD(gw_time_wait_ns, KN),
-    FIELD(gw_idle_ns, KN),
-    FIELD(strip_timestamps, K4),
-    FIELD(ports, KS | K7),
-    FIELD(service_ns, KS | K7),
+	const char *name, *nodes;
+	double rate;
+} pins[] = {
+    {"stress-client",
+     "[client client] tw_reuse=0 port_range=40000-40999 rtt=100us via=server [server server]", 100},
+    {"stress-client-server-close",
+     "[client client] tw_reuse=0 port_range=40000-40999 closes=server rtt=100us via=server "
+     "[server server]",
+     100},
+    {"stress-client-wide", "[client client] tw_reuse=0 rtt=100us via=server [server server]", 100},
+    {"server-close-one-remote",
+     "[client client] tw_reuse=0 rate=1500/s closes=server rtt=100us via=server [server server]",
+     1500},
+    {"lb-server-close",
+     "[client client] tw_reuse=0 rate=1500/s closes=server rtt=100us via=lb "
+     "[l7lb lb] tw_reuse=0 closes=server rtt=100us via=server [server server]",
+     1500},
+    {"stress-client-linger0",
+     "[client client] tw_reuse=0 port_range=40000-40999 linger0=yes rtt=100us via=server "
+     "[server server]",
+     100},
+    {"stress-client-4ips",
+     "[client client] ips=4 tw_reuse=0 port_range=40000-40999 rtt=100us via=server "
+     "[server server]",
+     100},
+    {"stress-client-nat",
+     "[client client] tw_reuse=0 port_range=40000-40999 rtt=100us via=nat [nat nat] via=server "
+     "[server server]",
+     100},
+    {"tw-reuse-client",
+     "[client client] tw_reuse=1 port_range=40000-40999 rtt=100us via=server [server server]", 100},
+    {"lb-quadruplets",
+     "[client client] tw_reuse=0 rtt=100us via=lb [l7lb lb] tw_reuse=0 port_range=40000-40999 "
+     "rtt=100us via=server [server server]",
+     100},
+    {"slb-strips-ts",
+     "[client client] tw_reuse=1 port_range=40000-40999 rtt=100us via=lb [l7lb lb] timestamps=0 "
+     "rtt=100us via=server [server server]",
+     100},
+    {"slb-strips-ts-l4",
+     "[client client] tw_reuse=1 port_range=40000-40999 rtt=100us via=lb [l4lb lb] via=server "
+     "mapping_timeout=120s strip_timestamps=yes [server server]",
+     100},
+    {"bucket-overflow",
+     "[client client] tw_reuse=0 max_tw_buckets=500 rtt=100us via=server [server server]", 100},
+    {"connect-cost-low",
+     "[client client] tw_reuse=1 port_range=40000-49999 rate=1000/s rtt=100us via=server "
+     "[server server]",
+     1000},
+    {"connect-cost-half",
+     "[client client] tw_reuse=1 port_range=40000-42799 rate=1000/s rtt=100us via=server "
+     "[server server]",
+     1000},
+    {"connect-cost-full",
+     "[client client] tw_reuse=1 port_range=40000-41399 rate=1000/s rtt=100us via=server "
+     "[server server]",
+     1000},
 };
-#define NFIELDS (sizeof(node_fields) / sizeof(node_fields[0]))
 
-/* Compare node b (data form) with a (old C form), field by field where the field means
- * something for the kind: print each difference, return their number. Fields that mean
- * nothing for the kind are copied from a before a whole-struct memcmp, so a field missing
- * from node_fields shows too. */
-static int node_diff(const char *entry, const struct sim_node *a, const struct sim_node *b,
-		     char *unread, size_t len)
+/* The sections after [sim] of sim_scenario_write's text, on one line ("key=value"). */
+static void one_line(const char *text, char *out, size_t len)
 {
-	struct sim_node c = *b;
-	int nd = 0;
+	const char *p = strstr(text, "\n\n[");
+	size_t o = 0;
 
-	for (size_t f = 0; f < NFIELDS; f++) {
-		if (!(node_fields[f].kinds & (1 << a->kind)) || a->kind != b->kind) {
-			char one[64];
+	out[0] = '\0';
+	for (p = p ? p + 2 : ""; *p;) {
+		size_t n = strcspn(p, "\n");
+		const char *eq = memmem(p, n, " = ", 3);
 
-			snprintf(one, sizeof(one), " %s.%s", lab_kind_name(a->kind),
-				 node_fields[f].name);
-			if (memcmp((const char *)a + node_fields[f].off,
-				   (const char *)b + node_fields[f].off,
-				   node_fields[f].size) != 0 &&
-			    !strstr(unread, one) && strlen(unread) + strlen(one) < len)
-				strcat(unread, one);
-			memcpy((char *)&c + node_fields[f].off,
-			       (const char *)a + node_fields[f].off, node_fields[f].size);
-			continue;
-		}
-		if (memcmp((const char *)a + node_fields[f].off,
-			   (const char *)b + node_fields[f].off, node_fields[f].size) != 0) {
-			print_message("%s [%s]: %s differs\n", entry, a->name, node_fields[f].name);
-			nd++;
-		}
+		if (eq && o < len)
+			o += (size_t)snprintf(out + o, len - o, "%s%.*s=%.*s", o ? " " : "",
+					      (int)(eq - p), p, (int)(n - (size_t)(eq - p) - 3),
+					      eq + 3);
+		else if (n && o < len)
+			o += (size_t)snprintf(out + o, len - o, "%s%.*s", o ? " " : "", (int)n, p);
+		p += n + (p[n] == '\n');
 	}
-	if (nd == 0 && memcmp(a, &c, sizeof(c)) != 0) {
-		print_message("%s [%s]: a field not in node_fields differs\n", entry, a->name);
-		nd++;
-	}
-	return nd;
 }
 
-/* Every entry built both ways: the same scenario, node by node and field by field (its file
- * label aside). One difference is expected, and is the old form's bug: lab_node_init left a
- * NAT's cloud-gateway limits at 0 where sim's "unset" is UINT32_MAX / -1, which made
- * stress-client-nat's NAT a gateway with `nodes = 0` that sim_scenario_check refuses
- * (--compare could not run it). */
-static void test_catalogue_both_ways(void **st)
+/* Every entry builds (its built-in, renamed, the overlays through sim's --set), as pinned; its
+ * file (lab_catalog_show's) loads back to the same scenario; the lab builds it. */
+static void test_catalogue_pinned(void **st)
 {
-	static const char *const gw_fields[] = {"ports_per_host", "max_per_destination", "gw_nodes",
-						"gw_time_wait_ns", "gw_idle_ns"};
-	int entries = 0, nodes = 0;
-	char err[256], unread[1024] = "";
+	char err[256], line[1024];
+	int npins = 0;
 
 	(void)st;
 	for (int i = 0; i < lab_catalog_count(); i++) {
 		const struct lab_entry *e = lab_catalog_at(i);
-		struct sim_scenario a, b;
-		int ra = old_catalog_scenario(e->name, &a),
-		    rb = lab_catalog_build(e, &b, err, sizeof(err));
+		struct sim_scenario sc, back;
+		struct lab_plan p;
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f;
+		int k = 0;
 
-		if (rb < 0 && rb != -EOPNOTSUPP)
-			print_message("%s: %s\n", e->name, err);
-		assert_int_equal(ra, rb);
-		if (ra < 0)
+		if (e->unsupported) {
+			assert_int_equal(lab_catalog_build(e, &sc, err, sizeof(err)), -EOPNOTSUPP);
 			continue;
-		entries++;
-		assert_string_equal(a.name, b.name);
-		assert_true(a.duration_ns == b.duration_ns);
-		assert_true(a.seed == b.seed);
-		assert_string_equal(a.kernel, b.kernel);
-		assert_int_equal(a.nnodes, b.nnodes);
-		for (int k = 0; k < a.nnodes; k++, nodes++) {
-			struct sim_node bb = b.nodes[k];
-
-			if (strcmp(e->name, "stress-client-nat") == 0 &&
-			    a.nodes[k].kind == SIM_NODE_NAT) {
-				/* the one known difference: take the old zeros over, check the rest
-				 */
-				for (size_t f = 0; f < NFIELDS; f++)
-					for (size_t g = 0;
-					     g < sizeof(gw_fields) / sizeof(gw_fields[0]); g++)
-						if (strcmp(node_fields[f].name, gw_fields[g]) ==
-						    0) {
-							assert_memory_not_equal(
-							    (char *)&bb + node_fields[f].off,
-							    (char *)&a.nodes[k] +
-								node_fields[f].off,
-							    node_fields[f].size);
-							memcpy((char *)&bb + node_fields[f].off,
-							       (char *)&a.nodes[k] +
-								   node_fields[f].off,
-							       node_fields[f].size);
-						}
-				assert_int_equal(sim_scenario_check(&a, "6.18.0", err, sizeof(err)),
-						 -EINVAL);
-				assert_non_null(strstr(err, "'nodes'"));
-				assert_int_equal(sim_scenario_check(&b, "6.18.0", err, sizeof(err)),
-						 0);
-			}
-			assert_int_equal(
-			    node_diff(e->name, &a.nodes[k], &bb, unread, sizeof(unread)), 0);
 		}
-		/* so the lab builds the same, and sim plays the same beside it */
-		{
-			struct lab_plan pa, pb;
-			struct sim_result sa, sb;
-			struct sim_config ca = {
-			    .sc = &a, .host_release = "6.18.0", .no_series = true};
-			struct sim_config cb = {
-			    .sc = &b, .host_release = "6.18.0", .no_series = true};
-
-			assert_int_equal(lab_plan_from_sim(&a, &pa, err, sizeof(err)), 0);
-			assert_int_equal(lab_plan_from_sim(&b, &pb, err, sizeof(err)), 0);
-			assert_memory_equal(&pa, &pb, sizeof(pa));
-			if (strcmp(e->name, "stress-client-nat") == 0)
-				continue; /* the old form does not pass sim_scenario_check */
-			memset(&sa, 0, sizeof(sa));
-			memset(&sb, 0, sizeof(sb));
-			assert_int_equal(sim_run(&ca, &sa), 0);
-			assert_int_equal(sim_run(&cb, &sb), 0);
-			assert_true(
-			    sa.connections_ok == sb.connections_ok && sa.events == sb.events &&
-			    sa.first_failure_ns == sb.first_failure_ns && sa.nhosts == sb.nhosts);
-			assert_memory_equal(sa.connect_errors, sb.connect_errors,
-					    sizeof(sa.connect_errors));
-			for (int h = 0; h < sa.nhosts; h++) {
-				assert_memory_equal(&sa.hosts[h].c, &sb.hosts[h].c,
-						    sizeof(sa.hosts[h].c));
-				assert_true(sa.hosts[h].time_wait_max == sb.hosts[h].time_wait_max);
-			}
-			sim_result_fini(&sa);
-			sim_result_fini(&sb);
-		}
+		while (k < (int)(sizeof(pins) / sizeof(pins[0])) && strcmp(pins[k].name, e->name))
+			k++;
+		assert_true(k < (int)(sizeof(pins) / sizeof(pins[0])));
+		npins++;
+		if (lab_catalog_build(e, &sc, err, sizeof(err)) != 0)
+			fail_msg("%s: %s", e->name, err);
+		assert_string_equal(sc.name, e->name);
+		assert_string_equal(sc.kernel, "host");
+		assert_true(sc.duration_ns == 16LL * 1000000000LL && sc.seed == 1);
+		assert_true(sc.nodes[0].kind == SIM_NODE_CLIENT &&
+			    sc.nodes[0].rate == pins[k].rate);
+		f = open_memstream(&text, &len);
+		assert_non_null(f);
+		assert_int_equal(sim_scenario_write(f, &sc), 0);
+		fclose(f);
+		one_line(text, line, sizeof(line));
+		if (strcmp(line, pins[k].nodes) != 0)
+			fail_msg("%s:\n got  %s\n want %s", e->name, line, pins[k].nodes);
+		assert_int_equal(sim_scenario_load_string(text, "written", &back, err, sizeof(err)),
+				 0);
+		for (int n = 0; n < back.nnodes; n++)
+			back.nodes[n].line = 0;
+		assert_int_equal(back.nnodes, sc.nnodes);
+		assert_memory_equal(back.nodes, sc.nodes, sizeof(sc.nodes[0]) * (size_t)sc.nnodes);
+		free(text);
+		assert_int_equal(lab_plan_from_sim(&sc, &p, err, sizeof(err)), 0);
+		assert_int_equal(sim_scenario_check(&sc, "6.18.0", err, sizeof(err)), 0);
+		assert_int_equal(lab_catalog_checks_sys(e),
+				 strncmp(e->name, "connect-cost-", 13) == 0);
 	}
-	print_message("catalogue built both ways: %d entries, %d nodes, equal field by field "
-		      "(stress-client-nat's NAT: gateway limits unset, as sim's), the same lab "
-		      "plans and sim runs; fields no key of the kind sets, which differ:%s\n",
-		      entries, nodes, unread);
-	assert_int_equal(entries, 16);
+	assert_int_equal(npins, (int)(sizeof(pins) / sizeof(pins[0])));
+	/* the one set of defaults: what the lab's overlay says differs from sim's */
+	assert_non_null(strstr(lab_catalog_common_overlay(), "client.rtt=100us\n"));
+	assert_non_null(strstr(lab_catalog_common_overlay(), "sim.kernel=host\n"));
+	/* the host names tests and JSON select by */
+	assert_string_equal(lab_host_name(SIM_NODE_L4LB), "lb");
+	assert_string_equal(lab_host_name(SIM_NODE_L7LB), "lb");
+	assert_string_equal(lab_host_name(SIM_NODE_NAT), "nat");
 }
 
 static void test_topo_names(void **st)
@@ -591,7 +400,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_json_garbage),       cmocka_unit_test(test_bench_parse),
-	    cmocka_unit_test(test_catalogue_and_plan), cmocka_unit_test(test_catalogue_both_ways),
+	    cmocka_unit_test(test_catalogue_and_plan), cmocka_unit_test(test_catalogue_pinned),
 	    cmocka_unit_test(test_topo_names),	       cmocka_unit_test(test_relay_line),
 	    cmocka_unit_test(test_rel_diff),	       cmocka_unit_test(test_nginx),
 	};

@@ -1,6 +1,9 @@
 /*
  * lab_scen — the lab catalogue (shortest forms of the sim scenarios) and the plan derived
  * from a scenario (see lab_scen.h).
+ * A catalogue entry is data: the sim built-in it starts from, its nodes renamed to the lab's
+ * host names by kind, then two overlays of sim's --set lines (SECTION.KEY=VALUE, parsed by
+ * sim's own key table): LAB_OVERLAY, common to every entry, and the entry's own.
  * Invariant: every number a test asserts on follows from the few constants below:
  * LAB_PORTS ports at LAB_RATE connections/s spend the budget after LAB_PORTS/LAB_RATE s.
  */
@@ -16,21 +19,22 @@
 #include "model/reuse.h"
 #include "model/timewait.h"
 
+/* The constants, as the overlays write them. */
 /* A 1,000-port budget (40000-40999: lo even, hi odd, so every port is visited by the
  * parity-split search of §3.2 and the budget is exactly 1,000). */
-#define LAB_PORT_LO 40000
-#define LAB_PORT_HI 40999
+#define LAB_PORT_LO "40000"
+#define LAB_PORT_HI "40999"
 /* 100/s spends 1,000 ports in 10 s: far from 0 so a ±10% comparison means ±1 s, yet a run
  * stays at 16 s. */
-#define LAB_RATE 100.0
-#define LAB_DURATION_NS (16LL * 1000000000LL)
+#define LAB_RATE "100/s"
+#define LAB_DURATION "16s"
 /* server-close-one-remote: three times the "ceiling" doctor used to draw for one remote
  * address (28,232 default client ports / 60 s = 470/s), so that the server holds more
  * TIME-WAITs from it than that ceiling allowed, and 24,000 connections in 16 s come back to
  * the same 14,116 even ports (§3.2) after ~9.4 s */
-#define LAB_RATE_ONE_REMOTE 1500.0
+#define LAB_RATE_ONE_REMOTE "1500/s"
 /* bucket-overflow: a limit well under rate x 60 (§1.4) that is reached in 5 s */
-#define LAB_TW_BUCKETS 500u
+#define LAB_TW_BUCKETS "500"
 /* connect-cost-*: connect()'s kernel CPU at three occupancies of a narrow range (model/
  * portsearch.h). tcp_tw_reuse=1 (timestamps on): a TIME-WAIT is taken over once older than
  * tcp_tw_reuse_delay (1 s, §2.2), so about rate x 1 s ports are held young at once, and the
@@ -41,76 +45,164 @@
  * parity young) was too near: the kernel walked further there than the model (connect()'s
  * p50 3 us above the low run's, ru_stime 8-10 us, where the model says 0.4; docs/kernel.md),
  * and the model itself jumps from 3.6 to 170 ports a connect if TIME-WAITs start 20% later.
- * At 2,800 it stays at 2.5-3.6 over that spread. 1,000 connections/s keep the client's CPU well above the 4 ms tick
- * its ru_stime is sampled with. */
-#define LAB_COST_RATE 1000.0
-#define LAB_COST_LOW_HI 49999
-#define LAB_COST_HALF_HI 42799
-#define LAB_COST_FULL_HI 41399
+ * At 2,800 it stays at 2.5-3.6 over that spread. 1,000 connections/s keep the client's CPU well
+ * above the 4 ms tick its ru_stime is sampled with. */
+#define LAB_COST_RATE "1000/s"
+#define LAB_COST_LOW_HI "49999"
+#define LAB_COST_HALF_HI "42799"
+#define LAB_COST_FULL_HI "41399"
 /* veth round trip inside one machine: tens of microseconds */
-#define LAB_RTT_NS (100LL * 1000LL)
+#define LAB_RTT "100us"
 
+/* What every entry sets over its built-in: the lab's differences from sim's defaults
+ * (sim_node_defaults) and from the built-ins' long forms. The kernel is this machine's; one
+ * client host; tcp_tw_reuse 0 (§2.2: the 4.19+ default 2 is loopback-only; 0 says it
+ * plainly); the veth's round trip. An entry's own lines come after these. */
+#define LAB_OVERLAY                                                                                \
+	"sim.kernel=host\n"                                                                        \
+	"sim.duration=" LAB_DURATION "\n"                                                          \
+	"client.count=1\n"                                                                         \
+	"client.rate=" LAB_RATE "\n"                                                               \
+	"client.tw_reuse=0\n"                                                                      \
+	"client.rtt=" LAB_RTT "\n"
+
+/* the client's 1,000-port budget */
+#define NARROW "client.port_range=" LAB_PORT_LO "-" LAB_PORT_HI "\n"
+/* an L7 balancer connects too: the veth's round trip */
+#define LB_RTT "lb.rtt=" LAB_RTT "\n"
+#define COST(hi)                                                                                   \
+	"client.tw_reuse=1\nclient.rate=" LAB_COST_RATE "\n"                                       \
+	"client.port_range=" LAB_PORT_LO "-" hi "\n"
+
+/*
+ * The catalogue. overlay: one line each, either sim's --set SECTION.KEY=VALUE over the host
+ * names below, or "[KIND NAME]": NAME becomes a node of KIND with sim's defaults, in its
+ * place when it exists, else before the last node (the server), whose via lines follow.
+ */
 static const struct lab_entry catalog[] = {
-	{ "stress-client", "stress-client",
-	  "client closes first above its 1,000-port budget: EADDRNOTAVAIL after about 10 s, "
-	  "TIME-WAIT about 1,000 on the client", NULL },
-	{ "stress-client-server-close", "stress-client",
-	  "the server closes first: TIME-WAIT moves to the server, no failures", NULL },
-	{ "stress-client-wide", "stress-client",
-	  "the same churn with the default port range: 1,600 of 28,232 ports, nothing to report "
-	  "(the healthy twin of narrow-port-range and port-exhaustion)", NULL },
-	{ "server-close-one-remote", "stress-client",
-	  "one client address at 1,500/s, 3x the old 'quadruplet ceiling' (28,232 ports / 60 s), "
-	  "the server closes first: its TIME-WAITs from that address reach 14,116 (connect()'s "
-	  "even ports), half the ceiling, and every SYN after that reopens one (spec 5.1): no "
-	  "failures, no critical", NULL },
-	{ "lb-server-close", "lb-quadruplets",
-	  "an L7 balancer with one address, the server closes first, 1,500/s (3x the old "
-	  "'quadruplet ceiling' of 28,232 ports / 60 s): the server's TIME-WAITs from the "
-	  "balancer are reopened by its SYNs (spec 5.1), no failures", NULL },
-	{ "stress-client-linger0", "stress-client",
-	  "the client closes with SO_LINGER 0: RST, no TIME-WAIT, no failures", NULL },
-	{ "stress-client-4ips", "stress-client",
-	  "4 source addresses: a 4,000-port budget, no failures in the run", NULL },
-	{ "stress-client-nat", "stress-client",
-	  "the same client behind a NAT gateway (masquerade): the client's budget still rules",
-	  NULL },
-	{ "tw-reuse-client", "tw-reuse-client",
-	  "tcp_tw_reuse=1 with timestamps: no failures far above the budget", NULL },
-	{ "lb-quadruplets", "lb-quadruplets",
-	  "L7 balancer with one IP and 1,000 ports toward one server port: the balancer fails "
-	  "with EADDRNOTAVAIL after about 10 s (ceiling range/60 per balancer IP)", NULL },
-	{ "slb-strips-ts", "slb-strips-ts",
-	  "tcp_tw_reuse=1 on the client, but the L7 balancer runs tcp_timestamps=0: reuse does "
-	  "nothing, EADDRNOTAVAIL after about 10 s", NULL },
-	{ "slb-strips-ts-l4", "slb-strips-ts",
-	  "the same behind an L4 balancer that strips the timestamp option (nftables)", NULL },
-	{ "bucket-overflow", "bucket-overflow",
-	  "tcp_max_tw_buckets=500 below rate x 60: TIME-WAIT flat at 500, TCPTimeWaitOverflow "
-	  "rises", NULL },
-	{ "connect-cost-low", "tw-reuse-client",
-	  "connect()'s kernel CPU with about 10% of a 10,000-port range held young (1,000/s, "
-	  "tcp_tw_reuse=1): about one port examined per connect; sys_us_per_conn checked "
-	  "against sim (±25%)", NULL },
-	{ "connect-cost-half", "tw-reuse-client",
-	  "the same 1,000/s over 2,800 ports: about 36% of the range held young, 71% of the "
-	  "first parity: two or three ports examined a connect, below the cliff where that parity "
-	  "fills; sys_us_per_conn checked (±25%)", NULL },
-	{ "connect-cost-full", "tw-reuse-client",
-	  "the same 1,000/s over 1,400 ports: about 71% held young, every connect walks the "
-	  "whole first parity before the other; sys_us_per_conn checked (±25%)", NULL },
-	{ "nat-recycle", "nat-recycle", "tcp_tw_recycle behind NAT",
-	  "tcp_tw_recycle was removed in Linux 4.12 (spec §4.5); this kernel cannot show it: "
-	  "run `twkit sim nat-recycle`" },
-	{ "random-offsets", "random-offsets", "4.10 random timestamp offsets vs tcp_tw_recycle",
-	  "needs a 4.10 client and a tcp_tw_recycle server (removed in 4.12, spec §4.5, §6): "
-	  "run `twkit sim random-offsets`" },
-	{ "tw-memory", "tw-memory", "600k TIME-WAIT and their memory",
-	  "600,000 TIME-WAIT need 60 s at 10k connections/s and a wide port space, beyond the "
-	  "lab's 90 s, 1,000-port form: run `twkit sim tw-memory`" },
+    {.name = "stress-client",
+     .sim_name = "stress-client",
+     .summary = "client closes first above its 1,000-port budget: EADDRNOTAVAIL after about "
+		"10 s, TIME-WAIT about 1,000 on the client",
+     .overlay = NARROW},
+    {.name = "stress-client-server-close",
+     .sim_name = "stress-client",
+     .summary = "the server closes first: TIME-WAIT moves to the server, no failures",
+     .overlay = NARROW "client.closes=server\n"},
+    {.name = "stress-client-wide",
+     .sim_name = "stress-client",
+     .summary = "the same churn with the default port range: 1,600 of 28,232 ports, nothing "
+		"to report (the healthy twin of narrow-port-range and port-exhaustion)",
+     .overlay = ""},
+    {.name = "server-close-one-remote",
+     .sim_name = "stress-client",
+     .summary = "one client address at 1,500/s, 3x the old 'quadruplet ceiling' (28,232 "
+		"ports / 60 s), the server closes first: its TIME-WAITs from that address "
+		"reach 14,116 (connect()'s even ports), half the ceiling, and every SYN after "
+		"that reopens one (spec 5.1): no failures, no critical",
+     /* the era's default range: the one doctor assumes for a remote */
+     .overlay = "client.closes=server\nclient.rate=" LAB_RATE_ONE_REMOTE "\n"},
+    {.name = "lb-server-close",
+     .sim_name = "lb-quadruplets",
+     .summary = "an L7 balancer with one address, the server closes first, 1,500/s (3x the "
+		"old 'quadruplet ceiling' of 28,232 ports / 60 s): the server's TIME-WAITs "
+		"from the balancer are reopened by its SYNs (spec 5.1), no failures",
+     /* the relay carries the close mark through */
+     .overlay = "client.closes=server\nclient.rate=" LAB_RATE_ONE_REMOTE "\n"
+		"lb.closes=server\nlb.tw_reuse=0\n" LB_RTT},
+    {.name = "stress-client-linger0",
+     .sim_name = "stress-client",
+     .summary = "the client closes with SO_LINGER 0: RST, no TIME-WAIT, no failures",
+     .overlay = NARROW "client.linger0=yes\n"},
+    {.name = "stress-client-4ips",
+     .sim_name = "stress-client",
+     .summary = "4 source addresses: a 4,000-port budget, no failures in the run",
+     .overlay = NARROW "client.ips=4\n"},
+    {.name = "stress-client-nat",
+     .sim_name = "stress-client",
+     .summary = "the same client behind a NAT gateway (masquerade): the client's budget "
+		"still rules",
+     .overlay = NARROW "[nat nat]\nnat.via=server\nclient.via=nat\n"},
+    {.name = "tw-reuse-client",
+     .sim_name = "tw-reuse-client",
+     .summary = "tcp_tw_reuse=1 with timestamps: no failures far above the budget",
+     .overlay = NARROW "client.tw_reuse=1\n"},
+    {.name = "lb-quadruplets",
+     .sim_name = "lb-quadruplets",
+     .summary = "L7 balancer with one IP and 1,000 ports toward one server port: the "
+		"balancer fails with EADDRNOTAVAIL after about 10 s (ceiling range/60 per "
+		"balancer IP)",
+     /* the client is not the bottleneck here: it keeps the default range */
+     .overlay = "lb.tw_reuse=0\nlb.port_range=" LAB_PORT_LO "-" LAB_PORT_HI "\n" LB_RTT},
+    {.name = "slb-strips-ts",
+     .sim_name = "slb-strips-ts",
+     .summary = "tcp_tw_reuse=1 on the client, but the L7 balancer runs tcp_timestamps=0: "
+		"reuse does nothing, EADDRNOTAVAIL after about 10 s",
+     /* the built-in's balancer keeps timestamps = 0 (§6: no option on its side of the
+      * handshake); its client's tw_recycle = 1 needs a kernel before 4.12 */
+     .overlay = NARROW "client.tw_recycle=0\nclient.tw_reuse=1\n" LB_RTT},
+    {.name = "slb-strips-ts-l4",
+     .sim_name = "slb-strips-ts",
+     .summary = "the same behind an L4 balancer that strips the timestamp option (nftables)",
+     /* conntrack's own hold of a closed flow's tuple, not an l4lb's default 0 */
+     .overlay = NARROW "client.tw_recycle=0\nclient.tw_reuse=1\n"
+		       "[l4lb lb]\nlb.via=server\nlb.strip_timestamps=yes\n"
+		       "lb.mapping_timeout=120s\n"},
+    {.name = "bucket-overflow",
+     .sim_name = "bucket-overflow",
+     .summary = "tcp_max_tw_buckets=500 below rate x 60: TIME-WAIT flat at 500, "
+		"TCPTimeWaitOverflow rises",
+     /* the client keeps the TIME-WAITs here, with the default range; the server gets the
+      * default limit back (the built-in's 5000 is for its server-side form) */
+     .overlay = "client.closes=client\nclient.max_tw_buckets=" LAB_TW_BUCKETS "\n"
+		"server.max_tw_buckets=262144\n"},
+    {.name = "connect-cost-low",
+     .sim_name = "tw-reuse-client",
+     .summary = "connect()'s kernel CPU with about 10% of a 10,000-port range held young "
+		"(1,000/s, tcp_tw_reuse=1): about one port examined per connect; "
+		"sys_us_per_conn checked against sim (±25%)",
+     .overlay = COST(LAB_COST_LOW_HI),
+     .checks_sys = true},
+    {.name = "connect-cost-half",
+     .sim_name = "tw-reuse-client",
+     .summary = "the same 1,000/s over 2,800 ports: about 36% of the range held young, 71% "
+		"of the first parity: two or three ports examined a connect, below the cliff "
+		"where that parity fills; sys_us_per_conn checked (±25%)",
+     .overlay = COST(LAB_COST_HALF_HI),
+     .checks_sys = true},
+    {.name = "connect-cost-full",
+     .sim_name = "tw-reuse-client",
+     .summary = "the same 1,000/s over 1,400 ports: about 71% held young, every connect "
+		"walks the whole first parity before the other; sys_us_per_conn checked "
+		"(±25%)",
+     .overlay = COST(LAB_COST_FULL_HI),
+     .checks_sys = true},
+    {.name = "nat-recycle",
+     .sim_name = "nat-recycle",
+     .summary = "tcp_tw_recycle behind NAT",
+     .unsupported = "tcp_tw_recycle was removed in Linux 4.12 (spec §4.5); this kernel "
+		    "cannot show it: run `twkit sim nat-recycle`"},
+    {.name = "random-offsets",
+     .sim_name = "random-offsets",
+     .summary = "4.10 random timestamp offsets vs tcp_tw_recycle",
+     .unsupported = "needs a 4.10 client and a tcp_tw_recycle server (removed in 4.12, spec "
+		    "§4.5, §6): run `twkit sim random-offsets`"},
+    {.name = "tw-memory",
+     .sim_name = "tw-memory",
+     .summary = "600k TIME-WAIT and their memory",
+     .unsupported = "600,000 TIME-WAIT need 60 s at 10k connections/s and a wide port "
+		    "space, beyond the lab's 90 s, 1,000-port form: run `twkit sim "
+		    "tw-memory`"},
 };
 
 #define NCATALOG ((int)(sizeof(catalog) / sizeof(catalog[0])))
+
+/* The lab's host names by kind (tests and JSON select hosts by them): a built-in's nodes are
+ * renamed to these, so a built-in the catalogue starts from has one node of each kind. */
+static const char *const host_names[] = {
+    [SIM_NODE_CLIENT] = "client", [SIM_NODE_NAT] = "nat",	[SIM_NODE_L4LB] = "lb",
+    [SIM_NODE_L7LB] = "lb",	  [SIM_NODE_SERVER] = "server",
+};
 
 int lab_catalog_count(void)
 {
@@ -119,7 +211,7 @@ int lab_catalog_count(void)
 
 bool lab_catalog_checks_sys(const struct lab_entry *e)
 {
-	return e && strncmp(e->name, "connect-cost-", 13) == 0 && lab_catalog_find(e->name) == e;
+	return e && e->checks_sys;
 }
 
 const struct lab_entry *lab_catalog_at(int i)
@@ -135,122 +227,165 @@ const struct lab_entry *lab_catalog_find(const char *name)
 	return NULL;
 }
 
-void lab_node_init(struct sim_node *n, enum SIM_NODE_KIND kind, const char *name)
+const char *lab_catalog_common_overlay(void)
 {
-	memset(n, 0, sizeof(*n));
-	snprintf(n->name, sizeof(n->name), "%s", name);
-	n->kind = kind;
-	n->count = 1;
-	n->ips = 1;
-	n->tw_reuse = -1;
-	n->timestamps = 1;
-	n->tw_reuse_delay_ms = TW_REUSE_DELAY_DEFAULT_MS;
-	n->max_tw_buckets = TW_MAX_TW_BUCKETS_DEFAULT;
-	n->hz = 1000;
-	n->rto_ns = TW_RTO_MIN_NS;
-	n->syn_retries = -1;
-	n->arrival = SIM_ARRIVAL_CONSTANT;
-	n->requests = 1;
-	n->closes = SIM_CLOSES_CLIENT;
-	n->rtt_ns = LAB_RTT_NS;
-	n->mapping = SIM_NAT_PRESERVE;
-	n->mapping_timeout_ns = 120LL * 1000000000LL; /* nf_conntrack_tcp_timeout_time_wait-ish */
-	n->ports = 1;
-	n->connect_probe_ns = TW_CONNECT_PROBE_NS_DEFAULT; /* model/portsearch.h */
-	n->connect_base_ns = TW_CONNECT_BASE_NS_DEFAULT;
+	return LAB_OVERLAY;
 }
 
-/* Append a node and return it. */
-static struct sim_node *add(struct sim_scenario *sc, enum SIM_NODE_KIND kind, const char *name)
+const char *lab_host_name(enum SIM_NODE_KIND kind)
 {
-	struct sim_node *n = &sc->nodes[sc->nnodes++];
-
-	lab_node_init(n, kind, name);
-	return n;
+	return (unsigned)kind < sizeof(host_names) / sizeof(host_names[0]) ? host_names[kind] : "?";
 }
 
-int lab_catalog_scenario(const char *name, struct sim_scenario *sc)
+/* A name field (SIM_NAME_LEN bytes) set to s, the bytes after it zero. */
+static void set_name(char *dst, const char *s)
 {
-	const struct lab_entry *e = lab_catalog_find(name);
-	struct sim_node *c, *m = NULL, *s;
+	memset(dst, 0, SIM_NAME_LEN);
+	snprintf(dst, SIM_NAME_LEN, "%s", s);
+}
 
+/* Every node of sc renamed to its kind's host name, and the vias with them. */
+static int rename_hosts(struct sim_scenario *sc, char *err, size_t errlen)
+{
+	char was[SIM_MAX_NODES][SIM_NAME_LEN];
+
+	for (int i = 0; i < sc->nnodes; i++) {
+		memcpy(was[i], sc->nodes[i].name, SIM_NAME_LEN);
+		for (int j = 0; j < i; j++)
+			if (strcmp(lab_host_name(sc->nodes[j].kind),
+				   lab_host_name(sc->nodes[i].kind)) == 0) {
+				snprintf(err, errlen, "%s: '%s' and '%s' would both be host '%s'",
+					 sc->file, was[j], was[i],
+					 lab_host_name(sc->nodes[i].kind));
+				return -EINVAL;
+			}
+	}
+	for (int i = 0; i < sc->nnodes; i++) {
+		set_name(sc->nodes[i].name, lab_host_name(sc->nodes[i].kind));
+		for (int j = 0; j < sc->nnodes; j++)
+			if (sc->nodes[i].via[0] && strcmp(sc->nodes[i].via, was[j]) == 0) {
+				set_name(sc->nodes[i].via, lab_host_name(sc->nodes[j].kind));
+				break;
+			}
+	}
+	return 0;
+}
+
+/* An overlay's "[KIND NAME]" line: NAME becomes a node of KIND with sim's defaults, in its
+ * place when it exists, else before the last node. */
+static int overlay_section(struct sim_scenario *sc, const char *line)
+{
+	char kind[16], name[SIM_NAME_LEN], close;
+	int k = 0, i = 0;
+
+	if (sscanf(line, "[%15s %31[^]]%c", kind, name, &close) != 3 || close != ']')
+		return -EINVAL;
+	while (k <= SIM_NODE_SERVER && strcmp(lab_kind_name((enum SIM_NODE_KIND)k), kind) != 0)
+		k++;
+	if (k > SIM_NODE_SERVER)
+		return -EINVAL;
+	while (i < sc->nnodes && strcmp(sc->nodes[i].name, name) != 0)
+		i++;
+	if (i == sc->nnodes) {
+		if (sc->nnodes == 0 || sc->nnodes == SIM_MAX_NODES)
+			return -EINVAL;
+		i = sc->nnodes++ - 1;
+		memmove(&sc->nodes[i + 1], &sc->nodes[i], sizeof(sc->nodes[i]));
+	}
+	sim_node_defaults(&sc->nodes[i], (enum SIM_NODE_KIND)k);
+	set_name(sc->nodes[i].name, name);
+	return 0;
+}
+
+/* Apply each line of overlay to sc. */
+static int apply_overlay(struct sim_scenario *sc, const char *overlay, char *err, size_t errlen)
+{
+	char line[200], why[256];
+
+	for (const char *p = overlay; *p;) {
+		size_t n = strcspn(p, "\n");
+		int rc;
+
+		if (n >= sizeof(line))
+			return -EINVAL;
+		memcpy(line, p, n);
+		line[n] = '\0';
+		p += n + (p[n] == '\n');
+		why[0] = '\0';
+		rc = line[0] == '[' ? overlay_section(sc, line)
+				    : sim_scenario_set(sc, line, why, sizeof(why));
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: overlay line '%s': %s", sc->file, line,
+				 why[0] ? why : "expected [KIND NAME]");
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int lab_catalog_build(const struct lab_entry *e, struct sim_scenario *sc, char *err, size_t errlen)
+{
+	int rc;
+
+	err[0] = '\0';
 	if (!e)
 		return -ENOENT;
 	if (e->unsupported)
 		return -EOPNOTSUPP;
-	memset(sc, 0, sizeof(*sc));
-	snprintf(sc->name, sizeof(sc->name), "%s", name);
-	snprintf(sc->file, sizeof(sc->file), "lab:%s", name);
-	snprintf(sc->kernel, sizeof(sc->kernel), "host");
-	sc->duration_ns = LAB_DURATION_NS;
-	sc->seed = 1;
+	rc = sim_scenario_load_builtin(e->sim_name, sc, err, errlen);
+	if (rc < 0)
+		return rc;
+	snprintf(sc->name, sizeof(sc->name), "%s", e->name);
+	snprintf(sc->file, sizeof(sc->file), "lab:%s", e->name);
+	rc = rename_hosts(sc, err, errlen);
+	if (rc == 0)
+		rc = apply_overlay(sc, LAB_OVERLAY, err, errlen);
+	if (rc == 0)
+		rc = apply_overlay(sc, e->overlay ? e->overlay : "", err, errlen);
+	/* the lines are the built-in text's, which "lab:NAME" does not show */
+	for (int i = 0; i < sc->nnodes; i++)
+		sc->nodes[i].line = 0;
+	return rc;
+}
 
-	c = add(sc, SIM_NODE_CLIENT, "client");
-	c->rate = LAB_RATE;
-	c->tw_reuse = 0; /* §2.2: the 4.19+ default 2 is loopback-only; 0 says it plainly */
-	c->port_lo = LAB_PORT_LO;
-	c->port_hi = LAB_PORT_HI;
-	if (strcmp(name, "stress-client-nat") == 0) {
-		m = add(sc, SIM_NODE_NAT, "nat");
-	} else if (strcmp(name, "lb-quadruplets") == 0 || strcmp(name, "slb-strips-ts") == 0 ||
-		   strcmp(name, "lb-server-close") == 0) {
-		m = add(sc, SIM_NODE_L7LB, "lb");
-	} else if (strcmp(name, "slb-strips-ts-l4") == 0) {
-		m = add(sc, SIM_NODE_L4LB, "lb");
-		m->strip_timestamps = true;
-	}
-	s = add(sc, SIM_NODE_SERVER, "server");
-	memcpy(c->via, m ? m->name : s->name, sizeof(c->via));
-	if (m)
-		memcpy(m->via, s->name, sizeof(m->via));
+int lab_catalog_scenario(const char *name, struct sim_scenario *sc)
+{
+	char err[256];
 
-	/* The "m &&" below always hold (m was added above for those names); they are there for the
-	 * analyzer, which does not know that strcmp() gives the same answer twice. */
-	if (strcmp(name, "stress-client-server-close") == 0) {
-		c->closes = SIM_CLOSES_SERVER;
-	} else if (strcmp(name, "stress-client-wide") == 0) {
-		c->port_lo = 0; /* the era's default range */
-		c->port_hi = 0;
-	} else if (strcmp(name, "server-close-one-remote") == 0) {
-		c->closes = SIM_CLOSES_SERVER;
-		c->rate = LAB_RATE_ONE_REMOTE;
-		c->port_lo = 0; /* the era's default range: the one doctor assumes for a remote */
-		c->port_hi = 0;
-	} else if (strcmp(name, "stress-client-linger0") == 0) {
-		c->linger0 = true;
-	} else if (strcmp(name, "stress-client-4ips") == 0) {
-		c->ips = 4;
-	} else if (strcmp(name, "tw-reuse-client") == 0) {
-		c->tw_reuse = 1;
-	} else if (strncmp(name, "connect-cost-", 13) == 0) {
-		c->tw_reuse = 1;
-		c->rate = LAB_COST_RATE;
-		c->port_hi = !strcmp(name + 13, "low")    ? LAB_COST_LOW_HI
-			     : !strcmp(name + 13, "half") ? LAB_COST_HALF_HI
-							  : LAB_COST_FULL_HI;
-	} else if (m && strcmp(name, "lb-quadruplets") == 0) {
-		/* the client is not the bottleneck here: give it the default range */
-		c->port_lo = 0;
-		c->port_hi = 0;
-		m->tw_reuse = 0;
-		m->port_lo = LAB_PORT_LO;
-		m->port_hi = LAB_PORT_HI;
-	} else if (m && strcmp(name, "lb-server-close") == 0) {
-		c->closes = SIM_CLOSES_SERVER; /* the relay carries the close mark through */
-		c->rate = LAB_RATE_ONE_REMOTE;
-		c->port_lo = c->port_hi = 0;
-		m->closes = SIM_CLOSES_SERVER;
-		m->tw_reuse = 0;
-	} else if (m && strncmp(name, "slb-strips-ts", 13) == 0) {
-		c->tw_reuse = 1;
-		if (m->kind == SIM_NODE_L7LB)
-			m->timestamps = 0; /* §6: no option on the balancer's side of the handshake */
-	} else if (strcmp(name, "bucket-overflow") == 0) {
-		c->port_lo = 0;
-		c->port_hi = 0;
-		c->max_tw_buckets = LAB_TW_BUCKETS;
+	return lab_catalog_build(lab_catalog_find(name), sc, err, sizeof(err));
+}
+
+/* Each line of text on f as "#   LINE". */
+static void comment_lines(FILE *f, const char *text)
+{
+	for (const char *p = text; *p;) {
+		size_t n = strcspn(p, "\n");
+
+		fprintf(f, "#   %.*s\n", (int)n, p);
+		p += n + (p[n] == '\n');
 	}
-	return 0;
+}
+
+int lab_catalog_show(FILE *f, const struct lab_entry *e)
+{
+	struct sim_scenario b, sc;
+	char err[256];
+	int rc = lab_catalog_build(e, &sc, err, sizeof(err));
+
+	if (rc < 0)
+		return rc;
+	rc = sim_scenario_load_builtin(e->sim_name, &b, err, sizeof(err));
+	if (rc < 0)
+		return rc;
+	fprintf(f, "# twkit lab %s: twkit sim %s, its nodes renamed (", e->name, e->sim_name);
+	for (int i = 0; i < b.nnodes; i++)
+		fprintf(f, "%s%s -> %s", i ? ", " : "", b.nodes[i].name,
+			lab_host_name(b.nodes[i].kind));
+	fprintf(f, "), then the lab's overlay:\n");
+	comment_lines(f, LAB_OVERLAY);
+	fprintf(f, "# and its own:\n");
+	comment_lines(f, e->overlay && e->overlay[0] ? e->overlay : "(none)");
+	return sim_scenario_write(f, &sc);
 }
 
 /* The plan: every key of every node on the path is built or refused (docs/lab.md "Scenario

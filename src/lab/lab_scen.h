@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sim/sim.h"
 
@@ -67,12 +68,21 @@ struct lab_plan {
 	char bad_node[SIM_NAME_LEN];
 };
 
-/* A catalogue entry: a lab name, the sim scenario it is the shortest form of, and why. */
+/*
+ * A catalogue entry: a lab name, the sim built-in it is the shortest form of, and why. The
+ * lab's scenario is that built-in with its nodes renamed to the lab's host names by kind
+ * (lab_host_name: client, nat, lb, server), then the common overlay
+ * (lab_catalog_common_overlay) and the entry's own, one line each: sim's --set
+ * SECTION.KEY=VALUE, or "[KIND NAME]", a node of sim's defaults (sim_node_defaults) put in the
+ * place of NAME, or before the last node when there is none. docs/lab.md lists them.
+ */
 struct lab_entry {
 	const char *name;
-	const char *sim_name;   /* the sim built-in it stands for */
+	const char *sim_name;	/* the sim built-in it starts from */
 	const char *summary;    /* what it shows, one line */
 	const char *unsupported;/* NULL, or why the running kernel cannot show it (points to sim) */
+	const char *overlay;	/* its lines over the built-in, after the common ones */
+	bool checks_sys;	/* --compare checks sys_us_per_conn (lab_catalog_checks_sys) */
 };
 
 int lab_catalog_count(void);
@@ -82,14 +92,22 @@ bool lab_catalog_checks_sys(const struct lab_entry *e);
 const struct lab_entry *lab_catalog_at(int i);
 /* The entry named `name`, or NULL. */
 const struct lab_entry *lab_catalog_find(const char *name);
+/* The overlay every entry starts with (the lab's differences from sim's defaults). */
+const char *lab_catalog_common_overlay(void);
+/* The lab's name of a host of kind `kind`: "client", "nat", "lb" (l4lb, l7lb) or "server". */
+const char *lab_host_name(enum SIM_NODE_KIND kind);
 /*
- * Fill *sc with the lab form of entry `name` (kernel "host"). Returns 0, -ENOENT (unknown
- * name) or -EOPNOTSUPP (the kernel cannot show it: see entry->unsupported).
+ * Fill *sc with the lab form of entry e (kernel "host"). Returns 0, -ENOENT (e NULL),
+ * -EOPNOTSUPP (the kernel cannot show it: see e->unsupported), or -EINVAL with err naming the
+ * overlay line sim refused (a catalogue bug: tests/unit/test_lab.c builds every entry).
  */
+int lab_catalog_build(const struct lab_entry *e, struct sim_scenario *sc, char *err, size_t errlen);
+/* lab_catalog_build of the entry named `name` (-ENOENT: none). */
 int lab_catalog_scenario(const char *name, struct sim_scenario *sc);
-
-/* A node with the neutral defaults the catalogue starts from (era defaults, one request). */
-void lab_node_init(struct sim_node *n, enum SIM_NODE_KIND kind, const char *name);
+/* Entry e on f: how it is made (its built-in, the renames, the overlays, as '#' comments), then
+ * the scenario as a file (sim_scenario_write) that `twkit sim` and `twkit lab` run as it is.
+ * 0, or what lab_catalog_build returned, or -EIO. */
+int lab_catalog_show(FILE *f, const struct lab_entry *e);
 
 /* "client", "nat", "l4lb", "l7lb" or "server": the section kind of a scenario file. */
 const char *lab_kind_name(enum SIM_NODE_KIND kind);

@@ -110,7 +110,7 @@ static const struct key_spec keys[] = {
 
 static const char *const kind_names[] = { "client", "nat", "l4lb", "l7lb", "server" };
 
-static void node_defaults(struct sim_node *n, enum SIM_NODE_KIND kind)
+void sim_node_defaults(struct sim_node *n, enum SIM_NODE_KIND kind)
 {
 	memset(n, 0, sizeof(*n));
 	n->kind = kind;
@@ -168,6 +168,22 @@ static int valid_name(const char *s)
 	return 1;
 }
 
+/* A name field (SIM_NAME_LEN bytes) set to s, the bytes after it zero: a --set over a longer
+ * name leaves nothing of it, so equal scenarios compare equal byte for byte. */
+static void set_name(char *dst, const char *s)
+{
+	memset(dst, 0, SIM_NAME_LEN);
+	snprintf(dst, SIM_NAME_LEN, "%s", s);
+}
+
+/* Whether the K_LONG field at off is an int (a sysctl that may be -1: unset); the others are
+ * uint32_t. */
+static bool int_field(size_t off)
+{
+	return off == O(tw_reuse) || off == O(tw_recycle) || off == O(timestamps) ||
+	       off == O(syn_retries) || off == O(rfc1337);
+}
+
 /* Apply one key to node n (kind-checked). On error writes "key 'k': ..." into msg. */
 /* Store x, of the field's type, in the field at k->off of the node (base). */
 #define SET_FIELD(x) memcpy(base + k->off, &(x), sizeof(x))
@@ -212,8 +228,7 @@ static int node_set(struct sim_node *n, const char *key, const char *val, char *
 				 (unsigned long long)ip, (unsigned long long)(c * ip));
 			return -EINVAL;
 		}
-		if (k->off == O(tw_reuse) || k->off == O(tw_recycle) || k->off == O(timestamps) ||
-		    k->off == O(syn_retries) || k->off == O(rfc1337)) {
+		if (int_field(k->off)) {
 			int iv = (int)l;
 			SET_FIELD(iv);
 		} else {
@@ -254,17 +269,17 @@ static int node_set(struct sim_node *n, const char *key, const char *val, char *
 	case K_NAME:
 		if (!valid_name(val))
 			goto bad;
-		snprintf(base + k->off, SIM_NAME_LEN, "%s", val);
+		set_name(base + k->off, val);
 		return 0;
 	case K_KERNEL:
 		if (strcmp(val, "host") && !tw_profile_by_name(val, NULL))
 			goto bad;
-		snprintf(base + k->off, SIM_NAME_LEN, "%s", val);
+		set_name(base + k->off, val);
 		return 0;
 	case K_GWPROF: {
 		char names[160];
 		if (natgw_profile_by_name(val)) {
-			snprintf(base + k->off, SIM_NAME_LEN, "%s", val);
+			set_name(base + k->off, val);
 			return 0;
 		}
 		natgw_profile_names(names, sizeof(names));
@@ -460,7 +475,7 @@ static int prescan_section(struct parse_ctx *pc, const char *s, size_t n, int li
 		return -EINVAL;
 	}
 	struct sim_node *nd = &pc->sc->nodes[pc->sc->nnodes];
-	node_defaults(nd, (enum SIM_NODE_KIND)k);
+	sim_node_defaults(nd, (enum SIM_NODE_KIND)k);
 	memcpy(nd->name, name, strlen(name) + 1); /* valid_name: shorter than SIM_NAME_LEN */
 	nd->line = line;
 	k = pc->sc->nnodes++;
@@ -838,6 +853,112 @@ int sim_scenario_set(struct sim_scenario *sc, const char *assignment, char *err,
 	if (rc < 0)
 		snprintf(err, errlen, "--set [%s] %s", sect, msg);
 	return rc;
+}
+
+/* A duration as the reader takes it back exactly, in its largest whole unit up to seconds, as
+ * the built-ins write them ("120s", "100us"). */
+static void fmt_duration_exact(char *buf, size_t len, int64_t ns)
+{
+	static const struct {
+		const char *unit;
+		int64_t ns;
+	} u[] = {{"s", 1000000000LL}, {"ms", 1000000LL}, {"us", 1000LL}, {"ns", 1}};
+	size_t i = 0;
+
+	if (ns == 0) {
+		snprintf(buf, len, "0s");
+		return;
+	}
+	while (ns % u[i].ns != 0)
+		i++;
+	snprintf(buf, len, "%lld%s", (long long)(ns / u[i].ns), u[i].unit);
+}
+
+/* A rate as the reader takes it back exactly: the fewest decimals that give the same double
+ * (the reader takes no exponent). */
+static void fmt_rate_exact(char *buf, size_t len, double r)
+{
+	for (int p = 0; p <= 17; p++) {
+		snprintf(buf, len, "%.*f/s", p, r);
+		if (strtod(buf, NULL) == r)
+			return;
+	}
+}
+
+/* Key k of node n as a file writes it into buf; returns whether it differs from def's. */
+static bool key_text(const struct key_spec *k, const struct sim_node *n, const struct sim_node *def,
+		     char *buf, size_t len)
+{
+	const char *base = (const char *)n, *dbase = (const char *)def;
+	int64_t d;
+	double r;
+	uint32_t uv;
+	int iv;
+	bool bo;
+
+	switch (k->type) {
+	case K_LONG:
+		if (int_field(k->off)) {
+			memcpy(&iv, base + k->off, sizeof(iv));
+			snprintf(buf, len, "%d", iv);
+			return memcmp(base + k->off, dbase + k->off, sizeof(iv)) != 0;
+		}
+		memcpy(&uv, base + k->off, sizeof(uv));
+		snprintf(buf, len, "%u", uv);
+		return memcmp(base + k->off, dbase + k->off, sizeof(uv)) != 0;
+	case K_BOOL:
+		memcpy(&bo, base + k->off, sizeof(bo));
+		snprintf(buf, len, "%s", bo ? "yes" : "no");
+		return memcmp(base + k->off, dbase + k->off, sizeof(bo)) != 0;
+	case K_DUR:
+		memcpy(&d, base + k->off, sizeof(d));
+		fmt_duration_exact(buf, len, d);
+		return memcmp(base + k->off, dbase + k->off, sizeof(d)) != 0;
+	case K_RATE:
+		memcpy(&r, base + k->off, sizeof(r));
+		fmt_rate_exact(buf, len, r);
+		return memcmp(base + k->off, dbase + k->off, sizeof(r)) != 0;
+	case K_RANGE:
+		snprintf(buf, len, "%u-%u", n->port_lo, n->port_hi);
+		return n->port_lo != def->port_lo || n->port_hi != def->port_hi;
+	case K_ENUM:
+		memcpy(&iv, base + k->off, sizeof(iv));
+		snprintf(buf, len, "?");
+		for (int i = 0; k->words[i]; i++)
+			if (i == iv)
+				snprintf(buf, len, "%s", k->words[i]);
+		return memcmp(base + k->off, dbase + k->off, sizeof(iv)) != 0;
+	case K_NAME:
+	case K_KERNEL:
+	case K_GWPROF:
+		snprintf(buf, len, "%s", base + k->off);
+		return strcmp(base + k->off, dbase + k->off) != 0;
+	}
+	return false;
+}
+
+int sim_scenario_write(FILE *f, const struct sim_scenario *sc)
+{
+	struct sim_node def;
+	char v[48];
+
+	fprintf(f, "[sim]\nname = %s\n", sc->name);
+	fmt_duration_exact(v, sizeof(v), sc->duration_ns);
+	fprintf(f, "duration = %s\n", v);
+	if (sc->seed != 1)
+		fprintf(f, "seed = %llu\n", (unsigned long long)sc->seed);
+	fprintf(f, "kernel = %s\n", sc->kernel);
+	for (int i = 0; i < sc->nnodes; i++) {
+		const struct sim_node *n = &sc->nodes[i];
+
+		fprintf(f, "\n[%s %s]\n", kind_names[n->kind], n->name);
+		sim_node_defaults(&def, n->kind);
+		for (int j = 0; j < NKEYS; j++)
+			if ((keys[j].kinds & (1 << n->kind)) &&
+			    key_text(&keys[j], n, &def, v, sizeof(v)))
+				fprintf(f, "%s = %s\n", keys[j].name, v);
+	}
+	return ferror(f) ? -EIO : 0;
 }
 
 /*

@@ -106,6 +106,14 @@ int sim_scenario_load_string(const char *text, const char *label, struct sim_sce
 			     char *err, size_t errlen);
 int sim_scenario_load_builtin(const char *name, struct sim_scenario *sc, char *err,
 			      size_t errlen);
+/* A node of kind `kind` with sim's defaults (every key unset: the era's values, rate 100/s,
+ * rtt 1 ms, ...), name empty: what a [KIND NAME] section starts from, and the one set of
+ * defaults (the lab's catalogue starts from it too). */
+void sim_node_defaults(struct sim_node *n, enum SIM_NODE_KIND kind);
+/* Write sc as a scenario file: [sim] (name, duration, seed unless 1, kernel), then each node's
+ * section with the keys that differ from sim_node_defaults() of its kind, so that loading the text
+ * gives sc back (section lines aside). Returns 0, or -EIO when f fails. */
+int sim_scenario_write(FILE *f, const struct sim_scenario *sc);
 /* Apply "section.key=value" (section is a node name or "sim"). 0 or -EINVAL with err. */
 int sim_scenario_set(struct sim_scenario *sc, const char *assignment, char *err, size_t errlen);
 /* Apply each line of `lines` ("a.b=1\nc.d=2", as OPT_MULTI collects --set) in order. 0, or

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -156,6 +157,151 @@ static void test_catalogue_and_plan(void **st)
 	assert_int_equal(lab_plan_from_sim(&sc, &p, err, sizeof(err)), -EOPNOTSUPP);
 }
 
+/* Each entry's key facts, pinned: its hosts (kinds, names, via chain) and every key that
+ * differs from sim's defaults, as sim_scenario_write writes them (one line, sections after
+ * [sim]), and the client's rate (100/s is also sim's default, so the file does not show it). */
+static const struct {
+	const char *name, *nodes;
+	double rate;
+} pins[] = {
+    {"stress-client",
+     "[client client] tw_reuse=0 port_range=40000-40999 rtt=100us via=server [server server]", 100},
+    {"stress-client-server-close",
+     "[client client] tw_reuse=0 port_range=40000-40999 closes=server rtt=100us via=server "
+     "[server server]",
+     100},
+    {"stress-client-wide", "[client client] tw_reuse=0 rtt=100us via=server [server server]", 100},
+    {"server-close-one-remote",
+     "[client client] tw_reuse=0 rate=1500/s closes=server rtt=100us via=server [server server]",
+     1500},
+    {"lb-server-close",
+     "[client client] tw_reuse=0 rate=1500/s closes=server rtt=100us via=lb "
+     "[l7lb lb] tw_reuse=0 closes=server rtt=100us via=server [server server]",
+     1500},
+    {"stress-client-linger0",
+     "[client client] tw_reuse=0 port_range=40000-40999 linger0=yes rtt=100us via=server "
+     "[server server]",
+     100},
+    {"stress-client-4ips",
+     "[client client] ips=4 tw_reuse=0 port_range=40000-40999 rtt=100us via=server "
+     "[server server]",
+     100},
+    {"stress-client-nat",
+     "[client client] tw_reuse=0 port_range=40000-40999 rtt=100us via=nat [nat nat] via=server "
+     "[server server]",
+     100},
+    {"tw-reuse-client",
+     "[client client] tw_reuse=1 port_range=40000-40999 rtt=100us via=server [server server]", 100},
+    {"lb-quadruplets",
+     "[client client] tw_reuse=0 rtt=100us via=lb [l7lb lb] tw_reuse=0 port_range=40000-40999 "
+     "rtt=100us via=server [server server]",
+     100},
+    {"slb-strips-ts",
+     "[client client] tw_reuse=1 port_range=40000-40999 rtt=100us via=lb [l7lb lb] timestamps=0 "
+     "rtt=100us via=server [server server]",
+     100},
+    {"slb-strips-ts-l4",
+     "[client client] tw_reuse=1 port_range=40000-40999 rtt=100us via=lb [l4lb lb] via=server "
+     "mapping_timeout=120s strip_timestamps=yes [server server]",
+     100},
+    {"bucket-overflow",
+     "[client client] tw_reuse=0 max_tw_buckets=500 rtt=100us via=server [server server]", 100},
+    {"connect-cost-low",
+     "[client client] tw_reuse=1 port_range=40000-49999 rate=1000/s rtt=100us via=server "
+     "[server server]",
+     1000},
+    {"connect-cost-half",
+     "[client client] tw_reuse=1 port_range=40000-42799 rate=1000/s rtt=100us via=server "
+     "[server server]",
+     1000},
+    {"connect-cost-full",
+     "[client client] tw_reuse=1 port_range=40000-41399 rate=1000/s rtt=100us via=server "
+     "[server server]",
+     1000},
+};
+
+/* The sections after [sim] of sim_scenario_write's text, on one line ("key=value"). */
+static void one_line(const char *text, char *out, size_t len)
+{
+	const char *p = strstr(text, "\n\n[");
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (p = p ? p + 2 : ""; *p;) {
+		size_t n = strcspn(p, "\n");
+		const char *eq = memmem(p, n, " = ", 3);
+
+		if (eq && o < len)
+			o += (size_t)snprintf(out + o, len - o, "%s%.*s=%.*s", o ? " " : "",
+					      (int)(eq - p), p, (int)(n - (size_t)(eq - p) - 3),
+					      eq + 3);
+		else if (n && o < len)
+			o += (size_t)snprintf(out + o, len - o, "%s%.*s", o ? " " : "", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+}
+
+/* Every entry builds (its built-in, renamed, the overlays through sim's --set), as pinned; its
+ * file (lab_catalog_show's) loads back to the same scenario; the lab builds it. */
+static void test_catalogue_pinned(void **st)
+{
+	char err[256], line[1024];
+	int npins = 0;
+
+	(void)st;
+	for (int i = 0; i < lab_catalog_count(); i++) {
+		const struct lab_entry *e = lab_catalog_at(i);
+		struct sim_scenario sc, back;
+		struct lab_plan p;
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f;
+		int k = 0;
+
+		if (e->unsupported) {
+			assert_int_equal(lab_catalog_build(e, &sc, err, sizeof(err)), -EOPNOTSUPP);
+			continue;
+		}
+		while (k < (int)(sizeof(pins) / sizeof(pins[0])) && strcmp(pins[k].name, e->name))
+			k++;
+		assert_true(k < (int)(sizeof(pins) / sizeof(pins[0])));
+		npins++;
+		if (lab_catalog_build(e, &sc, err, sizeof(err)) != 0)
+			fail_msg("%s: %s", e->name, err);
+		assert_string_equal(sc.name, e->name);
+		assert_string_equal(sc.kernel, "host");
+		assert_true(sc.duration_ns == 16LL * 1000000000LL && sc.seed == 1);
+		assert_true(sc.nodes[0].kind == SIM_NODE_CLIENT &&
+			    sc.nodes[0].rate == pins[k].rate);
+		f = open_memstream(&text, &len);
+		assert_non_null(f);
+		assert_int_equal(sim_scenario_write(f, &sc), 0);
+		fclose(f);
+		one_line(text, line, sizeof(line));
+		if (strcmp(line, pins[k].nodes) != 0)
+			fail_msg("%s:\n got  %s\n want %s", e->name, line, pins[k].nodes);
+		assert_int_equal(sim_scenario_load_string(text, "written", &back, err, sizeof(err)),
+				 0);
+		for (int n = 0; n < back.nnodes; n++)
+			back.nodes[n].line = 0;
+		assert_int_equal(back.nnodes, sc.nnodes);
+		assert_memory_equal(back.nodes, sc.nodes, sizeof(sc.nodes[0]) * (size_t)sc.nnodes);
+		free(text);
+		assert_int_equal(lab_plan_from_sim(&sc, &p, err, sizeof(err)), 0);
+		assert_int_equal(sim_scenario_check(&sc, "6.18.0", err, sizeof(err)), 0);
+		assert_int_equal(lab_catalog_checks_sys(e),
+				 strncmp(e->name, "connect-cost-", 13) == 0);
+	}
+	assert_int_equal(npins, (int)(sizeof(pins) / sizeof(pins[0])));
+	/* the one set of defaults: what the lab's overlay says differs from sim's */
+	assert_non_null(strstr(lab_catalog_common_overlay(), "client.rtt=100us\n"));
+	assert_non_null(strstr(lab_catalog_common_overlay(), "sim.kernel=host\n"));
+	/* the host names tests and JSON select by */
+	assert_string_equal(lab_host_name(SIM_NODE_L4LB), "lb");
+	assert_string_equal(lab_host_name(SIM_NODE_L7LB), "lb");
+	assert_string_equal(lab_host_name(SIM_NODE_NAT), "nat");
+}
+
 static void test_topo_names(void **st)
 {
 	struct sim_scenario sc;
@@ -253,10 +399,10 @@ static void test_nginx(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json_garbage),
-		cmocka_unit_test(test_bench_parse),	   cmocka_unit_test(test_catalogue_and_plan),
-		cmocka_unit_test(test_topo_names),	   cmocka_unit_test(test_relay_line),
-		cmocka_unit_test(test_rel_diff),	   cmocka_unit_test(test_nginx),
+	    cmocka_unit_test(test_json_garbage),       cmocka_unit_test(test_bench_parse),
+	    cmocka_unit_test(test_catalogue_and_plan), cmocka_unit_test(test_catalogue_pinned),
+	    cmocka_unit_test(test_topo_names),	       cmocka_unit_test(test_relay_line),
+	    cmocka_unit_test(test_rel_diff),	       cmocka_unit_test(test_nginx),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -209,12 +209,72 @@ static void test_estimate_builtins(void **st)
 	}
 }
 
+/* sc written by sim_scenario_write and read back: the same scenario (section lines aside). */
+static void round_trip(const struct sim_scenario *sc, const char *what)
+{
+	struct sim_scenario back;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	assert_int_equal(sim_scenario_write(f, sc), 0);
+	fclose(f);
+	if (sim_scenario_load_string(text, "written", &back, err, sizeof(err)) != 0)
+		fail_msg("%s: written text refused: %s\n%s", what, err, text);
+	assert_string_equal(back.name, sc->name);
+	assert_string_equal(back.kernel, sc->kernel);
+	assert_true(back.duration_ns == sc->duration_ns && back.seed == sc->seed);
+	assert_int_equal(back.nnodes, sc->nnodes);
+	for (int i = 0; i < sc->nnodes; i++) {
+		struct sim_node a = sc->nodes[i];
+
+		a.line = back.nodes[i].line;
+		if (memcmp(&a, &back.nodes[i], sizeof(a)) != 0)
+			fail_msg("%s: node %s differs after writing:\n%s", what, a.name, text);
+	}
+	free(text);
+}
+
+/* sim_scenario_write: every built-in, and a file setting every key type away from its
+ * default, read back the same */
+static void test_write(void **st)
+{
+	struct sim_scenario sc;
+
+	(void)st;
+	for (int i = 0; i < sim_builtin_count(); i++) {
+		assert_int_equal(
+		    sim_scenario_load_builtin(sim_builtin_name(i), &sc, err, sizeof(err)), 0);
+		round_trip(&sc, sim_builtin_name(i));
+	}
+	assert_int_equal(
+	    load("[sim]\nname = every-key\nduration = 1500ms\nseed = 77\nkernel = 4.19\n"
+		 "[client c]\nkernel = 5.4\ncount = 3\nips = 2\ntw_reuse = 2\n"
+		 "tw_recycle = 0\ntimestamps = 2\ntw_reuse_delay = 400\n"
+		 "max_tw_buckets = 0\nport_range = 1024-2047\nhz = 250\nrto = 1ms\n"
+		 "syn_retries = 3\narrival = ramp\nrate = 0.3/s\nrate_to = 12.5k/s\n"
+		 "requests = 7\ncloses = server\nlinger0 = yes\nbind_port = yes\n"
+		 "port_select = app\nconnect_probe_ns = 0\nconnect_base_ns = 1234\n"
+		 "rtt = 1.5us\nidle = 2m\nvia = g\n"
+		 "[nat g]\nips = 3\nprofile = azure-lb-snat\nnodes = 10\n"
+		 "ports_per_host = 1024\nmax_per_destination = 512\n"
+		 "tcp_time_wait_timeout = 0\nidle_timeout = 4m\nvia = n\n"
+		 "[nat n]\nmapping = random\nmapping_timeout = 0\nvia = l4\n"
+		 "[l4lb l4]\nstrip_timestamps = yes\nmapping_timeout = 90s\nvia = l7\n"
+		 "[l7lb l7]\nrfc1337 = 1\nports = 2\nservice_time = 3ms\nvia = s\n"
+		 "[server s]\nports = 9\nservice_time = 250us\nrfc1337 = 1\n",
+		 &sc),
+	    0);
+	round_trip(&sc, "every-key");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_via_cycles),   cmocka_unit_test(test_sections_and_lines),
-		cmocka_unit_test(test_messages),     cmocka_unit_test(test_estimate),
-		cmocka_unit_test(test_estimate_builtins),
+	    cmocka_unit_test(test_via_cycles),	      cmocka_unit_test(test_sections_and_lines),
+	    cmocka_unit_test(test_messages),	      cmocka_unit_test(test_estimate),
+	    cmocka_unit_test(test_estimate_builtins), cmocka_unit_test(test_write),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

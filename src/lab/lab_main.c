@@ -85,6 +85,10 @@ static const struct opt_spec specs[] = {
      .shortname = 'l',
      .kind = OPT_FLAG,
      .help = "list the lab scenarios and what each shows"},
+    {.name = "show",
+     .kind = OPT_FLAG,
+     .help = "print the catalogue scenario NAME as a scenario file (its sim built-in, the lab's "
+	     "overlay, then the result) and exit; `twkit sim` and `twkit lab` run it as it is"},
     {.name = "quiet",
      .shortname = 'q',
      OPT_FLAG_TO(struct lab_cfg, quiet),
@@ -541,6 +545,20 @@ int lab_main(int argc, char **argv)
 	} else if (opt_has(specs, NSPECS, &res, "list")) {
 		list(stdout);
 		code = TWKIT_EXIT_OK;
+	} else if (opt_has(specs, NSPECS, &res, "show")) {
+		const struct lab_entry *e = res.npos == 1 ? lab_catalog_find(res.pos[0]) : NULL;
+		if (!e) {
+			fprintf(stderr, "twkit lab: --show takes one catalogue NAME (twkit lab --list)%s%s\n",
+				res.npos == 1 ? ", not " : "", res.npos == 1 ? res.pos[0] : "");
+			code = TWKIT_EXIT_USAGE;
+		} else if (e->unsupported) {
+			fprintf(stderr, "twkit lab: %s: %s\n", e->name, e->unsupported);
+			code = TWKIT_EXIT_USAGE;
+		} else {
+			code = lab_catalog_show(stdout, e) == 0 && fflush(stdout) == 0
+				       ? TWKIT_EXIT_OK
+				       : TWKIT_EXIT_RUNTIME;
+		}
 	} else {
 		code = validate(&res, &cfg);
 		if (code < 0)

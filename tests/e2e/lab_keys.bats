@@ -94,3 +94,21 @@ teardown() {
 	[ "$(lj '.hosts[] | select(.name == "srv") | .sysctls["net.ipv4.tcp_rfc1337"]')" = 1 ]
 	[ "$(lj '.hosts[] | select(.name == "srv") | .sysctls["net.ipv4.tcp_syn_retries"]')" = null ]
 }
+
+@test "lab --show: a catalogue entry as the scenario file sim runs as it is (built-in + overlay)" {
+	run "$TWKIT" lab --show connect-cost-full
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"twkit sim tw-reuse-client, its nodes renamed"* ]]
+	[[ "$output" == *"port_range = 40000-41399"* && "$output" == *"[client client]"* ]]
+	f=$BATS_TEST_TMPDIR/cost.ini
+	"$TWKIT" lab --show connect-cost-full >"$f"
+	run "$TWKIT" sim "$f" --kernel 6.18 --duration 5s --json
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -r '.hosts[] | select(.name == "client") | .kind')" = client ]
+	run "$TWKIT" lab --show nat-recycle
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"twkit sim nat-recycle"* ]]
+	run "$TWKIT" lab --show nope
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--show takes one catalogue NAME"* ]]
+}

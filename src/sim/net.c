@@ -463,21 +463,23 @@ int sim_connect(struct sim_eng *e, int node, uint32_t hidx, int64_t start)
 	int di;
 
 	/* the address connect() is given: the L4 balancer's VIP, else the target itself */
-	/* round robin over the target's IPs, then its ports: the k-th connect goes to IP k % ips,
-	 * port (k / ips) % ports, counted without dividing */
+	/* each host round robin over the target's IPs, then its ports: its k-th connect goes to
+	 * IP k % ips, port (k / ips) % ports, counted without dividing. Per host, not per node: a
+	 * node's hosts take arrivals in turn, and one counter for all of them would send 4 hosts
+	 * over 2 IPs each to one IP only. */
 	const struct sim_nrt *lb = sim_vip_lb(e, nr);
 	if (lb) {
-		raddr = lb->addr0 + nr->rr_ip;
+		raddr = lb->addr0 + h->rr_ip;
 		rport = 80;
-		if (++nr->rr_ip >= lb->n->ips)
-			nr->rr_ip = 0;
+		if (++h->rr_ip >= lb->n->ips)
+			h->rr_ip = 0;
 	} else {
-		raddr = tgt->addr0 + nr->rr_ip;
-		rport = (uint16_t)(80 + nr->rr_port);
-		if (++nr->rr_ip >= tgt->n->ips) {
-			nr->rr_ip = 0;
-			if (++nr->rr_port >= tgt->n->ports)
-				nr->rr_port = 0;
+		raddr = tgt->addr0 + h->rr_ip;
+		rport = (uint16_t)(80 + h->rr_port);
+		if (++h->rr_ip >= tgt->n->ips) {
+			h->rr_ip = 0;
+			if (++h->rr_port >= tgt->n->ports)
+				h->rr_port = 0;
 		}
 	}
 	lip = h->next_ip; /* round robin over the host's source IPs */

@@ -93,6 +93,7 @@ struct sim_thost {
 	int reuse, recycle;
 	int node;
 	uint32_t bind_next;
+	uint32_t rr_ip, rr_port; /* its destinations in turn: the target's IP, then its port */
 	uint64_t tw_count;
 	int tw_fifo60, tw_fifo_rec; /* which TIME-WAIT FIFOs it uses */
 	int64_t rto_ns;             /* its node's rto and tcp_max_tw_buckets, read at each close */
@@ -186,7 +187,6 @@ struct sim_nrt {
 	bool client_closes, linger0;
 	struct sim_connq close_q;   /* established, in close order (all live dur_ns) */
 	struct sim_connq syn_q;     /* SYNs in flight: all take rtt/2, so arrival order is FIFO */
-	uint32_t rr_ip, rr_port;    /* destination round robin: target IP, then port */
 	uint32_t rr_host;           /* host round robin */
 	int64_t next_arrival;
 	uint64_t arrivals;

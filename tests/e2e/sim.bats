@@ -195,3 +195,14 @@ teardown() {
 	run "$TWKIT" sim "$tmp/missing.ini"
 	[ "$status" -eq 2 ]
 }
+
+@test "sim: each client host takes the target's IPs in turn (4 hosts x 2 IPs: two budgets each, not one)" {
+	f=$BATS_TEST_TMPDIR/rr.ini
+	printf '[sim]\nduration = 30s\nkernel = 6.18\n[client c]\ncount = 4\nrate = 50/s\nport_range = 40000-40999\ncloses = client\nvia = s\n[server s]\nips = 2\n' >"$f"
+	run "$TWKIT" sim "$f" --json --no-series
+	[ "$status" -eq 0 ]
+	# 1,500 connects a host in 30 s over 1,000 ports a destination: only a host that reaches
+	# both IPs (750 each) never runs out; one IP a host would fail from 20 s on
+	[ "$(echo "$output" | jq '.summary.connect_errors.EADDRNOTAVAIL')" -eq 0 ]
+	[ "$(echo "$output" | jq '.summary.attempts')" -eq 6000 ]
+}

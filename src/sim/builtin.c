@@ -141,7 +141,8 @@ static const struct builtin builtins[] = {
 	  "VM's own port budget (28,232) is nowhere near. Fixes, each a --set away: "
 	  "cloud-nat.ports_per_host=256 (more ports per VM), "
 	  "cloud-nat.tcp_time_wait_timeout=30s (the newer default), vms.rate=0.1/s with "
-	  "vms.requests=10 (pooling: the same requests over fewer connections)." },
+	  "vms.requests=10 (pooling: the same requests over fewer connections), api.ips=2 (a "
+	  "second destination address: each VM's 64 ports again)." },
 	{ "nat-gw-aws",
 	  "AWS NAT gateway: 55,000 simultaneous connections per destination per address",
 	  "[sim]\nname = nat-gw-aws\nduration = 300s\nkernel = 6.1\n\n"

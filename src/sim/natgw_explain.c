@@ -55,15 +55,6 @@ static const char *fmt_per_s(char *buf, size_t len, double r)
 	return buf;
 }
 
-static uint64_t gcd(uint64_t a, uint64_t b)
-{
-	while (b) {
-		uint64_t t = a % b;
-		a = b;
-		b = t;
-	}
-	return a;
-}
 
 static void one_gateway(FILE *f, const struct sim_scenario *sc, int gi,
 			const struct natgw_cfg *g)
@@ -112,13 +103,10 @@ static void one_gateway(FILE *f, const struct sim_scenario *sc, int gi,
 				       c->idle_ns) / 1e9;
 		double h = c->linger0 ? 0 : hold, per_dest, cap, budget;
 		if (g->ports_per_host) {
-			/* one host's block toward one destination. Hosts take arrivals in turn
-			 * and destinations follow the arrivals round robin, so one host meets
-			 * dests / gcd(hosts, dests) of them */
-			uint64_t nd = (uint64_t)dests;
+			/* one host's block toward one destination: each host takes the
+			 * destinations in turn (net.c sim_connect), so it meets all of them */
 			cap = g->ports_per_host < g->max_per_destination ? g->ports_per_host
 									 : g->max_per_destination;
-			dests = (double)(nd / gcd(c->count, nd));
 			per_dest = rate / dests;
 			fprintf(f, "  %s: budget per host toward one destination = ports_per_host / "
 				   "(connection life + hold) = %s / (%.3f s + %.0f s)",

@@ -76,6 +76,8 @@ drops() { # total gateway drops of a JSON document on stdin
 	[[ "$output" == *"vms opens 0.33/s toward each of 3 destinations per host: within it"* ]]
 	[ "$(j nat-gw-gcp --set api.ips=3 --set vms.rate=1.59/s | drops)" -eq 0 ]
 	[ "$(j nat-gw-gcp --set api.ips=3 --set vms.rate=1.6/s | drops)" -gt 0 ]
+	# two destinations for four VMs: each VM takes both in turn (not one each, in lockstep)
+	[ "$(j nat-gw-gcp --set api.ips=2 | drops)" -eq 0 ]
 	# more VMs than the address has blocks for: the rest get no port at all
 	out=$(j nat-gw-gcp --set cloud-nat.ports_per_host=32256 --duration 10s)
 	[ "$(echo "$out" | jq .summary.gateway_drops.host_without_ports)" -gt 0 ]

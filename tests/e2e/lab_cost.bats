@@ -21,7 +21,7 @@ cost_run() {
 		[ "$(sys_row .checked)" = true ]
 		[ "$(sys_row .tolerance)" = 0.25 ]
 		msg="connect-cost-$1 (run $try): lab $(sys_row .lab) us, sim $(sys_row .sim) us, rel $(sys_row .rel_diff)"
-		echo "$msg" >&3
+		echo "# $msg" >&3
 		echo "$msg" >&2
 		[ "$(sys_row .within_tolerance)" = true ] && break
 	done

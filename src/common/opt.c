@@ -349,6 +349,18 @@ void opt_print_help(FILE *f, const struct opt_spec *specs, int n)
 			fprintf(f, "%-30s%s", head, s->help);
 		if (s->def && s->kind != OPT_FLAG)
 			fprintf(f, " [%s]", s->def);
+		if (s->type >= OPT_T_DURATION && (s->max > 0 || s->min > 0)) {
+			/* the table's bounds, as opt_apply holds them */
+			char lo[32], hi[32];
+			fmt_num(lo, sizeof(lo), s->type, s->min);
+			fmt_num(hi, sizeof(hi), s->type, s->max);
+			if (s->max > 0 && s->min > 0)
+				fprintf(f, " (%s to %s%s)", lo, hi, s->zero_ok ? ", or 0" : "");
+			else if (s->max > 0)
+				fprintf(f, " (at most %s%s)", hi, s->zero_ok ? ", or 0" : "");
+			else
+				fprintf(f, " (at least %s%s)", lo, s->zero_ok ? ", or 0" : "");
+		}
 		fputc('\n', f);
 	}
 }

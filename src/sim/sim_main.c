@@ -79,7 +79,7 @@ static const struct opt_spec specs[] = {
      .min = 1e9,
      .max = 7 * 86400e9,
      .metavar = "DURATION",
-     .help = "simulated time, 1s to 7d, e.g. 90s, 1h30m (default: the scenario's, else 120s)"},
+     .help = "simulated time, e.g. 90s, 1h30m (default: the scenario's, else 120s)"},
     /* a string: opt's counts go through a double, exact only to 2^53; a seed is 64 bits */
     {.name = "seed",
      OPT_STR_TO(SO, seed),

@@ -67,7 +67,7 @@ teardown() {
 	# --help and the lists answer whatever else is given
 	run "$TWKIT" sim --help --duration soon
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"--duration DURATION"*"1s to 7d"*"default: the scenario's, else 120s"* ]]
+	[[ "$output" == *"--duration DURATION"*"default: the scenario's, else 120s) (1s to 7d)"* ]]
 	[[ "$output" == *"--seed N"*"default: the scenario's, else 1"* ]]
 	[[ "$output" == *"--max-memory SIZE"*"default a quarter of this machine's memory"* ]]
 	run "$TWKIT" sim --list --max-memory lots

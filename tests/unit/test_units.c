@@ -255,7 +255,9 @@ static void test_opt_apply(void **st)
 	opt_print_help(f, tspecs, NT);
 	fclose(f);
 	assert_non_null(strstr(buf, "--mode client|server|both"));
-	assert_non_null(strstr(buf, "[10s]"));
+	assert_non_null(strstr(buf, "[10s] (1s to 7d)"));
+	assert_non_null(strstr(buf, "(1 to 64)"));
+	assert_non_null(strstr(buf, "(at most 1d, or 0)"));
 	free(buf);
 }
 

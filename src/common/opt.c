@@ -193,7 +193,7 @@ static void expected(const struct opt_spec *s, char *b, size_t l)
 		/* examples the bounds allow: the first, a middle one and the last that fit */
 		static const double ex_ns[] = {0.5e9, 5e9, 90e9, 300e9, 5400e9, 86400e9, 604800e9};
 		static const char *const ex[] = {"500ms", "5s", "90s", "5m", "1h30m", "1d", "7d"};
-		int fit[7], nf = 0;
+		int fit[7] = { 0 }, nf = 0;
 		for (int k = 0; k < 7; k++)
 			if (ex_ns[k] >= s->min && (s->max <= 0 || ex_ns[k] <= s->max))
 				fit[nf++] = k;
@@ -251,22 +251,23 @@ static int apply_one(const struct opt_spec *s, const char *v, bool given, char *
 	case OPT_T_RAW:
 		return 0;
 	case OPT_T_BOOL:
-		*(bool *)field = given;
+		memcpy(field, &given, sizeof(given));
 		return 0;
 	case OPT_T_STR:
-		*(const char **)field = v;
+		memcpy(field, &v, sizeof(v));
 		return 0;
 	case OPT_T_CHOICE:
 		for (int k = 0; s->choices[k]; k++)
 			if (strcmp(s->choices[k], v) == 0) {
-				*(int *)field = s->choice_val ? s->choice_val[k] : k;
+				int val = s->choice_val ? s->choice_val[k] : k;
+				memcpy(field, &val, sizeof(val));
 				return 0;
 			}
 		return -EINVAL;
 	case OPT_T_DURATION:
 		if (units_parse_duration(v, &ns) < 0 || !in_bounds(s, (double)ns))
 			return -EINVAL;
-		*(int64_t *)field = ns;
+		memcpy(field, &ns, sizeof(ns));
 		return 0;
 	case OPT_T_COUNT:
 	case OPT_T_COUNT64:
@@ -281,20 +282,22 @@ static int apply_one(const struct opt_spec *s, const char *v, bool given, char *
 		}
 		if (!in_bounds(s, (double)u) || (s->type == OPT_T_COUNT && u > UINT32_MAX))
 			return -EINVAL;
-		if (s->type == OPT_T_COUNT)
-			*(uint32_t *)field = (uint32_t)u;
-		else
-			*(uint64_t *)field = u;
+		if (s->type == OPT_T_COUNT) {
+			uint32_t u32 = (uint32_t)u;
+			memcpy(field, &u32, sizeof(u32));
+		} else {
+			memcpy(field, &u, sizeof(u));
+		}
 		return 0;
 	case OPT_T_SIZE:
 		if (units_parse_size(v, &u) < 0 || !in_bounds(s, (double)u))
 			return -EINVAL;
-		*(uint64_t *)field = u;
+		memcpy(field, &u, sizeof(u));
 		return 0;
 	case OPT_T_RATE:
 		if (units_parse_rate(v, &d) < 0 || !in_bounds(s, d))
 			return -EINVAL;
-		*(double *)field = d;
+		memcpy(field, &d, sizeof(d));
 		return 0;
 	}
 	return -EINVAL;

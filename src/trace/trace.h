@@ -3,8 +3,9 @@
  * retransmissions, counted in the kernel by eBPF (bpf/trace.bpf.c) and read here.
  *
  * trace_bpf_* is the loader (libbpf skeleton); trace_data is one read of the kernel's counters
- * (cumulative since attach); trace_rows_* turns it into ranked rows bounded by --top, with the
- * rest summed into one "other" row; trace_cg_* resolves cgroup ids to paths and container ids.
+ * (cumulative since attach); trace_data_sort ranks its rows and trace_render_* shows them,
+ * --top per table with the rest summed into one "other" row; trace_cg_* resolves cgroup ids to
+ * paths and container ids.
  */
 #ifndef TWKIT_TRACE_TRACE_H
 #define TWKIT_TRACE_TRACE_H

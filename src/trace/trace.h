@@ -91,10 +91,10 @@ void trace_cg_free(struct trace_cg *c);
 const char *trace_cg_path(struct trace_cg *c, uint64_t id);
 
 /*
- * Container id in a cgroup path: the 64-hex id of docker ("docker-<id>.scope", "/docker/<id>"),
- * containerd ("cri-containerd-<id>.scope"), CRI-O ("crio-<id>.scope"), podman
- * ("libpod-<id>.scope") and kubepods cgroupfs paths ("/kubepods/.../pod<uid>/<id>").
- * Copies the id (64 hex + NUL, out needs 65 bytes) and returns 1; 0 when the path holds none.
+ * Container id in a cgroup path, read by kns_cgroup_path_ids (kernel/netns_list.h, the parser
+ * doctor --all-netns uses): the id of docker, containerd, CRI-O, podman or kubepods when it is
+ * 64 lowercase hex digits (an LXC container's name is not taken). Copies the id (64 hex + NUL,
+ * out needs 65 bytes) and returns 1; 0 when the path holds none.
  */
 int trace_cg_container_id(const char *path, char *out, size_t len);
 

@@ -3,8 +3,9 @@
  * retransmissions, counted in the kernel by eBPF (bpf/trace.bpf.c) and read here.
  *
  * trace_bpf_* is the loader (libbpf skeleton); trace_data is one read of the kernel's counters
- * (cumulative since attach); trace_rows_* turns it into ranked rows bounded by --top, with the
- * rest summed into one "other" row; trace_cg_* resolves cgroup ids to paths and container ids.
+ * (cumulative since attach); trace_data_sort ranks its rows and trace_render_* shows them,
+ * --top per table with the rest summed into one "other" row; trace_cg_* resolves cgroup ids to
+ * paths and container ids.
  */
 #ifndef TWKIT_TRACE_TRACE_H
 #define TWKIT_TRACE_TRACE_H
@@ -90,10 +91,10 @@ void trace_cg_free(struct trace_cg *c);
 const char *trace_cg_path(struct trace_cg *c, uint64_t id);
 
 /*
- * Container id in a cgroup path: the 64-hex id of docker ("docker-<id>.scope", "/docker/<id>"),
- * containerd ("cri-containerd-<id>.scope"), CRI-O ("crio-<id>.scope"), podman
- * ("libpod-<id>.scope") and kubepods cgroupfs paths ("/kubepods/.../pod<uid>/<id>").
- * Copies the id (64 hex + NUL, out needs 65 bytes) and returns 1; 0 when the path holds none.
+ * Container id in a cgroup path, read by kns_cgroup_path_ids (kernel/netns_list.h, the parser
+ * doctor --all-netns uses): the id of docker, containerd, CRI-O, podman or kubepods when it is
+ * 64 lowercase hex digits (an LXC container's name is not taken). Copies the id (64 hex + NUL,
+ * out needs 65 bytes) and returns 1; 0 when the path holds none.
  */
 int trace_cg_container_id(const char *path, char *out, size_t len);
 

@@ -6,7 +6,6 @@
  */
 #include "trace/trace.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "kernel/netns_list.h"
 
 #define TRACE_CG_MAX 4096
 #define TRACE_CG_DEPTH 16 /* docker and kubepods paths are 3 to 6 deep */
@@ -138,48 +139,17 @@ const char *trace_cg_path(struct trace_cg *c, uint64_t id)
 	return NULL; /* cache full: the caller shows the id */
 }
 
-static int hex64_at(const char *s)
-{
-	for (int i = 0; i < 64; i++)
-		if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
-			return 0;
-	return !isxdigit((unsigned char)s[64]);
-}
-
 int trace_cg_container_id(const char *path, char *out, size_t len)
 {
-	static const char *const prefixes[] = { "docker-", "cri-containerd-", "crio-", "libpod-",
-						"containerd-", "" };
-	const char *comp = NULL, *p;
+	char runtime[16], id[80], pod[40];
 
-	if (!path || len < 65)
+	if (!path || len < 65 ||
+	    !kns_cgroup_path_ids(path, runtime, sizeof(runtime), id, sizeof(id), pod, sizeof(pod)))
 		return 0;
-	/* the innermost component that is an id: a container's own cgroup is a leaf, or holds
-	 * sub-cgroups of its own (a systemd inside it) */
-	for (p = path; *p; p++) {
-		const char *start = p;
-
-		if (*p != '/' && (p == path || p[-1] == '/'))
-			for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
-				size_t pl = strlen(prefixes[i]);
-
-				if (strncmp(start, prefixes[i], pl) != 0 || strlen(start) < pl + 64 ||
-				    !hex64_at(start + pl))
-					continue;
-				const char *end = start + pl + 64;
-
-				if (strncmp(end, ".scope", 6) == 0)
-					end += 6;
-				if (*end == '\0' || *end == '/') {
-					comp = start + pl;
-					break;
-				}
-			}
-	}
-	if (!comp)
+	/* 64 lowercase hex digits only: an LXC container's name, or a pod alone, gives 0 */
+	if (strlen(id) != 64 || strspn(id, "0123456789abcdef") != 64)
 		return 0;
-	memcpy(out, comp, 64);
-	out[64] = '\0';
+	memcpy(out, id, 65);
 	return 1;
 }
 

@@ -75,9 +75,14 @@ void trace_data_sort(struct trace_data *d)
 	qsort(d->synrt, d->nsynrt, sizeof(*d->synrt), cmp_synrt);
 }
 
-static size_t shown(size_t n, unsigned top)
+/* "10.0.0.5:80", "[::1]:80" */
+static char *hostport(char *buf, size_t len, const struct trace_addr *a)
 {
-	return n < top ? n : top;
+	char ip[64];
+
+	snprintf(buf, len, a->family == 10 ? "[%s]:%u" : "%s:%u", trace_addr_str(ip, sizeof(ip), a),
+		 a->port);
+	return buf;
 }
 
 /* cgroup of a row: its path, "cgroup:<id>" when the cgroup is gone or unknown. */
@@ -116,101 +121,174 @@ static double us(uint64_t ns)
 	return (double)ns / 1000.0;
 }
 
+/* ---- the --top cut, shared by every table of every rendering ---- */
+
+/* Where a table's rows go, and what the row being shown is. */
+struct out {
+	FILE *f;
+	struct jw *w; /* JSON */
+	const struct trace_view *v;
+	bool tw;    /* Prometheus closers: the TIME-WAIT series, not the closes */
+	bool other; /* the row shown is the sum of the rows past --top, its key zeroed */
+};
+
+/* A row's label or string field: "other" in the sum row (s is not evaluated there). */
+#define OTHER_OR(o, s) ((o)->other ? "other" : (s))
+
+typedef void (*row_fn)(struct out *o, const void *row);
+typedef void (*add_fn)(void *sum, const void *row);
+
+static void add_fail(void *sum, const void *row)
+{
+	((struct trace_fail *)sum)->count += ((const struct trace_fail *)row)->count;
+}
+
+static void add_close(void *sum, const void *row)
+{
+	struct trace_close *s = sum;
+	const struct trace_close *r = row;
+
+	s->count += r->count;
+	s->time_waits += r->time_waits;
+}
+
+static void add_lat(void *sum, const void *row)
+{
+	hist_merge(&((struct trace_lat *)sum)->h, &((const struct trace_lat *)row)->h);
+}
+
+static void add_synrt(void *sum, const void *row)
+{
+	((struct trace_synrt *)sum)->count += ((const struct trace_synrt *)row)->count;
+}
+
+/*
+ * Shows the first --top of n sorted rows (one of the four row types, `size` bytes each) with
+ * show; the rest are summed with add into one zeroed row, which show then gets with o->other
+ * set (it prints the "other" row, or nothing when that sum is empty). No add: the rest are
+ * not shown at all.
+ */
+static void top_rows(struct out *o, const void *rows, size_t n, size_t size, add_fn add,
+		     row_fn show)
+{
+	union {
+		struct trace_fail f;
+		struct trace_close c;
+		struct trace_lat l;
+		struct trace_synrt s;
+	} sum;
+	size_t top = n < o->v->top ? n : o->v->top;
+
+	memset(&sum, 0, sizeof(sum));
+	for (size_t i = 0; i < n; i++) {
+		const void *r = (const char *)rows + i * size;
+
+		if (i < top)
+			show(o, r);
+		else if (add)
+			add(&sum, r);
+	}
+	if (n > top && add) {
+		o->other = true;
+		show(o, &sum);
+		o->other = false;
+	}
+}
+
+#define TOP_ROWS(o, rows, n, add, show) top_rows(o, rows, n, sizeof(*(rows)), add, show)
+
 /* ---- human ---- */
+
+static void human_fail(struct out *o, const void *row)
+{
+	const struct trace_fail *r = row;
+	char e[32], cg[300], ns[64], dst[80];
+
+	if (o->other) {
+		if (r->count)
+			fprintf(o->f, "  %8llu  (other rows)\n", (unsigned long long)r->count);
+		return;
+	}
+	fprintf(o->f, "  %8llu  %-14s %-24s %-16.16s %7u  %-10s %s\n", (unsigned long long)r->count,
+		trace_errno_name(r->k.err, e, sizeof(e)), hostport(dst, sizeof(dst), &r->k.dst),
+		r->k.o.comm, r->k.o.pid, netns_str(r->k.o.netns, ns, sizeof(ns)),
+		cg_short(o->v, r->k.o.cgroup, cg, sizeof(cg)));
+}
+
+static void human_close(struct out *o, const void *row)
+{
+	const struct trace_close *r = row;
+	char a[64], cg[300], ns[64], peer[80];
+
+	if (o->other) {
+		if (r->count || r->time_waits)
+			fprintf(o->f, "  %8llu %10llu  (other rows)\n",
+				(unsigned long long)r->count, (unsigned long long)r->time_waits);
+		return;
+	}
+	if (r->k.peer.port)
+		hostport(peer, sizeof(peer), &r->k.peer);
+	else
+		snprintf(peer, sizeof(peer), "%s (accepted)",
+			 trace_addr_str(a, sizeof(a), &r->k.peer));
+	fprintf(o->f, "  %8llu %10llu  %-16.16s %7u  %-24s %-10s %s\n",
+		(unsigned long long)r->count, (unsigned long long)r->time_waits, r->k.o.comm,
+		r->k.o.pid, peer, netns_str(r->k.o.netns, ns, sizeof(ns)),
+		cg_short(o->v, r->k.o.cgroup, cg, sizeof(cg)));
+}
+
+static void human_lat(struct out *o, const void *row)
+{
+	const struct trace_lat *r = row;
+	char dst[80], b1[32], b2[32], b3[32];
+
+	fprintf(o->f, "  %8llu  %-24s %10s %10s %10s\n", (unsigned long long)r->h.count,
+		hostport(dst, sizeof(dst), &r->k),
+		units_fmt_duration(b1, sizeof(b1), (int64_t)hist_percentile(&r->h, 50)),
+		units_fmt_duration(b2, sizeof(b2), (int64_t)hist_percentile(&r->h, 99)),
+		units_fmt_duration(b3, sizeof(b3), (int64_t)r->h.max));
+}
+
+static void human_synrt(struct out *o, const void *row)
+{
+	const struct trace_synrt *r = row;
+	char a[64];
+
+	fprintf(o->f, "  %8llu  %s:%u\n", (unsigned long long)r->count,
+		trace_addr_str(a, sizeof(a), &r->k), r->k.port);
+}
 
 void trace_render_human(FILE *f, const struct trace_view *v, bool final)
 {
 	const struct trace_data *d = v->d;
-	char a[64], e[32], cg[300], ns[64], b1[32], b2[32], b3[32];
-	uint64_t rest, rest_tw;
-	size_t n;
+	struct out o = {.f = f, .v = v};
 
 	fprintf(f, "twkit trace: %.1f s, %llu connect() calls seen, %llu events dropped%s\n\n",
 		v->elapsed_s, (unsigned long long)d->connects,
 		(unsigned long long)d->dropped,
 		d->dropped ? " (tables full: the counts below are lower bounds)" : "");
 
-	n = shown(d->nfail, v->top);
 	fprintf(f, "connect() failures (%zu rows)\n", d->nfail);
 	if (d->nfail)
 		fprintf(f, "  %8s  %-14s %-24s %-16s %7s  %-10s %s\n", "COUNT", "ERRNO",
 			"DESTINATION", "PROCESS", "PID", "NETNS", "CGROUP");
-	rest = 0;
-	for (size_t i = 0; i < d->nfail; i++) {
-		const struct trace_fail *r = &d->fail[i];
-		char dst[80];
+	TOP_ROWS(&o, d->fail, d->nfail, add_fail, human_fail);
 
-		if (i >= n) {
-			rest += r->count;
-			continue;
-		}
-		snprintf(dst, sizeof(dst), r->k.dst.family == 10 ? "[%s]:%u" : "%s:%u",
-			 trace_addr_str(a, sizeof(a), &r->k.dst), r->k.dst.port);
-		fprintf(f, "  %8llu  %-14s %-24s %-16.16s %7u  %-10s %s\n",
-			(unsigned long long)r->count, trace_errno_name(r->k.err, e, sizeof(e)), dst,
-			r->k.o.comm, r->k.o.pid, netns_str(r->k.o.netns, ns, sizeof(ns)),
-			cg_short(v, r->k.o.cgroup, cg, sizeof(cg)));
-	}
-	if (rest)
-		fprintf(f, "  %8llu  (other rows)\n", (unsigned long long)rest);
-
-	n = shown(d->nclose, v->top);
 	fprintf(f, "\nactive closes: who closes first, and the TIME-WAITs that follow (%zu rows)\n",
 		d->nclose);
 	if (d->nclose)
 		fprintf(f, "  %8s %10s  %-16s %7s  %-24s %-10s %s\n", "CLOSES", "TIME-WAITS",
 			"PROCESS", "PID", "PEER", "NETNS", "CGROUP");
-	rest = 0;
-	rest_tw = 0;
-	for (size_t i = 0; i < d->nclose; i++) {
-		const struct trace_close *r = &d->close[i];
-		char peer[80];
+	TOP_ROWS(&o, d->close, d->nclose, add_close, human_close);
 
-		if (i >= n) {
-			rest += r->count;
-			rest_tw += r->time_waits;
-			continue;
-		}
-		trace_addr_str(a, sizeof(a), &r->k.peer);
-		if (r->k.peer.port)
-			snprintf(peer, sizeof(peer), r->k.peer.family == 10 ? "[%s]:%u" : "%s:%u", a,
-				 r->k.peer.port);
-		else
-			snprintf(peer, sizeof(peer), "%s (accepted)", a);
-		fprintf(f, "  %8llu %10llu  %-16.16s %7u  %-24s %-10s %s\n",
-			(unsigned long long)r->count, (unsigned long long)r->time_waits, r->k.o.comm,
-			r->k.o.pid, peer, netns_str(r->k.o.netns, ns, sizeof(ns)),
-			cg_short(v, r->k.o.cgroup, cg, sizeof(cg)));
-	}
-	if (rest || rest_tw)
-		fprintf(f, "  %8llu %10llu  (other rows)\n", (unsigned long long)rest,
-			(unsigned long long)rest_tw);
-
-	n = shown(d->nlat, v->top);
 	fprintf(f, "\nconnect() system call time per destination (%zu rows)\n", d->nlat);
 	if (d->nlat)
 		fprintf(f, "  %8s  %-24s %10s %10s %10s\n", "CALLS", "DESTINATION", "P50", "P99",
 			"MAX");
-	for (size_t i = 0; i < n; i++) {
-		const struct trace_lat *r = &d->lat[i];
-		char dst[80];
+	TOP_ROWS(&o, d->lat, d->nlat, NULL, human_lat);
 
-		snprintf(dst, sizeof(dst), r->k.family == 10 ? "[%s]:%u" : "%s:%u",
-			 trace_addr_str(a, sizeof(a), &r->k), r->k.port);
-		fprintf(f, "  %8llu  %-24s %10s %10s %10s\n", (unsigned long long)r->h.count, dst,
-			units_fmt_duration(b1, sizeof(b1), (int64_t)hist_percentile(&r->h, 50)),
-			units_fmt_duration(b2, sizeof(b2), (int64_t)hist_percentile(&r->h, 99)),
-			units_fmt_duration(b3, sizeof(b3), (int64_t)r->h.max));
-	}
-
-	n = shown(d->nsynrt, v->top);
 	fprintf(f, "\nSYN retransmissions per destination (%zu rows)\n", d->nsynrt);
-	for (size_t i = 0; i < n; i++) {
-		const struct trace_synrt *r = &d->synrt[i];
-
-		fprintf(f, "  %8llu  %s:%u\n", (unsigned long long)r->count,
-			trace_addr_str(a, sizeof(a), &r->k), r->k.port);
-	}
+	TOP_ROWS(&o, d->synrt, d->nsynrt, NULL, human_synrt);
 	if (final) {
 		uint64_t tf = 0, tc = 0, tt = 0, ts = 0;
 
@@ -233,149 +311,95 @@ void trace_render_human(FILE *f, const struct trace_view *v, bool final)
 
 /* ---- JSON ---- */
 
+static void json_fail(struct out *o, const void *row)
+{
+	const struct trace_fail *r = row;
+	char a[64], e[32], cg[300];
+
+	if (o->other && !r->count)
+		return;
+	jw_obj_begin(o->w, NULL);
+	jw_str(o->w, "errno", OTHER_OR(o, trace_errno_name(r->k.err, e, sizeof(e))));
+	jw_str(o->w, "dst", OTHER_OR(o, trace_addr_str(a, sizeof(a), &r->k.dst)));
+	jw_uint(o->w, "dport", r->k.dst.port);
+	jw_str(o->w, "comm", OTHER_OR(o, r->k.o.comm));
+	jw_uint(o->w, "pid", r->k.o.pid);
+	jw_str(o->w, "cgroup", OTHER_OR(o, cg_str(o->v, r->k.o.cgroup, cg, sizeof(cg))));
+	jw_uint(o->w, "netns", r->k.o.netns);
+	jw_uint(o->w, "count", r->count);
+	jw_obj_end(o->w);
+}
+
+static void json_close(struct out *o, const void *row)
+{
+	const struct trace_close *r = row;
+	char a[64], cg[300];
+
+	if (o->other && !r->count && !r->time_waits)
+		return;
+	jw_obj_begin(o->w, NULL);
+	jw_str(o->w, "comm", OTHER_OR(o, r->k.o.comm));
+	jw_uint(o->w, "pid", r->k.o.pid);
+	jw_str(o->w, "cgroup", OTHER_OR(o, cg_str(o->v, r->k.o.cgroup, cg, sizeof(cg))));
+	jw_uint(o->w, "netns", r->k.o.netns);
+	jw_str(o->w, "peer", OTHER_OR(o, trace_addr_str(a, sizeof(a), &r->k.peer)));
+	jw_uint(o->w, "peer_port", r->k.peer.port);
+	jw_uint(o->w, "active_closes", r->count);
+	jw_uint(o->w, "time_waits", r->time_waits);
+	jw_obj_end(o->w);
+}
+
+static void json_lat(struct out *o, const void *row)
+{
+	const struct trace_lat *r = row;
+	char a[64];
+
+	if (o->other && !r->h.count)
+		return;
+	jw_obj_begin(o->w, NULL);
+	jw_str(o->w, "dst", OTHER_OR(o, trace_addr_str(a, sizeof(a), &r->k)));
+	jw_uint(o->w, "dport", r->k.port);
+	jw_uint(o->w, "count", r->h.count);
+	jw_double(o->w, "p50_us", us(hist_percentile(&r->h, 50)), 1);
+	jw_double(o->w, "p99_us", us(hist_percentile(&r->h, 99)), 1);
+	jw_double(o->w, "max_us", us(r->h.max), 1);
+	jw_obj_end(o->w);
+}
+
+static void json_synrt(struct out *o, const void *row)
+{
+	const struct trace_synrt *r = row;
+	char a[64];
+
+	if (o->other && !r->count)
+		return;
+	jw_obj_begin(o->w, NULL);
+	jw_str(o->w, "dst", OTHER_OR(o, trace_addr_str(a, sizeof(a), &r->k)));
+	jw_uint(o->w, "dport", r->k.port);
+	jw_uint(o->w, "count", r->count);
+	jw_obj_end(o->w);
+}
+
 void trace_render_json(FILE *f, const struct trace_view *v)
 {
 	const struct trace_data *d = v->d;
-	char a[64], e[32], cg[300];
 	struct jw w;
-	uint64_t rest, rest_tw;
-	size_t n;
+	struct out o = {.f = f, .w = &w, .v = v};
 
 	jw_init(&w, f, true);
 	jw_obj_begin(&w, NULL);
 	jw_str(&w, "schema", "twkit.trace/1");
-
 	jw_arr_begin(&w, "connect_failures");
-	n = shown(d->nfail, v->top);
-	rest = 0;
-	for (size_t i = 0; i < d->nfail; i++) {
-		const struct trace_fail *r = &d->fail[i];
-
-		if (i >= n) {
-			rest += r->count;
-			continue;
-		}
-		jw_obj_begin(&w, NULL);
-		jw_str(&w, "errno", trace_errno_name(r->k.err, e, sizeof(e)));
-		jw_str(&w, "dst", trace_addr_str(a, sizeof(a), &r->k.dst));
-		jw_uint(&w, "dport", r->k.dst.port);
-		jw_str(&w, "comm", r->k.o.comm);
-		jw_uint(&w, "pid", r->k.o.pid);
-		jw_str(&w, "cgroup", cg_str(v, r->k.o.cgroup, cg, sizeof(cg)));
-		jw_uint(&w, "netns", r->k.o.netns);
-		jw_uint(&w, "count", r->count);
-		jw_obj_end(&w);
-	}
-	if (rest) {
-		jw_obj_begin(&w, NULL);
-		jw_str(&w, "errno", "other");
-		jw_str(&w, "dst", "other");
-		jw_uint(&w, "dport", 0);
-		jw_str(&w, "comm", "other");
-		jw_uint(&w, "pid", 0);
-		jw_str(&w, "cgroup", "other");
-		jw_uint(&w, "netns", 0);
-		jw_uint(&w, "count", rest);
-		jw_obj_end(&w);
-	}
+	TOP_ROWS(&o, d->fail, d->nfail, add_fail, json_fail);
 	jw_arr_end(&w);
-
 	jw_arr_begin(&w, "closers");
-	n = shown(d->nclose, v->top);
-	rest = 0;
-	rest_tw = 0;
-	for (size_t i = 0; i < d->nclose; i++) {
-		const struct trace_close *r = &d->close[i];
-
-		if (i >= n) {
-			rest += r->count;
-			rest_tw += r->time_waits;
-			continue;
-		}
-		jw_obj_begin(&w, NULL);
-		jw_str(&w, "comm", r->k.o.comm);
-		jw_uint(&w, "pid", r->k.o.pid);
-		jw_str(&w, "cgroup", cg_str(v, r->k.o.cgroup, cg, sizeof(cg)));
-		jw_uint(&w, "netns", r->k.o.netns);
-		jw_str(&w, "peer", trace_addr_str(a, sizeof(a), &r->k.peer));
-		jw_uint(&w, "peer_port", r->k.peer.port);
-		jw_uint(&w, "active_closes", r->count);
-		jw_uint(&w, "time_waits", r->time_waits);
-		jw_obj_end(&w);
-	}
-	if (rest || rest_tw) {
-		jw_obj_begin(&w, NULL);
-		jw_str(&w, "comm", "other");
-		jw_uint(&w, "pid", 0);
-		jw_str(&w, "cgroup", "other");
-		jw_uint(&w, "netns", 0);
-		jw_str(&w, "peer", "other");
-		jw_uint(&w, "peer_port", 0);
-		jw_uint(&w, "active_closes", rest);
-		jw_uint(&w, "time_waits", rest_tw);
-		jw_obj_end(&w);
-	}
+	TOP_ROWS(&o, d->close, d->nclose, add_close, json_close);
 	jw_arr_end(&w);
-
 	jw_arr_begin(&w, "connect_latency");
-	n = shown(d->nlat, v->top);
-	{
-		struct hist other;
-
-		hist_init(&other);
-		for (size_t i = 0; i < d->nlat; i++) {
-			const struct trace_lat *r = &d->lat[i];
-			const struct hist *h = &r->h;
-
-			if (i >= n) {
-				hist_merge(&other, h);
-				continue;
-			}
-			jw_obj_begin(&w, NULL);
-			jw_str(&w, "dst", trace_addr_str(a, sizeof(a), &r->k));
-			jw_uint(&w, "dport", r->k.port);
-			jw_uint(&w, "count", h->count);
-			jw_double(&w, "p50_us", us(hist_percentile(h, 50)), 1);
-			jw_double(&w, "p99_us", us(hist_percentile(h, 99)), 1);
-			jw_double(&w, "max_us", us(h->max), 1);
-			jw_obj_end(&w);
-		}
-		if (other.count) {
-			jw_obj_begin(&w, NULL);
-			jw_str(&w, "dst", "other");
-			jw_uint(&w, "dport", 0);
-			jw_uint(&w, "count", other.count);
-			jw_double(&w, "p50_us", us(hist_percentile(&other, 50)), 1);
-			jw_double(&w, "p99_us", us(hist_percentile(&other, 99)), 1);
-			jw_double(&w, "max_us", us(other.max), 1);
-			jw_obj_end(&w);
-		}
-	}
+	TOP_ROWS(&o, d->lat, d->nlat, add_lat, json_lat);
 	jw_arr_end(&w);
-
 	jw_arr_begin(&w, "syn_retransmits");
-	n = shown(d->nsynrt, v->top);
-	rest = 0;
-	for (size_t i = 0; i < d->nsynrt; i++) {
-		const struct trace_synrt *r = &d->synrt[i];
-
-		if (i >= n) {
-			rest += r->count;
-			continue;
-		}
-		jw_obj_begin(&w, NULL);
-		jw_str(&w, "dst", trace_addr_str(a, sizeof(a), &r->k));
-		jw_uint(&w, "dport", r->k.port);
-		jw_uint(&w, "count", r->count);
-		jw_obj_end(&w);
-	}
-	if (rest) {
-		jw_obj_begin(&w, NULL);
-		jw_str(&w, "dst", "other");
-		jw_uint(&w, "dport", 0);
-		jw_uint(&w, "count", rest);
-		jw_obj_end(&w);
-	}
+	TOP_ROWS(&o, d->synrt, d->nsynrt, add_synrt, json_synrt);
 	jw_arr_end(&w);
 	jw_uint(&w, "dropped_events", d->dropped);
 	jw_obj_end(&w);
@@ -470,6 +494,24 @@ static void owner_norm(struct trace_owner *o)
 	memset(o->comm + l, 0, sizeof(o->comm) - l);
 }
 
+/* Sorts n rows of `size` bytes by key (cmp) and sums equal keys into one row with add;
+ * returns how many rows are left. */
+static size_t merge_keys(void *rows, size_t n, size_t size, int (*cmp)(const void *, const void *),
+			 add_fn add)
+{
+	char *v = rows;
+	size_t j = 0;
+
+	qsort(v, n, size, cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (j && cmp(v + (j - 1) * size, v + i * size) == 0)
+			add(v + (j - 1) * size, v + i * size);
+		else if (j++ != i)
+			memcpy(v + (j - 1) * size, v + i * size, size);
+	}
+	return j;
+}
+
 /*
  * The metrics carry no pid label (one series per process id would be unbounded over time):
  * rows that differ only in pid become one series. Copies d's failure and close rows with
@@ -477,8 +519,6 @@ static void owner_norm(struct trace_owner *o)
  */
 static int merge_pids(const struct trace_data *d, struct trace_data *m)
 {
-	size_t j;
-
 	memset(m, 0, sizeof(*m));
 	m->fail = malloc((d->nfail ? d->nfail : 1) * sizeof(*m->fail));
 	m->close = malloc((d->nclose ? d->nclose : 1) * sizeof(*m->close));
@@ -493,83 +533,79 @@ static int merge_pids(const struct trace_data *d, struct trace_data *m)
 		owner_norm(&m->fail[i].k.o);
 	for (size_t i = 0; i < d->nclose; i++)
 		owner_norm(&m->close[i].k.o);
-	qsort(m->fail, d->nfail, sizeof(*m->fail), cmp_key_fail);
-	qsort(m->close, d->nclose, sizeof(*m->close), cmp_key_close);
-	j = 0;
-	for (size_t i = 0; i < d->nfail; i++) {
-		if (j && cmp_key_fail(&m->fail[j - 1], &m->fail[i]) == 0)
-			m->fail[j - 1].count += m->fail[i].count;
-		else
-			m->fail[j++] = m->fail[i];
-	}
-	m->nfail = j;
-	j = 0;
-	for (size_t i = 0; i < d->nclose; i++) {
-		if (j && cmp_key_close(&m->close[j - 1], &m->close[i]) == 0) {
-			m->close[j - 1].count += m->close[i].count;
-			m->close[j - 1].time_waits += m->close[i].time_waits;
-		} else
-			m->close[j++] = m->close[i];
-	}
-	m->nclose = j;
+	m->nfail = merge_keys(m->fail, d->nfail, sizeof(*m->fail), cmp_key_fail, add_fail);
+	m->nclose = merge_keys(m->close, d->nclose, sizeof(*m->close), cmp_key_close, add_close);
 	qsort(m->fail, m->nfail, sizeof(*m->fail), cmp_fail);
 	qsort(m->close, m->nclose, sizeof(*m->close), cmp_close);
 	return 0;
 }
 
-/*
- * The closer rows (pid-merged in m) as twkit_trace_active_closes_total, or with tw as
- * twkit_trace_time_waits_total: the same rows, labels and --top cut, so the two series of
- * one owner pair up.
- */
-static void prom_closes(FILE *f, const struct trace_view *v, const struct trace_data *m, bool tw)
+static void prom_fail(struct out *o, const void *row)
 {
-	const char *name = tw ? "twkit_trace_time_waits_total" : "twkit_trace_active_closes_total";
+	const struct trace_fail *r = row;
+	char a[64], e[32], cg[300], ns[64], port[8];
+
+	if (o->other && !r->count)
+		return;
+	snprintf(port, sizeof(port), "%u", r->k.dst.port);
+	fputs("twkit_trace_connect_failures_total{", o->f);
+	prom_lbl(o->f, true, "errno", OTHER_OR(o, trace_errno_name(r->k.err, e, sizeof(e))));
+	prom_lbl(o->f, false, "remote_ip", OTHER_OR(o, trace_addr_str(a, sizeof(a), &r->k.dst)));
+	prom_lbl(o->f, false, "remote_port", OTHER_OR(o, port));
+	prom_lbl(o->f, false, "comm", OTHER_OR(o, r->k.o.comm));
+	prom_lbl(o->f, false, "cgroup", OTHER_OR(o, cg_str(o->v, r->k.o.cgroup, cg, sizeof(cg))));
+	prom_lbl(o->f, false, "netns", OTHER_OR(o, netns_str(r->k.o.netns, ns, sizeof(ns))));
+	fprintf(o->f, "} %llu\n", (unsigned long long)r->count);
+}
+
+/* A closer row of twkit_trace_active_closes_total, or (o->tw) twkit_trace_time_waits_total;
+ * the "other" row is shown whenever rows were cut, even at 0, so the two series pair up. */
+static void prom_close(struct out *o, const void *row)
+{
+	const struct trace_close *r = row;
 	char a[64], cg[300], ns[64], port[8];
-	size_t n = shown(m->nclose, v->top);
-	uint64_t rest = 0;
 
-	if (tw)
-		fputs("# HELP twkit_trace_time_waits_total TIME-WAITs that active closes led to, by "
-		      "closer and peer (not seen: a TIME-WAIT refused by tcp_max_tw_buckets).\n",
-		      f);
-	else
-		fputs("# HELP twkit_trace_active_closes_total Active closes (ESTABLISHED to "
-		      "FIN_WAIT1), by closer and peer; remote_port 0: the closer accepted the "
-		      "connection.\n",
-		      f);
-	fprintf(f, "# TYPE %s counter\n", name);
-	for (size_t i = 0; i < m->nclose; i++) {
-		const struct trace_close *r = &m->close[i];
-		uint64_t c = tw ? r->time_waits : r->count;
+	snprintf(port, sizeof(port), "%u", r->k.peer.port);
+	fprintf(o->f, "%s{",
+		o->tw ? "twkit_trace_time_waits_total" : "twkit_trace_active_closes_total");
+	prom_lbl(o->f, true, "comm", OTHER_OR(o, r->k.o.comm));
+	prom_lbl(o->f, false, "cgroup", OTHER_OR(o, cg_str(o->v, r->k.o.cgroup, cg, sizeof(cg))));
+	prom_lbl(o->f, false, "netns", OTHER_OR(o, netns_str(r->k.o.netns, ns, sizeof(ns))));
+	prom_lbl(o->f, false, "remote_ip", OTHER_OR(o, trace_addr_str(a, sizeof(a), &r->k.peer)));
+	prom_lbl(o->f, false, "remote_port", OTHER_OR(o, port));
+	fprintf(o->f, "} %llu\n", (unsigned long long)(o->tw ? r->time_waits : r->count));
+}
 
-		if (i >= n) {
-			rest += c;
-			continue;
-		}
-		snprintf(port, sizeof(port), "%u", r->k.peer.port);
-		fprintf(f, "%s{", name);
-		prom_lbl(f, true, "comm", r->k.o.comm);
-		prom_lbl(f, false, "cgroup", cg_str(v, r->k.o.cgroup, cg, sizeof(cg)));
-		prom_lbl(f, false, "netns", netns_str(r->k.o.netns, ns, sizeof(ns)));
-		prom_lbl(f, false, "remote_ip", trace_addr_str(a, sizeof(a), &r->k.peer));
-		prom_lbl(f, false, "remote_port", port);
-		fprintf(f, "} %llu\n", (unsigned long long)c);
-	}
-	if (m->nclose > n)
-		fprintf(f,
-			"%s{comm=\"other\",cgroup=\"other\",netns=\"other\",remote_ip=\"other\","
-			"remote_port=\"other\"} %llu\n",
-			name, (unsigned long long)rest);
+static void prom_lat(struct out *o, const void *row)
+{
+	const struct trace_lat *r = row;
+	char a[64], port[8];
+
+	if (o->other && !r->h.count)
+		return;
+	snprintf(port, sizeof(port), "%u", r->k.port);
+	prom_hist(o->f, OTHER_OR(o, trace_addr_str(a, sizeof(a), &r->k)), OTHER_OR(o, port), &r->h);
+}
+
+static void prom_synrt(struct out *o, const void *row)
+{
+	const struct trace_synrt *r = row;
+	char a[64], port[8];
+
+	if (o->other && !r->count)
+		return;
+	snprintf(port, sizeof(port), "%u", r->k.port);
+	fputs("twkit_trace_syn_retransmits_total{", o->f);
+	prom_lbl(o->f, true, "remote_ip", OTHER_OR(o, trace_addr_str(a, sizeof(a), &r->k)));
+	prom_lbl(o->f, false, "remote_port", OTHER_OR(o, port));
+	fprintf(o->f, "} %llu\n", (unsigned long long)r->count);
 }
 
 void trace_render_prom(FILE *f, const struct trace_view *v)
 {
 	const struct trace_data *d = v->d;
 	struct trace_data m;
-	char a[64], e[32], cg[300], ns[64], port[8];
-	uint64_t rest;
-	size_t n;
+	struct out o = {.f = f, .v = v};
 
 	if (merge_pids(v->d, &m) != 0) {
 		fputs("# twkit trace: out of memory\n", f);
@@ -579,79 +615,31 @@ void trace_render_prom(FILE *f, const struct trace_view *v)
 	fputs("# HELP twkit_trace_connect_failures_total Failed connect() calls, by errno, "
 	      "destination and owner.\n# TYPE twkit_trace_connect_failures_total counter\n",
 	      f);
-	n = shown(m.nfail, v->top);
-	rest = 0;
-	for (size_t i = 0; i < m.nfail; i++) {
-		const struct trace_fail *r = &m.fail[i];
+	TOP_ROWS(&o, m.fail, m.nfail, add_fail, prom_fail);
 
-		if (i >= n) {
-			rest += r->count;
-			continue;
-		}
-		snprintf(port, sizeof(port), "%u", r->k.dst.port);
-		fputs("twkit_trace_connect_failures_total{", f);
-		prom_lbl(f, true, "errno", trace_errno_name(r->k.err, e, sizeof(e)));
-		prom_lbl(f, false, "remote_ip", trace_addr_str(a, sizeof(a), &r->k.dst));
-		prom_lbl(f, false, "remote_port", port);
-		prom_lbl(f, false, "comm", r->k.o.comm);
-		prom_lbl(f, false, "cgroup", cg_str(v, r->k.o.cgroup, cg, sizeof(cg)));
-		prom_lbl(f, false, "netns", netns_str(r->k.o.netns, ns, sizeof(ns)));
-		fprintf(f, "} %llu\n", (unsigned long long)r->count);
-	}
-	if (rest)
-		fprintf(f,
-			"twkit_trace_connect_failures_total{errno=\"other\",remote_ip=\"other\","
-			"remote_port=\"other\",comm=\"other\",cgroup=\"other\",netns=\"other\"} "
-			"%llu\n",
-			(unsigned long long)rest);
-
-	prom_closes(f, v, &m, false);
-	prom_closes(f, v, &m, true);
+	/* the closer rows (pid-merged), twice: the same rows, labels and --top cut, so the two
+	 * series of one owner pair up */
+	fputs("# HELP twkit_trace_active_closes_total Active closes (ESTABLISHED to "
+	      "FIN_WAIT1), by closer and peer; remote_port 0: the closer accepted the "
+	      "connection.\n# TYPE twkit_trace_active_closes_total counter\n",
+	      f);
+	TOP_ROWS(&o, m.close, m.nclose, add_close, prom_close);
+	fputs("# HELP twkit_trace_time_waits_total TIME-WAITs that active closes led to, by "
+	      "closer and peer (not seen: a TIME-WAIT refused by tcp_max_tw_buckets).\n"
+	      "# TYPE twkit_trace_time_waits_total counter\n",
+	      f);
+	o.tw = true;
+	TOP_ROWS(&o, m.close, m.nclose, add_close, prom_close);
 
 	fputs("# HELP twkit_trace_connect_latency_seconds Time spent in the connect() system "
 	      "call, by destination.\n# TYPE twkit_trace_connect_latency_seconds histogram\n",
 	      f);
-	n = shown(d->nlat, v->top);
-	{
-		struct hist other;
-
-		hist_init(&other);
-		for (size_t i = 0; i < d->nlat; i++) {
-			if (i >= n) {
-				hist_merge(&other, &d->lat[i].h);
-				continue;
-			}
-			snprintf(port, sizeof(port), "%u", d->lat[i].k.port);
-			prom_hist(f, trace_addr_str(a, sizeof(a), &d->lat[i].k), port,
-				  &d->lat[i].h);
-		}
-		if (other.count)
-			prom_hist(f, "other", "other", &other);
-	}
+	TOP_ROWS(&o, d->lat, d->nlat, add_lat, prom_lat);
 
 	fputs("# HELP twkit_trace_syn_retransmits_total SYN retransmissions, by destination.\n"
 	      "# TYPE twkit_trace_syn_retransmits_total counter\n",
 	      f);
-	n = shown(d->nsynrt, v->top);
-	rest = 0;
-	for (size_t i = 0; i < d->nsynrt; i++) {
-		const struct trace_synrt *r = &d->synrt[i];
-
-		if (i >= n) {
-			rest += r->count;
-			continue;
-		}
-		snprintf(port, sizeof(port), "%u", r->k.port);
-		fputs("twkit_trace_syn_retransmits_total{", f);
-		prom_lbl(f, true, "remote_ip", trace_addr_str(a, sizeof(a), &r->k));
-		prom_lbl(f, false, "remote_port", port);
-		fprintf(f, "} %llu\n", (unsigned long long)r->count);
-	}
-	if (rest)
-		fprintf(f,
-			"twkit_trace_syn_retransmits_total{remote_ip=\"other\","
-			"remote_port=\"other\"} %llu\n",
-			(unsigned long long)rest);
+	TOP_ROWS(&o, d->synrt, d->nsynrt, add_synrt, prom_synrt);
 	fputs("# HELP twkit_trace_dropped_events_total Events not counted because a kernel "
 	      "table was full.\n# TYPE twkit_trace_dropped_events_total counter\n",
 	      f);

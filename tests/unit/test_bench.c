@@ -22,6 +22,8 @@
 #include "bench/bench_proto.h"
 #include "model/budget.h"
 
+#include "bench_fixture.h"
+
 static void test_raw_hdr(void **state)
 {
 	uint8_t h[BENCH_RAW_HDR];
@@ -105,16 +107,6 @@ static void test_http_resp(void **state)
 	assert_int_equal(r.status, 404);
 	assert_false(r.has_len);
 	assert_int_equal(bench_http_resp_parse("SSH-2.0", 7, &r), -EPROTO);
-}
-
-static int parse(const char *line, struct bench_cfg *cfg, char *err)
-{
-	char buf[512], *argv[32];
-	int argc = 0;
-	strcpy(buf, line);
-	for (char *s = NULL, *t = strtok_r(buf, " ", &s); t; t = strtok_r(NULL, " ", &s))
-		argv[argc++] = t;
-	return bench_cfg_parse(argc, argv, cfg, err, 256);
 }
 
 static void test_cfg(void **state)

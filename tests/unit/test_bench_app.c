@@ -23,6 +23,8 @@
 #include "model/profile.h"
 #include "model/reuse.h"
 
+#include "bench_fixture.h"
+
 static void test_cursor_order(void **state)
 {
 	struct bench_portsel *ps = NULL;
@@ -204,16 +206,6 @@ static void test_cal_fit(void **state)
 	const double flat[] = {7, 7, 7};
 	assert_int_equal(bench_cal_fit(x, flat, 3, &slope, &icept, &r2), 0);
 	assert_true(slope == 0 && r2 == 1);
-}
-
-static int parse(const char *line, struct bench_cfg *cfg, char *err)
-{
-	char buf[512], *argv[32];
-	int argc = 0;
-	strcpy(buf, line);
-	for (char *s = NULL, *t = strtok_r(buf, " ", &s); t; t = strtok_r(NULL, " ", &s))
-		argv[argc++] = t;
-	return bench_cfg_parse(argc, argv, cfg, err, 256);
 }
 
 static void test_cfg_app(void **state)

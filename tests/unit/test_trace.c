@@ -46,6 +46,16 @@ static void test_container_id(void **st)
 		assert_int_equal(trace_cg_container_id(no[i], out, sizeof(out)), 0);
 	assert_int_equal(trace_cg_container_id(NULL, out, sizeof(out)), 0);
 	assert_int_equal(trace_cg_container_id(yes[0], out, 64), 0); /* too small a buffer */
+	/* read by doctor --all-netns's parser: its nerdctl ids too, not the containers it names
+	 * without a 64-hex id (LXC), a pod alone or podman's conmon */
+	assert_int_equal(trace_cg_container_id("/system.slice/nerdctl-" ID64 ".scope", out, 65), 1);
+	assert_string_equal(out, ID64);
+	assert_int_equal(trace_cg_container_id("/lxc.payload.web1", out, 65), 0);
+	assert_int_equal(trace_cg_container_id("/lxc/db2", out, 65), 0);
+	assert_int_equal(
+	    trace_cg_container_id("/kubepods/pod9b5d7a1c-1111-2222-3333-444455556666", out, 65), 0);
+	assert_int_equal(
+	    trace_cg_container_id("/machine.slice/libpod-conmon-" ID64 ".scope", out, 65), 0);
 }
 
 /* Index of the one bucket common/hist puts v in. */

@@ -261,12 +261,13 @@ static int ep_resolve(const char *s, struct bench_ep *ep, char *why, size_t wl)
 		snprintf(why, wl, "cannot resolve '%.200s': %s", host, gai_strerror(rc));
 		return -EINVAL;
 	}
-	if (ai->ai_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, abuf,
-			  sizeof(abuf));
-	else
-		inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, abuf,
-			  sizeof(abuf));
+	/* the address as text, without casting the sockaddr to its family's type */
+	rc = getnameinfo(ai->ai_addr, ai->ai_addrlen, abuf, sizeof(abuf), NULL, 0, NI_NUMERICHOST);
+	if (rc != 0) {
+		snprintf(why, wl, "'%.200s': %s", host, gai_strerror(rc));
+		freeaddrinfo(ai);
+		return -EINVAL;
+	}
 	snprintf(ipport, sizeof(ipport), ai->ai_family == AF_INET6 ? "[%s]%s" : "%s%s", abuf,
 		 colon);
 	freeaddrinfo(ai);

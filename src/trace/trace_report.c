@@ -1,7 +1,9 @@
 /*
  * trace_report — the three renderings of one trace_data: human tables, JSON (twkit.trace/1)
- * and Prometheus text. Every table shows at most --top rows; the rest is summed into one
- * "other" row, so label sets stay bounded whatever the traffic.
+ * and Prometheus text. Every table shows at most --top rows. In JSON and Prometheus the rest
+ * is summed into one "other" row, so label sets stay bounded whatever the traffic; the human
+ * failures and closers tables show that row too, the latency and SYN tables (a histogram
+ * and a count per destination) only the top rows under a header giving how many there are.
  */
 #include "trace/trace.h"
 
@@ -252,10 +254,10 @@ static void human_lat(struct out *o, const void *row)
 static void human_synrt(struct out *o, const void *row)
 {
 	const struct trace_synrt *r = row;
-	char a[64];
+	char dst[80];
 
-	fprintf(o->f, "  %8llu  %s:%u\n", (unsigned long long)r->count,
-		trace_addr_str(a, sizeof(a), &r->k), r->k.port);
+	fprintf(o->f, "  %8llu  %s\n", (unsigned long long)r->count,
+		hostport(dst, sizeof(dst), &r->k));
 }
 
 void trace_render_human(FILE *f, const struct trace_view *v, bool final)

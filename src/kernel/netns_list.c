@@ -182,7 +182,8 @@ int kns_cgroup_path_ids(const char *path, char *runtime, size_t rl, char *contai
 			copy_n(container, cl, p + 12, n - 12);
 			copy_n(runtime, rl, "lxc", 3);
 			found = 1;
-		} else if (prev && prevn == 3 && strncmp(prev, "lxc", 3) == 0 && !container[0]) {
+		} else if (prev && prevn == 3 && strncmp(prev, "lxc", 3) == 0 &&
+			   (!cl || !container[0])) {
 			copy_n(container, cl, p, n);
 			copy_n(runtime, rl, "lxc", 3);
 			found = 1;
@@ -196,7 +197,7 @@ int kns_cgroup_path_ids(const char *path, char *runtime, size_t rl, char *contai
 		prevn = n;
 		p = e;
 	}
-	for (char *c = pod; *c; c++)
+	for (char *c = pod; pl && *c; c++)
 		if (*c == '_')
 			*c = '-';
 	return found;

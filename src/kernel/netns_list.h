@@ -58,8 +58,9 @@ void kns_ns_add_name(struct kns_ns *ns, const char *name);
  * "0::" line when none does) into ns->cgroup, and fills runtime, container and pod. Pure.
  */
 void kns_cgroup_parse(const char *text, struct kns_ns *ns);
-/* One cgroup path -> runtime, container, pod (each "" when absent). Returns 1 when it named a
- * container or a pod, else 0. Pure. */
+/* One cgroup path -> runtime, container, pod (each "" when absent; a buffer of length 0 is
+ * not touched, so it may be NULL). Returns 1 when it named a container or a pod, else 0.
+ * Pure. */
 int kns_cgroup_path_ids(const char *path, char *runtime, size_t rl, char *container, size_t cl,
 			char *pod, size_t pl);
 /* A short name for people: the ip netns name, "host", or "pid 123 (comm)" plus container /

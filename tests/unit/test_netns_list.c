@@ -145,6 +145,14 @@ static void test_cgroup_paths(void **st)
 			fail_msg("%s: got runtime '%s' container '%s' pod '%s'", cases[i].path, rt,
 				 ct, pod);
 		assert_int_equal(r, cases[i].container[0] || cases[i].pod[0]);
+		/* a caller wanting only the container passes no runtime or pod buffer */
+		char only[80];
+		r = kns_cgroup_path_ids(cases[i].path, NULL, 0, only, sizeof(only), NULL, 0);
+		assert_string_equal(only, cases[i].container);
+		assert_int_equal(r, cases[i].container[0] || cases[i].pod[0]);
+		/* and one wanting only the pod, no container buffer (the lxc/NAME form reads it) */
+		r = kns_cgroup_path_ids(cases[i].path, NULL, 0, NULL, 0, pod, sizeof(pod));
+		assert_string_equal(pod, cases[i].pod);
 	}
 }
 

@@ -61,7 +61,8 @@ enum TW_PORT_STATE {
  *     connects, what `twkit lab connect-cost-low --compare` reads as sys_us_per_conn at a
  *     low occupancy (58-90 us a connection over veth with bench's one request, median 75,
  *     between runs on a shared machine, 74-78 in one later session: the median is the default;
- *     its noise is what the lab's ±25% has to hold).
+ *     in busy hours of that machine 96-115: the price is the hour's as well as the machine's,
+ *     which is why lab_cost.bats holds ratios to the low run, docs/lab.md).
  * A connect() costs base + probes x probe (tw_connect_cost_ns).
  */
 #define TW_CONNECT_PROBE_NS_DEFAULT 170u

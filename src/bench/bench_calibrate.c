@@ -465,7 +465,9 @@ void bench_cal_report_text(FILE *f, const struct bench_cal_result *r)
 	fprintf(f, "  measured in        %.1f s\n", r->elapsed_s);
 	/* without a section, sim's --set gives the keys to every connecting node (client, l7lb);
 	 * NODE.connect_probe_ns=N sets one node's */
-	fprintf(f, "\nsim setting: --set connect_probe_ns=%ld --set connect_base_ns=%ld\n",
+	fprintf(f, "\ndoctor setting: --connect-probe-ns %ld --connect-base-ns %ld\n", probe_set(r),
+		base_set(r));
+	fprintf(f, "sim setting: --set connect_probe_ns=%ld --set connect_base_ns=%ld\n",
 		probe_set(r), base_set(r));
 }
 
@@ -510,6 +512,11 @@ void bench_cal_report_json(FILE *f, const struct bench_cal_result *r)
 	jw_int(&w, "connect_probe_ns", probe_set(r));
 	jw_int(&w, "connect_base_ns", base_set(r));
 	snprintf(s, sizeof(s), "--set connect_probe_ns=%ld --set connect_base_ns=%ld", probe_set(r),
+		 base_set(r));
+	jw_str(&w, "args", s);
+	jw_obj_end(&w);
+	jw_obj_begin(&w, "doctor"); /* the same price, as twkit doctor's options */
+	snprintf(s, sizeof(s), "--connect-probe-ns %ld --connect-base-ns %ld", probe_set(r),
 		 base_set(r));
 	jw_str(&w, "args", s);
 	jw_obj_end(&w);

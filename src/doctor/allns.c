@@ -177,6 +177,7 @@ static int look(const struct kns_ns *ns, const struct doc_allns_cfg *c, struct n
 		res_drop_detail(r);
 		return 0;
 	}
+	doc_analysis_price(&r->a, c->probe_ns, c->base_ns);
 	doc_findings_run(r->s, &r->a, &prev, r->fs);
 	/* the sockets are in the analysis now; the renderers read only settings and counters */
 	free(r->s->socks);

@@ -9,6 +9,7 @@
 #define TWKIT_DOCTOR_ALLNS_H
 
 #include <signal.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@ struct doc_allns_cfg {
 	int top; /* namespaces detailed, and groups per namespace (0 = all) */
 	bool color;
 	const char *sysctl_conf;     /* for the host's namespace; NULL: the default files */
+	uint32_t probe_ns, base_ns;  /* connect()'s price (doc_analysis_price); 0: defaults */
 	volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM: stop between namespaces */
 };
 

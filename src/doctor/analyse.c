@@ -6,6 +6,8 @@
  */
 #include "doctor/analyse.h"
 
+#include "model/portsearch.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +163,15 @@ struct uidcount {
 	uint32_t uid, n;
 };
 
+void doc_analysis_price(struct doc_analysis *a, uint32_t probe_ns, uint32_t base_ns)
+{
+	if (probe_ns)
+		a->connect_probe_ns = probe_ns;
+	if (base_ns)
+		a->connect_base_ns = base_ns;
+	a->connect_price_given = probe_ns || base_ns;
+}
+
 int doc_analyse(const struct snapshot *s, struct doc_analysis *a)
 {
 	struct tw_portset *sets = malloc(2 * sizeof(*sets)); /* 8 KiB each: not on the stack */
@@ -171,6 +182,8 @@ int doc_analyse(const struct snapshot *s, struct doc_analysis *a)
 	int outgoing_tw = 0; /* outgoing groups with REUSE_EVIDENCE_TW TIME-WAITs or more */
 
 	memset(a, 0, sizeof(*a));
+	a->connect_probe_ns = TW_CONNECT_PROBE_NS_DEFAULT;
+	a->connect_base_ns = TW_CONNECT_BASE_NS_DEFAULT;
 	if (!sets)
 		return -ENOMEM;
 	struct tw_portset *listen_ports = &sets[0], *excluded = &sets[1];

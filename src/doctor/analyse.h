@@ -74,6 +74,10 @@ struct doc_analysis {
 	uint32_t tw_objsize;
 	bool tw_objsize_from_slab;
 	uint64_t tw_bytes;
+	/* connect()'s price (model/portsearch.h): the defaults, or this machine's as
+	 * `twkit bench --calibrate` measured it (--connect-probe-ns, --connect-base-ns) */
+	uint32_t connect_probe_ns, connect_base_ns;
+	bool connect_price_given;
 	/* the busiest sockets holder by uid (fd-limit) */
 	uint32_t top_uid, top_uid_socks;
 	/* groups, sorted: highest utilization first, then most TIME-WAIT */
@@ -84,6 +88,9 @@ struct doc_analysis {
 /* Analyse a snapshot. Returns 0 or -ENOMEM. Free with doc_analysis_fini. */
 int doc_analyse(const struct snapshot *s, struct doc_analysis *a);
 void doc_analysis_fini(struct doc_analysis *a);
+/* connect()'s price for the findings: each of probe_ns, base_ns replaces the model's default
+ * when not 0 (and then the findings say it was given). */
+void doc_analysis_price(struct doc_analysis *a, uint32_t probe_ns, uint32_t base_ns);
 
 /* "192.0.2.1" / "[2001:db8::1]" with ":port" when port != 0. buf >= 64 bytes. */
 const char *doc_endpoint(const uint8_t addr[16], uint16_t port, char *buf, size_t len);

@@ -50,6 +50,7 @@ struct doctor_cfg {
 	bool all_netns;
 	const char *listen;	 /* NULL: report once or every watch_ns */
 	int64_t trace_ns;	 /* --trace: 0 = off */
+	uint32_t probe_ns, base_ns; /* connect()'s price; 0 = the model's default */
 	struct doc_trace *trace; /* what --trace measured, once, before the first report */
 	const char *user;	 /* --listen as root: who serves */
 	bool user_given;	 /* --user on the command line (not the default) */
@@ -150,6 +151,16 @@ static const struct opt_spec specs[] = {
      .max = 3600 * NS_PER_SEC,
      .help = "first count failed connect() calls and active closes this long (eBPF, root; see "
 	     "twkit trace): findings show what was measured beside what they infer"},
+    {.name = "connect-probe-ns",
+     OPT_COUNT_TO(CFG, probe_ns, 1, 1000000),
+     .metavar = "NS",
+     .help = "connect()'s price per port its search examines, for connect-slow (default the "
+	     "model's; `twkit bench --calibrate` measures this machine's)"},
+    {.name = "connect-base-ns",
+     OPT_COUNT_TO(CFG, base_ns, 1, 100000000),
+     .metavar = "NS",
+     .help = "the rest of a connection's kernel time in the connecting process, for "
+	     "connect-slow (default the model's; `twkit bench --calibrate`)"},
     {.name = "help", .shortname = 'h', .kind = OPT_FLAG, .help = "this help"},
 };
 #undef CFG
@@ -558,6 +569,7 @@ static int doctor_once(const struct doctor_cfg *c, struct doc_prev *prev, FILE *
 		ret = -TWKIT_EXIT_RUNTIME;
 		goto out;
 	}
+	doc_analysis_price(&a, c->probe_ns, c->base_ns);
 	if (c->since) {
 		/* the earlier sample of "two captures": its counters stand for the previous look */
 		rc = load_since(c->since, &s, prev, e, sizeof(e));
@@ -709,6 +721,8 @@ static int doctor_allns(const struct doctor_cfg *cfg)
 				   .top = (int)cfg->top,
 				   .color = cfg->color,
 				   .sysctl_conf = cfg->sysctl_conf,
+				   .probe_ns = cfg->probe_ns,
+				   .base_ns = cfg->base_ns,
 				   .stop = &stop_flag};
 	struct atomicf af;
 	char err[512];

@@ -310,8 +310,8 @@ static void rule_connect_slow(const struct doc_analysis *a, struct doc_findings 
 	}
 	if (!worst || worst_probes <= CONNECT_SLOW_PROBES)
 		return;
-	uint64_t cost = tw_connect_cost_ns((uint64_t)worst_probes, TW_CONNECT_PROBE_NS_DEFAULT,
-					   TW_CONNECT_BASE_NS_DEFAULT);
+	uint64_t cost = tw_connect_cost_ns((uint64_t)worst_probes, a->connect_probe_ns,
+					   a->connect_base_ns);
 	double rate = worst->tw_rate_10s > 0 ? worst->tw_rate_10s : worst->tw_rate_60s;
 	doc_endpoint(worst->laddr, 0, ep1, sizeof(ep1));
 	doc_endpoint(worst->raddr, worst->port, ep2, sizeof(ep2));
@@ -331,9 +331,15 @@ static void rule_connect_slow(const struct doc_analysis *a, struct doc_findings 
 				  "other: once that half is held, every connect() examines it all "
 				  "before it looks at the other",
 			       a->prof->name);
-	doc_finding_ev(f, "price: %u ns a port examined + %u ns a connection (model/portsearch.h "
-			  "defaults; `twkit bench --calibrate` measures this machine's)",
-		       TW_CONNECT_PROBE_NS_DEFAULT, TW_CONNECT_BASE_NS_DEFAULT);
+	if (a->connect_price_given)
+		doc_finding_ev(f, "price: %u ns a port examined + %u ns a connection (given: "
+				  "--connect-probe-ns, --connect-base-ns)",
+			       a->connect_probe_ns, a->connect_base_ns);
+	else
+		doc_finding_ev(f, "price: %u ns a port examined + %u ns a connection (model/"
+				  "portsearch.h defaults; `twkit bench --calibrate` measures this "
+				  "machine's, for --connect-probe-ns and --connect-base-ns)",
+			       a->connect_probe_ns, a->connect_base_ns);
 	if (rate > 0)
 		doc_finding_ev(f, "at the measured %.0f new connections/s that is %.0f%% of one core; "
 				  "one core does about %.0f/s at this price",

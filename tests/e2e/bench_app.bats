@@ -153,6 +153,7 @@ invariant() {
 	[ "$status" -eq 0 ]
 	printf '%s\n' "$output" | grep -q '^  per port examined '
 	printf '%s\n' "$output" | tail -1 | grep -Eq '^sim setting: --set connect_probe_ns=[0-9]+ --set connect_base_ns=[0-9]+$'
+	printf '%s\n' "$output" | grep -Eq '^doctor setting: --connect-probe-ns [0-9]+ --connect-base-ns [0-9]+$'
 }
 
 @test "bench --calibrate: refused without root (exit 3), and with serve (exit 2)" {

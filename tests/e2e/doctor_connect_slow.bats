@@ -9,10 +9,12 @@ load lib/bench
 
 setup() { bench_need_root; }
 
-fill_and_doctor() { # range-hi
-	run bench_in_ns "net.ipv4.ip_local_port_range=40000 $1" net.ipv4.tcp_tw_reuse=0 -- \
-		bash -c '"$1" bench --rate 1000 --duration 2500ms -q >/dev/null; "$1" doctor --json' \
-		bash "$TWKIT"
+fill_and_doctor() { # range-hi [doctor options...]
+	local hi=$1
+	shift
+	run bench_in_ns "net.ipv4.ip_local_port_range=40000 $hi" net.ipv4.tcp_tw_reuse=0 -- \
+		bash -c '"$1" bench --rate 1000 --duration 2500ms -q >/dev/null; "$1" doctor --json "${@:2}"' \
+		bash "$TWKIT" "$@"
 }
 
 @test "doctor connect-slow: a group held past its first parity examines >1000 ports a connect" {
@@ -32,4 +34,17 @@ fill_and_doctor() { # range-hi
 	fill_and_doctor 51999
 	[ "$status" -le 1 ]
 	[ -z "$(bj '.findings[] | select(.id == "connect-slow") | .id')" ]
+}
+
+@test "doctor connect-slow: this machine's price (--connect-probe-ns, --connect-base-ns) replaces the model's" {
+	fill_and_doctor 42999 --connect-probe-ns 1000 --connect-base-ns 5000
+	[ "$status" -le 1 ]
+	f='.findings[] | select(.id == "connect-slow")'
+	bj "$f | .evidence[]" | grep -q 'price: 1000 ns a port examined + 5000 ns a connection (given'
+	# about 1,500 to 3,000 ports at 1 us each: a millisecond or more, where the defaults say
+	# a few hundred microseconds
+	bj "$f | .summary" | grep -Eq 'about [0-9.]+ms of kernel CPU per connect'
+	run "$TWKIT" doctor --connect-probe-ns 0
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--connect-probe-ns '0': expected a count"* ]]
 }

@@ -271,16 +271,8 @@ static int apply_one(const struct opt_spec *s, const char *v, bool given, char *
 		return 0;
 	case OPT_T_COUNT:
 	case OPT_T_COUNT64:
-		if (v[0] && v[strspn(v, "0123456789")] == '\0') {
-			/* plain digits: exact to 2^64-1 (a seed), not through a double */
-			errno = 0;
-			u = strtoull(v, NULL, 10);
-			if (errno)
-				return -EINVAL;
-		} else if (units_parse_count(v, &u) < 0) {
-			return -EINVAL;
-		}
-		if (!in_bounds(s, (double)u) || (s->type == OPT_T_COUNT && u > UINT32_MAX))
+		if (units_parse_count(v, &u) < 0 || !in_bounds(s, (double)u) ||
+		    (s->type == OPT_T_COUNT && u > UINT32_MAX))
 			return -EINVAL;
 		if (s->type == OPT_T_COUNT) {
 			uint32_t u32 = (uint32_t)u;

@@ -126,6 +126,15 @@ int units_parse_count(const char *s, uint64_t *n)
 {
 	double v, m;
 	const char *e, *rest;
+	if (s[0] >= '0' && s[0] <= '9' && s[strspn(s, "0123456789")] == '\0') {
+		/* plain digits: exact to 2^64-1 (a seed, a byte count), not through a double */
+		errno = 0;
+		unsigned long long u = strtoull(s, NULL, 10);
+		if (errno)
+			return -EINVAL;
+		*n = u;
+		return 0;
+	}
 	if (leading_number(s, &v, &e) < 0)
 		return -EINVAL;
 	suffix_mult(e, &m, &rest, false);

@@ -19,7 +19,7 @@
 int units_parse_duration(const char *s, int64_t *ns);
 /* "5000", "5k", "5k/s", "2.5M/s": events per second, >= 0. */
 int units_parse_rate(const char *s, double *per_s);
-/* "1000", "10k", "1M" (decimal multipliers); result fits in uint64. */
+/* "1000", "10k", "1M" (decimal multipliers); result fits in uint64 (plain digits exactly). */
 int units_parse_count(const char *s, uint64_t *n);
 /* "4096", "4k"/"4KiB" (binary multipliers), "64MiB". */
 int units_parse_size(const char *s, uint64_t *bytes);

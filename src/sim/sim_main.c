@@ -80,7 +80,7 @@ static const struct opt_spec specs[] = {
      .max = 7 * 86400e9,
      .metavar = "DURATION",
      .help = "simulated time, e.g. 90s, 1h30m (default: the scenario's, else 120s)"},
-    /* a string: opt's counts go through a double, exact only to 2^53; a seed is 64 bits */
+    /* a string: a seed is plain digits (no 10k, no 1e3), as the INI key takes it */
     {.name = "seed",
      OPT_STR_TO(SO, seed),
      .metavar = "N",
